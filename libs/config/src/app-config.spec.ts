@@ -1,0 +1,54 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from './app-config';
+
+describe('loadConfig', () => {
+  it('applies defaults and picks embedded ClickHouse without CLICKHOUSE_URL', () => {
+    const c = loadConfig({});
+    assert.equal(c.httpPort, 3000);
+    assert.equal(c.clickhouse.mode, 'embedded');
+    assert.equal(c.kafka.brokers, undefined);
+    assert.equal(c.aggregator.groupId, 'storepulse-aggregator');
+  });
+
+  it('parses brokers and server mode', () => {
+    const c = loadConfig({
+      KAFKA_BROKERS: 'a:9092,b:9093',
+      CLICKHOUSE_URL: 'http://ch:8123',
+      HTTP_PORT: '8080',
+    });
+    assert.deepEqual(c.kafka.brokers, ['a:9092', 'b:9093']);
+    assert.equal(c.clickhouse.mode, 'server');
+    assert.equal(c.httpPort, 8080);
+  });
+
+  it('treats empty strings as unset', () => {
+    const c = loadConfig({ KAFKA_BROKERS: '', CLICKHOUSE_URL: '  ' });
+    assert.equal(c.kafka.brokers, undefined);
+    assert.equal(c.clickhouse.mode, 'embedded');
+  });
+
+  it('names every invalid variable with its rule and value', () => {
+    try {
+      loadConfig({
+        HTTP_PORT: 'abc',
+        KAFKA_BROKERS: 'nohost',
+        SIMULATOR_INVALID_RATE: '2',
+        CLICKHOUSE_URL: 'not a url',
+      });
+      assert.fail('expected ConfigError');
+    } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      const vars = e.problems.map((p) => p.variable).sort();
+      assert.deepEqual(vars, [
+        'CLICKHOUSE_URL',
+        'HTTP_PORT',
+        'KAFKA_BROKERS',
+        'SIMULATOR_INVALID_RATE',
+      ]);
+      assert.match(e.message, /HTTP_PORT: must be a number \(got "abc"\)/);
+      assert.match(e.message, /KAFKA_BROKERS: must be host:port/);
+      assert.match(e.message, /SIMULATOR_INVALID_RATE: must be <= 1 \(got "2"\)/);
+    }
+  });
+});

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { envSchema, type Env } from './env.schema';
+
+export interface KafkaConfig {
+  /** undefined: the all-in-one entry starts the local broker (infra/kafka). */
+  brokers: string[] | undefined;
+  clientId: string;
+  topicPartitions: number;
+  topicReplication: number;
+  localPort: number;
+}
+export interface ClickHouseConfig {
+  mode: 'server' | 'embedded';
+  url: string | undefined;
+  user: string;
+  password: string;
+  database: string;
+  dataDir: string;
+  rawTtlDays: number;
+  insertMaxRows: number;
+  insertMaxBytes: number;
+}
+export interface AggregatorConfig {
+  groupId: string;
+  partitionsConcurrency: number;
+  maxInflightInserts: number;
+  maxBytesPerPartition: number;
+  stallTimeoutMs: number;
+  retryMaxMs: number;
+}
+export interface SimulatorConfig {
+  eventsPerSec: number;
+  seed: number;
+  users: number;
+  skus: number;
+  invalidRate: number;
+}
+export interface AppConfig {
+  env: Env['NODE_ENV'];
+  httpPort: number;
+  logLevel: Env['LOG_LEVEL'];
+  kafka: KafkaConfig;
+  clickhouse: ClickHouseConfig;
+  aggregator: AggregatorConfig;
+  simulator: SimulatorConfig;
+  shutdownDrainTimeoutMs: number;
+  statusIntervalMs: number;
+  statusLine: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; rule: string; value: string | undefined }[]) {
+    super(
+      'Invalid configuration:\n' +
+        problems
+          .map(
+            (p) =>
+              `  - ${p.variable}: ${p.rule}${p.value === undefined ? ' (not set)' : ` (got "${p.value}")`}`,
+          )
+          .join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the environment once; throws {@link ConfigError} naming every bad variable and its rule. */
+export function loadConfig(source: Record<string, string | undefined>): AppConfig {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i: z.core.$ZodIssue) => {
+        const variable = String(i.path[0] ?? '?');
+        return { variable, rule: i.message, value: source[variable] };
+      }),
+    );
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    httpPort: e.HTTP_PORT,
+    logLevel: e.LOG_LEVEL,
+    kafka: {
+      brokers: e.KAFKA_BROKERS?.split(','),
+      clientId: e.KAFKA_CLIENT_ID,
+      topicPartitions: e.KAFKA_TOPIC_PARTITIONS,
+      topicReplication: e.KAFKA_TOPIC_REPLICATION,
+      localPort: e.KAFKA_LOCAL_PORT,
+    },
+    clickhouse: {
+      mode: e.CLICKHOUSE_URL ? 'server' : 'embedded',
+      url: e.CLICKHOUSE_URL,
+      user: e.CLICKHOUSE_USER,
+      password: e.CLICKHOUSE_PASSWORD,
+      database: e.CLICKHOUSE_DATABASE,
+      dataDir: e.CLICKHOUSE_DATA_DIR,
+      rawTtlDays: e.RAW_TTL_DAYS,
+      insertMaxRows: e.CLICKHOUSE_INSERT_MAX_ROWS,
+      insertMaxBytes: e.CLICKHOUSE_INSERT_MAX_BYTES,
+    },
+    aggregator: {
+      groupId: e.AGGREGATOR_GROUP_ID,
+      partitionsConcurrency: e.AGGREGATOR_PARTITIONS_CONCURRENCY,
+      maxInflightInserts: e.AGGREGATOR_MAX_INFLIGHT_INSERTS,
+      maxBytesPerPartition: e.AGGREGATOR_MAX_BYTES_PER_PARTITION,
+      stallTimeoutMs: e.AGGREGATOR_STALL_TIMEOUT_MS,
+      retryMaxMs: e.AGGREGATOR_RETRY_MAX_MS,
+    },
+    simulator: {
+      eventsPerSec: e.SIMULATOR_EVENTS_PER_SEC,
+      seed: e.SIMULATOR_SEED,
+      users: e.SIMULATOR_USERS,
+      skus: e.SIMULATOR_SKUS,
+      invalidRate: e.SIMULATOR_INVALID_RATE,
+    },
+    shutdownDrainTimeoutMs: e.SHUTDOWN_DRAIN_TIMEOUT_MS,
+    statusIntervalMs: e.STATUS_INTERVAL_MS,
+    statusLine: e.STATUS_LINE,
+  };
+}
+
+/** The one place that reads process.env. */
+export function configFromProcessEnv(overrides: Partial<Record<string, string>> = {}): AppConfig {
+  return loadConfig({ ...process.env, ...overrides });
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/** Environment variables understood by StorePulse: validated once, at start-up, into {@link AppConfig}. */
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be an integer' })
+    .min(min, { error: `must be >= ${min}` })
+    .max(max, { error: `must be <= ${max}` });
+const num = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .min(min, { error: `must be >= ${min}` })
+    .max(max, { error: `must be <= ${max}` });
+const bool = z
+  .enum(['true', 'false', '1', '0'], { error: 'must be true/false/1/0' })
+  .transform((v) => v === 'true' || v === '1');
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+export const envSchema = z.object({
+  NODE_ENV: z
+    .enum(['development', 'production', 'test'], {
+      error: 'must be development, production or test',
+    })
+    .default('development'),
+  HTTP_PORT: int(0, 65535).default(3000),
+  LOG_LEVEL: z
+    .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
+      error: 'must be a pino level',
+    })
+    .default('info'),
+
+  KAFKA_BROKERS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[^,\s:]+:\d+(,[^,\s:]+:\d+)*$/, { error: 'must be host:port[,host:port...]' })
+      .optional(),
+  ),
+  KAFKA_CLIENT_ID: z.string().min(1).default('storepulse'),
+  KAFKA_TOPIC_PARTITIONS: int(1, 256).default(3),
+  KAFKA_TOPIC_REPLICATION: int(1, 7).default(1),
+  KAFKA_LOCAL_PORT: int(1, 65535).default(9092),
+
+  CLICKHOUSE_URL: optionalString.pipe(
+    z.url({ error: 'must be an http(s) URL, e.g. http://localhost:8123' }).optional(),
+  ),
+  CLICKHOUSE_USER: z.string().default('default'),
+  CLICKHOUSE_PASSWORD: z.string().default(''),
+  CLICKHOUSE_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an identifier' })
+    .default('storepulse'),
+  CLICKHOUSE_DATA_DIR: z.string().min(1).default('.data/chdb'),
+  RAW_TTL_DAYS: int(1, 3650).default(90),
+  CLICKHOUSE_INSERT_MAX_ROWS: int(1, 1_000_000).default(50_000),
+  CLICKHOUSE_INSERT_MAX_BYTES: int(1024, 1 << 30).default(16 * 1024 * 1024),
+
+  AGGREGATOR_GROUP_ID: z.string().min(1).default('storepulse-aggregator'),
+  AGGREGATOR_PARTITIONS_CONCURRENCY: int(1, 64).default(3),
+  AGGREGATOR_MAX_INFLIGHT_INSERTS: int(1, 64).default(2),
+  AGGREGATOR_MAX_BYTES_PER_PARTITION: int(1024, 64 * 1024 * 1024).default(4 * 1024 * 1024),
+  AGGREGATOR_STALL_TIMEOUT_MS: int(1000, 3_600_000).default(60_000),
+  AGGREGATOR_RETRY_MAX_MS: int(100, 600_000).default(30_000),
+  SHUTDOWN_DRAIN_TIMEOUT_MS: int(100, 120_000).default(10_000),
+
+  SIMULATOR_EVENTS_PER_SEC: num(0, 1_000_000).default(50),
+  SIMULATOR_SEED: int(0, 2 ** 31 - 1).default(42),
+  SIMULATOR_USERS: int(1, 10_000_000).default(2_000),
+  SIMULATOR_SKUS: int(1, 1_000_000).default(300),
+  SIMULATOR_INVALID_RATE: num(0, 1).default(0),
+
+  STATUS_INTERVAL_MS: int(0, 3_600_000).default(5_000),
+  STATUS_LINE: bool.default(true),
+});
+
+export type Env = z.infer<typeof envSchema>;

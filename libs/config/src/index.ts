@@ -1,0 +1,3 @@
+export * from './app-config';
+export * from './config.module';
+export { envSchema, type Env } from './env.schema';

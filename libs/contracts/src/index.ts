@@ -1,0 +1,5 @@
+export * from './topics';
+export * from './schemas';
+export * from './validate';
+export * from './json-schema';
+export * from './time';

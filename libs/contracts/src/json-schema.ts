@@ -1,0 +1,12 @@
+import { z } from 'zod';
+import { TOPICS } from './topics';
+import { clickstreamEventSchema, inventoryEventSchema, orderEventSchema } from './schemas';
+
+/** JSON Schema (draft 2020-12) of each topic's message value, for producers in any language. */
+export function jsonSchemas(): Record<string, unknown> {
+  return {
+    [TOPICS.clickstream]: z.toJSONSchema(clickstreamEventSchema, { io: 'input' }),
+    [TOPICS.orders]: z.toJSONSchema(orderEventSchema, { io: 'input' }),
+    [TOPICS.inventory]: z.toJSONSchema(inventoryEventSchema, { io: 'input' }),
+  };
+}

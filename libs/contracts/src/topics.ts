@@ -1,0 +1,66 @@
+/**
+ * Topic registry: every topic StorePulse reads or writes, with its key and dead-letter topic.
+ * Names are part of the public contract (see README "Topic contracts").
+ */
+export const TOPICS = {
+  clickstream: 'storefront.clickstream.v1',
+  orders: 'storefront.orders.v1',
+  inventory: 'inventory.stock.v1',
+  storefrontDlq: 'dlq.storefront.v1',
+} as const;
+
+export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
+
+export interface TopicSpec {
+  name: TopicName;
+  /** The field used as the Kafka message key. */
+  key: string;
+  /** Where messages that fail validation go; undefined for DLQ topics themselves. */
+  dlq: TopicName | undefined;
+  retentionMs: number;
+  description: string;
+}
+
+const WEEK_MS = 7 * 24 * 3600 * 1000;
+
+export const TOPIC_SPECS: readonly TopicSpec[] = [
+  {
+    name: TOPICS.clickstream,
+    key: 'user_id',
+    dlq: TOPICS.storefrontDlq,
+    retentionMs: WEEK_MS,
+    description: 'storefront clickstream events',
+  },
+  {
+    name: TOPICS.orders,
+    key: 'order_id',
+    dlq: TOPICS.storefrontDlq,
+    retentionMs: WEEK_MS,
+    description: 'order placed/cancelled events',
+  },
+  {
+    name: TOPICS.inventory,
+    key: 'sku',
+    dlq: TOPICS.storefrontDlq,
+    retentionMs: WEEK_MS,
+    description: 'stock positions per SKU',
+  },
+  {
+    name: TOPICS.storefrontDlq,
+    key: 'source key',
+    dlq: undefined,
+    retentionMs: 4 * WEEK_MS,
+    description: 'invalid messages with reasons',
+  },
+];
+
+/** Headers StorePulse sets on every dead-lettered message (the value is the original bytes). */
+export const DLQ_HEADERS = {
+  sourceTopic: 'x-dlq-source-topic',
+  sourcePartition: 'x-dlq-source-partition',
+  sourceOffset: 'x-dlq-source-offset',
+  reason: 'x-dlq-reason',
+  fields: 'x-dlq-fields',
+  failedAt: 'x-dlq-failed-at',
+  consumerGroup: 'x-dlq-consumer-group',
+} as const;
