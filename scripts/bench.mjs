@@ -11,14 +11,22 @@ const [name, ...rest] = process.argv.slice(2);
 const b = spawnSync('npm', ['run', '-s', 'build'], { stdio: 'inherit', cwd: root });
 if (b.status !== 0) process.exit(b.status ?? 1);
 const dir = join(root, 'dist', 'bench');
-const known = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.bench.js')).map((f) => f.replace('.bench.js', '')) : [];
+const known = existsSync(dir)
+  ? readdirSync(dir)
+      .filter((f) => f.endsWith('.bench.js'))
+      .map((f) => f.replace('.bench.js', ''))
+  : [];
 if (!name || !known.includes(name)) {
   console.error(`usage: npm run bench -- <${known.join(' | ')}>`);
   process.exit(2);
 }
-const r = spawnSync(process.execPath, ['--enable-source-maps', '--expose-gc', join(dir, `${name}.bench.js`), ...rest], {
-  stdio: 'inherit',
-  cwd: root,
-  env: { ...process.env, BENCH_COMMAND: `npm run bench -- ${[name, ...rest].join(' ')}` },
-});
+const r = spawnSync(
+  process.execPath,
+  ['--enable-source-maps', '--expose-gc', join(dir, `${name}.bench.js`), ...rest],
+  {
+    stdio: 'inherit',
+    cwd: root,
+    env: { ...process.env, BENCH_COMMAND: `npm run bench -- ${[name, ...rest].join(' ')}` },
+  },
+);
 process.exit(r.status ?? 1);

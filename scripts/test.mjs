@@ -44,7 +44,11 @@ const pick = (f) => {
   return 'unit';
 };
 const tiers = tier === 'all' ? ['unit', 'int', 'e2e'] : [tier];
-const env = { ...process.env, NODE_ENV: 'test', TEST_OUTPUT_DIR: process.env.TEST_OUTPUT_DIR || join(root, 'test-output') };
+const env = {
+  ...process.env,
+  NODE_ENV: 'test',
+  TEST_OUTPUT_DIR: process.env.TEST_OUTPUT_DIR || join(root, 'test-output'),
+};
 mkdirSync(env.TEST_OUTPUT_DIR, { recursive: true });
 
 let startedKafka = false;
@@ -61,12 +65,20 @@ try {
     env.KAFKA_BROKERS = r.brokers;
   }
   for (const t of tiers) {
-    const files = all.filter((f) => pick(f) === t).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+    const files = all
+      .filter((f) => pick(f) === t)
+      .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
     if (files.length === 0) continue;
     console.log(`\n=== ${t} tests (${files.length} files) ===`);
     const r = spawnSync(
       process.execPath,
-      ['--enable-source-maps', '--test', '--test-reporter=spec', `--test-concurrency=${t === 'unit' ? 2 : 1}`, ...files],
+      [
+        '--enable-source-maps',
+        '--test',
+        '--test-reporter=spec',
+        `--test-concurrency=${t === 'unit' ? 2 : 1}`,
+        ...files,
+      ],
       { stdio: 'inherit', cwd: root, env },
     );
     if (r.status !== 0) {

@@ -8,7 +8,15 @@
 // Settings (environment): KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (port+1), KAFKA_DATA_DIR (.data/kafka),
 // KAFKA_HEAP (512m), KAFKA_NUM_PARTITIONS (3), KAFKA_START_TIMEOUT_MS (90000).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +30,8 @@ function intEnv(name, dflt) {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return dflt;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0 || n > 65535 * 1000) fail(`${name} must be a positive integer, got "${raw}"`);
+  if (!Number.isInteger(n) || n <= 0 || n > 65535 * 1000)
+    fail(`${name} must be a positive integer, got "${raw}"`);
   return n;
 }
 function fail(msg) {
@@ -46,17 +55,30 @@ export function settings() {
 export function fetchJars(s = settings()) {
   const marker = join(s.libsDir, '.complete');
   if (existsSync(marker)) return s.libsDir;
-  if (spawnSync('java', ['-version'], { stdio: 'ignore' }).status !== 0) fail('java (17+) is not on PATH');
-  if (spawnSync('mvn', ['-v'], { stdio: 'ignore' }).status !== 0) fail('mvn (Maven) is not on PATH');
-  console.log(`[kafka] resolving Apache Kafka ${KAFKA_VERSION} jars from Maven Central into ${s.libsDir}`);
+  if (spawnSync('java', ['-version'], { stdio: 'ignore' }).status !== 0)
+    fail('java (17+) is not on PATH');
+  if (spawnSync('mvn', ['-v'], { stdio: 'ignore' }).status !== 0)
+    fail('mvn (Maven) is not on PATH');
+  console.log(
+    `[kafka] resolving Apache Kafka ${KAFKA_VERSION} jars from Maven Central into ${s.libsDir}`,
+  );
   rmSync(s.libsDir, { recursive: true, force: true });
   mkdirSync(s.libsDir, { recursive: true });
   const r = spawnSync(
     'mvn',
-    ['-q', '-B', '-f', join(here, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${s.libsDir}`, '-DincludeScope=runtime'],
+    [
+      '-q',
+      '-B',
+      '-f',
+      join(here, 'pom.xml'),
+      'dependency:copy-dependencies',
+      `-DoutputDirectory=${s.libsDir}`,
+      '-DincludeScope=runtime',
+    ],
     { stdio: 'inherit' },
   );
-  if (r.status !== 0) fail(`Maven could not resolve org.apache.kafka:kafka_2.13:${KAFKA_VERSION} (exit ${r.status})`);
+  if (r.status !== 0)
+    fail(`Maven could not resolve org.apache.kafka:kafka_2.13:${KAFKA_VERSION} (exit ${r.status})`);
   writeFileSync(marker, new Date().toISOString());
   return s.libsDir;
 }
@@ -117,8 +139,14 @@ async function waitForMetadata(s, child) {
   const deadline = Date.now() + s.startTimeoutMs;
   let lastErr = 'no answer';
   while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) fail(`broker exited with code ${child.exitCode}; see ${join(s.dataDir, 'broker.log')}`);
-    const admin = new Kafka({ brokers: [`localhost:${s.port}`], logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 1000 }).admin();
+    if (child && child.exitCode !== null)
+      fail(`broker exited with code ${child.exitCode}; see ${join(s.dataDir, 'broker.log')}`);
+    const admin = new Kafka({
+      brokers: [`localhost:${s.port}`],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+      connectionTimeout: 1000,
+    }).admin();
     try {
       await admin.connect();
       const md = await admin.describeCluster();
@@ -130,13 +158,17 @@ async function waitForMetadata(s, child) {
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  fail(`broker did not answer metadata on localhost:${s.port} within ${s.startTimeoutMs} ms (${lastErr}); see ${join(s.dataDir, 'broker.log')}`);
+  fail(
+    `broker did not answer metadata on localhost:${s.port} within ${s.startTimeoutMs} ms (${lastErr}); see ${join(s.dataDir, 'broker.log')}`,
+  );
 }
 
 export async function up(s = settings()) {
   const pid = runningPid(s);
   if (pid) {
-    console.log(`[kafka] already running (pid ${pid}) on localhost:${s.port}; not starting another`);
+    console.log(
+      `[kafka] already running (pid ${pid}) on localhost:${s.port}; not starting another`,
+    );
     console.log(`KAFKA_BROKERS=localhost:${s.port}`);
     return { pid, brokers: `localhost:${s.port}`, started: false };
   }
@@ -144,12 +176,25 @@ export async function up(s = settings()) {
   mkdirSync(s.dataDir, { recursive: true });
   const { file, logDir } = writeProperties(s);
   if (!existsSync(join(logDir, 'meta.properties'))) {
-    const uuid = spawnSync('java', ['-cp', cp, 'kafka.tools.StorageTool', 'random-uuid'], { encoding: 'utf8' });
+    const uuid = spawnSync('java', ['-cp', cp, 'kafka.tools.StorageTool', 'random-uuid'], {
+      encoding: 'utf8',
+    });
     const clusterId = (uuid.stdout || '').trim().split('\n').pop();
     if (uuid.status !== 0 || !clusterId) fail(`kafka-storage random-uuid failed: ${uuid.stderr}`);
     const fmt = spawnSync(
       'java',
-      [`-Dlog4j2.configurationFile=${join(here, 'log4j2.properties')}`, '-cp', cp, 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', file],
+      [
+        `-Dlog4j2.configurationFile=${join(here, 'log4j2.properties')}`,
+        '-cp',
+        cp,
+        'kafka.tools.StorageTool',
+        'format',
+        '--standalone',
+        '-t',
+        clusterId,
+        '-c',
+        file,
+      ],
       { encoding: 'utf8' },
     );
     if (fmt.status !== 0) fail(`storage format failed: ${fmt.stdout}${fmt.stderr}`);
@@ -176,7 +221,9 @@ export async function up(s = settings()) {
   const t0 = Date.now();
   await waitForMetadata(s, child);
   child.unref();
-  console.log(`[kafka] Apache Kafka ${KAFKA_VERSION} up (pid ${child.pid}) in ${Date.now() - t0} ms, data in ${s.dataDir}`);
+  console.log(
+    `[kafka] Apache Kafka ${KAFKA_VERSION} up (pid ${child.pid}) in ${Date.now() - t0} ms, data in ${s.dataDir}`,
+  );
   console.log(`KAFKA_BROKERS=localhost:${s.port}`);
   return { pid: child.pid, brokers: `localhost:${s.port}`, started: true };
 }
@@ -208,7 +255,9 @@ if (isMain) {
   else if (cmd === 'classpath') console.log(classpath(s));
   else if (cmd === 'status') {
     const pid = runningPid(s);
-    console.log(pid ? `[kafka] running (pid ${pid}) on localhost:${s.port}` : '[kafka] not running');
+    console.log(
+      pid ? `[kafka] running (pid ${pid}) on localhost:${s.port}` : '[kafka] not running',
+    );
     process.exitCode = pid ? 0 : 3;
   } else fail(`unknown command "${cmd}" (up | down | status | fetch | classpath)`);
 }

@@ -122,3 +122,8 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
 export function configFromProcessEnv(overrides: Partial<Record<string, string>> = {}): AppConfig {
   return loadConfig({ ...process.env, ...overrides });
 }
+
+/** The raw environment, for handing to child processes (e.g. the local Kafka broker script). */
+export function processEnvironment(): NodeJS.ProcessEnv {
+  return process.env;
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TOPICS, type TopicName } from './topics';
+import { TOPICS } from './topics';
 import {
   clickstreamEventSchema,
   inventoryEventSchema,
@@ -72,7 +72,7 @@ export function decodeInventory(
 
 /** Decodes a message of any storefront topic. */
 export function decodeStorefront(
-  topic: TopicName | string,
+  topic: string,
   bytes: Buffer | string | null | undefined,
 ): Decoded<StorefrontMessage> {
   switch (topic) {

@@ -1,0 +1,107 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
+import type { Kafka, Producer } from 'kafkajs';
+import { APP_CONFIG, type AppConfig } from '@storepulse/config';
+import { CLICKHOUSE, type ClickHouseHandle } from '@storepulse/clickhouse';
+import { TOPICS } from '@storepulse/contracts';
+import { BatchConsumer, KAFKA, KafkaDeadLetterSink, type ConsumerHealth } from '@storepulse/kafka';
+import { HealthRegistry, LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability';
+import { ClickHouseLedger } from './ingest/ledger.repository';
+import {
+  ClickHouseChunkStore,
+  IngestService,
+  STOREFRONT_TOPICS,
+  type IngestCounters,
+} from './ingest/ingest.service';
+
+/** Runs the storefront → ClickHouse pipeline: one consumer group over the storefront topics. */
+@Injectable()
+export class AggregatorService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  readonly ingest: IngestService;
+  private readonly consumer: BatchConsumer;
+  private readonly producer: Producer;
+  private readonly log: Logger;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(KAFKA) kafka: Kafka,
+    @Inject(CLICKHOUSE) ch: ClickHouseHandle,
+    @Inject(LOGGER) logger: Logger,
+    metrics: PipelineMetrics,
+    health: HealthRegistry,
+  ) {
+    this.log = logger.child({ component: 'aggregator' });
+    const a = config.aggregator;
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+    this.ingest = new IngestService(
+      new ClickHouseLedger(ch.client, 'aggregator'),
+      new ClickHouseChunkStore(
+        ch.client,
+        { maxRows: config.clickhouse.insertMaxRows, maxBytes: config.clickhouse.insertMaxBytes },
+        metrics,
+      ),
+      new KafkaDeadLetterSink(this.producer),
+      {
+        pipeline: 'aggregator',
+        consumerGroup: a.groupId,
+        dlqTopic: TOPICS.storefrontDlq,
+        maxChunkMessages: config.clickhouse.insertMaxRows,
+        maxInflightWrites: a.maxInflightInserts,
+      },
+      this.log,
+      metrics,
+    );
+    this.consumer = new BatchConsumer(
+      kafka,
+      {
+        groupId: a.groupId,
+        topics: STOREFRONT_TOPICS,
+        partitionsConcurrency: a.partitionsConcurrency,
+        maxBytesPerPartition: a.maxBytesPerPartition,
+        retryMaxMs: a.retryMaxMs,
+        stallTimeoutMs: a.stallTimeoutMs,
+        drainTimeoutMs: config.shutdownDrainTimeoutMs,
+        logger: this.log,
+        metrics,
+      },
+      this.ingest,
+    );
+    health.register({
+      name: 'aggregator-consumer',
+      check: () => {
+        const h = this.consumer.health();
+        return Promise.resolve({ ok: h.running && !h.stalled, details: { ...h } });
+      },
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.producer.connect();
+    await this.consumer.start();
+    this.log.info(
+      { groupId: this.config.aggregator.groupId, topics: STOREFRONT_TOPICS },
+      'aggregator consuming',
+    );
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    const { drained } = await this.consumer.stop();
+    await this.producer.disconnect();
+    this.log.info({ drained, ...this.ingest.counters }, 'aggregator stopped');
+  }
+
+  counters(): IngestCounters {
+    return { ...this.ingest.counters };
+  }
+  consumerHealth(): ConsumerHealth {
+    return this.consumer.health();
+  }
+}

@@ -1,0 +1,5 @@
+export * from './aggregator.module';
+export * from './aggregator.service';
+export * from './ingest/ingest.service';
+export * from './ingest/ledger.repository';
+export * from './ingest/rows';

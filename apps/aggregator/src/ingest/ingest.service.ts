@@ -1,0 +1,253 @@
+import type { KafkaMessage } from 'kafkajs';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { insertIdempotent, type ChunkLimits } from '@storepulse/clickhouse';
+import { TOPICS } from '@storepulse/contracts';
+import type {
+  BatchHandler,
+  BatchResult,
+  DeadLetter,
+  DeadLetterSink,
+  PartitionBatch,
+} from '@storepulse/kafka';
+import type { Logger, PipelineMetrics } from '@storepulse/observability';
+import type { ChunkRecord, LedgerPort, PartitionLedgerState } from './ledger.repository';
+import { prepareChunk, type PreparedChunk } from './rows';
+import { Semaphore } from './semaphore';
+
+/** Port: durable, idempotent writes of a prepared chunk (rows + dead letters) under a token. */
+export interface ChunkStore {
+  write(chunk: PreparedChunk, token: string): Promise<void>;
+}
+
+export class ClickHouseChunkStore implements ChunkStore {
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly limits: ChunkLimits,
+    private readonly metrics: PipelineMetrics,
+  ) {}
+
+  async write(chunk: PreparedChunk, token: string): Promise<void> {
+    if (chunk.rows.length > 0) {
+      const end = this.metrics.insertSeconds.startTimer({ table: chunk.table });
+      await insertIdempotent(
+        this.client,
+        chunk.table,
+        chunk.rows,
+        `${token}/${chunk.table}`,
+        this.limits,
+      );
+      end();
+    }
+    if (chunk.deadLetters.length > 0) {
+      await insertIdempotent(
+        this.client,
+        'dead_letters',
+        chunk.deadLetters.map(deadLetterRow),
+        `${token}/dead_letters`,
+        this.limits,
+      );
+    }
+  }
+}
+
+function deadLetterRow(d: DeadLetter) {
+  return {
+    source_topic: d.sourceTopic,
+    source_partition: d.sourcePartition,
+    source_offset: d.sourceOffset,
+    message_key: d.key?.toString('utf8') ?? '',
+    payload: d.value?.toString('utf8') ?? '',
+    reason: d.reason,
+    fields: d.fields,
+    failed_at: d.failedAt.toISOString().replace('T', ' ').replace('Z', ''),
+    consumer_group: d.consumerGroup,
+  };
+}
+
+export interface IngestOptions {
+  pipeline: string;
+  consumerGroup: string;
+  dlqTopic: string;
+  /** Max messages per ledger chunk. */
+  maxChunkMessages: number;
+  maxInflightWrites: number;
+}
+
+export interface IngestCounters {
+  consumed: number;
+  stored: number;
+  deadLettered: number;
+  skippedRedelivered: number;
+  replayedChunks: number;
+}
+
+/**
+ * The aggregator's batch handler. Exactly-once effect in ClickHouse:
+ * each topic-partition is cut into chunks; a chunk is recorded 'pending' in the ledger (range + token)
+ * before its rows are written with deduplication tokens derived from that token, and 'done' after.
+ * On (re)assignment the ledger says which offsets are stored; redelivered messages at or below that are
+ * skipped whatever the new batch boundaries, and a 'pending' chunk is re-run with its original range and
+ * token so partial writes are completed, never doubled. Offsets are committed only after all that.
+ */
+export class IngestService implements BatchHandler {
+  private readonly states = new Map<string, PartitionLedgerState>();
+  private readonly writes: Semaphore;
+  readonly counters: IngestCounters = {
+    consumed: 0,
+    stored: 0,
+    deadLettered: 0,
+    skippedRedelivered: 0,
+    replayedChunks: 0,
+  };
+  /** Test hook: called after a chunk's data is written and before it is marked done. */
+  afterChunkWrite: ((c: ChunkRecord) => Promise<void>) | undefined;
+
+  constructor(
+    private readonly ledger: LedgerPort,
+    private readonly store: ChunkStore,
+    private readonly dlq: DeadLetterSink,
+    private readonly opts: IngestOptions,
+    private readonly logger: Logger,
+    private readonly metrics: PipelineMetrics,
+  ) {
+    this.writes = new Semaphore(opts.maxInflightWrites);
+  }
+
+  onAssignmentChange(): void {
+    // Another member may have processed our partitions meanwhile: reload the ledger lazily.
+    this.states.clear();
+  }
+
+  private async state(topic: string, partition: number): Promise<PartitionLedgerState> {
+    const key = `${topic}:${partition}`;
+    let s = this.states.get(key);
+    if (!s) {
+      s = await this.ledger.load(topic, partition);
+      this.states.set(key, s);
+      this.logger.info(
+        {
+          topic,
+          partition,
+          lastDone: s.lastDone.toString(),
+          pending: s.pending ? `${s.pending.firstOffset}-${s.pending.lastOffset}` : null,
+        },
+        'ledger state loaded',
+      );
+    }
+    return s;
+  }
+
+  async handleBatch(batch: PartitionBatch): Promise<BatchResult> {
+    const { topic, partition } = batch;
+    const state = await this.state(topic, partition);
+    const lastInBatch = BigInt(batch.lastOffset);
+    this.counters.consumed += batch.messages.length;
+
+    let fresh = batch.messages.filter((m) => BigInt(m.offset) > state.lastDone);
+    const skipped = batch.messages.length - fresh.length;
+    if (skipped > 0) {
+      this.counters.skippedRedelivered += skipped;
+      this.metrics.skippedRedelivered.inc({ topic }, skipped);
+    }
+
+    if (state.pending) {
+      const p = state.pending;
+      if (lastInBatch < p.lastOffset) {
+        // This fetch does not reach the end of the pending chunk: commit up to its start so the
+        // next fetch begins exactly there (and covers the whole range, as the original fetch did).
+        this.logger.warn(
+          {
+            topic,
+            partition,
+            pending: `${p.firstOffset}-${p.lastOffset}`,
+            lastInBatch: batch.lastOffset,
+          },
+          'batch ends inside a pending chunk; refetching from its start',
+        );
+        return { commitOffset: p.firstOffset.toString() };
+      }
+      const part = fresh.filter((m) => BigInt(m.offset) <= p.lastOffset);
+      await this.writeChunk(batch, part, p);
+      this.counters.replayedChunks++;
+      this.logger.info(
+        { topic, partition, range: `${p.firstOffset}-${p.lastOffset}`, token: p.token },
+        'pending chunk re-run with its original token',
+      );
+      fresh = fresh.filter((m) => BigInt(m.offset) > p.lastOffset);
+    }
+
+    for (let i = 0; i < fresh.length; i += this.opts.maxChunkMessages) {
+      const part = fresh.slice(i, i + this.opts.maxChunkMessages);
+      const first = BigInt(part[0].offset);
+      const last = BigInt(part[part.length - 1].offset);
+      const chunk: ChunkRecord = {
+        topic,
+        partition,
+        firstOffset: first,
+        lastOffset: last,
+        token: `${this.opts.pipeline}/${topic}/${partition}/${first}-${last}`,
+        state: 'pending',
+        rows: 0,
+        deadLetters: 0,
+      };
+      await this.ledger.record(chunk);
+      state.pending = chunk;
+      await this.writeChunk(batch, part, chunk);
+      await batch.heartbeat();
+    }
+    return { commitOffset: (lastInBatch + 1n).toString() };
+  }
+
+  private async writeChunk(
+    batch: PartitionBatch,
+    messages: KafkaMessage[],
+    chunk: ChunkRecord,
+  ): Promise<void> {
+    const prepared = prepareChunk(messages, {
+      topic: batch.topic,
+      partition: batch.partition,
+      consumerGroup: this.opts.consumerGroup,
+      now: new Date(),
+    });
+    await this.writes.run(async () => {
+      await this.store.write(prepared, chunk.token);
+      if (prepared.deadLetters.length > 0)
+        await this.dlq.publish(this.opts.dlqTopic, prepared.deadLetters);
+      if (this.afterChunkWrite) await this.afterChunkWrite(chunk);
+      await this.ledger.record({
+        ...chunk,
+        state: 'done',
+        rows: prepared.rows.length,
+        deadLetters: prepared.deadLetters.length,
+      });
+    });
+    const state = this.states.get(`${batch.topic}:${batch.partition}`);
+    if (state) {
+      state.lastDone = chunk.lastOffset;
+      state.pending = null;
+    }
+    const now = Date.now();
+    this.counters.stored += prepared.rows.length;
+    this.counters.deadLettered += prepared.deadLetters.length;
+    if (prepared.table) this.metrics.stored.inc({ table: prepared.table }, prepared.rows.length);
+    if (prepared.deadLetters.length > 0) {
+      this.metrics.deadLettered.inc({ topic: batch.topic }, prepared.deadLetters.length);
+      this.logger.warn(
+        {
+          topic: batch.topic,
+          partition: batch.partition,
+          count: prepared.deadLetters.length,
+          first: {
+            offset: prepared.deadLetters[0].sourceOffset,
+            reason: prepared.deadLetters[0].reason,
+          },
+        },
+        'messages dead-lettered',
+      );
+    }
+    for (const t of prepared.eventTimesMs)
+      this.metrics.endToEndSeconds.observe({ topic: batch.topic }, Math.max(0, now - t) / 1000);
+  }
+}
+
+export const STOREFRONT_TOPICS = [TOPICS.clickstream, TOPICS.orders, TOPICS.inventory];

@@ -1,0 +1,89 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { queryRows } from '@storepulse/clickhouse';
+
+export interface ChunkRecord {
+  topic: string;
+  partition: number;
+  firstOffset: bigint;
+  lastOffset: bigint;
+  token: string;
+  state: 'pending' | 'done';
+  rows: number;
+  deadLetters: number;
+}
+
+export interface PartitionLedgerState {
+  /** Highest offset whose chunk is fully stored; -1 when none. */
+  lastDone: bigint;
+  /** A chunk whose data may be partly written: it must be re-run with the same token and range. */
+  pending: ChunkRecord | null;
+}
+
+/** Port for the exactly-once ledger. */
+export interface LedgerPort {
+  load(topic: string, partition: number): Promise<PartitionLedgerState>;
+  record(chunk: ChunkRecord): Promise<void>;
+}
+
+interface LedgerRow {
+  first_offset: string;
+  last_offset: string;
+  token: string;
+  state: 'pending' | 'done';
+  rows: number;
+  dead_letters: number;
+}
+
+export class ClickHouseLedger implements LedgerPort {
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly pipeline: string,
+  ) {}
+
+  async load(topic: string, partition: number): Promise<PartitionLedgerState> {
+    const rows = await queryRows<LedgerRow>(
+      this.client,
+      `SELECT toString(first_offset) AS first_offset, toString(last_offset) AS last_offset, token, state, rows, dead_letters
+       FROM ingest_ledger FINAL
+       WHERE pipeline = {pipeline:String} AND topic = {topic:String} AND partition = {partition:UInt32}
+       ORDER BY first_offset DESC LIMIT 1`,
+      { pipeline: this.pipeline, topic, partition },
+    );
+    const r = rows[0];
+    if (!r) return { lastDone: -1n, pending: null };
+    const rec: ChunkRecord = {
+      topic,
+      partition,
+      firstOffset: BigInt(r.first_offset),
+      lastOffset: BigInt(r.last_offset),
+      token: r.token,
+      state: r.state,
+      rows: Number(r.rows),
+      deadLetters: Number(r.dead_letters),
+    };
+    return rec.state === 'done'
+      ? { lastDone: rec.lastOffset, pending: null }
+      : { lastDone: rec.firstOffset - 1n, pending: rec };
+  }
+
+  async record(c: ChunkRecord): Promise<void> {
+    await this.client.insert({
+      table: 'ingest_ledger',
+      format: 'JSONEachRow',
+      values: [
+        {
+          pipeline: this.pipeline,
+          topic: c.topic,
+          partition: c.partition,
+          first_offset: c.firstOffset.toString(),
+          last_offset: c.lastOffset.toString(),
+          token: c.token,
+          state: c.state,
+          rows: c.rows,
+          dead_letters: c.deadLetters,
+        },
+      ],
+      clickhouse_settings: { insert_deduplicate: 0, async_insert: 0 },
+    });
+  }
+}

@@ -1,0 +1,52 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { ConfigModule, type AppConfig } from '@storepulse/config';
+import { ClickHouseModule, type ClickHouseHandle } from '@storepulse/clickhouse';
+import { KafkaModule } from '@storepulse/kafka';
+import {
+  HealthRegistry,
+  ObservabilityModule,
+  type PipelineMetrics,
+} from '@storepulse/observability';
+import { AggregatorModule } from '@storepulse/aggregator';
+import type { Infra } from '@storepulse/runtime';
+import { StatusController } from './status/status.controller';
+import { StatusService } from './status/status.service';
+
+export interface PlatformDeps {
+  config: AppConfig;
+  logger: Logger;
+  metrics: PipelineMetrics;
+  infra: Infra & { clickhouse: ClickHouseHandle };
+  /** Extra modules composed into the process (simulator, later trainer/scorer/monitor). */
+  extraModules?: DynamicModule[];
+  extraProviders?: Provider[];
+}
+
+/** The all-in-one process: every app's module composed over one Kafka client and one ClickHouse engine. */
+@Module({})
+export class PlatformModule {
+  static forRoot(d: PlatformDeps): DynamicModule {
+    const health = new HealthRegistry();
+    health.register({
+      name: 'clickhouse',
+      check: async () => {
+        const ok = (await d.infra.clickhouse.client.ping()).success;
+        return { ok, details: { mode: d.infra.clickhouse.mode } };
+      },
+    });
+    return {
+      module: PlatformModule,
+      imports: [
+        ConfigModule.forRoot(d.config),
+        ObservabilityModule.forRoot(d.logger, d.metrics, health),
+        KafkaModule.forRoot(d.infra.kafka, d.infra.kafkaInfo),
+        ClickHouseModule.forRoot(d.infra.clickhouse),
+        AggregatorModule,
+        ...(d.extraModules ?? []),
+      ],
+      controllers: [StatusController],
+      providers: [StatusService, ...(d.extraProviders ?? [])],
+    };
+  }
+}

@@ -1,0 +1,234 @@
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Logger, PipelineMetrics } from '@storepulse/observability';
+
+export interface PartitionBatch {
+  topic: string;
+  partition: number;
+  messages: KafkaMessage[];
+  /** Offset of the last message in this batch. */
+  lastOffset: string;
+  highWatermark: string;
+  /** Keep the group membership alive during long work. */
+  heartbeat(): Promise<void>;
+}
+
+export interface BatchResult {
+  /** The next offset to consume (last handled + 1), committed after the work is durable; null commits nothing. */
+  commitOffset: string | null;
+}
+
+/** Port implemented by services: handle one topic-partition batch, durably, before returning. */
+export interface BatchHandler {
+  handleBatch(batch: PartitionBatch): Promise<BatchResult>;
+  /** Called when the group (re)joins: cached per-partition state must be reloaded. */
+  onAssignmentChange?(partitions: { topic: string; partition: number }[]): void;
+}
+
+export interface BatchConsumerOptions {
+  groupId: string;
+  topics: string[];
+  /** Max partition batches in flight at once (backpressure: no fetch beyond that). */
+  partitionsConcurrency: number;
+  maxBytesPerPartition: number;
+  retryMaxMs: number;
+  stallTimeoutMs: number;
+  drainTimeoutMs: number;
+  fromBeginning?: boolean;
+  logger: Logger;
+  metrics: PipelineMetrics;
+}
+
+export interface ConsumerHealth {
+  groupId: string;
+  running: boolean;
+  stalled: boolean;
+  inFlight: number;
+  oldestInFlightMs: number;
+  lastBatchAt: string | null;
+  lastCommitAt: string | null;
+  consecutiveFailures: number;
+  lastError: string | null;
+  assignments: { topic: string; partitions: number[] }[];
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Batch consumption in the PostHog style: one handler call per topic-partition batch, offsets committed
+ * only after the handler made the work durable, transient failures retried with capped exponential
+ * backoff (never skipped, never committed), at most `partitionsConcurrency` batches in flight,
+ * stall detection, drain on shutdown with a timeout.
+ */
+export class BatchConsumer {
+  private readonly consumer: Consumer;
+  private readonly inFlight = new Map<string, number>();
+  private running = false;
+  private lastBatchAt: number | null = null;
+  private lastCommitAt: number | null = null;
+  private consecutiveFailures = 0;
+  private lastError: string | null = null;
+  private assignments: { topic: string; partitions: number[] }[] = [];
+
+  constructor(
+    kafka: Kafka,
+    private readonly opts: BatchConsumerOptions,
+    private readonly handler: BatchHandler,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: opts.groupId,
+      maxBytesPerPartition: opts.maxBytesPerPartition,
+      maxBytes: opts.maxBytesPerPartition * Math.max(1, opts.partitionsConcurrency) * 2,
+      minBytes: 1,
+      maxWaitTimeInMs: 250,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      const assigned = e.payload.memberAssignment;
+      this.assignments = Object.entries(assigned).map(([topic, partitions]) => ({
+        topic,
+        partitions: [...partitions].sort((a, b) => a - b),
+      }));
+      this.opts.logger.info(
+        { groupId: opts.groupId, assignments: this.assignments },
+        'consumer group joined',
+      );
+      this.handler.onAssignmentChange?.(
+        this.assignments.flatMap((a) =>
+          a.partitions.map((partition) => ({ topic: a.topic, partition })),
+        ),
+      );
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.lastError = String(e.payload.error);
+      this.opts.logger.error(
+        { groupId: opts.groupId, err: e.payload.error, restart: e.payload.restart },
+        'consumer crashed',
+      );
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    for (const topic of this.opts.topics)
+      await this.consumer.subscribe({ topic, fromBeginning: this.opts.fromBeginning ?? true });
+    this.running = true;
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.opts.partitionsConcurrency,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const heartbeat = () => payload.heartbeat();
+    const isRunning = () => payload.isRunning();
+    const isStale = () => payload.isStale();
+    const resolveOffset = (offset: string) => payload.resolveOffset(offset);
+    if (batch.isEmpty()) return;
+    const key = `${batch.topic}:${batch.partition}`;
+    this.inFlight.set(key, Date.now());
+    this.opts.metrics.inFlightBatches.set(this.inFlight.size);
+    this.opts.metrics.batchSize.observe(batch.messages.length);
+    this.opts.metrics.consumed.inc({ topic: batch.topic }, batch.messages.length);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        if (!isRunning() || isStale()) return; // nothing committed: redelivered to whoever owns it next
+        try {
+          const result = await this.handler.handleBatch({
+            topic: batch.topic,
+            partition: batch.partition,
+            messages: batch.messages,
+            lastOffset: batch.lastOffset(),
+            highWatermark: batch.highWatermark,
+            heartbeat,
+          });
+          if (result.commitOffset !== null) {
+            resolveOffset((BigInt(result.commitOffset) - 1n).toString());
+            await this.consumer.commitOffsets([
+              { topic: batch.topic, partition: batch.partition, offset: result.commitOffset },
+            ]);
+            this.lastCommitAt = Date.now();
+          }
+          this.lastBatchAt = Date.now();
+          this.consecutiveFailures = 0;
+          return;
+        } catch (err) {
+          this.consecutiveFailures++;
+          this.lastError = err instanceof Error ? err.message : String(err);
+          this.opts.metrics.retries.inc({ topic: batch.topic });
+          const delay =
+            Math.min(this.opts.retryMaxMs, 200 * 2 ** Math.min(attempt, 16)) *
+            (0.75 + Math.random() * 0.5);
+          this.opts.logger.warn(
+            {
+              groupId: this.opts.groupId,
+              topic: batch.topic,
+              partition: batch.partition,
+              firstOffset: batch.firstOffset(),
+              lastOffset: batch.lastOffset(),
+              attempt,
+              delayMs: Math.round(delay),
+              err,
+            },
+            'batch failed; retrying with backoff (offsets not committed)',
+          );
+          const until = Date.now() + delay;
+          while (Date.now() < until && isRunning()) {
+            await sleep(Math.min(1000, until - Date.now()));
+            await heartbeat().catch(() => undefined);
+          }
+        }
+      }
+    } finally {
+      this.inFlight.delete(key);
+      this.opts.metrics.inFlightBatches.set(this.inFlight.size);
+    }
+  }
+
+  health(now = Date.now()): ConsumerHealth {
+    const oldest = Math.min(...this.inFlight.values(), now);
+    const oldestInFlightMs = this.inFlight.size > 0 ? now - oldest : 0;
+    return {
+      groupId: this.opts.groupId,
+      running: this.running,
+      stalled:
+        this.running &&
+        (oldestInFlightMs > this.opts.stallTimeoutMs || this.consecutiveFailures >= 5),
+      inFlight: this.inFlight.size,
+      oldestInFlightMs,
+      lastBatchAt: this.lastBatchAt === null ? null : new Date(this.lastBatchAt).toISOString(),
+      lastCommitAt: this.lastCommitAt === null ? null : new Date(this.lastCommitAt).toISOString(),
+      consecutiveFailures: this.consecutiveFailures,
+      lastError: this.lastError,
+      assignments: this.assignments,
+    };
+  }
+
+  /** Stops fetching, waits for in-flight batches to finish and commit (up to drainTimeoutMs), leaves the group. */
+  async stop(): Promise<{ drained: boolean }> {
+    if (!this.running) {
+      await this.consumer.disconnect();
+      return { drained: true };
+    }
+    this.running = false;
+    const t0 = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => r('timeout'), this.opts.drainTimeoutMs);
+    });
+    const outcome = await Promise.race([
+      this.consumer.disconnect().then(() => 'drained' as const),
+      timeout,
+    ]);
+    clearTimeout(timer);
+    this.opts.logger.info(
+      { groupId: this.opts.groupId, outcome, ms: Date.now() - t0 },
+      'consumer stopped',
+    );
+    return { drained: outcome === 'drained' };
+  }
+}

@@ -1,0 +1,33 @@
+import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
+import type { Logger } from '@storepulse/observability';
+
+export interface KafkaClientOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+}
+
+const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** kafkajs client whose logs go to pino. kafkajs negotiates the highest protocol versions both sides know. */
+export function createKafka(opts: KafkaClientOptions): Kafka {
+  const child = opts.logger.child({ component: 'kafkajs' });
+  const creator: logCreator =
+    () =>
+    ({ level, log }: LogEntry) => {
+      const { message, ...extra } = log;
+      child[levels[level] ?? 'info'](extra, message);
+    };
+  return new Kafka({
+    clientId: opts.clientId,
+    brokers: opts.brokers,
+    logLevel: logLevel.WARN,
+    logCreator: creator,
+    retry: { initialRetryTime: 200, retries: 8 },
+  });
+}

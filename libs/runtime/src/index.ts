@@ -1,0 +1,3 @@
+export * from './local-broker';
+export * from './infra';
+export * from './lifecycle';
