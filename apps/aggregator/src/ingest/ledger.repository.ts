@@ -26,8 +26,8 @@ export interface LedgerPort {
 }
 
 interface LedgerRow {
-  first_offset: string;
-  last_offset: string;
+  first: string;
+  last: string;
   token: string;
   state: 'pending' | 'done';
   rows: number;
@@ -43,10 +43,10 @@ export class ClickHouseLedger implements LedgerPort {
   async load(topic: string, partition: number): Promise<PartitionLedgerState> {
     const rows = await queryRows<LedgerRow>(
       this.client,
-      `SELECT toString(first_offset) AS first_offset, toString(last_offset) AS last_offset, token, state, rows, dead_letters
+      `SELECT toString(first_offset) AS first, toString(last_offset) AS last, token, state, rows, dead_letters
        FROM ingest_ledger FINAL
        WHERE pipeline = {pipeline:String} AND topic = {topic:String} AND partition = {partition:UInt32}
-       ORDER BY first_offset DESC LIMIT 1`,
+       ORDER BY ingest_ledger.first_offset DESC LIMIT 1`,
       { pipeline: this.pipeline, topic, partition },
     );
     const r = rows[0];
@@ -54,8 +54,8 @@ export class ClickHouseLedger implements LedgerPort {
     const rec: ChunkRecord = {
       topic,
       partition,
-      firstOffset: BigInt(r.first_offset),
-      lastOffset: BigInt(r.last_offset),
+      firstOffset: BigInt(r.first),
+      lastOffset: BigInt(r.last),
       token: r.token,
       state: r.state,
       rows: Number(r.rows),

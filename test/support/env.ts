@@ -1,0 +1,38 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type AppConfig } from '@storepulse/config';
+import { createLogger, type Logger } from '@storepulse/observability';
+
+/** Brokers of the test Kafka (scripts/test.mjs starts one when KAFKA_BROKERS is unset). */
+export function testBrokers(): string[] {
+  const b = process.env.KAFKA_BROKERS;
+  if (!b)
+    throw new Error(
+      'KAFKA_BROKERS is not set: run integration tests through `npm test` / scripts/test.mjs, which starts the local broker',
+    );
+  return b.split(',');
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `storepulse-${prefix}-`));
+}
+
+export function testConfig(overrides: Record<string, string> = {}): AppConfig {
+  return loadConfig({
+    NODE_ENV: 'test',
+    KAFKA_BROKERS: testBrokers().join(','),
+    CLICKHOUSE_DATA_DIR: tempDir('chdb'),
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    HTTP_PORT: '0',
+    ...overrides,
+  });
+}
+
+export function testLogger(): Logger {
+  return createLogger((process.env.TEST_LOG_LEVEL as 'warn' | undefined) ?? 'warn', 'test');
+}
+
+export function outputDir(): string {
+  return process.env.TEST_OUTPUT_DIR ?? tempDir('out');
+}

@@ -1,0 +1,143 @@
+import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
+import { TOPIC_SPECS } from '@storepulse/contracts';
+import { testBrokers } from './env';
+
+export function testKafka(): Kafka {
+  return new Kafka({
+    clientId: 'storepulse-test',
+    brokers: testBrokers(),
+    logLevel: logLevel.ERROR,
+  });
+}
+
+/** Deletes and recreates the storefront topics so a test starts from empty logs. */
+export async function resetStorefrontTopics(kafka: Kafka, partitions = 3): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const names = TOPIC_SPECS.map((t) => t.name);
+    const existing = new Set(await admin.listTopics());
+    const toDelete = names.filter((n) => existing.has(n));
+    if (toDelete.length > 0) {
+      await admin.deleteTopics({ topics: toDelete, timeout: 30_000 });
+      await waitFor(
+        async () => {
+          const now = new Set(await admin.listTopics());
+          return toDelete.every((n) => !now.has(n));
+        },
+        30_000,
+        'topics deleted',
+      );
+    }
+    await createWithRetry(admin, names, partitions);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function createWithRetry(admin: Admin, names: string[], partitions: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+      });
+      const md = await admin.fetchTopicMetadata({ topics: names });
+      if (md.topics.every((t) => t.partitions.length === partitions)) return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+export async function produce(kafka: Kafka, topic: string, messages: Message[]): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += 2000)
+      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 2000) });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Reads every message currently in `topic` (from the beginning up to the end offsets at call time). */
+export async function readAll(kafka: Kafka, topic: string, timeoutMs = 30_000) {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const target = new Map(ends.map((e) => [e.partition, BigInt(e.high)]));
+  const out: {
+    partition: number;
+    offset: string;
+    key: Buffer | null;
+    value: Buffer | null;
+    headers: Record<string, string>;
+  }[] = [];
+  if ([...target.values()].every((v) => v === 0n)) return out;
+  const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}-${Math.random()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const done = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`readAll(${topic}) timed out with ${out.length} messages`)),
+      timeoutMs,
+    );
+    const seen = new Map<number, bigint>();
+    void consumer.run({
+      eachMessage: ({ partition, message }) => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {}))
+          headers[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+        out.push({
+          partition,
+          offset: message.offset,
+          key: message.key,
+          value: message.value,
+          headers,
+        });
+        seen.set(partition, BigInt(message.offset) + 1n);
+        if ([...target.entries()].every(([p, end]) => end === 0n || (seen.get(p) ?? 0n) >= end)) {
+          clearTimeout(timer);
+          resolve();
+        }
+        return Promise.resolve();
+      },
+    });
+  });
+  try {
+    await done;
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}
+
+export async function waitFor(
+  cond: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 200,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Moves a stopped consumer group back to the earliest offsets: every message will be redelivered. */
+export async function rewindGroup(kafka: Kafka, groupId: string, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const topic of topics) await admin.resetOffsets({ groupId, topic, earliest: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
