@@ -21,7 +21,7 @@ export class MinHeap<T extends Timed> {
     a.push(x);
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const pa = a[p] as T;
+      const pa = a[p];
       if (!less(x, pa)) break;
       a[i] = pa;
       i = p;
@@ -41,8 +41,8 @@ export class MinHeap<T extends Timed> {
       if (l >= n) break;
       const r = l + 1;
       let c = l;
-      if (r < n && less(a[r] as T, a[l] as T)) c = r;
-      const ca = a[c] as T;
+      if (r < n && less(a[r], a[l])) c = r;
+      const ca = a[c];
       if (!less(ca, last)) break;
       a[i] = ca;
       i = c;

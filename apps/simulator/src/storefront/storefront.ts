@@ -293,7 +293,7 @@ export class Storefront {
 
   private step(e: Entry, out: SimulatedMessage[] | undefined): void {
     const s = e.session as SessionState;
-    const st = s.steps[s.i++] as Step;
+    const st = s.steps[s.i++];
     const t = e.t;
     if (st.type === 'order_placed') {
       const items = st.items ?? [];
