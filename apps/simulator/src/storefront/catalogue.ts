@@ -209,8 +209,8 @@ export class Catalogue {
       fill[c] = k + 1;
       const w = (this.categoryWeight[c] ?? 0) + (this.popularity[i] ?? 0);
       this.categoryWeight[c] = w;
-      (this.catSkus[c])[k] = i;
-      (this.catCum[c])[k] = w;
+      this.catSkus[c][k] = i;
+      this.catCum[c][k] = w;
     }
   }
 
