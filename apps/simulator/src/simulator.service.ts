@@ -44,6 +44,7 @@ export class SimulatorService implements OnModuleDestroy {
   private running = false;
   private lastTickMs = 0;
   private credit = 0;
+  private firstTick = false;
   private readonly queue: SimulatedMessage[][] = [];
   private queued = 0;
   private sendFailures = 0;
@@ -79,8 +80,12 @@ export class SimulatorService implements OnModuleDestroy {
         eventsPerSec: this.rate,
         // A live producer honours the configured rate; the daily curve is for history/backfills.
         seasonality: false,
-        warmupMs: Math.min(WARMUP_MS, (600_000 / this.rate) * 1000),
+        warmupMs: Math.min(WARMUP_MS, (1_200_000 / this.rate) * 1000),
       });
+      // Run the warm-up now rather than inside the first tick; the first tick then catches up
+      // with the wall clock from `now` (its credit is not capped).
+      this.storefront.skipTo(now - 1);
+      this.firstTick = true;
     }
     this.running = true;
     this.lastTickMs = now;
@@ -141,8 +146,10 @@ export class SimulatorService implements OnModuleDestroy {
     const now = Date.now();
     const elapsed = Math.max(0, now - this.lastTickMs) / 1000;
     this.lastTickMs = now;
-    // Credit carries fractions and short-falls (Poisson lulls) forward, capped at one second.
-    this.credit = Math.min(this.credit + this.rate * elapsed, this.rate + 1);
+    // Credit carries fractions and short-falls (Poisson lulls) forward, capped at two seconds.
+    this.credit += this.rate * elapsed;
+    if (!this.firstTick) this.credit = Math.min(this.credit, 2 * this.rate + 1);
+    this.firstTick = false;
     const room = this.maxBuffer - this.queued;
     if (room <= 0) {
       this.shed += sf.skipTo(now);

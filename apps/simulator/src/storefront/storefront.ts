@@ -282,7 +282,13 @@ export class Storefront {
       steps,
       i: 0,
     };
-    this.schedule(t, SESSION, -1, s);
+    if (t >= this.emitFromMs) this.schedule(t, SESSION, -1, s);
+    else {
+      // Warm-up: skip the steps before the emission start without going through the heap.
+      while (s.i < steps.length && (steps[s.i]?.at ?? 0) < this.emitFromMs) s.i++;
+      const first = steps[s.i];
+      if (first) this.schedule(first.at, SESSION, -1, s);
+    }
     const rate = this.sessionsPerMs * (this.useSeasonality ? seasonality(t) : 1);
     if (rate > 0) {
       e.t = t + rng.exp(1 / rate);
