@@ -316,20 +316,7 @@ export class Storefront {
       }
       if (out) out.push(this.orderMessage('order_placed', orderId, s.user.id, items, t));
     } else if (out) {
-      const o: Json = {
-        event_id: uuidV4(this.ids),
-        type: st.type,
-        user_id: s.user.id,
-        session_id: s.id,
-        ts: new Date(t).toISOString(),
-      };
-      if (st.sku >= 0) {
-        o['sku'] = this.cat.items[st.sku]?.sku;
-        o['price'] = st.price;
-      }
-      if (st.category >= 0) o['category'] = this.cat.categoryName(st.category);
-      if (st.query !== undefined) o['query'] = st.query;
-      out.push(this.message(TOPICS.clickstream, s.user.id, o, t));
+      out.push(this.clickMessage(s, st, t));
     }
     const nxt = s.steps[s.i];
     if (nxt) {
@@ -337,6 +324,39 @@ export class Storefront {
       e.seq = this.seq++;
       this.heap.push(e);
     }
+  }
+
+  private clickMessage(s: SessionState, st: Step, t: number): SimulatedMessage {
+    const eventId = uuidV4(this.ids);
+    const ts = new Date(t).toISOString();
+    const sku = st.sku >= 0 ? this.cat.items[st.sku]?.sku : undefined;
+    const category = st.category >= 0 ? this.cat.categoryName(st.category) : undefined;
+    const topic = TOPICS.clickstream;
+    if (this.invalidRate > 0 && this.mal.next() < this.invalidRate) {
+      const o: Json = {
+        event_id: eventId,
+        type: st.type,
+        user_id: s.user.id,
+        session_id: s.id,
+        ts,
+      };
+      if (sku !== undefined) {
+        o['sku'] = sku;
+        o['price'] = st.price;
+      }
+      if (category !== undefined) o['category'] = category;
+      if (st.query !== undefined) o['query'] = st.query;
+      const { kind, value } = malform(topic, o, this.mal);
+      return { topic, key: s.user.id, value, timestampMs: t, valid: false, invalidKind: kind };
+    }
+    // Hot path: hand-built JSON (ids, types, SKUs and category names never need escaping);
+    // same bytes as JSON.stringify of the object above.
+    let json = `{"event_id":"${eventId}","type":"${st.type}","user_id":"${s.user.id}","session_id":"${s.id}","ts":"${ts}"`;
+    if (sku !== undefined) json += `,"sku":"${sku}","price":${JSON.stringify(st.price)}`;
+    if (category !== undefined) json += `,"category":"${category}"`;
+    if (st.query !== undefined) json += `,"query":${JSON.stringify(st.query)}`;
+    json += '}';
+    return { topic, key: s.user.id, value: Buffer.from(json, 'utf8'), timestampMs: t, valid: true };
   }
 
   private orderMessage(
