@@ -1,0 +1,93 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Logger } from '@nestjs/common';
+import { loadConfig } from '@storepulse/config';
+import type { MessageSink } from './message-sink';
+import { SimulatorService } from './simulator.service';
+import type { SimulatedMessage } from './storefront';
+
+Logger.overrideLogger(false);
+
+class FakeSink implements MessageSink {
+  readonly calls: { batch: SimulatedMessage[]; ok: boolean }[] = [];
+  failNext = 0;
+  async send(messages: SimulatedMessage[]): Promise<void> {
+    await new Promise((r) => setTimeout(r, 5));
+    const ok = this.failNext <= 0;
+    this.calls.push({ batch: messages, ok });
+    if (!ok) {
+      this.failNext--;
+      throw new Error('broker unavailable');
+    }
+  }
+  delivered(): SimulatedMessage[] {
+    return this.calls.filter((c) => c.ok).flatMap((c) => c.batch);
+  }
+}
+
+const config = (rate: number) =>
+  loadConfig({ SIMULATOR_EVENTS_PER_SEC: String(rate), SIMULATOR_INVALID_RATE: '0.05' });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+void describe('SimulatorService', () => {
+  void it('produces ~rate x time, counts per topic and validity', async () => {
+    const sink = new FakeSink();
+    const svc = new SimulatorService(config(2000), sink);
+    const t0 = Date.now();
+    svc.start();
+    await sleep(1000);
+    await svc.stop();
+    const elapsed = (Date.now() - t0) / 1000;
+    const got = sink.delivered().length;
+    const expected = 2000 * elapsed;
+    assert.ok(got > 0.75 * expected && got < 1.1 * expected, `${got} vs ~${expected}`);
+    const st = svc.stats();
+    assert.equal(st.produced.total, got);
+    assert.equal(st.produced.valid + st.produced.invalid, got);
+    assert.ok(st.produced.invalid > 0);
+    assert.equal(
+      Object.values(st.produced.byTopic).reduce((a, b) => a + b, 0),
+      got,
+    );
+    assert.equal(st.running, false);
+    // Event time follows the wall clock.
+    const now = Date.now();
+    for (const m of sink.delivered()) assert.ok(m.timestampMs >= t0 - 1 && m.timestampMs <= now);
+  });
+
+  void it('retries a failed batch on the next tick without losing messages', async () => {
+    const sink = new FakeSink();
+    sink.failNext = 2;
+    const svc = new SimulatorService(config(2000), sink);
+    svc.start();
+    await sleep(1000);
+    await svc.stop();
+    const [first, second, third] = sink.calls;
+    assert.ok(first && second && third);
+    assert.equal(first.ok, false);
+    assert.equal(second.ok, false);
+    assert.equal(third.ok, true);
+    // The very same messages are resent first.
+    assert.equal(second.batch, first.batch);
+    assert.equal(third.batch, first.batch);
+    const delivered = sink.delivered();
+    const ids = delivered.map((m) => m.value.toString('base64'));
+    assert.equal(new Set(ids).size, ids.length, 'no duplicates delivered');
+    for (const m of first.batch) assert.ok(delivered.includes(m));
+    const st = svc.stats();
+    assert.equal(st.sendFailures, 2);
+    assert.equal(st.produced.total, delivered.length);
+    assert.equal(st.buffered, 0);
+    assert.ok(delivered.length > 500, `delivered ${delivered.length}`);
+  });
+
+  void it('does nothing at rate 0', async () => {
+    const sink = new FakeSink();
+    const svc = new SimulatorService(config(0), sink);
+    svc.start();
+    await sleep(300);
+    await svc.stop();
+    assert.equal(sink.calls.length, 0);
+    assert.equal(svc.stats().running, false);
+  });
+});
