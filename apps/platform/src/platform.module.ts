@@ -9,6 +9,7 @@ import {
   type PipelineMetrics,
 } from '@storepulse/observability';
 import { AggregatorModule } from '@storepulse/aggregator';
+import { SimulatorModule } from '@storepulse/simulator';
 import type { Infra } from '@storepulse/runtime';
 import { StatusController } from './status/status.controller';
 import { StatusService } from './status/status.service';
@@ -43,6 +44,7 @@ export class PlatformModule {
         KafkaModule.forRoot(d.infra.kafka, d.infra.kafkaInfo),
         ClickHouseModule.forRoot(d.infra.clickhouse),
         AggregatorModule,
+        SimulatorModule,
         ...(d.extraModules ?? []),
       ],
       controllers: [StatusController],

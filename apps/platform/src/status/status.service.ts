@@ -10,7 +10,7 @@ import { CLICKHOUSE, queryRows, type ClickHouseHandle } from '@storepulse/clickh
 import { TOPICS } from '@storepulse/contracts';
 import { KAFKA, KAFKA_INFO, readGroupLag, type GroupLag, type KafkaInfo } from '@storepulse/kafka';
 import { AggregatorService } from '@storepulse/aggregator';
-import { SIMULATOR_STATS, type SimulatorStatsSource } from './simulator-stats';
+import { SimulatorService, type SimulatorStats } from '@storepulse/simulator';
 
 export interface PlatformStatus {
   time: string;
@@ -23,7 +23,7 @@ export interface PlatformStatus {
   aggregator: ReturnType<AggregatorService['counters']> & {
     consumer: ReturnType<AggregatorService['consumerHealth']>;
   };
-  simulator: ReturnType<SimulatorStatsSource['stats']> | null;
+  simulator: SimulatorStats | null;
 }
 
 const STATUS_TABLES = ['clickstream_events', 'order_lines', 'inventory_snapshots', 'dead_letters'];
@@ -38,7 +38,7 @@ export class StatusService implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(KAFKA_INFO) private readonly kafkaInfo: KafkaInfo,
     @Inject(CLICKHOUSE) private readonly ch: ClickHouseHandle,
     private readonly aggregator: AggregatorService,
-    @Optional() @Inject(SIMULATOR_STATS) private readonly simulator?: SimulatorStatsSource,
+    @Optional() private readonly simulator?: SimulatorService,
   ) {
     this.admin = kafka.admin();
   }
@@ -106,7 +106,7 @@ export class StatusService implements OnApplicationBootstrap, BeforeApplicationS
   /** One human line for the terminal. */
   async statusLine(): Promise<string> {
     const s = await this.status();
-    const sim = s.simulator ? `produced=${s.simulator.produced} ` : '';
+    const sim = s.simulator ? `produced=${s.simulator.produced.total} ` : '';
     const totalLag = s.lag.reduce((acc, g) => acc + BigInt(g.totalLag), 0n);
     const t = s.tables;
     return (

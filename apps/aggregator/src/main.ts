@@ -1,0 +1,67 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Module } from '@nestjs/common';
+import {
+  ConfigError,
+  ConfigModule,
+  configFromProcessEnv,
+  processEnvironment,
+} from '@storepulse/config';
+import { ClickHouseModule } from '@storepulse/clickhouse';
+import { KafkaModule } from '@storepulse/kafka';
+import {
+  HealthRegistry,
+  ObservabilityModule,
+  PinoNestLogger,
+  PipelineMetrics,
+  createLogger,
+} from '@storepulse/observability';
+import { connectInfra, handleSignals, StartupError } from '@storepulse/runtime';
+import { AggregatorModule } from './aggregator.module';
+
+/** Standalone aggregator: KAFKA_BROKERS → ClickHouse server (CLICKHOUSE_URL); serves /metrics and /health. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = configFromProcessEnv();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const logger = createLogger(config.logLevel, 'storepulse-aggregator');
+  const metrics = new PipelineMetrics();
+  const infra = await connectInfra(config, logger, {
+    allowLocalBroker: false,
+    clickhouse: 'server-only',
+    env: processEnvironment(),
+  });
+  const ch = infra.clickhouse;
+  if (!ch) throw new StartupError('ClickHouse was not connected');
+  const health = new HealthRegistry();
+  health.register({
+    name: 'clickhouse',
+    check: async () => ({ ok: (await ch.client.ping()).success }),
+  });
+  @Module({
+    imports: [
+      ConfigModule.forRoot(config),
+      ObservabilityModule.forRoot(logger, metrics, health),
+      KafkaModule.forRoot(infra.kafka, infra.kafkaInfo),
+      ClickHouseModule.forRoot(ch),
+      AggregatorModule,
+    ],
+  })
+  class AggregatorAppModule {}
+  const app = await NestFactory.create(AggregatorAppModule, { logger: new PinoNestLogger(logger) });
+  handleSignals(app, () => infra.close(), logger, 15_000);
+  await app.listen(config.httpPort);
+  logger.info({ port: config.httpPort }, 'aggregator running');
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof StartupError ? `startup failed: ${e.message}` : e);
+  process.exit(1);
+});

@@ -1,0 +1,5 @@
+export * from './simulator.module';
+export * from './simulator.service';
+export * from './message-sink';
+export * from './kafka-message-sink';
+export * from './storefront';
