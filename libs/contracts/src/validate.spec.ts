@@ -49,6 +49,7 @@ describe('contracts: validation', () => {
     const fields = r.errors.map((e) => e.field).sort();
     assert.deepEqual(fields, ['price', 'user_id']);
     assert.match(r.reason, /price: must be a number/);
+    assert.match(r.reason, /user_id: is required/);
   });
 
   it('rejects an unknown type and a missing sku where required', () => {

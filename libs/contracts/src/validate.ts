@@ -18,6 +18,15 @@ export interface FieldError {
 export type Decoded<T> =
   { ok: true; value: T } | { ok: false; reason: string; errors: FieldError[] };
 
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = root;
+  for (const key of path) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}
+
 function pathOf(path: readonly PropertyKey[]): string {
   return path.length === 0 ? '$' : path.map((p) => String(p)).join('.');
 }
@@ -47,7 +56,11 @@ export function decode<S extends z.ZodType>(
   }
   const r = schema.safeParse(json);
   if (r.success) return { ok: true, value: r.data };
-  const errors = r.error.issues.map((i) => ({ field: pathOf(i.path), message: i.message }));
+  const errors = r.error.issues.map((i) => ({
+    field: pathOf(i.path),
+    // A type error on a field that is simply absent reads better as "is required".
+    message: i.code !== 'custom' && valueAt(json, i.path) === undefined ? 'is required' : i.message,
+  }));
   return { ok: false, reason: errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors };
 }
 
