@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
 import type * as tfjsWasm from '@tensorflow/tfjs-backend-wasm';
-import { quietNativeTfLogs, readTfBackendEnv } from './tf-env';
+import { applyNativeTfEnvDefaults, readTfBackendEnv } from './tf-env';
 
 /** The tf namespace (the @tensorflow/tfjs API; tfjs-node re-exports it unchanged). */
 export type Tf = typeof tfjs;
@@ -86,7 +86,7 @@ interface Loaded {
 }
 
 async function loadNative(): Promise<Loaded> {
-  quietNativeTfLogs();
+  applyNativeTfEnvDefaults();
   let tf: Tf;
   try {
     const mod: unknown = req('@tensorflow/tfjs-node');
