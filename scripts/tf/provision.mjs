@@ -470,7 +470,8 @@ function main() {
     } catch (e) {
       if (!(e instanceof ProvisionError)) throw e;
       errors.push(e);
-      log(`tensorflow-cpu==${version}: ${e.message}`);
+      if (errors.length < TF_VERSIONS.length)
+        log(`tensorflow-cpu==${version} did not work (${e.message}); trying the next version`);
     }
   }
   throw errors[errors.length - 1];
