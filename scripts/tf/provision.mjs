@@ -14,7 +14,8 @@
 //      (.cache/tf/binding-...) so `npm ci` on a warm cache skips the compile,
 //   5. verify with a real matMul in a child process, then write a stamp so a second run is quick.
 //
-// Env: STOREPULSE_TF_PROVISION=0 skips everything. STOREPULSE_TF_VERSION=x.y.z picks the wheel.
+// Env: STOREPULSE_TF_PROVISION=0 skips everything. STOREPULSE_TF_VERSION=x.y.z[,a.b.c] overrides the
+// wheel versions tried (default 2.9.3 then 2.12.1).
 // Exit code: 0 unless --strict (a failure then exits 1). Without --strict a failure prints once that
 // the platform will fall back to wasm, so `npm install` still succeeds.
 import { spawnSync } from 'node:child_process';
@@ -43,13 +44,20 @@ const force = args.has('--force');
 const quiet = args.has('--quiet');
 const t0 = Date.now();
 
-// TF 2.9.x (what tfjs-node 4.22 was built against) ships no standalone C-API library on PyPI: up to
-// 2.11 the C API lives inside the Python extension _pywrap_tensorflow_internal.so (which needs
-// libpython). 2.12.1 is the oldest tensorflow-cpu wheel with libtensorflow_cc.so.2; the TF C API is
-// ABI-stable, so tfjs-node's binding builds and runs against it unchanged.
-const DEFAULT_TF_VERSIONS = ['2.12.1', '2.12.0', '2.13.1'];
+// Wheel versions tried in order (each is verified with a real matMul before it is accepted):
+// - 2.9.3: the 2.9 line tfjs-node 4.22 was built and tested against (it wants 2.9.1, which has no
+//   wheel for a current pip platform tag any more than 2.9.3 does; 2.9.3 is the last 2.9 patch).
+//   TF <= 2.11 wheels ship no standalone C-API library: the C API is exported by the Python
+//   extension _pywrap_tensorflow_internal.so, which also references 187 CPython C-API symbols that
+//   are never called outside Python. We link against that library plus a generated stub library
+//   (libpystub.so) that defines those symbols, so no libpython is needed ("pywrap" layout).
+// - 2.12.1: the oldest wheel with the standalone libtensorflow_cc.so.2 ("cc" layout, no stub); the
+//   TF C API is ABI-stable, so tfjs-node's binding builds and runs against it unchanged.
+const DEFAULT_TF_VERSIONS = ['2.9.3', '2.12.1'];
 const TF_VERSIONS = process.env.STOREPULSE_TF_VERSION
-  ? [process.env.STOREPULSE_TF_VERSION]
+  ? process.env.STOREPULSE_TF_VERSION.split(',')
+      .map((v) => v.trim())
+      .filter(Boolean)
   : DEFAULT_TF_VERSIONS;
 const CACHE = join(root, '.cache', 'tf');
 const STAMP_NAME = 'storepulse-provision.json';
@@ -180,7 +188,10 @@ function downloadWheel(py, version) {
   ]);
   const w = wheelFor(version);
   if (!r.ok || !w)
-    throw new ProvisionError(`pip download of tensorflow-cpu==${version} failed`, tail(r.out, 5));
+    throw new ProvisionError(
+      `pip download of tensorflow-cpu==${version} failed`,
+      tail(r.out, 2).replace(/\(from versions: [^)]*\)/, ''),
+    );
   log(
     `downloaded ${w.replace(root + '/', '')} (${(statSync(w).size / 1e6).toFixed(0)} MB) at ${secs()}`,
   );
@@ -189,14 +200,19 @@ function downloadWheel(py, version) {
 
 // 2. Extract libs + C headers from the wheel (python's zipfile: pip needs python anyway).
 const EXTRACT_PY = `
-import sys, zipfile, os
+import sys, zipfile, os, json
 whl, out = sys.argv[1], sys.argv[2]
 z = zipfile.ZipFile(whl)
 names = set(z.namelist())
-libs = ['tensorflow/libtensorflow_cc.so.2', 'tensorflow/libtensorflow_framework.so.2']
-missing = [l for l in libs if l not in names]
-if missing:
-    print('MISSING ' + ' '.join(missing)); sys.exit(3)
+FW = 'tensorflow/libtensorflow_framework.so.2'
+CC = 'tensorflow/libtensorflow_cc.so.2'
+PYWRAP = 'tensorflow/python/_pywrap_tensorflow_internal.so'
+if CC in names and FW in names:
+    layout, libs = 'cc', [CC, FW]
+elif PYWRAP in names and FW in names:
+    layout, libs = 'pywrap', [PYWRAP, FW]
+else:
+    print('MISSING neither %s nor %s (with %s)' % (CC, PYWRAP, FW)); sys.exit(3)
 inc_prefixes = ('tensorflow/include/tensorflow/c/', 'tensorflow/include/tensorflow/tsl/c/',
                 'tensorflow/include/tensorflow/core/platform/', 'tensorflow/include/tensorflow/tsl/platform/')
 for n in libs:
@@ -212,12 +228,55 @@ for n in names:
         os.makedirs(os.path.dirname(p), exist_ok=True)
         with open(p, 'wb') as dst: dst.write(z.read(n))
         count += 1
-print('OK %d headers' % count)
+print(json.dumps({'layout': layout, 'libs': [os.path.basename(l) for l in libs], 'headers': count}))
 `;
+
+// For the pywrap layout: a tiny shared library defining every CPython symbol the TF library refers
+// to, so the dynamic loader can resolve them (data relocations are bound at load time). Nothing
+// calls them: Python entry points (PyInit_*) are never invoked from Node.
+function buildPyStub(libDir) {
+  const nm = run('nm', ['-D', '--undefined-only', join(libDir, '_pywrap_tensorflow_internal.so')]);
+  if (!nm.ok)
+    throw new ProvisionError(
+      'nm (binutils) failed on _pywrap_tensorflow_internal.so',
+      tail(nm.out, 3),
+    );
+  const syms = [
+    ...new Set(
+      nm.out
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/).pop()?.replace(/@.*$/, '') ?? '')
+        .filter((n) => /^_?Py[A-Za-z0-9_]*$/.test(n)),
+    ),
+  ].sort();
+  if (syms.length === 0)
+    throw new ProvisionError('no CPython symbols found to stub in _pywrap_tensorflow_internal.so');
+  const c = [
+    '/* Generated by scripts/tf/provision.mjs: CPython C-API placeholders, never used from Node. */',
+    ...syms.map((n) => `char ${n}[512] __attribute__((aligned(64)));`),
+  ].join('\n');
+  writeFileSync(join(libDir, 'pystub.c'), `${c}\n`);
+  const cc = run('gcc', [
+    '-shared',
+    '-fPIC',
+    '-O1',
+    '-Wl,-soname,libpystub.so',
+    '-o',
+    join(libDir, 'libpystub.so'),
+    join(libDir, 'pystub.c'),
+  ]);
+  if (!cc.ok)
+    throw new ProvisionError('compiling the CPython stub library failed', tail(cc.out, 5));
+  return syms.length;
+}
 
 function extract(py, wheel, version) {
   const out = join(CACHE, `libtensorflow-${version}`);
-  if (existsSync(join(out, '.complete'))) return out;
+  try {
+    return { dir: out, ...JSON.parse(readFileSync(join(out, '.complete'), 'utf8')) };
+  } catch {
+    /* not extracted yet */
+  }
   const tmp = `${out}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(join(tmp, 'lib'), { recursive: true });
@@ -226,19 +285,26 @@ function extract(py, wheel, version) {
   const r = run(py, ['-c', EXTRACT_PY, wheel, tmp]);
   if (!r.ok) {
     rmSync(tmp, { recursive: true, force: true });
-    if (r.status === 3) {
+    if (r.status === 3)
       throw new ProvisionError(
-        `tensorflow-cpu==${version} wheel has no standalone ${r.out.trim().replace('MISSING ', '')}`,
-        'TF < 2.12 bundles its C API inside the Python extension; use 2.12.1 or newer',
+        `tensorflow-cpu==${version} wheel has no usable TensorFlow library`,
+        r.out.trim(),
       );
-    }
     throw new ProvisionError('extracting the TensorFlow wheel failed', tail(r.out, 5));
   }
-  writeFileSync(join(tmp, '.complete'), `${version}\n`);
+  const meta = JSON.parse(r.out.trim().split('\n').pop());
+  if (meta.layout === 'pywrap') {
+    checkToolchain();
+    meta.stubbedSymbols = buildPyStub(join(tmp, 'lib'));
+  }
+  writeFileSync(join(tmp, '.complete'), `${JSON.stringify(meta)}\n`);
   rmSync(out, { recursive: true, force: true });
   renameSync(tmp, out);
-  log(`extracted (${r.out.trim()}) at ${secs()}`);
-  return out;
+  const stub = meta.stubbedSymbols ? `, ${meta.stubbedSymbols} CPython symbols stubbed` : '';
+  log(
+    `extracted (${meta.layout} layout: ${meta.libs.join(' + ')}, ${meta.headers} headers${stub}) at ${secs()}`,
+  );
+  return { dir: out, ...meta };
 }
 
 // 3. Place libs/headers where binding.gyp expects them. Hard links (same filesystem) are instant and
@@ -248,21 +314,33 @@ function place(tfjs, extracted) {
   const lib = join(deps, 'lib');
   rmSync(deps, { recursive: true, force: true });
   mkdirSync(lib, { recursive: true });
-  for (const f of ['libtensorflow_cc.so.2', 'libtensorflow_framework.so.2']) {
-    const src = join(extracted, 'lib', f);
+  const files =
+    extracted.layout === 'pywrap' ? [...extracted.libs, 'libpystub.so'] : extracted.libs;
+  for (const f of files) {
+    const src = join(extracted.dir, 'lib', f);
     try {
       linkSync(src, join(lib, f));
     } catch {
       copyFileSync(src, join(lib, f));
     }
   }
-  // binding.gyp links -ltensorflow -ltensorflow_framework; the runtime NEEDED entries are the sonames
-  // (libtensorflow_cc.so.2, libtensorflow_framework.so.2), found via the binding's rpath
-  // $ORIGIN/../../deps/lib.
-  symlinkSync('libtensorflow_cc.so.2', join(lib, 'libtensorflow.so'));
-  symlinkSync('libtensorflow_cc.so.2', join(lib, 'libtensorflow.so.2'));
-  symlinkSync('libtensorflow_framework.so.2', join(lib, 'libtensorflow_framework.so'));
-  const cp = spawnSync('cp', ['-r', join(extracted, 'include'), join(deps, 'include')]);
+  // binding.gyp links -ltensorflow -ltensorflow_framework; the runtime NEEDED entries are the sonames,
+  // found via the binding's rpath $ORIGIN/../../deps/lib.
+  if (extracted.layout === 'pywrap') {
+    // soname _pywrap_tensorflow_internal.so; libtensorflow_framework.so is a linker script so the
+    // binding also gets NEEDED libpystub.so, which puts the stubs in the library's lookup scope.
+    symlinkSync('_pywrap_tensorflow_internal.so', join(lib, 'libtensorflow.so'));
+    writeFileSync(
+      join(lib, 'libtensorflow_framework.so'),
+      'INPUT(libtensorflow_framework.so.2 libpystub.so)\n',
+    );
+  } else {
+    // sonames libtensorflow_cc.so.2 + libtensorflow_framework.so.2
+    symlinkSync('libtensorflow_cc.so.2', join(lib, 'libtensorflow.so'));
+    symlinkSync('libtensorflow_cc.so.2', join(lib, 'libtensorflow.so.2'));
+    symlinkSync('libtensorflow_framework.so.2', join(lib, 'libtensorflow_framework.so'));
+  }
+  const cp = spawnSync('cp', ['-r', join(extracted.dir, 'include'), join(deps, 'include')]);
   if (cp.status !== 0)
     throw new ProvisionError('copying TensorFlow headers into tfjs-node/deps/include failed');
 }
@@ -421,6 +499,8 @@ function provisionVersion(tfjs, py, version) {
         key: k,
         tensorflow: version,
         source: `pypi:tensorflow-cpu==${version}`,
+        layout: extracted.layout,
+        candidates: TF_VERSIONS.join(','),
         libtensorflow: v.libtensorflow,
         at: new Date().toISOString(),
       },
@@ -447,7 +527,8 @@ function main() {
     !force &&
     stamp &&
     existsSync(tfjs.bindingPath) &&
-    stamp.key === key(tfjs, stamp.tensorflow)
+    stamp.key === key(tfjs, stamp.tensorflow) &&
+    stamp.candidates === TF_VERSIONS.join(',')
   ) {
     const v = verify();
     if (v.ok) {
