@@ -169,7 +169,7 @@ function downloadWheel(py, version) {
   }
   const dir = join(CACHE, 'wheels');
   mkdirSync(dir, { recursive: true });
-  log(`downloading tensorflow-cpu==${version} wheel from PyPI (~240 MB) ...`);
+  log(`downloading tensorflow-cpu==${version} wheel from PyPI (~210-230 MB) ...`);
   const r = run(py, [
     '-m',
     'pip',
@@ -527,7 +527,9 @@ function provisionVersion(tfjs, py, version) {
 
 function main() {
   if (process.env.STOREPULSE_TF_PROVISION === '0') {
-    log('skipped (STOREPULSE_TF_PROVISION=0); the platform will use the wasm backend.');
+    log(
+      'skipped (STOREPULSE_TF_PROVISION=0); without a provisioned native backend the platform falls back to wasm.',
+    );
     return 0;
   }
   if (process.platform !== 'linux' || process.arch !== 'x64') {
