@@ -3,23 +3,11 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  {
-    ignores: [
-      'dist/**',
-      'node_modules/**',
-      '.data/**',
-      '.cache/**',
-      'infra/**/*.mjs',
-      'scripts/**',
-      'eslint.config.mjs',
-    ],
-  },
+  { ignores: ['dist/**', 'node_modules/**', '.data/**', '.cache/**', 'infra/**/*.mjs', 'scripts/**', 'eslint.config.mjs'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
-    languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
-    },
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
@@ -28,22 +16,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-restricted-properties': [
         'error',
-        {
-          object: 'process',
-          property: 'env',
-          message: 'Read configuration through @storepulse/config only.',
-        },
+        { object: 'process', property: 'env', message: 'Read configuration through @storepulse/config only.' },
       ],
       'no-restricted-syntax': [
         'error',
-        {
-          selector: "CallExpression[callee.object.name='it'][callee.property.name='only']",
-          message: 'no it.only',
-        },
-        {
-          selector: "CallExpression[callee.object.name='describe'][callee.property.name='only']",
-          message: 'no describe.only',
-        },
+        { selector: "CallExpression[callee.object.name='it'][callee.property.name='only']", message: 'no it.only' },
+        { selector: "CallExpression[callee.object.name='describe'][callee.property.name='only']", message: 'no describe.only' },
       ],
     },
   },
@@ -57,14 +35,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        {
-          patterns: [
-            {
-              group: ['@tensorflow/*'],
-              message: "Use getTf() / types from '@storepulse/ml' (libs/ml/src/tf-provider.ts).",
-            },
-          ],
-        },
+        { patterns: [{ group: ['@tensorflow/*'], message: "Use getTf() / types from '@storepulse/ml' (libs/ml/src/tf-provider.ts)." }] },
       ],
     },
   },
