@@ -194,7 +194,12 @@ const stderrLog = (line: string): void => {
  * calls return the same provider. Asking later for a different explicit backend is an error.
  */
 export function getTf(options: GetTfOptions = {}): Promise<TfProvider> {
-  const requested = options.backend ?? parseTfBackendChoice(readTfBackendEnv());
+  let requested: TfBackendChoice;
+  try {
+    requested = options.backend ?? parseTfBackendChoice(readTfBackendEnv());
+  } catch (e) {
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+  }
   if (current) {
     const first = current;
     return first.promise.then((p) => {
