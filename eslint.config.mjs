@@ -65,4 +65,14 @@ export default tseslint.config(
     files: ['libs/config/src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
+  {
+    // One TensorFlow provider: only libs/ml/src/tf-provider.ts imports @tensorflow/* (use getTf()).
+    ignores: ['libs/ml/src/tf-provider.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@tensorflow/*'], message: "Use getTf() / types from '@storepulse/ml' (libs/ml/src/tf-provider.ts)." }] },
+      ],
+    },
+  },
 );
