@@ -71,7 +71,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@tensorflow/*'], message: "Use getTf() / types from '@storepulse/ml' (libs/ml/src/tf-provider.ts)." }] },
+        {
+          patterns: [
+            {
+              group: ['@tensorflow/*'],
+              message: "Use getTf() / types from '@storepulse/ml' (libs/ml/src/tf-provider.ts).",
+            },
+          ],
+        },
       ],
     },
   },

@@ -30,7 +30,11 @@ for (const [name, version] of Object.entries(chdb.optionalDependencies ?? {})) {
   added++;
 }
 if (added > 0) {
-  lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))));
+  lock.packages = Object.fromEntries(
+    Object.entries(lock.packages).sort(([a], [b]) =>
+      a === '' ? -1 : b === '' ? 1 : a.localeCompare(b),
+    ),
+  );
   writeFileSync('package-lock.json', JSON.stringify(lock, null, 2) + '\n');
   console.log(`lock: added ${added} optional platform entries for chdb`);
 }

@@ -80,7 +80,7 @@ describe('slice: simulated storefront → Kafka → aggregator → ClickHouse (+
       },
     );
     await app.listen(0);
-    const addr = app.getHttpServer().address() as { port: number };
+    const addr = (app.getHttpServer() as import('node:http').Server).address() as { port: number };
     baseUrl = `http://127.0.0.1:${addr.port}`;
     return app.get(AggregatorService);
   }
