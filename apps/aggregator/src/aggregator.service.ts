@@ -4,7 +4,7 @@ import {
   type OnApplicationBootstrap,
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
-import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { APP_CONFIG, type AppConfig } from '@storepulse/config';
 import { CLICKHOUSE, type ClickHouseHandle } from '@storepulse/clickhouse';
 import { TOPICS } from '@storepulse/contracts';
@@ -37,6 +37,7 @@ export class AggregatorService implements OnApplicationBootstrap, BeforeApplicat
     this.log = logger.child({ component: 'aggregator' });
     const a = config.aggregator;
     this.producer = kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,

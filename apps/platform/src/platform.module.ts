@@ -12,6 +12,7 @@ import { AggregatorModule } from '@storepulse/aggregator';
 import { SimulatorModule } from '@storepulse/simulator';
 import type { Infra } from '@storepulse/runtime';
 import { StatusController } from './status/status.controller';
+import { RawController } from './status/raw.controller';
 import { StatusService } from './status/status.service';
 
 export interface PlatformDeps {
@@ -47,7 +48,7 @@ export class PlatformModule {
         SimulatorModule,
         ...(d.extraModules ?? []),
       ],
-      controllers: [StatusController],
+      controllers: [StatusController, RawController],
       providers: [StatusService, ...(d.extraProviders ?? [])],
     };
   }

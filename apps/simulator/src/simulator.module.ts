@@ -5,7 +5,7 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { KAFKA } from '@storepulse/kafka';
 import { PipelineMetrics } from '@storepulse/observability';
 import { KafkaMessageSink } from './kafka-message-sink';
@@ -40,6 +40,7 @@ export class SimulatorRunner implements OnApplicationBootstrap, BeforeApplicatio
       inject: [KAFKA],
       useFactory: (kafka: Kafka) =>
         kafka.producer({
+          createPartitioner: Partitioners.DefaultPartitioner,
           idempotent: true,
           maxInFlightRequests: 1,
           allowAutoTopicCreation: false,

@@ -21,7 +21,13 @@ export function createKafka(opts: KafkaClientOptions): Kafka {
     () =>
     ({ level, log }: LogEntry) => {
       const { message, ...extra } = log;
-      child[levels[level] ?? 'info'](extra, message);
+      // kafkajs logs retriable broker answers (coordinator loading/moving at start-up) as errors; it
+      // retries them itself, so they are warnings for us.
+      const retriable =
+        level === logLevel.ERROR &&
+        typeof extra.error === 'string' &&
+        /coordinator|leader|not available|loading/i.test(extra.error);
+      child[retriable ? 'warn' : (levels[level] ?? 'info')](extra, message);
     };
   return new Kafka({
     clientId: opts.clientId,
