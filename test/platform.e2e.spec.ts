@@ -64,7 +64,7 @@ describe('all-in-one process (npm start)', () => {
       async () => {
         try {
           const s = await status();
-          return s.tables['clickstream_events']! > 0;
+          return s.tables['clickstream_events'] > 0;
         } catch {
           return false;
         }
