@@ -9,6 +9,7 @@ import { readdirSync, statSync, mkdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { up, down, settings } from '../infra/kafka/kafka.mjs';
+import { dockerReachable, startContainers } from './testcontainers.mjs';
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..');
 const args = process.argv.slice(2);
@@ -52,10 +53,21 @@ const env = {
 mkdirSync(env.TEST_OUTPUT_DIR, { recursive: true });
 
 let startedKafka = false;
+let containers;
 const needsKafka = tiers.some((t) => t !== 'unit');
 let status = 0;
 try {
-  if (needsKafka && !process.env.KAFKA_BROKERS) {
+  // With a Docker engine: real Kafka + ClickHouse server in containers. Without: local broker + embedded engine.
+  if (
+    needsKafka &&
+    !process.env.KAFKA_BROKERS &&
+    !process.env.CLICKHOUSE_URL &&
+    dockerReachable()
+  ) {
+    containers = await startContainers();
+    Object.assign(env, containers.env);
+  }
+  if (needsKafka && !env.KAFKA_BROKERS) {
     const s = { ...settings(), port: Number(process.env.TEST_KAFKA_PORT || 19092) };
     s.controllerPort = s.port + 1;
     s.dataDir = join(root, '.data', 'kafka-test');
@@ -89,5 +101,6 @@ try {
   }
 } finally {
   if (startedKafka) await down(startedKafka);
+  if (containers) await containers.stop();
 }
 process.exit(status);

@@ -23,6 +23,16 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     NODE_ENV: 'test',
     KAFKA_BROKERS: testBrokers().join(','),
     CLICKHOUSE_DATA_DIR: tempDir('chdb'),
+    // A ClickHouse server (testcontainers or CLICKHOUSE_URL) wins over the embedded engine; each
+    // test then gets its own database.
+    ...(process.env.CLICKHOUSE_URL
+      ? {
+          CLICKHOUSE_URL: process.env.CLICKHOUSE_URL,
+          CLICKHOUSE_USER: process.env.CLICKHOUSE_USER ?? 'default',
+          CLICKHOUSE_PASSWORD: process.env.CLICKHOUSE_PASSWORD ?? '',
+          CLICKHOUSE_DATABASE: `test_${process.pid}_${Date.now()}`,
+        }
+      : {}),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     HTTP_PORT: '0',
     ...overrides,
