@@ -1,0 +1,132 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KafkaMessage } from 'kafkajs';
+import { TOPICS } from '@storepulse/contracts';
+import type { DeadLetter, DeadLetterSink, PartitionBatch } from '@storepulse/kafka';
+import { createLogger, PipelineMetrics } from '@storepulse/observability';
+import { IngestService, type ChunkStore } from './ingest.service';
+import type { ChunkRecord, LedgerPort, PartitionLedgerState } from './ledger.repository';
+import type { PreparedChunk } from './rows';
+
+class FakeLedger implements LedgerPort {
+  readonly records: ChunkRecord[] = [];
+  constructor(private readonly initial: PartitionLedgerState = { lastDone: -1n, pending: null }) {}
+  load(): Promise<PartitionLedgerState> {
+    return Promise.resolve({ ...this.initial });
+  }
+  record(c: ChunkRecord): Promise<void> {
+    this.records.push(c);
+    return Promise.resolve();
+  }
+}
+class FakeStore implements ChunkStore {
+  readonly writes: { token: string; rows: number; dead: number }[] = [];
+  failNext = 0;
+  write(chunk: PreparedChunk, token: string): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext--;
+      return Promise.reject(new Error('ClickHouse unavailable'));
+    }
+    this.writes.push({ token, rows: chunk.rows.length, dead: chunk.deadLetters.length });
+    return Promise.resolve();
+  }
+}
+class FakeDlq implements DeadLetterSink {
+  readonly letters: DeadLetter[] = [];
+  publish(_topic: string, letters: readonly DeadLetter[]): Promise<void> {
+    this.letters.push(...letters);
+    return Promise.resolve();
+  }
+}
+
+const click = (i: number) =>
+  JSON.stringify({ event_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, type: 'page_view', user_id: `u${i}`, session_id: 's', ts: '2026-11-28T10:00:00Z' });
+
+function batch(offsets: number[], values: (i: number) => string = click): PartitionBatch {
+  const messages: KafkaMessage[] = offsets.map((o) => ({
+    key: Buffer.from(`k${o}`),
+    value: Buffer.from(values(o)),
+    offset: String(o),
+    timestamp: '0',
+    attributes: 0,
+    headers: {},
+  }));
+  return { topic: TOPICS.clickstream, partition: 0, messages, lastOffset: String(offsets[offsets.length - 1]), highWatermark: '1000', heartbeat: () => Promise.resolve() };
+}
+
+function service(ledger: LedgerPort, store = new FakeStore(), dlq = new FakeDlq(), maxChunk = 3) {
+  const svc = new IngestService(
+    ledger,
+    store,
+    dlq,
+    { pipeline: 'agg', consumerGroup: 'g', dlqTopic: TOPICS.storefrontDlq, maxChunkMessages: maxChunk, maxInflightWrites: 1 },
+    createLogger('silent'),
+    new PipelineMetrics(false),
+  );
+  return { svc, store, dlq };
+}
+
+describe('IngestService (fake ledger/store/DLQ)', () => {
+  it('cuts a batch into chunks: pending before data, done after, commit = last + 1', async () => {
+    const ledger = new FakeLedger();
+    const { svc, store } = service(ledger);
+    const r = await svc.handleBatch(batch([0, 1, 2, 3, 4, 5, 6]));
+    assert.equal(r.commitOffset, '7');
+    assert.deepEqual(
+      store.writes.map((w) => w.token),
+      ['agg/storefront.clickstream.v1/0/0-2', 'agg/storefront.clickstream.v1/0/3-5', 'agg/storefront.clickstream.v1/0/6-6'],
+    );
+    assert.deepEqual(
+      ledger.records.map((c) => `${c.state}:${c.firstOffset}-${c.lastOffset}`),
+      ['pending:0-2', 'done:0-2', 'pending:3-5', 'done:3-5', 'pending:6-6', 'done:6-6'],
+    );
+  });
+
+  it('skips messages at or below the ledger high-water mark (redelivery with other boundaries)', async () => {
+    const { svc, store } = service(new FakeLedger({ lastDone: 4n, pending: null }));
+    const r = await svc.handleBatch(batch([3, 4, 5, 6]));
+    assert.equal(r.commitOffset, '7');
+    assert.equal(svc.counters.skippedRedelivered, 2);
+    assert.deepEqual(store.writes.map((w) => w.token), ['agg/storefront.clickstream.v1/0/5-6']);
+  });
+
+  it('re-runs a pending chunk with its original range and token, then continues', async () => {
+    const pending: ChunkRecord = { topic: TOPICS.clickstream, partition: 0, firstOffset: 2n, lastOffset: 5n, token: 'agg/original', state: 'pending', rows: 0, deadLetters: 0 };
+    const { svc, store } = service(new FakeLedger({ lastDone: 1n, pending }), new FakeStore(), new FakeDlq(), 10);
+    await svc.handleBatch(batch([2, 3, 4, 5, 6, 7]));
+    assert.deepEqual(store.writes, [
+      { token: 'agg/original', rows: 4, dead: 0 },
+      { token: 'agg/storefront.clickstream.v1/0/6-7', rows: 2, dead: 0 },
+    ]);
+    assert.equal(svc.counters.replayedChunks, 1);
+  });
+
+  it('when a batch ends inside a pending chunk, commits up to its start and writes nothing', async () => {
+    const pending: ChunkRecord = { topic: TOPICS.clickstream, partition: 0, firstOffset: 3n, lastOffset: 9n, token: 'agg/p', state: 'pending', rows: 0, deadLetters: 0 };
+    const { svc, store } = service(new FakeLedger({ lastDone: 2n, pending }));
+    const r = await svc.handleBatch(batch([1, 2, 3, 4]));
+    assert.equal(r.commitOffset, '3');
+    assert.equal(store.writes.length, 0);
+  });
+
+  it('routes invalid messages to the DLQ with reason and source, valid ones beside them are stored', async () => {
+    const { svc, store, dlq } = service(new FakeLedger(), new FakeStore(), new FakeDlq(), 100);
+    await svc.handleBatch(batch([10, 11, 12], (o) => (o === 11 ? '{"type":"page_view"' : click(o))));
+    assert.deepEqual(store.writes, [{ token: 'agg/storefront.clickstream.v1/0/10-12', rows: 2, dead: 1 }]);
+    assert.equal(dlq.letters.length, 1);
+    assert.equal(dlq.letters[0]?.sourceOffset, '11');
+    assert.equal(dlq.letters[0]?.value?.toString(), '{"type":"page_view"');
+    assert.match(dlq.letters[0]?.reason ?? '', /^\$: invalid JSON/);
+    assert.equal(svc.counters.deadLettered, 1);
+  });
+
+  it('a failed write throws (no commit) and the retry reuses the same token', async () => {
+    const store = new FakeStore();
+    store.failNext = 1;
+    const { svc } = service(new FakeLedger(), store);
+    await assert.rejects(svc.handleBatch(batch([0, 1])), /ClickHouse unavailable/);
+    const r = await svc.handleBatch(batch([0, 1]));
+    assert.equal(r.commitOffset, '2');
+    assert.deepEqual(store.writes.map((w) => w.token), ['agg/storefront.clickstream.v1/0/0-1']);
+  });
+});
