@@ -130,14 +130,3 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
-
-/** Moves a stopped consumer group back to the earliest offsets: every message will be redelivered. */
-export async function rewindGroup(kafka: Kafka, groupId: string, topics: string[]): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    for (const topic of topics) await admin.resetOffsets({ groupId, topic, earliest: true });
-  } finally {
-    await admin.disconnect();
-  }
-}

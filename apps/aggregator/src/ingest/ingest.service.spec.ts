@@ -40,7 +40,13 @@ class FakeDlq implements DeadLetterSink {
 }
 
 const click = (i: number) =>
-  JSON.stringify({ event_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, type: 'page_view', user_id: `u${i}`, session_id: 's', ts: '2026-11-28T10:00:00Z' });
+  JSON.stringify({
+    event_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    type: 'page_view',
+    user_id: `u${i}`,
+    session_id: 's',
+    ts: '2026-11-28T10:00:00Z',
+  });
 
 function batch(offsets: number[], values: (i: number) => string = click): PartitionBatch {
   const messages: KafkaMessage[] = offsets.map((o) => ({
@@ -51,7 +57,14 @@ function batch(offsets: number[], values: (i: number) => string = click): Partit
     attributes: 0,
     headers: {},
   }));
-  return { topic: TOPICS.clickstream, partition: 0, messages, lastOffset: String(offsets[offsets.length - 1]), highWatermark: '1000', heartbeat: () => Promise.resolve() };
+  return {
+    topic: TOPICS.clickstream,
+    partition: 0,
+    messages,
+    lastOffset: String(offsets[offsets.length - 1]),
+    highWatermark: '1000',
+    heartbeat: () => Promise.resolve(),
+  };
 }
 
 function service(ledger: LedgerPort, store = new FakeStore(), dlq = new FakeDlq(), maxChunk = 3) {
@@ -59,7 +72,13 @@ function service(ledger: LedgerPort, store = new FakeStore(), dlq = new FakeDlq(
     ledger,
     store,
     dlq,
-    { pipeline: 'agg', consumerGroup: 'g', dlqTopic: TOPICS.storefrontDlq, maxChunkMessages: maxChunk, maxInflightWrites: 1 },
+    {
+      pipeline: 'agg',
+      consumerGroup: 'g',
+      dlqTopic: TOPICS.storefrontDlq,
+      maxChunkMessages: maxChunk,
+      maxInflightWrites: 1,
+    },
     createLogger('silent'),
     new PipelineMetrics(false),
   );
@@ -74,7 +93,11 @@ describe('IngestService (fake ledger/store/DLQ)', () => {
     assert.equal(r.commitOffset, '7');
     assert.deepEqual(
       store.writes.map((w) => w.token),
-      ['agg/storefront.clickstream.v1/0/0-2', 'agg/storefront.clickstream.v1/0/3-5', 'agg/storefront.clickstream.v1/0/6-6'],
+      [
+        'agg/storefront.clickstream.v1/0/0-2',
+        'agg/storefront.clickstream.v1/0/3-5',
+        'agg/storefront.clickstream.v1/0/6-6',
+      ],
     );
     assert.deepEqual(
       ledger.records.map((c) => `${c.state}:${c.firstOffset}-${c.lastOffset}`),
@@ -87,12 +110,29 @@ describe('IngestService (fake ledger/store/DLQ)', () => {
     const r = await svc.handleBatch(batch([3, 4, 5, 6]));
     assert.equal(r.commitOffset, '7');
     assert.equal(svc.counters.skippedRedelivered, 2);
-    assert.deepEqual(store.writes.map((w) => w.token), ['agg/storefront.clickstream.v1/0/5-6']);
+    assert.deepEqual(
+      store.writes.map((w) => w.token),
+      ['agg/storefront.clickstream.v1/0/5-6'],
+    );
   });
 
   it('re-runs a pending chunk with its original range and token, then continues', async () => {
-    const pending: ChunkRecord = { topic: TOPICS.clickstream, partition: 0, firstOffset: 2n, lastOffset: 5n, token: 'agg/original', state: 'pending', rows: 0, deadLetters: 0 };
-    const { svc, store } = service(new FakeLedger({ lastDone: 1n, pending }), new FakeStore(), new FakeDlq(), 10);
+    const pending: ChunkRecord = {
+      topic: TOPICS.clickstream,
+      partition: 0,
+      firstOffset: 2n,
+      lastOffset: 5n,
+      token: 'agg/original',
+      state: 'pending',
+      rows: 0,
+      deadLetters: 0,
+    };
+    const { svc, store } = service(
+      new FakeLedger({ lastDone: 1n, pending }),
+      new FakeStore(),
+      new FakeDlq(),
+      10,
+    );
     await svc.handleBatch(batch([2, 3, 4, 5, 6, 7]));
     assert.deepEqual(store.writes, [
       { token: 'agg/original', rows: 4, dead: 0 },
@@ -102,7 +142,16 @@ describe('IngestService (fake ledger/store/DLQ)', () => {
   });
 
   it('when a batch ends inside a pending chunk, commits up to its start and writes nothing', async () => {
-    const pending: ChunkRecord = { topic: TOPICS.clickstream, partition: 0, firstOffset: 3n, lastOffset: 9n, token: 'agg/p', state: 'pending', rows: 0, deadLetters: 0 };
+    const pending: ChunkRecord = {
+      topic: TOPICS.clickstream,
+      partition: 0,
+      firstOffset: 3n,
+      lastOffset: 9n,
+      token: 'agg/p',
+      state: 'pending',
+      rows: 0,
+      deadLetters: 0,
+    };
     const { svc, store } = service(new FakeLedger({ lastDone: 2n, pending }));
     const r = await svc.handleBatch(batch([1, 2, 3, 4]));
     assert.equal(r.commitOffset, '3');
@@ -111,8 +160,12 @@ describe('IngestService (fake ledger/store/DLQ)', () => {
 
   it('routes invalid messages to the DLQ with reason and source, valid ones beside them are stored', async () => {
     const { svc, store, dlq } = service(new FakeLedger(), new FakeStore(), new FakeDlq(), 100);
-    await svc.handleBatch(batch([10, 11, 12], (o) => (o === 11 ? '{"type":"page_view"' : click(o))));
-    assert.deepEqual(store.writes, [{ token: 'agg/storefront.clickstream.v1/0/10-12', rows: 2, dead: 1 }]);
+    await svc.handleBatch(
+      batch([10, 11, 12], (o) => (o === 11 ? '{"type":"page_view"' : click(o))),
+    );
+    assert.deepEqual(store.writes, [
+      { token: 'agg/storefront.clickstream.v1/0/10-12', rows: 2, dead: 1 },
+    ]);
     assert.equal(dlq.letters.length, 1);
     assert.equal(dlq.letters[0]?.sourceOffset, '11');
     assert.equal(dlq.letters[0]?.value?.toString(), '{"type":"page_view"');
@@ -127,6 +180,9 @@ describe('IngestService (fake ledger/store/DLQ)', () => {
     await assert.rejects(svc.handleBatch(batch([0, 1])), /ClickHouse unavailable/);
     const r = await svc.handleBatch(batch([0, 1]));
     assert.equal(r.commitOffset, '2');
-    assert.deepEqual(store.writes.map((w) => w.token), ['agg/storefront.clickstream.v1/0/0-1']);
+    assert.deepEqual(
+      store.writes.map((w) => w.token),
+      ['agg/storefront.clickstream.v1/0/0-1'],
+    );
   });
 });
