@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, configFromProcessEnv, processEnvironment } from '@storepulse/config';
 import { PinoNestLogger, PipelineMetrics, createLogger } from '@storepulse/observability';
@@ -27,15 +28,19 @@ async function main(): Promise<void> {
   });
   const clickhouse = infra.clickhouse;
   if (!clickhouse) throw new StartupError('ClickHouse was not connected');
-  const app = await NestFactory.create(
-    PlatformModule.forRoot({ config, logger, metrics, infra: { ...infra, clickhouse } }),
-    {
-      logger: new PinoNestLogger(logger.child({ component: 'nest' })),
-      abortOnError: false,
-    },
-  );
-  handleSignals(app, () => infra.close(), logger, 15_000);
-  await app.listen(config.httpPort);
+  let app: INestApplication;
+  try {
+    app = await NestFactory.create(
+      PlatformModule.forRoot({ config, logger, metrics, infra: { ...infra, clickhouse } }),
+      { logger: new PinoNestLogger(logger.child({ component: 'nest' })), abortOnError: false },
+    );
+    handleSignals(app, () => infra.close(), logger, 15_000);
+    await app.listen(config.httpPort);
+  } catch (e) {
+    // Do not leave a broker we started running behind a failed start-up (e.g. port in use).
+    await infra.close().catch(() => undefined);
+    throw e;
+  }
   const url = `http://localhost:${config.httpPort}`;
   logger.info({ ms: Date.now() - t0 }, 'StorePulse is up');
   console.log(

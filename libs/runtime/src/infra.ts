@@ -40,6 +40,12 @@ export async function connectInfra(
   logger: Logger,
   opts: InfraOptions,
 ): Promise<Infra> {
+  if (config.clickhouse.mode === 'embedded' && opts.clickhouse === 'server-only') {
+    throw new StartupError(
+      'CLICKHOUSE_URL is not set. The embedded ClickHouse engine belongs to one process, so apps run as separate processes ' +
+        'need a ClickHouse server (CLICKHOUSE_URL=http://host:8123). Run `npm start` for the all-in-one process with the embedded engine.',
+    );
+  }
   let localBroker: LocalBroker | undefined;
   let brokers = config.kafka.brokers;
   if (!brokers) {
@@ -74,13 +80,6 @@ export async function connectInfra(
 
   let clickhouse: ClickHouseHandle | undefined;
   if (opts.clickhouse !== 'none') {
-    if (config.clickhouse.mode === 'embedded' && opts.clickhouse === 'server-only') {
-      await localBroker?.stop();
-      throw new StartupError(
-        'CLICKHOUSE_URL is not set. The embedded ClickHouse engine belongs to one process, so apps run as separate processes ' +
-          'need a ClickHouse server (CLICKHOUSE_URL=http://host:8123). Run `npm start` for the all-in-one process with the embedded engine.',
-      );
-    }
     clickhouse = await createClickHouse(config.clickhouse);
     const m = await runMigrations(clickhouse.client);
     const ttl = await applyRetention(
