@@ -1,38 +1,15 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Module } from '@nestjs/common';
-import {
-  ConfigError,
-  ConfigModule,
-  configFromProcessEnv,
-  processEnvironment,
-} from '@storepulse/config';
+import { ConfigModule, processEnvironment } from '@storepulse/config';
 import { ClickHouseModule } from '@storepulse/clickhouse';
 import { KafkaModule } from '@storepulse/kafka';
-import {
-  HealthRegistry,
-  ObservabilityModule,
-  PinoNestLogger,
-  PipelineMetrics,
-  createLogger,
-} from '@storepulse/observability';
-import { connectInfra, handleSignals, StartupError } from '@storepulse/runtime';
+import { HealthRegistry, ObservabilityModule, PinoNestLogger } from '@storepulse/observability';
+import { connectInfra, handleSignals, runMain, StartupError } from '@storepulse/runtime';
 import { AggregatorModule } from './aggregator.module';
 
 /** Standalone aggregator: KAFKA_BROKERS → ClickHouse server (CLICKHOUSE_URL); serves /metrics and /health. */
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = configFromProcessEnv();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(e.message);
-      process.exit(2);
-    }
-    throw e;
-  }
-  const logger = createLogger(config.logLevel, 'storepulse-aggregator');
-  const metrics = new PipelineMetrics();
+runMain('storepulse-aggregator', async ({ config, logger, metrics }) => {
   const infra = await connectInfra(config, logger, {
     allowLocalBroker: false,
     clickhouse: 'server-only',
@@ -59,9 +36,4 @@ async function main(): Promise<void> {
   handleSignals(app, () => infra.close(), logger, 15_000);
   await app.listen(config.httpPort);
   logger.info({ port: config.httpPort }, 'aggregator running');
-}
-
-main().catch((e: unknown) => {
-  console.error(e instanceof StartupError ? `startup failed: ${e.message}` : e);
-  process.exit(1);
 });

@@ -1,25 +1,13 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, configFromProcessEnv, processEnvironment } from '@storepulse/config';
-import { PinoNestLogger, PipelineMetrics, createLogger } from '@storepulse/observability';
-import { connectInfra, handleSignals, StartupError } from '@storepulse/runtime';
+import { processEnvironment } from '@storepulse/config';
+import { PinoNestLogger } from '@storepulse/observability';
+import { connectInfra, handleSignals, runMain, StartupError } from '@storepulse/runtime';
 import { PlatformModule } from './platform.module';
 import { StatusService } from './status/status.service';
 
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = configFromProcessEnv();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(e.message);
-      process.exit(2);
-    }
-    throw e;
-  }
-  const logger = createLogger(config.logLevel, 'storepulse-platform');
-  const metrics = new PipelineMetrics();
+runMain('storepulse-platform', async ({ config, logger, metrics }) => {
   const t0 = Date.now();
   const infra = await connectInfra(config, logger, {
     allowLocalBroker: true,
@@ -71,9 +59,4 @@ async function main(): Promise<void> {
     let timer = setTimeout(tick, config.statusIntervalMs);
     timer.unref();
   }
-}
-
-main().catch((e: unknown) => {
-  console.error(e instanceof StartupError ? `startup failed: ${e.message}` : e);
-  process.exit(1);
 });

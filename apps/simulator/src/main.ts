@@ -1,36 +1,14 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Module } from '@nestjs/common';
-import {
-  ConfigError,
-  ConfigModule,
-  configFromProcessEnv,
-  processEnvironment,
-} from '@storepulse/config';
+import { ConfigModule, processEnvironment } from '@storepulse/config';
 import { KafkaModule } from '@storepulse/kafka';
-import {
-  ObservabilityModule,
-  PinoNestLogger,
-  PipelineMetrics,
-  createLogger,
-} from '@storepulse/observability';
-import { connectInfra, handleSignals, StartupError } from '@storepulse/runtime';
+import { ObservabilityModule, PinoNestLogger } from '@storepulse/observability';
+import { connectInfra, handleSignals, runMain } from '@storepulse/runtime';
 import { SimulatorModule } from './simulator.module';
 
 /** Standalone simulator: produces a realistic storefront into KAFKA_BROKERS; serves /metrics and /health. */
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = configFromProcessEnv();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(e.message);
-      process.exit(2);
-    }
-    throw e;
-  }
-  const logger = createLogger(config.logLevel, 'storepulse-simulator');
-  const metrics = new PipelineMetrics();
+runMain('storepulse-simulator', async ({ config, logger, metrics }) => {
   const infra = await connectInfra(config, logger, {
     allowLocalBroker: false,
     clickhouse: 'none',
@@ -52,9 +30,4 @@ async function main(): Promise<void> {
     { port: config.httpPort, eventsPerSec: config.simulator.eventsPerSec },
     'simulator running',
   );
-}
-
-main().catch((e: unknown) => {
-  console.error(e instanceof StartupError ? `startup failed: ${e.message}` : e);
-  process.exit(1);
 });

@@ -1,3 +1,4 @@
 export * from './local-broker';
 export * from './infra';
 export * from './lifecycle';
+export * from './main';
