@@ -10,3 +10,7 @@ export function jsonSchemas(): Record<string, unknown> {
     [TOPICS.inventory]: z.toJSONSchema(inventoryEventSchema, { io: 'input' }),
   };
 }
+
+export function schemaFileName(topic: string): string {
+  return `${topic}.schema.json`;
+}
