@@ -86,6 +86,28 @@ describe('all-in-one process (npm start)', () => {
       'a status line on stdout',
     );
 
+    // Health and metrics carry the TensorFlow backend the provider chose (native where provisioned).
+    const health = (await (await fetch(`http://127.0.0.1:${HTTP_PORT}/health`)).json()) as {
+      status: string;
+      checks: Record<string, { ok: boolean; details?: { backend?: string; running?: boolean } }>;
+    };
+    assert.equal(health.status, 'ok', JSON.stringify(health));
+    assert.equal(health.checks['clickhouse']?.ok, true);
+    assert.equal(health.checks['aggregator-consumer']?.details?.running, true);
+    const backend = health.checks['tensorflow']?.details?.backend;
+    assert.ok(
+      backend === 'native' || backend === 'wasm' || backend === 'cpu',
+      `tensorflow backend ${backend}`,
+    );
+    if (process.env.CI) assert.equal(backend, 'native', 'CI provisions native TensorFlow');
+    const metrics = await (await fetch(`http://127.0.0.1:${HTTP_PORT}/metrics`)).text();
+    assert.match(metrics, new RegExp(`storepulse_tf_backend_info\\{backend="${backend}"\\} 1`));
+    assert.match(
+      metrics,
+      /storepulse_events_consumed_total\{topic="storefront\.clickstream\.v1"\} \d+/,
+    );
+    assert.match(metrics, /storepulse_rows_stored_total\{table="clickstream_events"\} \d+/);
+
     // Any Kafka client, following the README: one valid order and one malformed clickstream event.
     const kafka = new Kafka({ brokers: [`localhost:${KAFKA_PORT}`], logLevel: logLevel.NOTHING });
     const producer = kafka.producer();

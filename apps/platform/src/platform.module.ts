@@ -10,6 +10,7 @@ import {
 } from '@storepulse/observability';
 import { AggregatorModule } from '@storepulse/aggregator';
 import { SimulatorModule } from '@storepulse/simulator';
+import { MlModule } from '@storepulse/ml';
 import type { Infra } from '@storepulse/runtime';
 import { StatusController } from './status/status.controller';
 import { RawController } from './status/raw.controller';
@@ -46,6 +47,7 @@ export class PlatformModule {
         ClickHouseModule.forRoot(d.infra.clickhouse),
         AggregatorModule,
         SimulatorModule,
+        MlModule,
         ...(d.extraModules ?? []),
       ],
       controllers: [StatusController, RawController],

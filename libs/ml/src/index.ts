@@ -3,3 +3,4 @@ export * from './tf-metrics';
 export * from './model-io';
 export * from './models';
 export { readExpectNativeEnv, readTfBackendEnv } from './tf-env';
+export * from './ml.module';
