@@ -1,0 +1,4 @@
+export * from './rollups';
+export * from './catalog';
+export * from './query';
+export * from './store';
