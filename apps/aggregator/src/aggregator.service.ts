@@ -55,6 +55,10 @@ export class AggregatorService implements OnApplicationBootstrap, BeforeApplicat
         dlqTopic: TOPICS.storefrontDlq,
         maxChunkMessages: config.clickhouse.insertMaxRows,
         maxInflightWrites: a.maxInflightInserts,
+        eventTime: {
+          allowedLatenessMs: config.features.allowedLatenessMs,
+          maxFutureMs: config.features.maxFutureMs,
+        },
       },
       this.log,
       metrics,

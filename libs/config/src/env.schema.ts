@@ -66,6 +66,11 @@ export const envSchema = z.object({
   AGGREGATOR_RETRY_MAX_MS: int(100, 600_000).default(30_000),
   SHUTDOWN_DRAIN_TIMEOUT_MS: int(100, 120_000).default(10_000),
 
+  FEATURES_ALLOWED_LATENESS_MS: int(0, 3650 * 86_400_000).default(7 * 86_400_000),
+  FEATURES_MAX_FUTURE_MS: int(0, 86_400_000).default(5 * 60_000),
+  FEATURES_ROLLUP_TTL_DAYS: int(1, 3650).default(400),
+  FEATURES_MAX_BATCH: int(1, 100_000).default(5_000),
+
   SIMULATOR_EVENTS_PER_SEC: num(0, 1_000_000).default(50),
   SIMULATOR_SEED: int(0, 2 ** 31 - 1).default(42),
   SIMULATOR_USERS: int(1, 10_000_000).default(2_000),

@@ -11,7 +11,7 @@ import type {
 } from '@storepulse/kafka';
 import type { Logger, PipelineMetrics } from '@storepulse/observability';
 import type { ChunkRecord, LedgerPort, PartitionLedgerState } from './ledger.repository';
-import { prepareChunk, type PreparedChunk } from './rows';
+import { prepareChunk, type EventTimePolicy, type PreparedChunk } from './rows';
 import { Semaphore } from './semaphore';
 
 /** Port: durable, idempotent writes of a prepared chunk (rows + dead letters) under a token. */
@@ -71,6 +71,8 @@ export interface IngestOptions {
   /** Max messages per ledger chunk. */
   maxChunkMessages: number;
   maxInflightWrites: number;
+  /** Event-time policy (late / future events are dead-lettered); undefined = accept any event time. */
+  eventTime?: EventTimePolicy;
 }
 
 export interface IngestCounters {
@@ -189,6 +191,7 @@ export class IngestService implements BatchHandler {
         state: 'pending',
         rows: 0,
         deadLetters: 0,
+        preparedAtMs: Date.now(),
       };
       await this.ledger.record(chunk);
       state.pending = chunk;
@@ -207,7 +210,8 @@ export class IngestService implements BatchHandler {
       topic: batch.topic,
       partition: batch.partition,
       consumerGroup: this.opts.consumerGroup,
-      now: new Date(),
+      now: new Date(chunk.preparedAtMs ?? Date.now()),
+      eventTime: this.opts.eventTime,
     });
     await this.writes.run(async () => {
       await this.store.write(prepared, chunk.token);
