@@ -24,7 +24,7 @@ function click(offset: number, tsMs: number): KafkaMessage {
     timestamp: String(tsMs),
     attributes: 0,
     headers: {},
-  } as KafkaMessage;
+  };
 }
 function order(offset: number, tsMs: number): KafkaMessage {
   const value = JSON.stringify({
