@@ -17,6 +17,7 @@ import {
   createLogger,
 } from '@storepulse/observability';
 import { connectInfra, handleSignals, StartupError } from '@storepulse/runtime';
+import { FeaturesModule } from '@storepulse/features';
 import { AggregatorModule } from './aggregator.module';
 
 /** Standalone aggregator: KAFKA_BROKERS → ClickHouse server (CLICKHOUSE_URL); serves /metrics and /health. */
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
       KafkaModule.forRoot(infra.kafka, infra.kafkaInfo),
       ClickHouseModule.forRoot(ch),
       AggregatorModule,
+      FeaturesModule,
     ],
   })
   class AggregatorAppModule {}
