@@ -6,3 +6,5 @@ export * from './retention';
 export * from './features.controller';
 export * from './features.module';
 export * from './reference';
+export * from './backfill';
+export * from './verify';
