@@ -72,6 +72,7 @@ export class AggregatorService implements OnApplicationBootstrap, BeforeApplicat
         maxBytesPerPartition: a.maxBytesPerPartition,
         retryMaxMs: a.retryMaxMs,
         stallTimeoutMs: a.stallTimeoutMs,
+        sessionTimeoutMs: a.sessionTimeoutMs,
         drainTimeoutMs: config.shutdownDrainTimeoutMs,
         logger: this.log,
         metrics,

@@ -27,6 +27,8 @@ export interface AggregatorConfig {
   maxBytesPerPartition: number;
   stallTimeoutMs: number;
   retryMaxMs: number;
+  /** Consumer group session timeout: how soon a crashed member's partitions move on. */
+  sessionTimeoutMs: number;
 }
 export interface FeaturesConfig {
   /** Events whose event time is older than now − this go to the DLQ (reason names the rule). */
@@ -123,6 +125,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       maxBytesPerPartition: e.AGGREGATOR_MAX_BYTES_PER_PARTITION,
       stallTimeoutMs: e.AGGREGATOR_STALL_TIMEOUT_MS,
       retryMaxMs: e.AGGREGATOR_RETRY_MAX_MS,
+      sessionTimeoutMs: e.AGGREGATOR_SESSION_TIMEOUT_MS,
     },
     features: {
       allowedLatenessMs: e.FEATURES_ALLOWED_LATENESS_MS,

@@ -182,7 +182,7 @@ describe('features over simulated history (Kafka → aggregator → rollups)', (
   });
 
   it('uses only events before t: features at the first event time are empty', async () => {
-    const first = Math.min(...ref.clicks.map((c) => c.tsMs));
+    const first = ref.clicks.reduce((a, c) => Math.min(a, c.tsMs), Infinity);
     const [r] = await store.lookup('user', [ref.clicks[0].userId], first);
     assert.equal(r.found, false);
     for (const [n, v] of Object.entries(r.features)) assert.ok(v === 0 || v === null, n);

@@ -180,6 +180,23 @@ export class ReferenceFeatures {
     }
   }
 
+  /** Sum over every entity of the measure over all time (what summing the merged rollup per key gives). */
+  grandTotal(ref: MeasureRef): number {
+    const keys =
+      ref.source === 'click'
+        ? this.clicks.keys()
+        : ref.source === 'order'
+          ? this.orders.keys()
+          : this.inventory.keys();
+    let total = 0;
+    for (const k of keys) total += this.measure(k, ref, -Infinity, Infinity);
+    return total;
+  }
+
+  ids(): string[] {
+    return [...new Set([...this.clicks.keys(), ...this.orders.keys(), ...this.inventory.keys()])];
+  }
+
   /** Whether the entity has any event before t (at the granularity of its finest rollup). */
   known(id: string): boolean {
     return this.clicks.has(id) || this.orders.has(id) || this.inventory.has(id);
