@@ -12,33 +12,47 @@ import {
 import { WINDOW_SECONDS, type FeatureDef, type MeasureRef, type WindowName } from './catalog';
 
 /**
- * SQL generation. Both query shapes come from the same pieces ({@link windowCond}, {@link mergeExpr},
- * {@link featureExpr}), so the online lookup and the training-set builder cannot drift:
- *  - online:  many keys, one `t` (`{keys:Array(String)}`, `{t:Int64}`), primary-key IN lookup;
- *  - point-in-time: a spine of (key, t) pairs (`{spine_ids:Array(String)}` zipped with `{spine_ts:Array(Int64)}`), each row
- *    with its own window bounds.
+ * SQL generation. Both query shapes come from the same pieces ({@link windowBoundsMs} for the bounds,
+ * {@link windowCond}, {@link mergeExpr}, {@link featureExpr}), so the online lookup and the training-set
+ * builder cannot drift:
+ *  - online:  many keys, one `t`: `{keys:Array(String)}`, `{t:Int64}` (ms) and one DateTime parameter
+ *    per bound (`{s_<window>_<g>:DateTime}`, `{e_<g>:DateTime}`), primary-key IN lookup;
+ *  - point-in-time: a spine of (key, t) rows (`{spine_ids:Array(String)}`, `{spine_ts:Array(Int64)}`)
+ *    with each row's bounds as parallel arrays (`{spine_s_<window>_<g>:Array(DateTime)}`, ...).
  * Window semantics (docs/features.md): with g the feature's bucket size and E = floor(t / g) · g,
  * a window W covers the buckets [E − W, E): only events with ts < E ≤ t are used.
  */
 
-/** End of the window (exclusive) for event-time `t` (ms, SQL expression): start of t's bucket. */
-export function windowEnd(tMs: string, g: Granularity): string {
-  const s = GRANULARITY_SECONDS[g];
-  return `toDateTime(intDiv(${tMs}, ${s * 1000}) * ${s}, 'UTC')`;
-}
-export function windowStart(tMs: string, g: Granularity, w: WindowName): string {
-  const s = GRANULARITY_SECONDS[g];
-  return `toDateTime(intDiv(${tMs}, ${s * 1000}) * ${s} - ${WINDOW_SECONDS[w]}, 'UTC')`;
-}
-export function windowCond(bucket: string, tMs: string, g: Granularity, w: WindowName): string {
-  return `${bucket} >= ${windowStart(tMs, g, w)} AND ${bucket} < ${windowEnd(tMs, g)}`;
-}
-
-/** Same bounds in TypeScript (ms), for tests and pruning. */
+/** Bounds of window `w` answered at granularity `g` for time `tMs`: [start, end) in ms. */
 export function windowBoundsMs(tMs: number, g: Granularity, w: WindowName): [number, number] {
   const gm = GRANULARITY_SECONDS[g] * 1000;
   const end = Math.floor(tMs / gm) * gm;
   return [end - WINDOW_SECONDS[w] * 1000, end];
+}
+
+export const startName = (w: WindowName, g: Granularity) => `s_${w}_${g}`;
+export const endName = (g: Granularity) => `e_${g}`;
+
+/** `bucket` in [start, end); `ref` turns a bound name into SQL (a parameter or a spine column). */
+export function windowCond(
+  bucket: string,
+  w: WindowName,
+  g: Granularity,
+  ref: (name: string) => string,
+): string {
+  return `${bucket} >= ${ref(startName(w, g))} AND ${bucket} < ${ref(endName(g))}`;
+}
+
+/** Every bound the plan needs, in seconds, for time `tMs`. */
+export function boundValues(groups: TableGroup[], tMs: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const grp of groups)
+    for (const a of [...grp.aggs, { window: grp.maxWindow, g: grp.g }]) {
+      const [s, e] = windowBoundsMs(tMs, a.g, a.window);
+      out[startName(a.window, a.g)] = s / 1000;
+      out[endName(a.g)] = e / 1000;
+    }
+  return out;
 }
 
 interface BaseAgg {
@@ -49,7 +63,7 @@ interface BaseAgg {
   g: Granularity;
 }
 
-interface TableGroup {
+export interface TableGroup {
   source: SourceKind;
   g: Granularity;
   table: string;
@@ -102,114 +116,112 @@ export function plan(entity: EntityKind, features: readonly FeatureDef[]): Table
   return [...groups.values()];
 }
 
-/** The outer expression of one feature over the merged aggregates (table alias `s<i>`). */
-export function featureExpr(f: FeatureDef, col: (ref: MeasureRef) => string, tMs: string): string {
+/** An aggregate as Float64 (times as epoch ms), so every branch of the UNION has one array type. */
+function asFloat(kind: MeasureKind, expr: string): string {
+  return kind === 'max_ts' ? `toFloat64(toUnixTimestamp64Milli(${expr}))` : `toFloat64(${expr})`;
+}
+
+/**
+ * A feature's value from the merged aggregates of its window (`agg` returns 0 when the entity had no
+ * bucket in that rollup). Shared by the online and the point-in-time path.
+ */
+export function featureValue(
+  f: FeatureDef,
+  agg: (alias: string) => number,
+  tMs: number,
+): number | null {
+  const v = (ref: MeasureRef) => agg(aggAlias(ref, f.window, f.granularity));
   const a = f.aggregation;
   switch (a.kind) {
-    case 'total': {
-      const v = col(a.of);
-      return f.type === 'money' ? `round(toFloat64(${v}), 4)` : `toFloat64(${v})`;
-    }
+    case 'total':
+      return f.type === 'money' ? Math.round(v(a.of) * 10_000) / 10_000 : v(a.of);
     case 'ratio': {
-      const n = col(a.num);
-      const d = col(a.den);
-      return `if(${d} > 0, toFloat64(${n}) / toFloat64(${d}), NULL)`;
+      const d = v(a.den);
+      return d > 0 ? v(a.num) / d : null;
     }
     case 'latest':
-      return `if(${col(a.guard)} > 0, toFloat64(${col(a.of)}), NULL)`;
+      return v(a.guard) > 0 ? v(a.of) : null;
     case 'seconds_since': {
-      const v = col(a.of);
-      return `if(toUnixTimestamp64Milli(${v}) > 0, (${tMs} - toUnixTimestamp64Milli(${v})) / 1000, NULL)`;
+      const last = v(a.of);
+      return last > 0 ? (tMs - last) / 1000 : null;
     }
   }
 }
 
 export interface GeneratedQuery {
   sql: string;
-  /** Output column names, in catalog order. */
+  groups: TableGroup[];
+  /** Output feature names, in catalog order. */
   features: string[];
 }
 
-function outerSelect(
-  groups: TableGroup[],
-  features: readonly FeatureDef[],
-  tMs: string,
-): { cols: string; colOf: (f: FeatureDef) => (ref: MeasureRef) => string } {
-  const colOf = (f: FeatureDef) => (ref: MeasureRef) => {
-    const alias = aggAlias(ref, f.window, f.granularity);
-    const i = groups.findIndex((g) => g.aggs.some((x) => x.alias === alias));
-    return `s${i}.${alias}`;
-  };
-  const cols = features.map((f) => `  ${featureExpr(f, colOf(f), tMs)} AS ${f.name}`).join(',\n');
-  return { cols, colOf };
-}
-
-/** Online shape: features of many entities at one time `{t:Int64}` (ms) for `{keys:Array(String)}`. */
+/**
+ * Online shape: one UNION ALL branch per rollup table, each `(src, k, vals)` where `vals` holds the
+ * group's aggregates in `groups[src].aggs` order; entities without buckets return no row (all zero).
+ */
 export function onlineQuery(entity: EntityKind, features: readonly FeatureDef[]): GeneratedQuery {
   const groups = plan(entity, features);
-  const t = '{t:Int64}';
-  const subs = groups.map((grp, i) => {
-    const aggs = grp.aggs
-      .map(
-        (a) =>
-          `    ${mergeExpr(a.kind, a.ref.measure, windowCond('bucket', t, a.g, a.window))} AS ${a.alias}`,
-      )
-      .join(',\n');
+  const param = (name: string) => `{${name}:DateTime}`;
+  const branches = groups.map((grp, i) => {
+    const vals = grp.aggs.map((a) =>
+      asFloat(a.kind, mergeExpr(a.kind, a.ref.measure, windowCond('bucket', a.window, a.g, param))),
+    );
     return (
-      `LEFT JOIN (\n  SELECT ${grp.keyColumn} AS k${i},\n${aggs}\n  FROM ${grp.table}\n` +
-      `  WHERE ${grp.keyColumn} IN {keys:Array(String)} AND ${windowCond('bucket', t, grp.g, grp.maxWindow)}\n` +
-      `  GROUP BY ${grp.keyColumn}\n) AS s${i} ON s${i}.k${i} = e.entity_key`
+      `SELECT toUInt8(${i}) AS src, ${grp.keyColumn} AS k, toInt64(0) AS at_ms,\n  [${vals.join(',\n   ')}] AS vals\n` +
+      `FROM ${grp.table}\n` +
+      `WHERE ${grp.keyColumn} IN {keys:Array(String)} AND ${windowCond('bucket', grp.maxWindow, grp.g, param)}\n` +
+      `GROUP BY ${grp.keyColumn}`
     );
   });
-  const { cols } = outerSelect(groups, features, t);
   return {
-    sql:
-      `SELECT e.entity_key AS entity_key,\n${cols}\n` +
-      `FROM (SELECT arrayJoin({keys:Array(String)}) AS entity_key) AS e\n${subs.join('\n')}\n` +
-      'SETTINGS join_use_nulls = 0',
+    sql: branches.join('\nUNION ALL\n'),
+    groups,
     features: features.map((f) => f.name),
   };
 }
 
 /**
- * Point-in-time shape: one row per (key, t) of `{spine_ids}` × `{spine_ts}` (zipped); each row uses
- * only buckets before its own t. `{keys:Array(String)}`, `{lo:Int64}` and `{hi:Int64}` (seconds) only
- * prune the rollup scan.
+ * Point-in-time shape: the same branches over a spine of (key, t) rows
+ * (`{spine_ids:Array(String)}`, `{spine_ts:Array(Int64)}` and each row's bounds as parallel
+ * `{spine_<bound>:Array(DateTime)}`); each row uses only buckets before its own t.
+ * `{keys:Array(String)}`, `{lo:Int64}` and `{hi:Int64}` (seconds) only prune the rollup scan.
  */
 export function pointInTimeQuery(
   entity: EntityKind,
   features: readonly FeatureDef[],
 ): GeneratedQuery {
   const groups = plan(entity, features);
+  const bounds = Object.keys(boundValues(groups, 0)).sort();
   const spine =
-    '(SELECT tupleElement(p, 1) AS skey, tupleElement(p, 2) AS st FROM (SELECT arrayJoin(arrayZip({spine_ids:Array(String)}, {spine_ts:Array(Int64)})) AS p))';
-  const subs = groups.map((grp, i) => {
-    const aggs = grp.aggs
-      .map(
-        (a) =>
-          `    ${mergeExpr(a.kind, `r.${a.ref.measure}`, windowCond('r.bucket', 'q.st', a.g, a.window))} AS ${a.alias}`,
-      )
-      .join(',\n');
+    '(SELECT {spine_ids:Array(String)}[i] AS skey, {spine_ts:Array(Int64)}[i] AS st' +
+    bounds.map((b) => `, {spine_${b}:Array(DateTime)}[i] AS ${b}`).join('') +
+    ' FROM (SELECT arrayJoin(arrayEnumerate({spine_ids:Array(String)})) AS i))';
+  const col = (name: string) => `q.${name}`;
+  const branches = groups.map((grp, i) => {
+    const vals = grp.aggs.map((a) =>
+      asFloat(
+        a.kind,
+        mergeExpr(a.kind, `r.${a.ref.measure}`, windowCond('r.bucket', a.window, a.g, col)),
+      ),
+    );
     return (
-      `LEFT JOIN (\n  SELECT q.skey AS k${i}, q.st AS t${i},\n${aggs}\n  FROM ${spine} AS q\n` +
-      `  INNER JOIN (SELECT * FROM ${grp.table} WHERE ${grp.keyColumn} IN {keys:Array(String)}` +
+      `SELECT toUInt8(${i}) AS src, q.skey AS k, q.st AS at_ms,\n  [${vals.join(',\n   ')}] AS vals\n` +
+      `FROM ${spine} AS q\n` +
+      `INNER JOIN (SELECT * FROM ${grp.table} WHERE ${grp.keyColumn} IN {keys:Array(String)}` +
       ` AND bucket >= toDateTime({lo:Int64}, 'UTC') AND bucket < toDateTime({hi:Int64}, 'UTC')) AS r` +
       ` ON r.${grp.keyColumn} = q.skey\n` +
-      `  WHERE ${windowCond('r.bucket', 'q.st', grp.g, grp.maxWindow)}\n` +
-      `  GROUP BY q.skey, q.st\n) AS s${i} ON s${i}.k${i} = e.skey AND s${i}.t${i} = e.st`
+      `WHERE ${windowCond('r.bucket', grp.maxWindow, grp.g, col)}\n` +
+      'GROUP BY q.skey, q.st'
     );
   });
-  const { cols } = outerSelect(groups, features, 'e.st');
   return {
-    sql:
-      `SELECT e.skey AS entity_key, e.st AS at_ms,\n${cols}\n` +
-      `FROM ${spine} AS e\n${subs.join('\n')}\n` +
-      'SETTINGS join_use_nulls = 0',
+    sql: branches.join('\nUNION ALL\n'),
+    groups,
     features: features.map((f) => f.name),
   };
 }
 
-/** Which keys have any event before `{t:Int64}` (in any of the entity's rollups). */
+/** Which keys have any event before the end bound `{e_<g>:DateTime}` (in any of the entity’s rollups). */
 export function knownQuery(entity: EntityKind): string {
   const tables: { table: string; key: string; g: Granularity }[] = [];
   for (const source of ['click', 'order', 'inventory'] as const) {
@@ -224,7 +236,7 @@ export function knownQuery(entity: EntityKind): string {
   }
   const parts = tables.map(
     (x) =>
-      `SELECT ${x.key} AS known_key FROM ${x.table} WHERE ${x.key} IN {keys:Array(String)} AND bucket < ${windowEnd('{t:Int64}', x.g)} LIMIT 1 BY ${x.key}`,
+      `SELECT ${x.key} AS known_key FROM ${x.table} WHERE ${x.key} IN {keys:Array(String)} AND bucket < {${endName(x.g)}:DateTime} LIMIT 1 BY ${x.key}`,
   );
   return `SELECT DISTINCT known_key FROM (${parts.join(' UNION ALL ')})`;
 }

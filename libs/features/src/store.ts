@@ -2,6 +2,9 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '@storepulse/clickhouse';
 import { featuresOf, WINDOW_SECONDS, type FeatureDef } from './catalog';
 import {
+  boundValues,
+  endName,
+  featureValue,
   knownQuery,
   onlineQuery,
   pointInTimeQuery,
@@ -28,17 +31,24 @@ export interface TrainingRow {
   features: FeatureValues;
 }
 
-type Row = Record<string, string | number | null>;
+interface Row {
+  src: number;
+  k: string;
+  at_ms: string | number;
+  vals: number[];
+}
 
 /** Batched feature lookups over the rollups: online (one `t`) and point-in-time (a spine of (id, t)). */
 export class FeatureStore {
   private readonly online = new Map<EntityKind, GeneratedQuery>();
   private readonly pit = new Map<EntityKind, GeneratedQuery>();
   private readonly known = new Map<EntityKind, string>();
+  private readonly defs = new Map<EntityKind, FeatureDef[]>();
 
   constructor(private readonly client: ClickHouseClient) {
     for (const e of ['user', 'sku', 'category'] as const) {
       const fs = featuresOf(e);
+      this.defs.set(e, fs);
       this.online.set(e, onlineQuery(e, fs));
       this.pit.set(e, pointInTimeQuery(e, fs));
       this.known.set(e, knownQuery(e));
@@ -59,19 +69,23 @@ export class FeatureStore {
     if (keys.length === 0) return [];
     const q = this.online.get(entity)!;
     const t = Math.floor(atMs);
+    const ends = {
+      [endName('1m')]: windowBoundsMs(t, '1m', '15m')[1] / 1000,
+      [endName('1h')]: windowBoundsMs(t, '1h', '28d')[1] / 1000,
+    };
     const [rows, known] = await Promise.all([
-      queryRows<Row>(this.client, q.sql, { keys, t }),
-      queryRows<{ known_key: string }>(this.client, this.known.get(entity)!, { keys, t }),
+      queryRows<Row>(this.client, q.sql, { keys, ...boundValues(q.groups, t) }),
+      queryRows<{ known_key: string }>(this.client, this.known.get(entity)!, { keys, ...ends }),
     ]);
     const found = new Set(known.map((k) => k.known_key));
-    const byKey = new Map(rows.map((r) => [String(r.entity_key), r]));
+    const aggs = collect(q, rows, () => '');
     const at = new Date(t).toISOString();
     return keys.map((id) => ({
       entity,
       id,
       at,
       found: found.has(id),
-      features: values(q.features, byKey.get(id)),
+      features: this.values(entity, aggs.get(id), t),
     }));
   }
 
@@ -92,29 +106,60 @@ export class FeatureStore {
     const keys = [...new Set(pairs.map((p) => p[0]))];
     const maxW = Math.max(...Object.values(WINDOW_SECONDS)) * 1000;
     const hourMs = GRANULARITY_SECONDS['1h'] * 1000;
-    const lo = Math.min(...pairs.map((p) => windowBoundsMs(p[1], '1h', '28d')[0])) - maxW;
-    const hi = Math.max(...pairs.map((p) => p[1])) + hourMs;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const p of pairs) {
+      lo = Math.min(lo, windowBoundsMs(p[1], '1h', '28d')[0] - maxW);
+      hi = Math.max(hi, p[1] + hourMs);
+    }
+    const perRow = pairs.map((p) => boundValues(q.groups, p[1]));
+    const spineBounds: Record<string, number[]> = {};
+    for (const name of Object.keys(perRow[0]))
+      spineBounds[`spine_${name}`] = perRow.map((b) => b[name]);
     const rows = await queryRows<Row>(this.client, q.sql, {
+      ...spineBounds,
       spine_ids: pairs.map((p) => p[0]),
       spine_ts: pairs.map((p) => p[1]),
       keys,
       lo: Math.floor(lo / 1000),
       hi: Math.floor(hi / 1000),
     });
-    const byKey = new Map(rows.map((r) => [`${String(r.entity_key)}\u0000${Number(r.at_ms)}`, r]));
-    return spine.map((s) => ({
-      id: s.id,
-      atMs: Math.floor(s.atMs),
-      features: values(q.features, byKey.get(`${s.id}\u0000${Math.floor(s.atMs)}`)),
-    }));
+    const aggs = collect(q, rows, (r) => `\u0000${Number(r.at_ms)}`);
+    return spine.map((s) => {
+      const atMs = Math.floor(s.atMs);
+      return {
+        id: s.id,
+        atMs,
+        features: this.values(entity, aggs.get(`${s.id}\u0000${atMs}`), atMs),
+      };
+    });
+  }
+
+  private values(
+    entity: EntityKind,
+    aggs: Map<string, number> | undefined,
+    tMs: number,
+  ): FeatureValues {
+    const out: FeatureValues = {};
+    const get = (alias: string) => aggs?.get(alias) ?? 0;
+    for (const f of this.defs.get(entity)!) out[f.name] = featureValue(f, get, tMs);
+    return out;
   }
 }
 
-function values(names: string[], row: Row | undefined): FeatureValues {
-  const out: FeatureValues = {};
-  for (const n of names) {
-    const v = row?.[n];
-    out[n] = v === null || v === undefined ? null : Number(v);
+/** Rows of the UNION (one per rollup table and entity[, t]) → aggregates by alias, per entity[, t]. */
+function collect(
+  q: GeneratedQuery,
+  rows: Row[],
+  suffix: (r: Row) => string,
+): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  for (const r of rows) {
+    const key = `${r.k}${suffix(r)}`;
+    let m = out.get(key);
+    if (!m) out.set(key, (m = new Map()));
+    const aggs = q.groups[Number(r.src)].aggs;
+    for (let i = 0; i < aggs.length; i++) m.set(aggs[i].alias, Number(r.vals[i]));
   }
   return out;
 }
