@@ -116,6 +116,53 @@ export function plan(entity: EntityKind, features: readonly FeatureDef[]): Table
   return [...groups.values()];
 }
 
+/**
+ * The `vals` array of one branch and the alias of each element. Within a rollup table every window
+ * shares the end bound (the table's granularity), which the branch's WHERE applies; so an aggregate
+ * only needs `bucket >= start`. Additive and max measures over several windows become ONE
+ * `-ForEach` aggregate over the array of window starts (far cheaper to plan than one `-If` per
+ * window); distinct and argMax measures use `-MergeIf` per window.
+ */
+function branchValues(
+  grp: TableGroup,
+  column: (measure: string) => string,
+  bucket: string,
+  bound: (name: string) => string,
+): { sql: string; order: string[] } {
+  const byMeasure = new Map<string, BaseAgg[]>();
+  for (const a of grp.aggs) {
+    const l = byMeasure.get(a.ref.measure) ?? [];
+    l.push(a);
+    byMeasure.set(a.ref.measure, l);
+  }
+  const parts: string[] = [];
+  const order: string[] = [];
+  for (const [measure, aggs] of byMeasure) {
+    const kind = aggs[0].kind;
+    const col = column(measure);
+    const starts = `[${aggs.map((a) => bound(startName(a.window, a.g))).join(', ')}]`;
+    const zero =
+      kind === 'max_ts'
+        ? "toDateTime64(0, 3, 'UTC')"
+        : kind === 'money'
+          ? 'toDecimal128(0, 4)'
+          : 'toUInt64(0)';
+    if (kind === 'sum' || kind === 'money' || kind === 'max_ts') {
+      const fn = kind === 'max_ts' ? 'maxForEach' : 'sumForEach';
+      const conv = kind === 'max_ts' ? 'toFloat64(toUnixTimestamp64Milli(x))' : 'toFloat64(x)';
+      parts.push(
+        `arrayMap(x -> ${conv}, ${fn}(arrayMap(s -> if(${bucket} >= s, ${col}, ${zero}), ${starts})))`,
+      );
+    } else {
+      parts.push(
+        `[${aggs.map((a) => asFloat(kind, mergeExpr(kind, col, `${bucket} >= ${bound(startName(a.window, a.g))}`))).join(', ')}]`,
+      );
+    }
+    for (const a of aggs) order.push(a.alias);
+  }
+  return { sql: parts.length === 1 ? parts[0] : `arrayConcat(${parts.join(',\n    ')})`, order };
+}
+
 /** An aggregate as Float64 (times as epoch ms), so every branch of the UNION has one array type. */
 function asFloat(kind: MeasureKind, expr: string): string {
   return kind === 'max_ts' ? `toFloat64(toUnixTimestamp64Milli(${expr}))` : `toFloat64(${expr})`;
@@ -151,6 +198,8 @@ export function featureValue(
 export interface GeneratedQuery {
   sql: string;
   groups: TableGroup[];
+  /** Per branch (`src`): the alias of each element of `vals`. */
+  orders: string[][];
   /** Output feature names, in catalog order. */
   features: string[];
 }
@@ -162,12 +211,12 @@ export interface GeneratedQuery {
 export function onlineQuery(entity: EntityKind, features: readonly FeatureDef[]): GeneratedQuery {
   const groups = plan(entity, features);
   const param = (name: string) => `{${name}:DateTime}`;
+  const orders: string[][] = [];
   const branches = groups.map((grp, i) => {
-    const vals = grp.aggs.map((a) =>
-      asFloat(a.kind, mergeExpr(a.kind, a.ref.measure, windowCond('bucket', a.window, a.g, param))),
-    );
+    const v = branchValues(grp, (m) => m, 'bucket', param);
+    orders.push(v.order);
     return (
-      `SELECT toUInt8(${i}) AS src, ${grp.keyColumn} AS k, toInt64(0) AS at_ms,\n  [${vals.join(',\n   ')}] AS vals\n` +
+      `SELECT toUInt8(${i}) AS src, ${grp.keyColumn} AS k, toInt64(0) AS at_ms,\n  ${v.sql} AS vals\n` +
       `FROM ${grp.table}\n` +
       `WHERE ${grp.keyColumn} IN {keys:Array(String)} AND ${windowCond('bucket', grp.maxWindow, grp.g, param)}\n` +
       `GROUP BY ${grp.keyColumn}`
@@ -176,6 +225,7 @@ export function onlineQuery(entity: EntityKind, features: readonly FeatureDef[])
   return {
     sql: branches.join('\nUNION ALL\n'),
     groups,
+    orders,
     features: features.map((f) => f.name),
   };
 }
@@ -197,15 +247,12 @@ export function pointInTimeQuery(
     bounds.map((b) => `, {spine_${b}:Array(DateTime)}[i] AS ${b}`).join('') +
     ' FROM (SELECT arrayJoin(arrayEnumerate({spine_ids:Array(String)})) AS i))';
   const col = (name: string) => `q.${name}`;
+  const orders: string[][] = [];
   const branches = groups.map((grp, i) => {
-    const vals = grp.aggs.map((a) =>
-      asFloat(
-        a.kind,
-        mergeExpr(a.kind, `r.${a.ref.measure}`, windowCond('r.bucket', a.window, a.g, col)),
-      ),
-    );
+    const v = branchValues(grp, (m) => `r.${m}`, 'r.bucket', col);
+    orders.push(v.order);
     return (
-      `SELECT toUInt8(${i}) AS src, q.skey AS k, q.st AS at_ms,\n  [${vals.join(',\n   ')}] AS vals\n` +
+      `SELECT toUInt8(${i}) AS src, q.skey AS k, q.st AS at_ms,\n  ${v.sql} AS vals\n` +
       `FROM ${spine} AS q\n` +
       `INNER JOIN (SELECT * FROM ${grp.table} WHERE ${grp.keyColumn} IN {keys:Array(String)}` +
       ` AND bucket >= toDateTime({lo:Int64}, 'UTC') AND bucket < toDateTime({hi:Int64}, 'UTC')) AS r` +
@@ -217,6 +264,7 @@ export function pointInTimeQuery(
   return {
     sql: branches.join('\nUNION ALL\n'),
     groups,
+    orders,
     features: features.map((f) => f.name),
   };
 }

@@ -158,8 +158,8 @@ function collect(
     const key = `${r.k}${suffix(r)}`;
     let m = out.get(key);
     if (!m) out.set(key, (m = new Map()));
-    const aggs = q.groups[Number(r.src)].aggs;
-    for (let i = 0; i < aggs.length; i++) m.set(aggs[i].alias, Number(r.vals[i]));
+    const order = q.orders[Number(r.src)];
+    for (let i = 0; i < order.length; i++) m.set(order[i], Number(r.vals[i]));
   }
   return out;
 }
