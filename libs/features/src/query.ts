@@ -1,4 +1,5 @@
 import {
+  ROLLUPS,
   findMeasure,
   findRollup,
   GRANULARITY_SECONDS,
@@ -222,12 +223,32 @@ export function onlineQuery(entity: EntityKind, features: readonly FeatureDef[])
       `GROUP BY ${grp.keyColumn}`
     );
   });
+  // existence: any bucket before the end bound, in any of the entity's rollups (src >= KNOWN_SRC)
+  const known = knownTables(entity).map(
+    (x, j) =>
+      `SELECT toUInt8(${KNOWN_SRC + j}) AS src, ${x.key} AS k, toInt64(0) AS at_ms, CAST([] AS Array(Float64)) AS vals\n` +
+      `FROM ${x.table} WHERE ${x.key} IN {keys:Array(String)} AND bucket < {${endName(x.g)}:DateTime} LIMIT 1 BY ${x.key}`,
+  );
   return {
-    sql: branches.join('\nUNION ALL\n'),
+    sql: [...branches, ...known].join('\nUNION ALL\n'),
     groups,
     orders,
     features: features.map((f) => f.name),
   };
+}
+
+/** Branches with `src` at or above this report entity existence (online shape). */
+export const KNOWN_SRC = 200;
+
+function knownTables(entity: EntityKind): { table: string; key: string; g: Granularity }[] {
+  const tables: { table: string; key: string; g: Granularity }[] = [];
+  for (const source of ['click', 'order', 'inventory'] as const) {
+    const spec = ROLLUPS.find((r) => r.entity === entity && r.source === source);
+    if (!spec) continue;
+    const g = spec.granularities[0];
+    tables.push({ table: rollupTable(entity, source, g), key: spec.keyColumn, g });
+  }
+  return tables;
 }
 
 /**
@@ -267,24 +288,4 @@ export function pointInTimeQuery(
     orders,
     features: features.map((f) => f.name),
   };
-}
-
-/** Which keys have any event before the end bound `{e_<g>:DateTime}` (in any of the entity’s rollups). */
-export function knownQuery(entity: EntityKind): string {
-  const tables: { table: string; key: string; g: Granularity }[] = [];
-  for (const source of ['click', 'order', 'inventory'] as const) {
-    let spec;
-    try {
-      spec = findRollup(entity, source);
-    } catch {
-      continue;
-    }
-    const g = spec.granularities[0];
-    tables.push({ table: rollupTable(entity, source, g), key: spec.keyColumn, g });
-  }
-  const parts = tables.map(
-    (x) =>
-      `SELECT ${x.key} AS known_key FROM ${x.table} WHERE ${x.key} IN {keys:Array(String)} AND bucket < {${endName(x.g)}:DateTime} LIMIT 1 BY ${x.key}`,
-  );
-  return `SELECT DISTINCT known_key FROM (${parts.join(' UNION ALL ')})`;
 }

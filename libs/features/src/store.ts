@@ -5,7 +5,7 @@ import {
   boundValues,
   endName,
   featureValue,
-  knownQuery,
+  KNOWN_SRC,
   onlineQuery,
   pointInTimeQuery,
   windowBoundsMs,
@@ -42,7 +42,6 @@ interface Row {
 export class FeatureStore {
   private readonly online = new Map<EntityKind, GeneratedQuery>();
   private readonly pit = new Map<EntityKind, GeneratedQuery>();
-  private readonly known = new Map<EntityKind, string>();
   private readonly defs = new Map<EntityKind, FeatureDef[]>();
 
   constructor(private readonly client: ClickHouseClient) {
@@ -51,7 +50,6 @@ export class FeatureStore {
       this.defs.set(e, fs);
       this.online.set(e, onlineQuery(e, fs));
       this.pit.set(e, pointInTimeQuery(e, fs));
-      this.known.set(e, knownQuery(e));
     }
   }
 
@@ -69,16 +67,19 @@ export class FeatureStore {
     if (keys.length === 0) return [];
     const q = this.online.get(entity)!;
     const t = Math.floor(atMs);
-    const ends = {
+    const params = {
+      keys,
+      ...boundValues(q.groups, t),
       [endName('1m')]: windowBoundsMs(t, '1m', '15m')[1] / 1000,
       [endName('1h')]: windowBoundsMs(t, '1h', '28d')[1] / 1000,
     };
-    const [rows, known] = await Promise.all([
-      queryRows<Row>(this.client, q.sql, { keys, ...boundValues(q.groups, t) }),
-      queryRows<{ known_key: string }>(this.client, this.known.get(entity)!, { keys, ...ends }),
-    ]);
-    const found = new Set(known.map((k) => k.known_key));
-    const aggs = collect(q, rows, () => '');
+    const rows = await queryRows<Row>(this.client, q.sql, params);
+    const found = new Set(rows.filter((r) => Number(r.src) >= KNOWN_SRC).map((r) => r.k));
+    const aggs = collect(
+      q,
+      rows.filter((r) => Number(r.src) < KNOWN_SRC),
+      () => '',
+    );
     const at = new Date(t).toISOString();
     return keys.map((id) => ({
       entity,
@@ -157,7 +158,7 @@ function collect(
   for (const r of rows) {
     const key = `${r.k}${suffix(r)}`;
     let m = out.get(key);
-    if (!m) out.set(key, (m = new Map()));
+    if (!m) out.set(key, (m = new Map<string, number>()));
     const order = q.orders[Number(r.src)];
     for (let i = 0; i < order.length; i++) m.set(order[i], Number(r.vals[i]));
   }
