@@ -6,7 +6,7 @@ import { createKafka } from '@storepulse/kafka';
 import { HealthRegistry, PipelineMetrics, createLogger } from '@storepulse/observability';
 import { AggregatorService } from '@storepulse/aggregator';
 import { Storefront } from '@storepulse/simulator';
-import { allRollupTables } from '@storepulse/features';
+import { allRollupTables, viewName } from '@storepulse/features';
 import { produce, resetStorefrontTopics } from '../test/support/kafka';
 import { tempDir } from '../test/support/env';
 import { benchBroker, mib, printTable, progress, rssSampler } from './support';
@@ -99,52 +99,83 @@ async function main(): Promise<void> {
     await consumer.disconnect();
     const rawRate = n / ((rawLast - rawFirst) / 1000);
 
-    // 2) the aggregator (raw tables + rollup MVs), embedded ClickHouse
-    progress('aggregator → ClickHouse (raw + rollups)');
-    const config = loadConfig({
-      KAFKA_BROKERS: broker.brokers.join(','),
-      CLICKHOUSE_DATA_DIR: tempDir('bench-ingest'),
-      AGGREGATOR_GROUP_ID: `bench-agg-${Date.now()}`,
-      LOG_LEVEL: 'error',
-      ...(process.env.CLICKHOUSE_INSERT_MAX_ROWS
-        ? { CLICKHOUSE_INSERT_MAX_ROWS: process.env.CLICKHOUSE_INSERT_MAX_ROWS }
-        : {}),
-      ...(process.env.AGGREGATOR_MAX_BYTES_PER_PARTITION
-        ? { AGGREGATOR_MAX_BYTES_PER_PARTITION: process.env.AGGREGATOR_MAX_BYTES_PER_PARTITION }
-        : {}),
-    });
-    const ch = await createClickHouse(config.clickhouse);
-    await runMigrations(ch.client);
-    const rss = rssSampler();
-    const agg = new AggregatorService(
-      config,
-      kafka,
-      ch,
-      logger,
-      new PipelineMetrics(false),
-      new HealthRegistry(),
-    );
-    await agg.onApplicationBootstrap();
-    let aggFirst = 0;
-    for (;;) {
-      const c = agg.counters();
-      if (aggFirst === 0 && c.consumed > 0) aggFirst = Date.now();
-      if (c.stored >= expectedRows) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const aggLast = Date.now();
-    const rssAgg = rss.peak();
-    rss.stop();
-    await agg.beforeApplicationShutdown();
-    const c = agg.counters();
-    const aggRate = n / ((aggLast - aggFirst) / 1000);
-    const [check] = await queryRows<{ clicks: string; rolled: string }>(
-      ch.client,
-      `SELECT toString((SELECT count() FROM clickstream_events)) AS clicks,
-              toString((SELECT sum(n_events) FROM fr_user_click_1m)) AS rolled`,
-    );
-    const version = await ch.version();
-    await ch.close();
+    // 2) the aggregator (raw tables + rollup MVs), embedded ClickHouse; 3) the same without the views
+    const dataDir = tempDir('bench-ingest');
+    const runAggregator = async (database: string, rollups: boolean) => {
+      progress(
+        `aggregator → ClickHouse (${rollups ? 'raw + rollups' : 'raw only, views dropped'})`,
+      );
+      const config = loadConfig({
+        KAFKA_BROKERS: broker.brokers.join(','),
+        CLICKHOUSE_DATA_DIR: dataDir,
+        CLICKHOUSE_DATABASE: database,
+        AGGREGATOR_GROUP_ID: `bench-${database}-${Date.now()}`,
+        LOG_LEVEL: 'error',
+        ...(process.env.CLICKHOUSE_INSERT_MAX_ROWS
+          ? { CLICKHOUSE_INSERT_MAX_ROWS: process.env.CLICKHOUSE_INSERT_MAX_ROWS }
+          : {}),
+        ...(process.env.AGGREGATOR_MAX_INFLIGHT_INSERTS
+          ? { AGGREGATOR_MAX_INFLIGHT_INSERTS: process.env.AGGREGATOR_MAX_INFLIGHT_INSERTS }
+          : {}),
+      });
+      const ch = await createClickHouse(config.clickhouse);
+      await runMigrations(ch.client);
+      if (!rollups)
+        for (const { table } of allRollupTables())
+          await ch.client.command({ query: `DROP VIEW IF EXISTS ${viewName(table)}` });
+      const rss = rssSampler();
+      const agg = new AggregatorService(
+        config,
+        kafka,
+        ch,
+        logger,
+        new PipelineMetrics(false),
+        new HealthRegistry(),
+      );
+      await agg.onApplicationBootstrap();
+      let first = 0;
+      let tick = Date.now();
+      for (;;) {
+        const c = agg.counters();
+        if (first === 0 && c.consumed > 0) first = Date.now();
+        if (c.stored >= expectedRows) break;
+        if (Date.now() - tick >= 1000) {
+          tick = Date.now();
+          progress(`stored ${c.stored}/${expectedRows} rows`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const last = Date.now();
+      const peak = rss.peak();
+      rss.stop();
+      await agg.beforeApplicationShutdown();
+      const [check] = await queryRows<{ clicks: string; rolled: string }>(
+        ch.client,
+        `SELECT toString((SELECT count() FROM clickstream_events)) AS clicks,
+                toString((SELECT sum(n_events) FROM fr_user_click_1m)) AS rolled`,
+      );
+      const version = await ch.version();
+      await ch.close();
+      return {
+        rate: n / ((last - first) / 1000),
+        seconds: (last - first) / 1000,
+        counters: agg.counters(),
+        peak,
+        check,
+        version,
+        config,
+      };
+    };
+    const full = await runAggregator('bench_rollups', true);
+    const bare = await runAggregator('bench_raw_only', false);
+    const c = full.counters;
+    const aggRate = full.rate;
+    const aggFirst = 0;
+    const aggLast = full.seconds * 1000;
+    const rssAgg = full.peak;
+    const check = full.check;
+    const version = full.version;
+    const config = full.config;
     printTable('ingest benchmark: Kafka → ClickHouse raw tables + feature rollups', [
       ['events', `${n} (${c.stored} rows stored, ${c.deadLettered} dead-lettered)`],
       [
@@ -156,6 +187,10 @@ async function main(): Promise<void> {
       ['aggregator → ClickHouse + rollups', `${aggRate.toFixed(0)} events/s`],
       ['ratio aggregator / raw consume', `${((100 * aggRate) / rawRate).toFixed(1)} %`],
       ['rollup tables (materialized views)', String(allRollupTables().length)],
+      [
+        'same aggregator, views dropped (cost of rollups)',
+        `${bare.rate.toFixed(0)} events/s (${((100 * bare.rate) / rawRate).toFixed(1)} % of raw consume)`,
+      ],
       ['check: clicks raw = user rollup', `${check.clicks} = ${check.rolled}`],
       ['peak RSS during aggregator phase', mib(rssAgg)],
       ['peak RSS of the process', mib(process.resourceUsage().maxRSS * 1024)],

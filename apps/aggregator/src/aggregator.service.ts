@@ -47,6 +47,7 @@ export class AggregatorService implements OnApplicationBootstrap, BeforeApplicat
         ch.client,
         { maxRows: config.clickhouse.insertMaxRows, maxBytes: config.clickhouse.insertMaxBytes },
         metrics,
+        ch.insertJsonLines,
       ),
       new KafkaDeadLetterSink(this.producer),
       {

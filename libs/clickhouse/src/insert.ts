@@ -38,8 +38,40 @@ export async function insertIdempotent(
   rows: readonly object[],
   token: string,
   limits: ChunkLimits,
+  /** Optional fast path (embedded engine): JSONEachRow bytes straight to the engine. */
+  insertJsonLines?: (
+    table: string,
+    body: Buffer,
+    settings: Record<string, string | number>,
+  ) => Promise<void>,
 ): Promise<number> {
   if (rows.length === 0) return 0;
+  if (insertJsonLines) {
+    // Same chunk boundaries as chunkRows (same sizes), serialising each row once.
+    const lines = rows.map((r) => JSON.stringify(r));
+    let i = 0;
+    let start = 0;
+    let bytes = 0;
+    const flush = async (end: number) => {
+      await insertJsonLines(table, Buffer.from(lines.slice(start, end).join('\n') + '\n'), {
+        insert_deduplicate: 1,
+        insert_deduplication_token: `${token}/${i}`,
+        deduplicate_blocks_in_dependent_materialized_views: 1,
+        async_insert: 0,
+      });
+      i++;
+      start = end;
+      bytes = 0;
+    };
+    for (let k = 0; k < lines.length; k++) {
+      const size = lines[k].length + 1;
+      if (k > start && (k - start >= limits.maxRows || bytes + size > limits.maxBytes))
+        await flush(k);
+      bytes += size;
+    }
+    await flush(lines.length);
+    return rows.length;
+  }
   const chunks = chunkRows(rows, limits);
   for (let i = 0; i < chunks.length; i++) {
     await client.insert({

@@ -87,7 +87,7 @@ describe('rollups: exactly-once through the materialized views', () => {
     return checks;
   }
 
-  it('a retried insert with the same token counts nothing twice, in raw tables or rollups', async () => {
+  it('a retried insert with the same token counts nothing twice, in raw tables or rollups (client and embedded fast path alike)', async () => {
     const a = clicks(0, 3000);
     const o = orderLines(0, 600);
     await insertIdempotent(ch.client, 'clickstream_events', a, 'agg/c/0/0-2999', LIMITS);
@@ -95,9 +95,12 @@ describe('rollups: exactly-once through the materialized views', () => {
     const first = await totals();
     assert.equal(first.raw_clicks, '3000');
     assert.equal(first.user_1m, '3000');
+    assert.ok(ch.insertJsonLines, 'embedded engine offers the raw JSON-lines path');
     for (let k = 0; k < 3; k++) {
-      await insertIdempotent(ch.client, 'clickstream_events', a, 'agg/c/0/0-2999', LIMITS);
-      await insertIdempotent(ch.client, 'order_lines', o, 'agg/o/0/0-599', LIMITS);
+      // alternate the client path and the embedded fast path: same chunks, same tokens → deduplicated
+      const raw = k % 2 === 0 ? ch.insertJsonLines : undefined;
+      await insertIdempotent(ch.client, 'clickstream_events', a, 'agg/c/0/0-2999', LIMITS, raw);
+      await insertIdempotent(ch.client, 'order_lines', o, 'agg/o/0/0-599', LIMITS, raw);
     }
     assert.deepEqual(await totals(), first);
     await allOk();
@@ -118,8 +121,8 @@ describe('rollups: exactly-once through the materialized views', () => {
     assert.equal(torn.raw_clicks, '5000');
     assert.equal(torn.user_1m, '3000', 'the detached view missed the block');
     assert.equal(torn.user_1h, '5000', 'the other views got it');
-    // Replay (what IngestService does for a pending chunk): same rows, same token.
-    await insertIdempotent(ch.client, 'clickstream_events', b, token, LIMITS);
+    // Replay (what IngestService does for a pending chunk): same rows, same token (fast path).
+    await insertIdempotent(ch.client, 'clickstream_events', b, token, LIMITS, ch.insertJsonLines);
     const healed = await totals();
     assert.equal(healed.raw_clicks, '5000', 'raw block deduplicated');
     assert.equal(

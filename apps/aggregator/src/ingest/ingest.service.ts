@@ -1,6 +1,6 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { insertIdempotent, type ChunkLimits } from '@storepulse/clickhouse';
+import { insertIdempotent, type ChunkLimits, type ClickHouseHandle } from '@storepulse/clickhouse';
 import { TOPICS } from '@storepulse/contracts';
 import type {
   BatchHandler,
@@ -24,6 +24,8 @@ export class ClickHouseChunkStore implements ChunkStore {
     private readonly client: ClickHouseClient,
     private readonly limits: ChunkLimits,
     private readonly metrics: PipelineMetrics,
+    /** Embedded engine fast path (ClickHouseHandle.insertJsonLines); same tokens, same chunks. */
+    private readonly insertJsonLines?: ClickHouseHandle['insertJsonLines'],
   ) {}
 
   async write(chunk: PreparedChunk, token: string): Promise<void> {
@@ -35,6 +37,7 @@ export class ClickHouseChunkStore implements ChunkStore {
         chunk.rows,
         `${token}/${chunk.table}`,
         this.limits,
+        this.insertJsonLines,
       );
       end();
     }
@@ -45,6 +48,7 @@ export class ClickHouseChunkStore implements ChunkStore {
         chunk.deadLetters.map(deadLetterRow),
         `${token}/dead_letters`,
         this.limits,
+        this.insertJsonLines,
       );
     }
   }
