@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   await runMigrations(ch.client);
   const end = Date.UTC(2026, 10, 1);
   const start = end - 28 * DAY;
-  const sf = new Storefront({ seed: 4, users: USERS, skus: 2_000, invalidRate: 0, startMs: start });
+  const sf = new Storefront({ seed: 4, users: USERS, skus: 300, invalidRate: 0, startMs: start });
   progress(`loading 28 days of history (${USERS} users, ~${PER_DAY} events/day)`);
   const t0 = Date.now();
   let events = 0;

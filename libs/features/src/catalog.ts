@@ -190,7 +190,7 @@ export const FEATURES: readonly FeatureDef[] = [
     '28d',
     '1m',
     'seconds',
-    'Seconds from t to the last clickstream event before t (looks back 28 d, minute buckets; null if none)',
+    'Seconds from t to the last clickstream event before the start of t’s minute (looks back to 28 d before t’s hour; null if none)',
   ),
   single(
     'user',
@@ -199,7 +199,7 @@ export const FEATURES: readonly FeatureDef[] = [
     '28d',
     '1m',
     'seconds',
-    'Seconds from t to the last order placed before t (looks back 28 d, minute buckets; null if none)',
+    'Seconds from t to the last order placed before the start of t’s minute (looks back to 28 d before t’s hour; null if none)',
   ),
   // ---- sku ----
   ...windowed('sku', [
@@ -369,6 +369,11 @@ export function validateCatalog(features: readonly FeatureDef[] = FEATURES): voi
     for (const r of refs) {
       const spec = findRollup(f.entity, r.source);
       findMeasure(spec, r.measure);
+      if (
+        a.kind === 'seconds_since' &&
+        !(['1m', '1h'] as const).every((g) => spec.granularities.includes(g))
+      )
+        throw new Error(`${f.name}: recency needs minute and hour buckets`);
       if (!spec.granularities.includes(f.granularity))
         throw new Error(
           `${f.name}: rollup ${f.entity}/${r.source} has no ${f.granularity} buckets`,

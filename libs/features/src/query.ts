@@ -83,35 +83,44 @@ export function aggAlias(ref: MeasureRef, w: WindowName, g: Granularity): string
 }
 
 /** Groups the base aggregates the features need by rollup table. */
+/**
+ * The (measure, window, granularity) aggregates a feature reads. Recency (`seconds_since`, declared
+ * as a 28 d look-back at minute precision) reads the latest time from minute buckets over the last
+ * 24 h and from hour buckets over 28 d, so no 28-day scan of a minute rollup is needed: together they
+ * cover [E_1h − 28d, E_1m).
+ */
+export function aggSpecs(f: FeatureDef): { ref: MeasureRef; window: WindowName; g: Granularity }[] {
+  if (f.aggregation.kind === 'seconds_since')
+    return [
+      { ref: f.aggregation.of, window: '24h', g: '1m' },
+      { ref: f.aggregation.of, window: '28d', g: '1h' },
+    ];
+  return refsOf(f).map((ref) => ({ ref, window: f.window, g: f.granularity }));
+}
+
 export function plan(entity: EntityKind, features: readonly FeatureDef[]): TableGroup[] {
   const groups = new Map<string, TableGroup>();
   for (const f of features) {
     if (f.entity !== entity) throw new Error(`feature ${f.name} is not a ${entity} feature`);
-    for (const ref of refsOf(f)) {
+    for (const { ref, window, g } of aggSpecs(f)) {
       const spec = findRollup(entity, ref.source);
-      const table = rollupTable(entity, ref.source, f.granularity);
+      const table = rollupTable(entity, ref.source, g);
       let grp = groups.get(table);
       if (!grp) {
         grp = {
           source: ref.source,
-          g: f.granularity,
+          g,
           table,
           keyColumn: spec.keyColumn,
           aggs: [],
-          maxWindow: f.window,
+          maxWindow: window,
         };
         groups.set(table, grp);
       }
-      if (WINDOW_SECONDS[f.window] > WINDOW_SECONDS[grp.maxWindow]) grp.maxWindow = f.window;
-      const alias = aggAlias(ref, f.window, f.granularity);
+      if (WINDOW_SECONDS[window] > WINDOW_SECONDS[grp.maxWindow]) grp.maxWindow = window;
+      const alias = aggAlias(ref, window, g);
       if (!grp.aggs.some((a) => a.alias === alias))
-        grp.aggs.push({
-          alias,
-          ref,
-          kind: findMeasure(spec, ref.measure).kind,
-          window: f.window,
-          g: f.granularity,
-        });
+        grp.aggs.push({ alias, ref, kind: findMeasure(spec, ref.measure).kind, window, g });
     }
   }
   return [...groups.values()];
@@ -190,7 +199,7 @@ export function featureValue(
     case 'latest':
       return v(a.guard) > 0 ? v(a.of) : null;
     case 'seconds_since': {
-      const last = v(a.of);
+      const last = Math.max(...aggSpecs(f).map((x) => agg(aggAlias(x.ref, x.window, x.g))));
       return last > 0 ? (tMs - last) / 1000 : null;
     }
   }

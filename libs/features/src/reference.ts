@@ -161,7 +161,11 @@ export class ReferenceFeatures {
   }
 
   value(f: FeatureDef, id: string, tMs: number): number | null {
-    const [lo, hi] = windowBoundsMs(tMs, f.granularity, f.window);
+    const [lo, hi] =
+      f.aggregation.kind === 'seconds_since'
+        ? // documented recency look-back: [E_1h − 28d, E_1m)
+          [windowBoundsMs(tMs, '1h', '28d')[0], windowBoundsMs(tMs, '1m', '24h')[1]]
+        : windowBoundsMs(tMs, f.granularity, f.window);
     const m = (r: MeasureRef) => this.measure(id, r, lo, hi);
     const a = f.aggregation;
     switch (a.kind) {
