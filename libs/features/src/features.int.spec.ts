@@ -172,8 +172,13 @@ describe('features over simulated history (Kafka → aggregator → rollups)', (
           entity,
           ids[entity].map((id) => ({ id, atMs })),
         );
-        for (let i = 0; i < online.length; i++)
+        const batchVariant = await store.lookup(entity, ids[entity], atMs, 'if');
+        const smallVariant = await store.lookup(entity, ids[entity], atMs, 'forEach');
+        for (let i = 0; i < online.length; i++) {
           assert.deepEqual(online[i].features, offline[i].features, `${entity} ${online[i].id}`);
+          assert.deepEqual(batchVariant[i].features, offline[i].features, `${entity} 'if' variant`);
+          assert.deepEqual(smallVariant[i].features, offline[i].features, `${entity} 'forEach'`);
+        }
         compare(
           entity,
           online.map((o) => ({ id: o.id, atMs, features: o.features })),

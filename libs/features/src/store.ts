@@ -9,8 +9,12 @@ import {
   onlineQuery,
   pointInTimeQuery,
   windowBoundsMs,
+  type AggMode,
   type GeneratedQuery,
 } from './query';
+
+/** Up to this many entities the online lookup uses the plan-light `-ForEach` query variant. */
+export const SMALL_BATCH = 20;
 import { GRANULARITY_SECONDS, type EntityKind } from './rollups';
 
 export type FeatureValues = Record<string, number | null>;
@@ -41,6 +45,7 @@ interface Row {
 /** Batched feature lookups over the rollups: online (one `t`) and point-in-time (a spine of (id, t)). */
 export class FeatureStore {
   private readonly online = new Map<EntityKind, GeneratedQuery>();
+  private readonly onlineBatch = new Map<EntityKind, GeneratedQuery>();
   private readonly pit = new Map<EntityKind, GeneratedQuery>();
   private readonly defs = new Map<EntityKind, FeatureDef[]>();
 
@@ -48,7 +53,8 @@ export class FeatureStore {
     for (const e of ['user', 'sku', 'category'] as const) {
       const fs = featuresOf(e);
       this.defs.set(e, fs);
-      this.online.set(e, onlineQuery(e, fs));
+      this.online.set(e, onlineQuery(e, fs, 'forEach'));
+      this.onlineBatch.set(e, onlineQuery(e, fs, 'if'));
       this.pit.set(e, pointInTimeQuery(e, fs));
     }
   }
@@ -62,10 +68,15 @@ export class FeatureStore {
     entity: EntityKind,
     ids: readonly string[],
     atMs = Date.now(),
+    /** Query variant; default: `forEach` up to {@link SMALL_BATCH} entities, `if` above. */
+    mode?: AggMode,
   ): Promise<EntityFeatures[]> {
     const keys = [...new Set(ids)];
     if (keys.length === 0) return [];
-    const q = this.online.get(entity)!;
+    const q =
+      (keys.length <= SMALL_BATCH || mode === 'forEach') && mode !== 'if'
+        ? this.online.get(entity)!
+        : this.onlineBatch.get(entity)!;
     const t = Math.floor(atMs);
     const params = {
       keys,
