@@ -23,6 +23,8 @@ import { testConfig, testLogger } from '../../../test/support/env';
 import { AggregatorService } from './aggregator.service';
 
 const N_CLICKS = 3000;
+/** The fixtures use fixed 2026 event times: accept any lateness here (the policy has its own tests). */
+const ANY_LATENESS = String(3650 * 86_400_000);
 const N_ORDERS = 400;
 
 function clickMsg(i: number): Message {
@@ -100,7 +102,11 @@ describe('aggregator against a real Kafka broker and the embedded ClickHouse eng
   before(async () => {
     kafka = testKafka();
     await resetStorefrontTopics(kafka);
-    config = testConfig({ AGGREGATOR_GROUP_ID: groupId, CLICKHOUSE_INSERT_MAX_ROWS: '500' });
+    config = testConfig({
+      AGGREGATOR_GROUP_ID: groupId,
+      CLICKHOUSE_INSERT_MAX_ROWS: '500',
+      FEATURES_ALLOWED_LATENESS_MS: ANY_LATENESS,
+    });
     ch = await createClickHouse(config.clickhouse);
     await runMigrations(ch.client);
     const clicks = Array.from({ length: N_CLICKS }, (_, i) => clickMsg(i));
@@ -230,6 +236,7 @@ describe('aggregator against a real Kafka broker and the embedded ClickHouse eng
         AGGREGATOR_GROUP_ID: `${groupId}-replay`,
         AGGREGATOR_MAX_BYTES_PER_PARTITION: '4096',
         CLICKHOUSE_INSERT_MAX_ROWS: '77',
+        FEATURES_ALLOWED_LATENESS_MS: ANY_LATENESS,
       }),
     );
     // the new config has a different data dir; this instance must use the same engine:

@@ -48,6 +48,7 @@ export class AggregatorService implements OnApplicationBootstrap, BeforeApplicat
         ch.client,
         { maxRows: config.clickhouse.insertMaxRows, maxBytes: config.clickhouse.insertMaxBytes },
         metrics,
+        ch.insertJsonLines,
       ),
       new KafkaDeadLetterSink(this.producer),
       {
@@ -56,6 +57,10 @@ export class AggregatorService implements OnApplicationBootstrap, BeforeApplicat
         dlqTopic: TOPICS.storefrontDlq,
         maxChunkMessages: config.clickhouse.insertMaxRows,
         maxInflightWrites: a.maxInflightInserts,
+        eventTime: {
+          allowedLatenessMs: config.features.allowedLatenessMs,
+          maxFutureMs: config.features.maxFutureMs,
+        },
       },
       this.log,
       metrics,
@@ -69,6 +74,7 @@ export class AggregatorService implements OnApplicationBootstrap, BeforeApplicat
         maxBytesPerPartition: a.maxBytesPerPartition,
         retryMaxMs: a.retryMaxMs,
         stallTimeoutMs: a.stallTimeoutMs,
+        sessionTimeoutMs: a.sessionTimeoutMs,
         drainTimeoutMs: config.shutdownDrainTimeoutMs,
         logger: this.log,
         metrics,

@@ -6,6 +6,7 @@ import { ClickHouseModule } from '@storepulse/clickhouse';
 import { KafkaModule } from '@storepulse/kafka';
 import { HealthRegistry, ObservabilityModule, PinoNestLogger } from '@storepulse/observability';
 import { connectInfra, handleSignals, runMain, StartupError } from '@storepulse/runtime';
+import { FeaturesModule } from '@storepulse/features';
 import { AggregatorModule } from './aggregator.module';
 
 /** Standalone aggregator: KAFKA_BROKERS → ClickHouse server (CLICKHOUSE_URL); serves /metrics and /health. */
@@ -29,6 +30,7 @@ runMain('storepulse-aggregator', async ({ config, logger, metrics }) => {
       KafkaModule.forRoot(infra.kafka, infra.kafkaInfo),
       ClickHouseModule.forRoot(ch),
       AggregatorModule,
+      FeaturesModule,
     ],
   })
   class AggregatorAppModule {}

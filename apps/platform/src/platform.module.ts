@@ -11,6 +11,7 @@ import {
 import { AggregatorModule } from '@storepulse/aggregator';
 import { SimulatorModule } from '@storepulse/simulator';
 import { MlModule } from '@storepulse/ml';
+import { FeaturesModule } from '@storepulse/features';
 import type { Infra } from '@storepulse/runtime';
 import { StatusController } from './status/status.controller';
 import { RawController } from './status/raw.controller';
@@ -48,6 +49,7 @@ export class PlatformModule {
         AggregatorModule,
         SimulatorModule,
         MlModule,
+        FeaturesModule,
         ...(d.extraModules ?? []),
       ],
       controllers: [StatusController, RawController],

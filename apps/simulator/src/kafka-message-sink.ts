@@ -3,6 +3,8 @@ import type { PipelineMetrics } from '@storepulse/observability';
 import type { MessageSink } from './message-sink';
 import type { SimulatedMessage } from './storefront';
 
+const MAX_REQUEST_BYTES = 512 * 1024;
+
 /** Produces simulated messages to Kafka (acks=all, idempotent producer), keyed per the topic contract. */
 export class KafkaMessageSink implements MessageSink {
   constructor(
@@ -11,7 +13,24 @@ export class KafkaMessageSink implements MessageSink {
   ) {}
 
   async send(messages: SimulatedMessage[]): Promise<void> {
-    if (messages.length === 0) return;
+    // Requests stay well under the broker's message.max.bytes (1 MiB by default) even when a
+    // backlog of retried messages is sent at once.
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i];
+      const size = m.value.length + m.key.length + 70;
+      if (i > start && bytes + size > MAX_REQUEST_BYTES) {
+        await this.sendSlice(messages.slice(start, i));
+        start = i;
+        bytes = 0;
+      }
+      bytes += size;
+    }
+    if (start < messages.length) await this.sendSlice(messages.slice(start));
+  }
+
+  private async sendSlice(messages: SimulatedMessage[]): Promise<void> {
     const byTopic = new Map<string, SimulatedMessage[]>();
     for (const m of messages) {
       const list = byTopic.get(m.topic);

@@ -17,6 +17,16 @@ export interface ClickHouseHandle {
   readonly dataDir: string | undefined;
   version(): Promise<string>;
   close(): Promise<void>;
+  /**
+   * Embedded mode only: hands a JSONEachRow payload to the engine zero-copy (chdb's raw insert; the
+   * engine's parser does the work). Same SQL semantics and settings as `client.insert`; undefined in
+   * server mode.
+   */
+  readonly insertJsonLines?: (
+    table: string,
+    body: Buffer,
+    settings: Record<string, string | number>,
+  ) => Promise<void>;
 }
 
 export class ClickHouseUnavailableError extends Error {
@@ -71,7 +81,20 @@ export async function createClickHouse(cfg: ClickHouseConfig): Promise<ClickHous
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${cfg.database}` });
   // chdb keeps session state: USE makes unqualified table names resolve in our database.
   await client.command({ query: `USE ${cfg.database}` });
-  return handle(client, 'embedded', cfg.database, dataDir);
+  const chdb = connection.chdb;
+  const insertJsonLines = async (
+    table: string,
+    body: Buffer,
+    settings: Record<string, string | number>,
+  ): Promise<void> => {
+    await chdb.rawInsert({
+      table: `${cfg.database}.${table}`,
+      values: body,
+      format: 'JSONEachRow',
+      settings,
+    });
+  };
+  return { ...handle(client, 'embedded', cfg.database, dataDir), insertJsonLines };
 }
 
 function handle(

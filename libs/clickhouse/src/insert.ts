@@ -54,21 +54,35 @@ export async function insertIdempotent(
   rows: readonly object[],
   token: string,
   limits: ChunkLimits,
+  /** Optional fast path (embedded engine): JSONEachRow bytes straight to the engine. */
+  insertJsonLines?: (
+    table: string,
+    body: Buffer,
+    settings: Record<string, string | number>,
+  ) => Promise<void>,
 ): Promise<number> {
   if (rows.length === 0) return 0;
+  // One chunking for both paths, so a retry through either path reuses the same tokens.
   const chunks = chunkRows(rows, limits);
   for (let i = 0; i < chunks.length; i++) {
-    await client.insert({
-      table,
-      values: chunks[i],
-      format: 'JSONEachRow',
-      clickhouse_settings: {
-        insert_deduplicate: 1,
-        insert_deduplication_token: `${token}/${i}`,
-        deduplicate_blocks_in_dependent_materialized_views: 1,
-        async_insert: 0,
-      },
-    });
+    const settings = {
+      insert_deduplicate: 1,
+      insert_deduplication_token: `${token}/${i}`,
+      deduplicate_blocks_in_dependent_materialized_views: 1,
+      async_insert: 0,
+    } as const;
+    if (insertJsonLines) {
+      // Embedded engine: JSONEachRow bytes straight to the engine, each row serialised once.
+      const body = chunks[i].map((r) => JSON.stringify(r)).join('\n') + '\n';
+      await insertJsonLines(table, Buffer.from(body), settings);
+    } else {
+      await client.insert({
+        table,
+        values: chunks[i],
+        format: 'JSONEachRow',
+        clickhouse_settings: settings,
+      });
+    }
   }
   return rows.length;
 }

@@ -11,6 +11,23 @@ describe('loadConfig', () => {
     assert.equal(c.aggregator.groupId, 'storepulse-aggregator');
   });
 
+  it('has a features section with defaults and overrides', () => {
+    const d = loadConfig({});
+    assert.equal(d.features.allowedLatenessMs, 7 * 86_400_000);
+    assert.equal(d.features.maxFutureMs, 5 * 60_000);
+    assert.ok(d.features.rollupTtlDays > d.clickhouse.rawTtlDays);
+    const c = loadConfig({ FEATURES_ALLOWED_LATENESS_MS: '1000', FEATURES_MAX_FUTURE_MS: '0' });
+    assert.equal(c.features.allowedLatenessMs, 1000);
+    assert.equal(c.features.maxFutureMs, 0);
+  });
+
+  it('rejects a rollup TTL not longer than the raw TTL', () => {
+    assert.throws(
+      () => loadConfig({ RAW_TTL_DAYS: '90', FEATURES_ROLLUP_TTL_DAYS: '90' }),
+      /FEATURES_ROLLUP_TTL_DAYS: must be greater than RAW_TTL_DAYS/,
+    );
+  });
+
   it('parses brokers and server mode', () => {
     const c = loadConfig({
       KAFKA_BROKERS: 'a:9092,b:9093',

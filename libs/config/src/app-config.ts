@@ -27,6 +27,18 @@ export interface AggregatorConfig {
   maxBytesPerPartition: number;
   stallTimeoutMs: number;
   retryMaxMs: number;
+  /** Consumer group session timeout: how soon a crashed member's partitions move on. */
+  sessionTimeoutMs: number;
+}
+export interface FeaturesConfig {
+  /** Events whose event time is older than now − this go to the DLQ (reason names the rule). */
+  allowedLatenessMs: number;
+  /** Events whose event time is later than now + this go to the DLQ. */
+  maxFutureMs: number;
+  /** TTL of the feature rollups (days); must exceed RAW_TTL_DAYS. */
+  rollupTtlDays: number;
+  /** Max entities per batched lookup request. */
+  maxBatch: number;
 }
 export interface SimulatorConfig {
   eventsPerSec: number;
@@ -42,6 +54,7 @@ export interface AppConfig {
   kafka: KafkaConfig;
   clickhouse: ClickHouseConfig;
   aggregator: AggregatorConfig;
+  features: FeaturesConfig;
   simulator: SimulatorConfig;
   shutdownDrainTimeoutMs: number;
   statusIntervalMs: number;
@@ -75,6 +88,14 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     );
   }
   const e = parsed.data;
+  if (e.FEATURES_ROLLUP_TTL_DAYS <= e.RAW_TTL_DAYS)
+    throw new ConfigError([
+      {
+        variable: 'FEATURES_ROLLUP_TTL_DAYS',
+        rule: `must be greater than RAW_TTL_DAYS (${e.RAW_TTL_DAYS}): rollups outlive raw events`,
+        value: source['FEATURES_ROLLUP_TTL_DAYS'],
+      },
+    ]);
   return {
     env: e.NODE_ENV,
     httpPort: e.HTTP_PORT,
@@ -104,6 +125,13 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       maxBytesPerPartition: e.AGGREGATOR_MAX_BYTES_PER_PARTITION,
       stallTimeoutMs: e.AGGREGATOR_STALL_TIMEOUT_MS,
       retryMaxMs: e.AGGREGATOR_RETRY_MAX_MS,
+      sessionTimeoutMs: e.AGGREGATOR_SESSION_TIMEOUT_MS,
+    },
+    features: {
+      allowedLatenessMs: e.FEATURES_ALLOWED_LATENESS_MS,
+      maxFutureMs: e.FEATURES_MAX_FUTURE_MS,
+      rollupTtlDays: e.FEATURES_ROLLUP_TTL_DAYS,
+      maxBatch: e.FEATURES_MAX_BATCH,
     },
     simulator: {
       eventsPerSec: e.SIMULATOR_EVENTS_PER_SEC,

@@ -34,6 +34,8 @@ export interface BatchConsumerOptions {
   stallTimeoutMs: number;
   drainTimeoutMs: number;
   fromBeginning?: boolean;
+  /** Group session timeout (default 30 s): how long a dead member keeps its partitions. */
+  sessionTimeoutMs?: number;
   logger: Logger;
   metrics: PipelineMetrics;
 }
@@ -80,8 +82,8 @@ export class BatchConsumer {
       maxBytes: opts.maxBytesPerPartition * Math.max(1, opts.partitionsConcurrency) * 2,
       minBytes: 1,
       maxWaitTimeInMs: 250,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((opts.sessionTimeoutMs ?? 30_000) / 3)),
       allowAutoTopicCreation: false,
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {

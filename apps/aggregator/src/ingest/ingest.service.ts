@@ -1,6 +1,6 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { insertIdempotent, type ChunkLimits } from '@storepulse/clickhouse';
+import { insertIdempotent, type ChunkLimits, type ClickHouseHandle } from '@storepulse/clickhouse';
 import { TOPICS } from '@storepulse/contracts';
 import type {
   BatchHandler,
@@ -11,7 +11,7 @@ import type {
 } from '@storepulse/kafka';
 import type { Logger, PipelineMetrics } from '@storepulse/observability';
 import type { ChunkRecord, LedgerPort, PartitionLedgerState } from './ledger.repository';
-import { prepareChunk, type PreparedChunk } from './rows';
+import { prepareChunk, type EventTimePolicy, type PreparedChunk } from './rows';
 import { Semaphore } from './semaphore';
 
 /** Port: durable, idempotent writes of a prepared chunk (rows + dead letters) under a token. */
@@ -24,6 +24,8 @@ export class ClickHouseChunkStore implements ChunkStore {
     private readonly client: ClickHouseClient,
     private readonly limits: ChunkLimits,
     private readonly metrics: PipelineMetrics,
+    /** Embedded engine fast path (ClickHouseHandle.insertJsonLines); same tokens, same chunks. */
+    private readonly insertJsonLines?: ClickHouseHandle['insertJsonLines'],
   ) {}
 
   async write(chunk: PreparedChunk, token: string): Promise<void> {
@@ -35,6 +37,7 @@ export class ClickHouseChunkStore implements ChunkStore {
         chunk.rows,
         `${token}/${chunk.table}`,
         this.limits,
+        this.insertJsonLines,
       );
       end();
     }
@@ -45,6 +48,7 @@ export class ClickHouseChunkStore implements ChunkStore {
         chunk.deadLetters.map(deadLetterRow),
         `${token}/dead_letters`,
         this.limits,
+        this.insertJsonLines,
       );
     }
   }
@@ -71,6 +75,8 @@ export interface IngestOptions {
   /** Max messages per ledger chunk. */
   maxChunkMessages: number;
   maxInflightWrites: number;
+  /** Event-time policy (late / future events are dead-lettered); undefined = accept any event time. */
+  eventTime?: EventTimePolicy;
 }
 
 export interface IngestCounters {
@@ -189,6 +195,7 @@ export class IngestService implements BatchHandler {
         state: 'pending',
         rows: 0,
         deadLetters: 0,
+        preparedAtMs: Date.now(),
       };
       await this.ledger.record(chunk);
       state.pending = chunk;
@@ -207,7 +214,8 @@ export class IngestService implements BatchHandler {
       topic: batch.topic,
       partition: batch.partition,
       consumerGroup: this.opts.consumerGroup,
-      now: new Date(),
+      now: new Date(chunk.preparedAtMs ?? Date.now()),
+      eventTime: this.opts.eventTime,
     });
     await this.writes.run(async () => {
       await this.store.write(prepared, chunk.token);

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '@storepulse/clickhouse';
+import { toChDateTime64 } from '@storepulse/contracts';
 
 export interface ChunkRecord {
   topic: string;
@@ -10,6 +11,11 @@ export interface ChunkRecord {
   state: 'pending' | 'done';
   rows: number;
   deadLetters: number;
+  /**
+   * Reference time (ms) the chunk's messages are validated against (event-time policy). Persisted with
+   * the pending record (as updated_at) so a replay after a crash prepares exactly the same rows.
+   */
+  preparedAtMs?: number;
 }
 
 export interface PartitionLedgerState {
@@ -32,6 +38,7 @@ interface LedgerRow {
   state: 'pending' | 'done';
   rows: number;
   dead_letters: number;
+  prepared_at_ms: string;
 }
 
 export class ClickHouseLedger implements LedgerPort {
@@ -43,7 +50,8 @@ export class ClickHouseLedger implements LedgerPort {
   async load(topic: string, partition: number): Promise<PartitionLedgerState> {
     const rows = await queryRows<LedgerRow>(
       this.client,
-      `SELECT toString(first_offset) AS first, toString(last_offset) AS last, token, state, rows, dead_letters
+      `SELECT toString(first_offset) AS first, toString(last_offset) AS last, token, state, rows, dead_letters,
+              toString(toUnixTimestamp64Milli(updated_at)) AS prepared_at_ms
        FROM ingest_ledger FINAL
        WHERE pipeline = {pipeline:String} AND topic = {topic:String} AND partition = {partition:UInt32}
        ORDER BY ingest_ledger.first_offset DESC LIMIT 1`,
@@ -60,6 +68,7 @@ export class ClickHouseLedger implements LedgerPort {
       state: r.state,
       rows: Number(r.rows),
       deadLetters: Number(r.dead_letters),
+      preparedAtMs: Number(r.prepared_at_ms),
     };
     return rec.state === 'done'
       ? { lastDone: rec.lastOffset, pending: null }
@@ -81,6 +90,7 @@ export class ClickHouseLedger implements LedgerPort {
           state: c.state,
           rows: c.rows,
           dead_letters: c.deadLetters,
+          ...(c.preparedAtMs !== undefined ? { updated_at: toChDateTime64(c.preparedAtMs) } : {}),
         },
       ],
       clickhouse_settings: { insert_deduplicate: 0, async_insert: 0 },

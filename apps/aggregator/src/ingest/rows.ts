@@ -63,11 +63,44 @@ export interface PreparedChunk {
   deadLetters: DeadLetter[];
 }
 
+/** Event-time policy: how late or how far in the future an event may be, relative to `now`. */
+export interface EventTimePolicy {
+  allowedLatenessMs: number;
+  maxFutureMs: number;
+}
+
 export interface PrepareContext {
   topic: string;
   partition: number;
   consumerGroup: string;
+  /**
+   * Reference time of the chunk. The ingest service persists it with the pending chunk so a replay
+   * classifies every message exactly as the first attempt did (deterministic rows under one token).
+   */
   now: Date;
+  /** When set, events outside [now − allowedLateness, now + maxFuture] are dead-lettered. */
+  eventTime?: EventTimePolicy;
+}
+
+function fmtMs(ms: number): string {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${ms}ms`;
+}
+
+/** Why an event time violates the policy, or undefined when it is acceptable. */
+export function eventTimeViolation(
+  eventMs: number,
+  now: Date,
+  policy: EventTimePolicy,
+): string | undefined {
+  const n = now.getTime();
+  if (eventMs < n - policy.allowedLatenessMs)
+    return `ts: event time ${new Date(eventMs).toISOString()} is older than the allowed lateness of ${fmtMs(policy.allowedLatenessMs)} (reference time ${now.toISOString()})`;
+  if (eventMs > n + policy.maxFutureMs)
+    return `ts: event time ${new Date(eventMs).toISOString()} is more than ${fmtMs(policy.maxFutureMs)} in the future (reference time ${now.toISOString()})`;
+  return undefined;
 }
 
 function toRows(
@@ -136,24 +169,36 @@ export function prepareChunk(
 ): PreparedChunk {
   const table = RAW_TABLE_BY_TOPIC[ctx.topic as keyof typeof RAW_TABLE_BY_TOPIC];
   const out: PreparedChunk = { table: table ?? '', rows: [], eventTimesMs: [], deadLetters: [] };
+  const deadLetter = (msg: KafkaMessage, reason: string, fields: string[]) =>
+    out.deadLetters.push({
+      sourceTopic: ctx.topic,
+      sourcePartition: ctx.partition,
+      sourceOffset: msg.offset,
+      key: msg.key,
+      value: msg.value,
+      reason,
+      fields,
+      failedAt: ctx.now,
+      consumerGroup: ctx.consumerGroup,
+    });
   for (const msg of messages) {
     const decoded = decodeStorefront(ctx.topic, msg.value);
-    if (decoded.ok) {
+    const violation =
+      decoded.ok && ctx.eventTime
+        ? eventTimeViolation(isoToMs(decoded.value.event.ts), ctx.now, ctx.eventTime)
+        : undefined;
+    if (violation !== undefined) {
+      deadLetter(msg, violation, ['ts']);
+    } else if (decoded.ok) {
       const offset = Number(msg.offset);
       for (const row of toRows(decoded.value, ctx.topic, ctx.partition, offset)) out.rows.push(row);
       out.eventTimesMs.push(isoToMs(decoded.value.event.ts));
     } else {
-      out.deadLetters.push({
-        sourceTopic: ctx.topic,
-        sourcePartition: ctx.partition,
-        sourceOffset: msg.offset,
-        key: msg.key,
-        value: msg.value,
-        reason: decoded.reason,
-        fields: decoded.errors.map((e) => e.field),
-        failedAt: ctx.now,
-        consumerGroup: ctx.consumerGroup,
-      });
+      deadLetter(
+        msg,
+        decoded.reason,
+        decoded.errors.map((e) => e.field),
+      );
     }
   }
   return out;

@@ -1,0 +1,214 @@
+import type { Message } from 'kafkajs';
+import { loadConfig } from '@storepulse/config';
+import { createClickHouse, queryRows, runMigrations } from '@storepulse/clickhouse';
+import { TOPICS } from '@storepulse/contracts';
+import { createKafka } from '@storepulse/kafka';
+import { HealthRegistry, PipelineMetrics, createLogger } from '@storepulse/observability';
+import { AggregatorService } from '@storepulse/aggregator';
+import { Storefront } from '@storepulse/simulator';
+import { allRollupTables, viewName } from '@storepulse/features';
+import { produce, resetStorefrontTopics } from '../test/support/kafka';
+import { tempDir } from '../test/support/env';
+import { benchBroker, mib, printTable, progress, rssSampler } from './support';
+
+/**
+ * npm run bench -- ingest   (BENCH_EVENTS, default 300000)
+ * Events/s from Kafka into ClickHouse (raw tables + every feature rollup) next to a plain kafkajs
+ * consumer reading the same messages from the same broker in the same run. Resets the storefront
+ * topics: it starts its own broker unless KAFKA_BROKERS is set.
+ */
+const N = Number(process.env.BENCH_EVENTS ?? 300_000);
+const DAY = 86_400_000;
+
+async function main(): Promise<void> {
+  const logger = createLogger('error', 'bench');
+  const broker = await benchBroker(logger);
+  const kafka = createKafka({ brokers: broker.brokers, clientId: 'bench-ingest', logger });
+  try {
+    progress(`broker ${broker.brokers.join(',')}; generating ${N} simulated events`);
+    const sf = new Storefront({
+      seed: 9,
+      users: 20_000,
+      skus: 1_000,
+      invalidRate: 0,
+      startMs: Date.now() - 3 * DAY,
+    });
+    const byTopic = new Map<string, Message[]>();
+    let n = 0;
+    let expectedRows = 0;
+    for (const chunk of sf.history(Date.now(), 100_000)) {
+      for (const m of chunk) {
+        if (n >= N) break;
+        const l = byTopic.get(m.topic) ?? [];
+        l.push({ key: m.key, value: m.value, timestamp: String(Math.floor(m.timestampMs)) });
+        byTopic.set(m.topic, l);
+        n++;
+        expectedRows +=
+          m.topic === TOPICS.orders
+            ? (JSON.parse(m.value.toString('utf8')) as { items: unknown[] }).items.length
+            : 1;
+      }
+      if (n >= N) break;
+    }
+    await resetStorefrontTopics(kafka);
+    let produced = 0;
+    const tp = Date.now();
+    for (const [topic, msgs] of byTopic) {
+      for (let i = 0; i < msgs.length; i += 20_000) {
+        await produce(kafka, topic, msgs.slice(i, i + 20_000));
+        produced += Math.min(20_000, msgs.length - i);
+        progress(`produced ${produced}/${n}`);
+      }
+    }
+    const produceMs = Date.now() - tp;
+    byTopic.clear();
+
+    // 1) raw kafkajs consume rate (eachBatch, no processing), first message → last message
+    progress('raw kafkajs consumer');
+    const consumer = kafka.consumer({
+      groupId: `bench-raw-${Date.now()}`,
+      maxBytesPerPartition: 4 << 20,
+    });
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: [TOPICS.clickstream, TOPICS.orders, TOPICS.inventory],
+      fromBeginning: true,
+    });
+    let seen = 0;
+    let bytes = 0;
+    let rawFirst = 0;
+    let rawLast = 0;
+    const rawDone = new Promise<void>((resolve) => {
+      void consumer.run({
+        partitionsConsumedConcurrently: 3,
+        eachBatch: ({ batch }) => {
+          if (rawFirst === 0) rawFirst = Date.now();
+          for (const m of batch.messages) bytes += m.value?.length ?? 0;
+          seen += batch.messages.length;
+          if (seen >= n) {
+            rawLast = Date.now();
+            resolve();
+          }
+          return Promise.resolve();
+        },
+      });
+    });
+    const rawTick = setInterval(() => progress(`raw consumed ${seen}/${n}`), 1000);
+    await rawDone;
+    clearInterval(rawTick);
+    await consumer.disconnect();
+    const rawRate = n / ((rawLast - rawFirst) / 1000);
+
+    // 2) the aggregator (raw tables + rollup MVs), embedded ClickHouse; 3) the same without the views
+    const dataDir = tempDir('bench-ingest');
+    const runAggregator = async (database: string, rollups: boolean) => {
+      progress(
+        `aggregator → ClickHouse (${rollups ? 'raw + rollups' : 'raw only, views dropped'})`,
+      );
+      const config = loadConfig({
+        KAFKA_BROKERS: broker.brokers.join(','),
+        CLICKHOUSE_DATA_DIR: dataDir,
+        CLICKHOUSE_DATABASE: database,
+        AGGREGATOR_GROUP_ID: `bench-${database}-${Date.now()}`,
+        LOG_LEVEL: 'error',
+        ...(process.env.CLICKHOUSE_INSERT_MAX_ROWS
+          ? { CLICKHOUSE_INSERT_MAX_ROWS: process.env.CLICKHOUSE_INSERT_MAX_ROWS }
+          : {}),
+        ...(process.env.AGGREGATOR_MAX_INFLIGHT_INSERTS
+          ? { AGGREGATOR_MAX_INFLIGHT_INSERTS: process.env.AGGREGATOR_MAX_INFLIGHT_INSERTS }
+          : {}),
+      });
+      const ch = await createClickHouse(config.clickhouse);
+      await runMigrations(ch.client);
+      if (!rollups)
+        for (const { table } of allRollupTables())
+          await ch.client.command({ query: `DROP VIEW IF EXISTS ${viewName(table)}` });
+      const rss = rssSampler();
+      const agg = new AggregatorService(
+        config,
+        kafka,
+        ch,
+        logger,
+        new PipelineMetrics(false),
+        new HealthRegistry(),
+      );
+      await agg.onApplicationBootstrap();
+      let first = 0;
+      let tick = Date.now();
+      for (;;) {
+        const c = agg.counters();
+        if (first === 0 && c.consumed > 0) first = Date.now();
+        if (c.stored >= expectedRows) break;
+        if (Date.now() - tick >= 1000) {
+          tick = Date.now();
+          progress(`stored ${c.stored}/${expectedRows} rows`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const last = Date.now();
+      const peak = rss.peak();
+      rss.stop();
+      await agg.beforeApplicationShutdown();
+      const [check] = await queryRows<{ clicks: string; rolled: string }>(
+        ch.client,
+        `SELECT toString((SELECT count() FROM clickstream_events)) AS clicks,
+                toString((SELECT sum(n_events) FROM fr_user_click_1m)) AS rolled`,
+      );
+      const version = await ch.version();
+      await ch.close();
+      return {
+        rate: n / ((last - first) / 1000),
+        seconds: (last - first) / 1000,
+        counters: agg.counters(),
+        peak,
+        check,
+        version,
+        config,
+      };
+    };
+    const full = await runAggregator('bench_rollups', true);
+    const bare = await runAggregator('bench_raw_only', false);
+    const c = full.counters;
+    const aggRate = full.rate;
+    const aggFirst = 0;
+    const aggLast = full.seconds * 1000;
+    const rssAgg = full.peak;
+    const check = full.check;
+    const version = full.version;
+    const config = full.config;
+    printTable('ingest benchmark: Kafka → ClickHouse raw tables + feature rollups', [
+      ['events', `${n} (${c.stored} rows stored, ${c.deadLettered} dead-lettered)`],
+      [
+        'aggregator wall time (first fetch → all stored)',
+        `${((aggLast - aggFirst) / 1000).toFixed(1)} s`,
+      ],
+      ['produce (not part of the ratio)', `${(n / (produceMs / 1000)).toFixed(0)} events/s`],
+      ['raw kafkajs consume', `${rawRate.toFixed(0)} events/s (${mib(bytes)})`],
+      ['aggregator → ClickHouse + rollups', `${aggRate.toFixed(0)} events/s`],
+      ['ratio aggregator / raw consume', `${((100 * aggRate) / rawRate).toFixed(1)} %`],
+      ['rollup tables (materialized views)', String(allRollupTables().length)],
+      [
+        'same aggregator, views dropped (cost of rollups)',
+        `${bare.rate.toFixed(0)} events/s (${((100 * bare.rate) / rawRate).toFixed(1)} % of raw consume)`,
+      ],
+      ['check: clicks raw = user rollup', `${check.clicks} = ${check.rolled}`],
+      ['peak RSS during aggregator phase', mib(rssAgg)],
+      ['peak RSS of the process', mib(process.resourceUsage().maxRSS * 1024)],
+      ['ClickHouse', `${version} (embedded, chdb)`],
+      [
+        'chunk rows / inflight inserts',
+        `${config.clickhouse.insertMaxRows} / ${config.aggregator.maxInflightInserts}`,
+      ],
+    ]);
+  } finally {
+    await broker.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,69 @@
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Logger } from '@storepulse/observability';
+import { startLocalBroker, type LocalBroker } from '@storepulse/runtime';
+
+export function machine(): Record<string, string> {
+  const c = cpus();
+  return {
+    cpu: c[0]?.model ?? 'unknown',
+    cores: String(c.length),
+    memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    node: process.version,
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, i)];
+}
+
+/** Prints a two-column table: the command, the figures, then the machine. */
+export function printTable(title: string, rows: [string, string][]): void {
+  const all: [string, string][] = [
+    ['command', process.env.BENCH_COMMAND ?? `node ${process.argv.slice(1).join(' ')}`],
+    ...rows,
+    ...Object.entries(machine()),
+  ];
+  const w = Math.max(...all.map(([k]) => k.length));
+  const v = Math.max(...all.map(([, x]) => x.length));
+  const line = `+${'-'.repeat(w + 2)}+${'-'.repeat(v + 2)}+`;
+  console.log(`\n${title}\n${line}`);
+  for (const [k, x] of all) console.log(`| ${k.padEnd(w)} | ${x.padEnd(v)} |`);
+  console.log(line);
+}
+
+export function progress(msg: string): void {
+  process.stdout.write(`[bench] ${msg}\n`);
+}
+
+export const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+/**
+ * KAFKA_BROKERS when set (must be a broker this benchmark may reset the storefront topics on),
+ * otherwise a private local broker on BENCH_KAFKA_PORT (default 19592) in .data/kafka-bench.
+ */
+export async function benchBroker(logger: Logger): Promise<LocalBroker> {
+  const b = process.env.KAFKA_BROKERS;
+  if (b) return { brokers: b.split(','), started: false, stop: () => Promise.resolve() };
+  const root = resolve(__dirname, '..', '..');
+  return startLocalBroker(
+    Number(process.env.BENCH_KAFKA_PORT ?? 19592),
+    { ...process.env, KAFKA_DATA_DIR: join(root, '.data', 'kafka-bench') },
+    logger,
+  );
+}
+
+/** Samples RSS every 100 ms; `peak()` is the highest seen (and the OS max RSS). */
+export function rssSampler(): { peak: () => number; stop: () => void } {
+  let peak = process.memoryUsage().rss;
+  const t = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 100);
+  t.unref();
+  return {
+    peak: () => Math.max(peak, process.resourceUsage().maxRSS * 1024),
+    stop: () => clearInterval(t),
+  };
+}

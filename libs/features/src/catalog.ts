@@ -1,0 +1,383 @@
+import {
+  findMeasure,
+  findRollup,
+  GRANULARITY_SECONDS,
+  type EntityKind,
+  type Granularity,
+  type SourceKind,
+} from './rollups';
+
+/** Sliding windows; each is answered from minute buckets (≤ 24 h) or hour buckets (7 d, 28 d). */
+export const WINDOWS = ['15m', '1h', '24h', '7d', '28d'] as const;
+export type WindowName = (typeof WINDOWS)[number];
+
+export const WINDOW_SECONDS: Record<WindowName, number> = {
+  '15m': 900,
+  '1h': 3600,
+  '24h': 86_400,
+  '7d': 7 * 86_400,
+  '28d': 28 * 86_400,
+};
+
+export function windowGranularity(w: WindowName): Granularity {
+  return WINDOW_SECONDS[w] <= 86_400 ? '1m' : '1h';
+}
+
+export interface MeasureRef {
+  source: SourceKind;
+  measure: string;
+}
+
+/** How a feature's value is derived from merged rollup measures over its window. */
+export type Aggregation =
+  /** Sum (counts, units, money) or exact distinct count, depending on the measure. */
+  | { kind: 'total'; of: MeasureRef }
+  /** num / den over the same window; null when den = 0. */
+  | { kind: 'ratio'; num: MeasureRef; den: MeasureRef }
+  /** Value at the latest event time in the window; null when `guard` (a count) is 0. */
+  | { kind: 'latest'; of: MeasureRef; guard: MeasureRef }
+  /** (t − latest event time in the window) in seconds; null when none. */
+  | { kind: 'seconds_since'; of: MeasureRef };
+
+export type FeatureType = 'count' | 'money' | 'ratio' | 'seconds' | 'price' | 'quantity';
+
+/** One feature = one declaration; the online and the point-in-time SQL are both generated from it. */
+export interface FeatureDef {
+  name: string;
+  entity: EntityKind;
+  /** Raw source(s) the feature reads (through rollups). */
+  source: SourceKind[];
+  aggregation: Aggregation;
+  window: WindowName;
+  /** Bucket size used to answer the window (see docs/features.md, window semantics). */
+  granularity: Granularity;
+  type: FeatureType;
+  description: string;
+}
+
+const click = (measure: string): MeasureRef => ({ source: 'click', measure });
+const order = (measure: string): MeasureRef => ({ source: 'order', measure });
+const inventory = (measure: string): MeasureRef => ({ source: 'inventory', measure });
+
+function sourcesOf(a: Aggregation): SourceKind[] {
+  const refs = a.kind === 'ratio' ? [a.num, a.den] : a.kind === 'latest' ? [a.of, a.guard] : [a.of];
+  return [...new Set(refs.map((r) => r.source))];
+}
+
+interface Template {
+  base: string;
+  aggregation: Aggregation;
+  type: FeatureType;
+  description: string;
+}
+
+function windowed(entity: EntityKind, templates: Template[]): FeatureDef[] {
+  return WINDOWS.flatMap((window) =>
+    templates.map((t) => ({
+      name: `${entity}_${t.base}_${window}`,
+      entity,
+      source: sourcesOf(t.aggregation),
+      aggregation: t.aggregation,
+      window,
+      granularity: windowGranularity(window),
+      type: t.type,
+      description: `${t.description} in the last ${window}`,
+    })),
+  );
+}
+
+function single(
+  entity: EntityKind,
+  name: string,
+  aggregation: Aggregation,
+  window: WindowName,
+  granularity: Granularity,
+  type: FeatureType,
+  description: string,
+): FeatureDef {
+  return {
+    name: `${entity}_${name}`,
+    entity,
+    source: sourcesOf(aggregation),
+    aggregation,
+    window,
+    granularity,
+    type,
+    description,
+  };
+}
+
+const total = (of: MeasureRef): Aggregation => ({ kind: 'total', of });
+const ratio = (num: MeasureRef, den: MeasureRef): Aggregation => ({ kind: 'ratio', num, den });
+
+const CLICK_TYPE_FEATURES: Template[] = [
+  ['page_views', 'n_page_view', 'page views'],
+  ['product_views', 'n_product_view', 'product views'],
+  ['searches', 'n_search', 'searches'],
+  ['add_to_carts', 'n_add_to_cart', 'add-to-cart events'],
+  ['remove_from_carts', 'n_remove_from_cart', 'remove-from-cart events'],
+  ['checkouts_started', 'n_checkout_started', 'checkouts started'],
+].map(([base, measure, what]) => ({
+  base,
+  aggregation: total(click(measure)),
+  type: 'count' as const,
+  description: `Number of ${what}`,
+}));
+
+export const FEATURES: readonly FeatureDef[] = [
+  // ---- user ----
+  ...windowed('user', [
+    {
+      base: 'events',
+      aggregation: total(click('n_events')),
+      type: 'count',
+      description: 'Clickstream events (all types)',
+    },
+    ...CLICK_TYPE_FEATURES,
+    {
+      base: 'orders',
+      aggregation: total(order('n_orders')),
+      type: 'count',
+      description: 'Orders placed',
+    },
+    {
+      base: 'cancellations',
+      aggregation: total(order('n_cancellations')),
+      type: 'count',
+      description: 'Orders cancelled',
+    },
+    {
+      base: 'units',
+      aggregation: total(order('units')),
+      type: 'quantity',
+      description: 'Units bought (placed orders)',
+    },
+    {
+      base: 'spend',
+      aggregation: total(order('spend')),
+      type: 'money',
+      description: 'Money spent, sum of qty × unit_price of placed orders',
+    },
+    {
+      base: 'distinct_skus_viewed',
+      aggregation: total(click('skus_viewed')),
+      type: 'count',
+      description: 'Distinct SKUs viewed (exact)',
+    },
+    {
+      base: 'distinct_categories_viewed',
+      aggregation: total(click('categories_viewed')),
+      type: 'count',
+      description: 'Distinct categories viewed (exact)',
+    },
+    {
+      base: 'view_to_cart',
+      aggregation: ratio(click('n_add_to_cart'), click('n_product_view')),
+      type: 'ratio',
+      description: 'add-to-cart / product views (null without views)',
+    },
+    {
+      base: 'cart_to_order',
+      aggregation: ratio(order('n_orders'), click('n_add_to_cart')),
+      type: 'ratio',
+      description: 'orders placed / add-to-cart events (null without carts)',
+    },
+  ]),
+  single(
+    'user',
+    'seconds_since_last_event',
+    { kind: 'seconds_since', of: click('last_ts') },
+    '28d',
+    '1m',
+    'seconds',
+    'Seconds from t to the last clickstream event before the start of t’s minute (looks back to 28 d before t’s hour; null if none)',
+  ),
+  single(
+    'user',
+    'seconds_since_last_order',
+    { kind: 'seconds_since', of: order('last_order_ts') },
+    '28d',
+    '1m',
+    'seconds',
+    'Seconds from t to the last order placed before the start of t’s minute (looks back to 28 d before t’s hour; null if none)',
+  ),
+  // ---- sku ----
+  ...windowed('sku', [
+    {
+      base: 'views',
+      aggregation: total(click('n_views')),
+      type: 'count',
+      description: 'Product views',
+    },
+    {
+      base: 'carts',
+      aggregation: total(click('n_carts')),
+      type: 'count',
+      description: 'Add-to-cart events',
+    },
+    {
+      base: 'orders',
+      aggregation: total(order('n_orders')),
+      type: 'count',
+      description: 'Placed orders containing the SKU',
+    },
+    {
+      base: 'units',
+      aggregation: total(order('units')),
+      type: 'quantity',
+      description: 'Units sold (placed orders)',
+    },
+    {
+      base: 'revenue',
+      aggregation: total(order('revenue')),
+      type: 'money',
+      description: 'Revenue, sum of qty × unit_price of placed orders',
+    },
+    {
+      base: 'distinct_viewers',
+      aggregation: total(click('viewers')),
+      type: 'count',
+      description: 'Distinct users who viewed the SKU (exact)',
+    },
+    {
+      base: 'distinct_buyers',
+      aggregation: total(order('buyers')),
+      type: 'count',
+      description: 'Distinct users who bought the SKU (exact)',
+    },
+    {
+      base: 'view_to_cart',
+      aggregation: ratio(click('n_carts'), click('n_views')),
+      type: 'ratio',
+      description: 'add-to-cart / views (null without views)',
+    },
+    {
+      base: 'view_to_order',
+      aggregation: ratio(order('n_orders'), click('n_views')),
+      type: 'ratio',
+      description: 'orders / views (null without views)',
+    },
+  ]),
+  single(
+    'sku',
+    'last_price',
+    { kind: 'latest', of: click('last_price'), guard: click('n_priced') },
+    '28d',
+    '1h',
+    'price',
+    'Price on the latest priced clickstream event (28 d look-back; null if none)',
+  ),
+  single(
+    'sku',
+    'on_hand',
+    { kind: 'latest', of: inventory('on_hand'), guard: inventory('n_snapshots') },
+    '28d',
+    '1h',
+    'quantity',
+    'Stock on hand in the latest inventory snapshot (28 d look-back; null if none)',
+  ),
+  single(
+    'sku',
+    'on_order',
+    { kind: 'latest', of: inventory('on_order'), guard: inventory('n_snapshots') },
+    '28d',
+    '1h',
+    'quantity',
+    'Stock on order in the latest inventory snapshot (28 d look-back; null if none)',
+  ),
+  // ---- category (the SKU aggregates rolled up to the category) ----
+  ...windowed('category', [
+    {
+      base: 'views',
+      aggregation: total(click('n_views')),
+      type: 'count',
+      description: 'Product views',
+    },
+    {
+      base: 'carts',
+      aggregation: total(click('n_carts')),
+      type: 'count',
+      description: 'Add-to-cart events',
+    },
+    {
+      base: 'orders',
+      aggregation: total(order('n_orders')),
+      type: 'count',
+      description: 'Placed orders with at least one line in the category',
+    },
+    {
+      base: 'units',
+      aggregation: total(order('units')),
+      type: 'quantity',
+      description: 'Units sold',
+    },
+    {
+      base: 'revenue',
+      aggregation: total(order('revenue')),
+      type: 'money',
+      description: 'Revenue',
+    },
+    {
+      base: 'distinct_viewers',
+      aggregation: total(click('viewers')),
+      type: 'count',
+      description: 'Distinct users who viewed a product of the category (exact)',
+    },
+    {
+      base: 'distinct_buyers',
+      aggregation: total(order('buyers')),
+      type: 'count',
+      description: 'Distinct buyers (exact)',
+    },
+    {
+      base: 'distinct_skus_viewed',
+      aggregation: total(click('skus_viewed')),
+      type: 'count',
+      description: 'Distinct SKUs viewed (exact)',
+    },
+    {
+      base: 'view_to_cart',
+      aggregation: ratio(click('n_carts'), click('n_views')),
+      type: 'ratio',
+      description: 'add-to-cart / views (null without views)',
+    },
+    {
+      base: 'view_to_order',
+      aggregation: ratio(order('n_orders'), click('n_views')),
+      type: 'ratio',
+      description: 'orders / views (null without views)',
+    },
+  ]),
+];
+
+export function featuresOf(entity: EntityKind): FeatureDef[] {
+  return FEATURES.filter((f) => f.entity === entity);
+}
+
+/** Throws when a declaration references a measure or granularity its rollup does not have. */
+export function validateCatalog(features: readonly FeatureDef[] = FEATURES): void {
+  const names = new Set<string>();
+  for (const f of features) {
+    if (names.has(f.name)) throw new Error(`duplicate feature ${f.name}`);
+    names.add(f.name);
+    if (!/^[a-z][a-z0-9_]*$/.test(f.name)) throw new Error(`bad feature name ${f.name}`);
+    if (WINDOW_SECONDS[f.window] % GRANULARITY_SECONDS[f.granularity] !== 0)
+      throw new Error(`${f.name}: window is not a whole number of buckets`);
+    const a = f.aggregation;
+    const refs =
+      a.kind === 'ratio' ? [a.num, a.den] : a.kind === 'latest' ? [a.of, a.guard] : [a.of];
+    for (const r of refs) {
+      const spec = findRollup(f.entity, r.source);
+      findMeasure(spec, r.measure);
+      if (
+        a.kind === 'seconds_since' &&
+        !(['1m', '1h'] as const).every((g) => spec.granularities.includes(g))
+      )
+        throw new Error(`${f.name}: recency needs minute and hour buckets`);
+      if (!spec.granularities.includes(f.granularity))
+        throw new Error(
+          `${f.name}: rollup ${f.entity}/${r.source} has no ${f.granularity} buckets`,
+        );
+    }
+  }
+}

@@ -1,0 +1,128 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+} from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@storepulse/config';
+import { FEATURES, WINDOWS, WINDOW_SECONDS, type FeatureDef } from './catalog';
+import { FeatureStore, type EntityFeatures } from './store';
+import type { EntityKind } from './rollups';
+
+const ENTITIES: readonly EntityKind[] = ['user', 'sku', 'category'];
+const ID_RE = /^[^\s]{1,128}$/;
+const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+function bad(parameter: string, message: string): BadRequestException {
+  return new BadRequestException({ statusCode: 400, error: 'Bad Request', parameter, message });
+}
+
+/** Parses the optional `at` (ISO-8601 with zone); default now. */
+export function parseAt(at: unknown): number {
+  if (at === undefined || at === '') return Date.now();
+  if (typeof at !== 'string' || !ISO_RE.test(at) || Number.isNaN(Date.parse(at)))
+    throw bad('at', 'at must be an ISO-8601 timestamp with a zone, e.g. 2026-11-28T10:15:00Z');
+  return Date.parse(at);
+}
+
+function parseId(parameter: string, id: unknown): string {
+  if (typeof id !== 'string' || !ID_RE.test(id))
+    throw bad(parameter, `${parameter} must be 1..128 characters without whitespace`);
+  return id;
+}
+
+export interface BatchBody {
+  entity?: unknown;
+  ids?: unknown;
+  at?: unknown;
+}
+
+export interface BatchResponse {
+  entity: EntityKind;
+  at: string;
+  results: EntityFeatures[];
+  /** Requested ids with no event before `at` (their features are all zero / null). */
+  missing: string[];
+}
+
+export interface CatalogEntry extends Omit<FeatureDef, 'aggregation'> {
+  aggregation: FeatureDef['aggregation'];
+  windowSeconds: number;
+}
+
+/**
+ * Feature serving: `/api/features/...`. Lookups go through {@link FeatureStore} (one parameterised
+ * query per request, whatever the number of entities).
+ */
+@Controller('api/features')
+export class FeaturesController {
+  constructor(
+    private readonly store: FeatureStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Get('catalog')
+  catalog(): { windows: readonly string[]; features: CatalogEntry[] } {
+    return {
+      windows: WINDOWS,
+      features: FEATURES.map((f) => ({ ...f, windowSeconds: WINDOW_SECONDS[f.window] })),
+    };
+  }
+
+  @Get('users/:id')
+  user(@Param('id') id: string, @Query('at') at: unknown): Promise<EntityFeatures> {
+    return this.one('user', parseId('id', id), parseAt(at));
+  }
+
+  @Get('skus/:sku')
+  sku(@Param('sku') sku: string, @Query('at') at: unknown): Promise<EntityFeatures> {
+    return this.one('sku', parseId('sku', sku), parseAt(at));
+  }
+
+  @Get('categories/:category')
+  category(@Param('category') category: string, @Query('at') at: unknown): Promise<EntityFeatures> {
+    return this.one('category', parseId('category', category), parseAt(at));
+  }
+
+  @Post('batch')
+  @HttpCode(200)
+  async batch(@Body() body: BatchBody | undefined): Promise<BatchResponse> {
+    const b = body ?? {};
+    const entity = b.entity ?? 'user';
+    if (typeof entity !== 'string' || !ENTITIES.includes(entity as EntityKind))
+      throw bad('entity', `entity must be one of ${ENTITIES.join(', ')}`);
+    if (!Array.isArray(b.ids) || b.ids.length === 0)
+      throw bad('ids', 'ids must be a non-empty array of strings');
+    if (b.ids.length > this.config.features.maxBatch)
+      throw bad('ids', `ids must contain at most ${this.config.features.maxBatch} entries`);
+    const ids = b.ids.map((x, i) => parseId(`ids[${i}]`, x));
+    const atMs = parseAt(b.at);
+    const results = await this.store.lookup(entity as EntityKind, ids, atMs);
+    return {
+      entity: entity as EntityKind,
+      at: new Date(atMs).toISOString(),
+      results,
+      missing: results.filter((r) => !r.found).map((r) => r.id),
+    };
+  }
+
+  private async one(entity: EntityKind, id: string, atMs: number): Promise<EntityFeatures> {
+    const [r] = await this.store.lookup(entity, [id], atMs);
+    if (!r?.found)
+      throw new NotFoundException({
+        statusCode: 404,
+        error: 'Not Found',
+        entity,
+        id,
+        at: new Date(atMs).toISOString(),
+        message: `unknown ${entity} ${id}: no event before ${new Date(atMs).toISOString()}`,
+      });
+    return r;
+  }
+}

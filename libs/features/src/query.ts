@@ -1,0 +1,312 @@
+import {
+  ROLLUPS,
+  findMeasure,
+  findRollup,
+  GRANULARITY_SECONDS,
+  mergeExpr,
+  rollupTable,
+  type EntityKind,
+  type Granularity,
+  type MeasureKind,
+  type SourceKind,
+} from './rollups';
+import { WINDOW_SECONDS, type FeatureDef, type MeasureRef, type WindowName } from './catalog';
+
+/**
+ * SQL generation. Both query shapes come from the same pieces ({@link windowBoundsMs} for the bounds,
+ * {@link windowCond}, {@link mergeExpr}, {@link featureExpr}), so the online lookup and the training-set
+ * builder cannot drift:
+ *  - online:  many keys, one `t`: `{keys:Array(String)}`, `{t:Int64}` (ms) and one DateTime parameter
+ *    per bound (`{s_<window>_<g>:DateTime}`, `{e_<g>:DateTime}`), primary-key IN lookup;
+ *  - point-in-time: a spine of (key, t) rows (`{spine_ids:Array(String)}`, `{spine_ts:Array(Int64)}`)
+ *    with each row's bounds as parallel arrays (`{spine_s_<window>_<g>:Array(DateTime)}`, ...).
+ * Window semantics (docs/features.md): with g the feature's bucket size and E = floor(t / g) · g,
+ * a window W covers the buckets [E − W, E): only events with ts < E ≤ t are used.
+ */
+
+/** Bounds of window `w` answered at granularity `g` for time `tMs`: [start, end) in ms. */
+export function windowBoundsMs(tMs: number, g: Granularity, w: WindowName): [number, number] {
+  const gm = GRANULARITY_SECONDS[g] * 1000;
+  const end = Math.floor(tMs / gm) * gm;
+  return [end - WINDOW_SECONDS[w] * 1000, end];
+}
+
+export const startName = (w: WindowName, g: Granularity) => `s_${w}_${g}`;
+export const endName = (g: Granularity) => `e_${g}`;
+
+/** `bucket` in [start, end); `ref` turns a bound name into SQL (a parameter or a spine column). */
+export function windowCond(
+  bucket: string,
+  w: WindowName,
+  g: Granularity,
+  ref: (name: string) => string,
+): string {
+  return `${bucket} >= ${ref(startName(w, g))} AND ${bucket} < ${ref(endName(g))}`;
+}
+
+/** Every bound the plan needs, in seconds, for time `tMs`. */
+export function boundValues(groups: TableGroup[], tMs: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const grp of groups)
+    for (const a of [...grp.aggs, { window: grp.maxWindow, g: grp.g }]) {
+      const [s, e] = windowBoundsMs(tMs, a.g, a.window);
+      out[startName(a.window, a.g)] = s / 1000;
+      out[endName(a.g)] = e / 1000;
+    }
+  return out;
+}
+
+interface BaseAgg {
+  alias: string;
+  ref: MeasureRef;
+  kind: MeasureKind;
+  window: WindowName;
+  g: Granularity;
+}
+
+export interface TableGroup {
+  source: SourceKind;
+  g: Granularity;
+  table: string;
+  keyColumn: string;
+  aggs: BaseAgg[];
+  maxWindow: WindowName;
+}
+
+function refsOf(f: FeatureDef): MeasureRef[] {
+  const a = f.aggregation;
+  return a.kind === 'ratio' ? [a.num, a.den] : a.kind === 'latest' ? [a.of, a.guard] : [a.of];
+}
+
+export function aggAlias(ref: MeasureRef, w: WindowName, g: Granularity): string {
+  return `a_${ref.source}_${ref.measure}_${w}_${g}`;
+}
+
+/** Groups the base aggregates the features need by rollup table. */
+/**
+ * The (measure, window, granularity) aggregates a feature reads. Recency (`seconds_since`, declared
+ * as a 28 d look-back at minute precision) reads the latest time from minute buckets over the last
+ * 24 h and from hour buckets over 28 d, so no 28-day scan of a minute rollup is needed: together they
+ * cover [E_1h − 28d, E_1m).
+ */
+export function aggSpecs(f: FeatureDef): { ref: MeasureRef; window: WindowName; g: Granularity }[] {
+  if (f.aggregation.kind === 'seconds_since')
+    return [
+      { ref: f.aggregation.of, window: '24h', g: '1m' },
+      { ref: f.aggregation.of, window: '28d', g: '1h' },
+    ];
+  return refsOf(f).map((ref) => ({ ref, window: f.window, g: f.granularity }));
+}
+
+export function plan(entity: EntityKind, features: readonly FeatureDef[]): TableGroup[] {
+  const groups = new Map<string, TableGroup>();
+  for (const f of features) {
+    if (f.entity !== entity) throw new Error(`feature ${f.name} is not a ${entity} feature`);
+    for (const { ref, window, g } of aggSpecs(f)) {
+      const spec = findRollup(entity, ref.source);
+      const table = rollupTable(entity, ref.source, g);
+      let grp = groups.get(table);
+      if (!grp) {
+        grp = {
+          source: ref.source,
+          g,
+          table,
+          keyColumn: spec.keyColumn,
+          aggs: [],
+          maxWindow: window,
+        };
+        groups.set(table, grp);
+      }
+      if (WINDOW_SECONDS[window] > WINDOW_SECONDS[grp.maxWindow]) grp.maxWindow = window;
+      const alias = aggAlias(ref, window, g);
+      if (!grp.aggs.some((a) => a.alias === alias))
+        grp.aggs.push({ alias, ref, kind: findMeasure(spec, ref.measure).kind, window, g });
+    }
+  }
+  return [...groups.values()];
+}
+
+/**
+ * The `vals` array of one branch and the alias of each element. Within a rollup table every window
+ * shares the end bound (the table's granularity), which the branch's WHERE applies; so an aggregate
+ * only needs `bucket >= start`. Additive and max measures over several windows become ONE
+ * `-ForEach` aggregate over the array of window starts (far cheaper to plan than one `-If` per
+ * window); distinct and argMax measures use `-MergeIf` per window.
+ */
+function branchValues(
+  grp: TableGroup,
+  column: (measure: string) => string,
+  bucket: string,
+  bound: (name: string) => string,
+  mode: AggMode,
+): { sql: string; order: string[] } {
+  const byMeasure = new Map<string, BaseAgg[]>();
+  for (const a of grp.aggs) {
+    const l = byMeasure.get(a.ref.measure) ?? [];
+    l.push(a);
+    byMeasure.set(a.ref.measure, l);
+  }
+  const parts: string[] = [];
+  const order: string[] = [];
+  for (const [measure, aggs] of byMeasure) {
+    const kind = aggs[0].kind;
+    const col = column(measure);
+    const starts = `[${aggs.map((a) => bound(startName(a.window, a.g))).join(', ')}]`;
+    const zero =
+      kind === 'max_ts'
+        ? "toDateTime64(0, 3, 'UTC')"
+        : kind === 'money'
+          ? 'toDecimal128(0, 4)'
+          : 'toUInt64(0)';
+    if (mode === 'forEach' && (kind === 'sum' || kind === 'money' || kind === 'max_ts')) {
+      const fn = kind === 'max_ts' ? 'maxForEach' : 'sumForEach';
+      const conv = kind === 'max_ts' ? 'toFloat64(toUnixTimestamp64Milli(x))' : 'toFloat64(x)';
+      parts.push(
+        `arrayMap(x -> ${conv}, ${fn}(arrayMap(s -> if(${bucket} >= s, ${col}, ${zero}), ${starts})))`,
+      );
+    } else {
+      parts.push(
+        `[${aggs.map((a) => asFloat(kind, mergeExpr(kind, col, `${bucket} >= ${bound(startName(a.window, a.g))}`))).join(', ')}]`,
+      );
+    }
+    for (const a of aggs) order.push(a.alias);
+  }
+  return { sql: parts.length === 1 ? parts[0] : `arrayConcat(${parts.join(',\n    ')})`, order };
+}
+
+/** An aggregate as Float64 (times as epoch ms), so every branch of the UNION has one array type. */
+function asFloat(kind: MeasureKind, expr: string): string {
+  return kind === 'max_ts' ? `toFloat64(toUnixTimestamp64Milli(${expr}))` : `toFloat64(${expr})`;
+}
+
+/**
+ * A feature's value from the merged aggregates of its window (`agg` returns 0 when the entity had no
+ * bucket in that rollup). Shared by the online and the point-in-time path.
+ */
+export function featureValue(
+  f: FeatureDef,
+  agg: (alias: string) => number,
+  tMs: number,
+): number | null {
+  const v = (ref: MeasureRef) => agg(aggAlias(ref, f.window, f.granularity));
+  const a = f.aggregation;
+  switch (a.kind) {
+    case 'total':
+      return f.type === 'money' ? Math.round(v(a.of) * 10_000) / 10_000 : v(a.of);
+    case 'ratio': {
+      const d = v(a.den);
+      return d > 0 ? v(a.num) / d : null;
+    }
+    case 'latest':
+      return v(a.guard) > 0 ? v(a.of) : null;
+    case 'seconds_since': {
+      const last = Math.max(...aggSpecs(f).map((x) => agg(aggAlias(x.ref, x.window, x.g))));
+      return last > 0 ? (tMs - last) / 1000 : null;
+    }
+  }
+}
+
+export interface GeneratedQuery {
+  sql: string;
+  groups: TableGroup[];
+  /** Per branch (`src`): the alias of each element of `vals`. */
+  orders: string[][];
+  /** Output feature names, in catalog order. */
+  features: string[];
+}
+
+/**
+ * Online shape: one UNION ALL branch per rollup table, each `(src, k, vals)` where `vals` holds the
+ * group's aggregates in `groups[src].aggs` order; entities without buckets return no row (all zero).
+ */
+/**
+ * How per-window aggregates are written: `forEach` (one `-ForEach` aggregate per measure: cheapest to
+ * plan, best for a few entities) or `if` (one `-If` aggregate per measure and window: cheapest to
+ * execute, best for large batches). Same values either way (tested).
+ */
+export type AggMode = 'forEach' | 'if';
+
+export function onlineQuery(
+  entity: EntityKind,
+  features: readonly FeatureDef[],
+  mode: AggMode = 'forEach',
+): GeneratedQuery {
+  const groups = plan(entity, features);
+  const param = (name: string) => `{${name}:DateTime}`;
+  const orders: string[][] = [];
+  const branches = groups.map((grp, i) => {
+    const v = branchValues(grp, (m) => m, 'bucket', param, mode);
+    orders.push(v.order);
+    return (
+      `SELECT toUInt8(${i}) AS src, ${grp.keyColumn} AS k, toInt64(0) AS at_ms,\n  ${v.sql} AS vals\n` +
+      `FROM ${grp.table}\n` +
+      `WHERE ${grp.keyColumn} IN {keys:Array(String)} AND ${windowCond('bucket', grp.maxWindow, grp.g, param)}\n` +
+      `GROUP BY ${grp.keyColumn}`
+    );
+  });
+  // existence: any bucket before the end bound, in any of the entity's rollups (src >= KNOWN_SRC)
+  const known = knownTables(entity).map(
+    (x, j) =>
+      `SELECT toUInt8(${KNOWN_SRC + j}) AS src, ${x.key} AS k, toInt64(0) AS at_ms, CAST([] AS Array(Float64)) AS vals\n` +
+      `FROM ${x.table} WHERE ${x.key} IN {keys:Array(String)} AND bucket < {${endName(x.g)}:DateTime} LIMIT 1 BY ${x.key}`,
+  );
+  return {
+    sql: [...branches, ...known].join('\nUNION ALL\n'),
+    groups,
+    orders,
+    features: features.map((f) => f.name),
+  };
+}
+
+/** Branches with `src` at or above this report entity existence (online shape). */
+export const KNOWN_SRC = 200;
+
+function knownTables(entity: EntityKind): { table: string; key: string; g: Granularity }[] {
+  const tables: { table: string; key: string; g: Granularity }[] = [];
+  for (const source of ['click', 'order', 'inventory'] as const) {
+    const spec = ROLLUPS.find((r) => r.entity === entity && r.source === source);
+    if (!spec) continue;
+    const g = spec.granularities[0];
+    tables.push({ table: rollupTable(entity, source, g), key: spec.keyColumn, g });
+  }
+  return tables;
+}
+
+/**
+ * Point-in-time shape: the same branches over a spine of (key, t) rows
+ * (`{spine_ids:Array(String)}`, `{spine_ts:Array(Int64)}` and each row's bounds as parallel
+ * `{spine_<bound>:Array(DateTime)}`); each row uses only buckets before its own t.
+ * `{keys:Array(String)}`, `{lo:Int64}` and `{hi:Int64}` (seconds) only prune the rollup scan.
+ */
+export function pointInTimeQuery(
+  entity: EntityKind,
+  features: readonly FeatureDef[],
+): GeneratedQuery {
+  const groups = plan(entity, features);
+  const bounds = Object.keys(boundValues(groups, 0)).sort();
+  const spine =
+    '(SELECT {spine_ids:Array(String)}[i] AS skey, {spine_ts:Array(Int64)}[i] AS st' +
+    bounds.map((b) => `, {spine_${b}:Array(DateTime)}[i] AS ${b}`).join('') +
+    ' FROM (SELECT arrayJoin(arrayEnumerate({spine_ids:Array(String)})) AS i))';
+  const col = (name: string) => `q.${name}`;
+  const orders: string[][] = [];
+  const branches = groups.map((grp, i) => {
+    const v = branchValues(grp, (m) => `r.${m}`, 'r.bucket', col, 'if');
+    orders.push(v.order);
+    return (
+      `SELECT toUInt8(${i}) AS src, q.skey AS k, q.st AS at_ms,\n  ${v.sql} AS vals\n` +
+      `FROM ${spine} AS q\n` +
+      `INNER JOIN (SELECT * FROM ${grp.table} WHERE ${grp.keyColumn} IN {keys:Array(String)}` +
+      ` AND bucket >= toDateTime({lo:Int64}, 'UTC') AND bucket < toDateTime({hi:Int64}, 'UTC')) AS r` +
+      ` ON r.${grp.keyColumn} = q.skey\n` +
+      `WHERE ${windowCond('r.bucket', grp.maxWindow, grp.g, col)}\n` +
+      'GROUP BY q.skey, q.st'
+    );
+  });
+  return {
+    sql: branches.join('\nUNION ALL\n'),
+    groups,
+    orders,
+    features: features.map((f) => f.name),
+  };
+}
