@@ -21,6 +21,10 @@ class FakeLedger implements LedgerPort {
 }
 class FakeStore implements ChunkStore {
   readonly writes: { token: string; rows: number; dead: number }[] = [];
+  /** Offsets stored, like the raw table (and dead_letters). */
+  readonly stored: number[] = [];
+  /** Tokens ClickHouse "remembers" although their part never landed (crash window). */
+  readonly ghostTokens = new Set<string>();
   failNext = 0;
   write(chunk: PreparedChunk, token: string): Promise<void> {
     if (this.failNext > 0) {
@@ -28,7 +32,18 @@ class FakeStore implements ChunkStore {
       return Promise.reject(new Error('ClickHouse unavailable'));
     }
     this.writes.push({ token, rows: chunk.rows.length, dead: chunk.deadLetters.length });
+    if (this.ghostTokens.has(token)) return Promise.resolve(); // deduplicated: nothing written
+    for (const r of chunk.rows) this.stored.push(r._offset);
+    for (const d of chunk.deadLetters) this.stored.push(Number(d.sourceOffset));
     return Promise.resolve();
+  }
+  missing(chunk: PreparedChunk): Promise<PreparedChunk> {
+    const have = new Set(this.stored);
+    return Promise.resolve({
+      ...chunk,
+      rows: chunk.rows.filter((r) => !have.has(r._offset)),
+      deadLetters: chunk.deadLetters.filter((d) => !have.has(Number(d.sourceOffset))),
+    });
   }
 }
 class FakeDlq implements DeadLetterSink {
@@ -139,6 +154,30 @@ describe('IngestService (fake ledger/store/DLQ)', () => {
       { token: 'agg/storefront.clickstream.v1/0/6-7', rows: 2, dead: 0 },
     ]);
     assert.equal(svc.counters.replayedChunks, 1);
+  });
+
+  it('a replayed chunk whose token ClickHouse kept without the rows is repaired, once', async () => {
+    const pending: ChunkRecord = {
+      topic: TOPICS.clickstream,
+      partition: 0,
+      firstOffset: 0n,
+      lastOffset: 3n,
+      token: 'agg/ghost',
+      state: 'pending',
+      rows: 0,
+      deadLetters: 0,
+    };
+    const store = new FakeStore();
+    store.ghostTokens.add('agg/ghost');
+    store.stored.push(0); // one row of the chunk did land before the crash
+    const { svc } = service(new FakeLedger({ lastDone: -1n, pending }), store, new FakeDlq(), 10);
+    await svc.handleBatch(batch([0, 1, 2, 3, 4], (o) => (o === 2 ? '{bad' : click(o))));
+    assert.deepEqual(
+      [...store.stored].sort((a, b) => a - b),
+      [0, 1, 2, 3, 4],
+    );
+    assert.equal(svc.counters.repairedRows, 3, 'rows 1 and 3 and dead letter 2');
+    assert.match(store.writes[1]?.token ?? '', /^agg\/ghost\/repair-2-1-/);
   });
 
   it('when a batch ends inside a pending chunk, commits up to its start and writes nothing', async () => {

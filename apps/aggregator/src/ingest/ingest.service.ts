@@ -1,6 +1,11 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { insertIdempotent, type ChunkLimits, type ClickHouseHandle } from '@storepulse/clickhouse';
+import {
+  insertIdempotent,
+  queryRows,
+  type ChunkLimits,
+  type ClickHouseHandle,
+} from '@storepulse/clickhouse';
 import { TOPICS } from '@storepulse/contracts';
 import type {
   BatchHandler,
@@ -17,6 +22,16 @@ import { Semaphore } from './semaphore';
 /** Port: durable, idempotent writes of a prepared chunk (rows + dead letters) under a token. */
 export interface ChunkStore {
   write(chunk: PreparedChunk, token: string): Promise<void>;
+  /**
+   * The part of `chunk` (rows and dead letters) that is NOT in storage. Used after re-running a
+   * pending chunk: ClickHouse records a block's deduplication token before the part is committed,
+   * so a process killed in between leaves a token whose rows never landed, and the re-run with
+   * that token is deduplicated away.
+   */
+  missing(
+    chunk: PreparedChunk,
+    range: { topic: string; partition: number; first: bigint; last: bigint },
+  ): Promise<PreparedChunk>;
 }
 
 export class ClickHouseChunkStore implements ChunkStore {
@@ -27,6 +42,46 @@ export class ClickHouseChunkStore implements ChunkStore {
     /** Embedded engine fast path (ClickHouseHandle.insertJsonLines); same tokens, same chunks. */
     private readonly insertJsonLines?: ClickHouseHandle['insertJsonLines'],
   ) {}
+
+  async missing(
+    chunk: PreparedChunk,
+    range: { topic: string; partition: number; first: bigint; last: bigint },
+  ): Promise<PreparedChunk> {
+    const params = {
+      topic: range.topic,
+      partition: range.partition,
+      first: range.first.toString(),
+      last: range.last.toString(),
+    };
+    let rows = chunk.rows;
+    if (rows.length > 0) {
+      // table comes from RAW_TABLE_BY_TOPIC (a fixed set), never from input
+      const key =
+        chunk.table === 'order_lines'
+          ? "concat(toString(_offset), ':', toString(line_no))"
+          : 'toString(_offset)';
+      const present = await queryRows<{ k: string }>(
+        this.client,
+        `SELECT ${key} AS k FROM ${chunk.table}
+         WHERE _topic = {topic:String} AND _partition = {partition:UInt32} AND _offset BETWEEN {first:UInt64} AND {last:UInt64}`,
+        params,
+      );
+      const have = new Set(present.map((p) => p.k));
+      rows = rows.filter((r) => !have.has(rowKey(r)));
+    }
+    let deadLetters = chunk.deadLetters;
+    if (deadLetters.length > 0) {
+      const present = await queryRows<{ k: string }>(
+        this.client,
+        `SELECT toString(source_offset) AS k FROM dead_letters
+         WHERE source_topic = {topic:String} AND source_partition = {partition:UInt32} AND source_offset BETWEEN {first:UInt64} AND {last:UInt64}`,
+        params,
+      );
+      const have = new Set(present.map((p) => p.k));
+      deadLetters = deadLetters.filter((d) => !have.has(d.sourceOffset));
+    }
+    return { ...chunk, rows, deadLetters, eventTimesMs: [] };
+  }
 
   async write(chunk: PreparedChunk, token: string): Promise<void> {
     if (chunk.rows.length > 0) {
@@ -53,6 +108,9 @@ export class ClickHouseChunkStore implements ChunkStore {
     }
   }
 }
+
+const rowKey = (r: PreparedChunk['rows'][number]): string =>
+  'line_no' in r ? `${r._offset}:${r.line_no}` : String(r._offset);
 
 function deadLetterRow(d: DeadLetter) {
   return {
@@ -85,6 +143,8 @@ export interface IngestCounters {
   deadLettered: number;
   skippedRedelivered: number;
   replayedChunks: number;
+  /** Rows re-written after a replay found them missing (see ChunkStore.missing). */
+  repairedRows: number;
 }
 
 /**
@@ -104,6 +164,7 @@ export class IngestService implements BatchHandler {
     deadLettered: 0,
     skippedRedelivered: 0,
     replayedChunks: 0,
+    repairedRows: 0,
   };
   /** Test hook: called after a chunk's data is written and before it is marked done. */
   afterChunkWrite: ((c: ChunkRecord) => Promise<void>) | undefined;
@@ -173,7 +234,7 @@ export class IngestService implements BatchHandler {
         return { commitOffset: p.firstOffset.toString() };
       }
       const part = fresh.filter((m) => BigInt(m.offset) <= p.lastOffset);
-      await this.writeChunk(batch, part, p);
+      await this.writeChunk(batch, part, p, true);
       this.counters.replayedChunks++;
       this.logger.info(
         { topic, partition, range: `${p.firstOffset}-${p.lastOffset}`, token: p.token },
@@ -209,6 +270,7 @@ export class IngestService implements BatchHandler {
     batch: PartitionBatch,
     messages: KafkaMessage[],
     chunk: ChunkRecord,
+    replay = false,
   ): Promise<void> {
     const prepared = prepareChunk(messages, {
       topic: batch.topic,
@@ -219,6 +281,32 @@ export class IngestService implements BatchHandler {
     });
     await this.writes.run(async () => {
       await this.store.write(prepared, chunk.token);
+      if (replay) {
+        const gap = await this.store.missing(prepared, {
+          topic: batch.topic,
+          partition: batch.partition,
+          first: chunk.firstOffset,
+          last: chunk.lastOffset,
+        });
+        if (gap.rows.length > 0 || gap.deadLetters.length > 0) {
+          // Only what is absent, under a token of its own: no double counts whatever landed before.
+          this.counters.repairedRows += gap.rows.length + gap.deadLetters.length;
+          this.logger.warn(
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              token: chunk.token,
+              rows: gap.rows.length,
+              deadLetters: gap.deadLetters.length,
+            },
+            'replayed chunk was deduplicated but its rows are missing; writing them again',
+          );
+          await this.store.write(
+            gap,
+            `${chunk.token}/repair-${gap.rows.length}-${gap.deadLetters.length}-${Date.now()}`,
+          );
+        }
+      }
       if (prepared.deadLetters.length > 0)
         await this.dlq.publish(this.opts.dlqTopic, prepared.deadLetters);
       if (this.afterChunkWrite) await this.afterChunkWrite(chunk);
