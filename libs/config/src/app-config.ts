@@ -35,6 +35,28 @@ export interface SimulatorConfig {
   skus: number;
   invalidRate: number;
 }
+export interface MonitorConfig {
+  /** `cluster_name` label on the kafka_consumergroup_* metrics. */
+  clusterName: string;
+  pollIntervalMs: number;
+  /** Samples per partition in the sliding window used for the WARNING (lag growing) rule. */
+  windowSamples: number;
+  /** Committed offset not moving for this long while lag > 0: STALLED. */
+  stallAfterMs: number;
+  /** Committed offset not moving for this long while lag > 0: STOPPED. */
+  stopAfterMs: number;
+  /** Parallel single-message fetches (time lag) per poll. */
+  fetchConcurrency: number;
+  alerts: {
+    timeLagSeconds: number;
+    timeLagForMs: number;
+    dlqRate: number;
+    dlqWindowMs: number;
+    dlqMinEvents: number;
+    stalled: boolean;
+  };
+  historyPoints: number;
+}
 export interface AppConfig {
   env: Env['NODE_ENV'];
   httpPort: number;
@@ -43,6 +65,7 @@ export interface AppConfig {
   clickhouse: ClickHouseConfig;
   aggregator: AggregatorConfig;
   simulator: SimulatorConfig;
+  monitor: MonitorConfig;
   shutdownDrainTimeoutMs: number;
   statusIntervalMs: number;
   statusLine: boolean;
@@ -111,6 +134,23 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       users: e.SIMULATOR_USERS,
       skus: e.SIMULATOR_SKUS,
       invalidRate: e.SIMULATOR_INVALID_RATE,
+    },
+    monitor: {
+      clusterName: e.MONITOR_CLUSTER_NAME,
+      pollIntervalMs: e.MONITOR_POLL_INTERVAL_MS,
+      windowSamples: e.MONITOR_WINDOW_SAMPLES,
+      stallAfterMs: e.MONITOR_STALL_AFTER_MS,
+      stopAfterMs: e.MONITOR_STOP_AFTER_MS,
+      fetchConcurrency: e.MONITOR_FETCH_CONCURRENCY,
+      alerts: {
+        timeLagSeconds: e.MONITOR_ALERT_TIME_LAG_SECONDS,
+        timeLagForMs: e.MONITOR_ALERT_TIME_LAG_FOR_MS,
+        dlqRate: e.MONITOR_ALERT_DLQ_RATE,
+        dlqWindowMs: e.MONITOR_ALERT_DLQ_WINDOW_MS,
+        dlqMinEvents: e.MONITOR_ALERT_DLQ_MIN_EVENTS,
+        stalled: e.MONITOR_ALERT_STALLED,
+      },
+      historyPoints: e.MONITOR_HISTORY_POINTS,
     },
     shutdownDrainTimeoutMs: e.SHUTDOWN_DRAIN_TIMEOUT_MS,
     statusIntervalMs: e.STATUS_INTERVAL_MS,
