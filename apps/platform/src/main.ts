@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, configFromProcessEnv, processEnvironment } from '@storepulse/config';
 import { PinoNestLogger, PipelineMetrics, createLogger } from '@storepulse/observability';
+import { setupApiDocs } from '@storepulse/monitor';
 import { connectInfra, handleSignals, StartupError } from '@storepulse/runtime';
 import { PlatformModule } from './platform.module';
 import { StatusService } from './status/status.service';
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
       abortOnError: false,
     },
   );
+  setupApiDocs(app, 'StorePulse');
   handleSignals(app, () => infra.close(), logger, 15_000);
   await app.listen(config.httpPort);
   const url = `http://localhost:${config.httpPort}`;
@@ -42,7 +44,9 @@ async function main(): Promise<void> {
     [
       '',
       'StorePulse all-in-one is running.',
+      `  dashboard ${url}/`,
       `  status   ${url}/api/status`,
+      `  api docs ${url}/api/docs`,
       `  metrics  ${url}/metrics`,
       `  health   ${url}/health`,
       `  kafka    ${infra.kafkaInfo.brokers.join(',')}${infra.kafkaInfo.localBroker ? ' (local broker started by this process)' : ''}`,

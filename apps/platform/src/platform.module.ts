@@ -10,6 +10,7 @@ import {
 } from '@storepulse/observability';
 import { AggregatorModule } from '@storepulse/aggregator';
 import { SimulatorModule } from '@storepulse/simulator';
+import { MonitorModule } from '@storepulse/monitor';
 import type { Infra } from '@storepulse/runtime';
 import { StatusController } from './status/status.controller';
 import { StatusService } from './status/status.service';
@@ -45,6 +46,7 @@ export class PlatformModule {
         ClickHouseModule.forRoot(d.infra.clickhouse),
         AggregatorModule,
         SimulatorModule,
+        MonitorModule,
         ...(d.extraModules ?? []),
       ],
       controllers: [StatusController],

@@ -174,7 +174,19 @@ export async function readClusterLag(
             .map((x) => ({ partition: x.partition, logStart: x.low, logEnd: x.high }))
             .sort((a, b) => a.partition - b.partition),
         }))
-        .catch(() => null);
+        .catch(async () => {
+          // Leadership moving (NOT_LEADER...) is transient: one retry after a metadata refresh.
+          await new Promise((r) => setTimeout(r, 200));
+          return admin
+            .fetchTopicOffsets(topic)
+            .then((o) => ({
+              topic,
+              partitions: o
+                .map((x) => ({ partition: x.partition, logStart: x.low, logEnd: x.high }))
+                .sort((a, b) => a.partition - b.partition),
+            }))
+            .catch(() => null);
+        });
       topicOffsets.set(topic, p);
     }
     return p;
@@ -215,6 +227,8 @@ export async function readClusterLag(
           const o = offs?.partitions.find((x) => x.partition === p.partition);
           const committed = p.offset === '-1' ? null : p.offset;
           const isAssigned = assigned.get(t.topic)?.has(p.partition) ?? false;
+          if (!o && existingTopics.has(t.topic))
+            throw new Error(`log offsets of ${t.topic} could not be read`);
           if (!o) {
             partitions.push({
               topic: t.topic,
