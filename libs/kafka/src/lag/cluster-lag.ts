@@ -93,7 +93,7 @@ async function pool<T>(
     { length: Math.max(1, Math.min(concurrency, items.length)) },
     async () => {
       while (i < items.length) {
-        const item = items[i++] as T;
+        const item = items[i++];
         await fn(item);
       }
     },

@@ -159,12 +159,7 @@ export class OffsetTimestampReader {
 }
 
 function isOutOfRange(e: unknown): boolean {
-  return (
-    typeof e === 'object' &&
-    e !== null &&
-    'type' in e &&
-    (e as { type: unknown }).type === 'OFFSET_OUT_OF_RANGE'
-  );
+  return typeof e === 'object' && e !== null && 'type' in e && e.type === 'OFFSET_OUT_OF_RANGE';
 }
 
 function errorOutcome(e: unknown): OffsetTimestamp {

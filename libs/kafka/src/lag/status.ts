@@ -83,10 +83,9 @@ export function evaluatePartition(
   if (w.samples.length >= Math.max(2, t.minSamples)) {
     const lags = w.samples.map((s) => BigInt(s.lag));
     let growing = true;
-    for (let i = 1; i < lags.length; i++)
-      if ((lags[i] as bigint) < (lags[i - 1] as bigint)) growing = false;
-    const first = lags[0] as bigint;
-    const lastLag = lags[lags.length - 1] as bigint;
+    for (let i = 1; i < lags.length; i++) if (lags[i] < lags[i - 1]) growing = false;
+    const first = lags[0];
+    const lastLag = lags[lags.length - 1];
     if (growing && lastLag > first)
       return {
         status: 'WARNING',
