@@ -174,9 +174,12 @@ export const DASHBOARD_HTML = `<!doctype html>
   function series(chart, label, value) {
     var ds = chart.data.datasets.find(function (d) { return d.label === label; });
     if (!ds) {
+      // A series appears once it has something to show: all-zero groups/topics don't clutter the legend.
+      if (value === null || value === undefined || value === 0) return;
       ds = { label: label, data: new Array(Math.max(0, chart.data.labels.length - 1)).fill(null), borderColor: color(label), backgroundColor: color(label) };
       chart.data.datasets.push(ds);
     }
+    while (ds.data.length < chart.data.labels.length - 1) ds.data.push(null);
     ds.data.push(value === undefined ? null : value);
   }
 
@@ -189,7 +192,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     });
     Object.keys(p.topics).forEach(function (t) { series(charts.throughput, 'produced · ' + t, p.topics[t]); });
     var l = p.latency || { p50: null, p95: null, p99: null };
-    series(charts.latency, 'p50', l.p50); series(charts.latency, 'p95', l.p95); series(charts.latency, 'p99', l.p99);
+    ['p50', 'p95', 'p99'].forEach(function (q) { series(charts.latency, q, l[q]); });
     [charts.lag, charts.timelag, charts.throughput, charts.latency].forEach(function (c) {
       var n = c.data.labels.length;
       c.data.datasets.forEach(function (d) { while (d.data.length < n) d.data.push(null); });
