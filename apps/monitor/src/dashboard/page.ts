@@ -241,7 +241,7 @@ export const DASHBOARD_HTML = `<!doctype html>
       gr.appendChild(node('td', '', 'num'));
       var tl = node('td', fmtInt(g.totalLag), 'num'); tl.dataset.field = 'totalLag'; gr.appendChild(tl);
       var tt = node('td', fmtSec(g.maxTimeLagSeconds), 'num'); tt.dataset.field = 'maxTimeLag'; gr.appendChild(tt);
-      gr.appendChild(node('td', g.state + ' · ' + g.status + (g.consumerStatus !== 'OK' ? ' · ' + g.statusReason : ''), 'tag reason'));
+      gr.appendChild(node('td', g.status + (g.state.toLowerCase() === g.status ? '' : ' (' + g.state + ')') + (g.consumerStatus !== 'OK' ? ' · ' + g.statusReason : ''), 'tag reason'));
       body.appendChild(gr);
       g.partitions.forEach(function (p) {
         var tr = node('tr');

@@ -81,16 +81,31 @@ export class OffsetTimestampReader {
     this.cluster = clusterFactory(kafka)({ metadataMaxAge: 60_000, allowAutoTopicCreation: false });
   }
 
-  async connect(): Promise<void> {
-    if (this.connected) return;
-    await this.cluster.connect();
-    this.connected = true;
+  /** Metadata and connection work on the shared cluster runs one at a time (kafkajs' pool is not re-entrant). */
+  private lock: Promise<void> = Promise.resolve();
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
-  async disconnect(): Promise<void> {
-    if (!this.connected) return;
-    this.connected = false;
-    await this.cluster.disconnect();
+  connect(): Promise<void> {
+    return this.locked(async () => {
+      if (this.connected) return;
+      await this.cluster.connect();
+      this.connected = true;
+    });
+  }
+
+  disconnect(): Promise<void> {
+    return this.locked(async () => {
+      if (!this.connected) return;
+      this.connected = false;
+      await this.cluster.disconnect();
+    });
   }
 
   async timestampAt(topic: string, partition: number, offset: string): Promise<OffsetTimestamp> {
@@ -103,7 +118,7 @@ export class OffsetTimestampReader {
     }
     const r = await this.fetchOnce(topic, partition, offset).catch(async (e: unknown) => {
       // Leadership may have moved or metadata is stale: refresh once and retry.
-      await this.cluster.refreshMetadata().catch(() => undefined);
+      await this.locked(() => this.cluster.refreshMetadata()).catch(() => undefined);
       return this.fetchOnce(topic, partition, offset).catch((e2: unknown): OffsetTimestamp =>
         errorOutcome(e2 ?? e),
       );
@@ -123,7 +138,17 @@ export class OffsetTimestampReader {
     partition: number,
     offset: string,
   ): Promise<OffsetTimestamp> {
-    await this.connect();
+    // The whole request runs under the lock: kafkajs opens a broker's fetch connection lazily and two
+    // concurrent first uses would each open a socket (one leaks). One small fetch at a time is cheap.
+    return this.locked(() => this.fetchLocked(topic, partition, offset));
+  }
+
+  private async fetchLocked(
+    topic: string,
+    partition: number,
+    offset: string,
+  ): Promise<OffsetTimestamp> {
+    if (!this.connected) throw new Error('offset timestamp reader is disconnected');
     await this.cluster.addTargetTopic(topic);
     const leaders = this.cluster.findLeaderForPartitions(topic, [partition]);
     const nodeId = Object.keys(leaders)[0];

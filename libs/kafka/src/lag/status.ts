@@ -71,7 +71,7 @@ export function evaluatePartition(
   if (unchanged >= t.stopAfterMs)
     return {
       status: 'STOPPED',
-      reason: `no commit for ${Math.round(unchanged / 1000)} s with lag ${last.lag}`,
+      reason: `no commit seen for ${Math.round(unchanged / 1000)} s with lag ${last.lag}`,
       committedUnchangedMs: unchanged,
     };
   if (unchanged >= t.stallAfterMs)
