@@ -127,7 +127,6 @@ export class Monitor {
     const t0 = Date.now();
     try {
       const snap = await readClusterLag(this.admin, this.reader, {
-        fetchConcurrency: this.d.config.fetchConcurrency,
         now: this.now,
       });
       const groups = this.evaluate(snap);

@@ -45,8 +45,6 @@ export interface MonitorConfig {
   stallAfterMs: number;
   /** Committed offset not moving for this long while lag > 0: STOPPED. */
   stopAfterMs: number;
-  /** Parallel single-message fetches (time lag) per poll. */
-  fetchConcurrency: number;
   alerts: {
     timeLagSeconds: number;
     timeLagForMs: number;
@@ -141,7 +139,6 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       windowSamples: e.MONITOR_WINDOW_SAMPLES,
       stallAfterMs: e.MONITOR_STALL_AFTER_MS,
       stopAfterMs: e.MONITOR_STOP_AFTER_MS,
-      fetchConcurrency: e.MONITOR_FETCH_CONCURRENCY,
       alerts: {
         timeLagSeconds: e.MONITOR_ALERT_TIME_LAG_SECONDS,
         timeLagForMs: e.MONITOR_ALERT_TIME_LAG_FOR_MS,

@@ -77,7 +77,6 @@ export const envSchema = z.object({
   MONITOR_WINDOW_SAMPLES: int(2, 1000).default(10),
   MONITOR_STALL_AFTER_MS: int(100, 86_400_000).default(60_000),
   MONITOR_STOP_AFTER_MS: int(100, 86_400_000).default(300_000),
-  MONITOR_FETCH_CONCURRENCY: int(1, 64).default(8),
   MONITOR_ALERT_TIME_LAG_SECONDS: num(0, 86_400).default(60),
   MONITOR_ALERT_TIME_LAG_FOR_MS: int(0, 86_400_000).default(120_000),
   MONITOR_ALERT_DLQ_RATE: num(0, 1).default(0.01),

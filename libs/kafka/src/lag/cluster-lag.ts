@@ -77,8 +77,6 @@ export interface ClusterLagSnapshot {
 export interface ReadClusterLagOptions {
   /** Limit to these groups (default: every group on the cluster). */
   groupIds?: string[];
-  /** Parallel timestamp fetches. */
-  fetchConcurrency?: number;
   /** Clock (tests). */
   now?: () => number;
 }
@@ -305,7 +303,8 @@ export async function readClusterLag(
   }
 
   const atMs = now();
-  await pool(pending, opts.fetchConcurrency ?? 8, async ({ info, fetchAt }) => {
+  // The reader sends one fetch at a time on its own connection; cache hits return at once.
+  await pool(pending, 8, async ({ info, fetchAt }) => {
     const r = await timestamps.timestampAt(info.topic, info.partition, fetchAt);
     if (r.kind === 'ok') {
       info.timeLagSeconds = Math.max(0, atMs - r.timestampMs) / 1000;
