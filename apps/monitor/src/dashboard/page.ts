@@ -144,7 +144,7 @@ export const DASHBOARD_HTML = `<!doctype html>
       options: {
         animation: false, responsive: true, maintainAspectRatio: false, spanGaps: true,
         interaction: { mode: 'index', intersect: false },
-        elements: { point: { radius: 0 }, line: { borderWidth: 2, tension: 0.2 } },
+        elements: { point: { radius: 0 }, line: { borderWidth: 2, cubicInterpolationMode: 'monotone' } },
         scales: {
           x: { ticks: { maxTicksLimit: 8, autoSkip: true } },
           y: { beginAtZero: true, title: { display: true, text: yTitle } }
