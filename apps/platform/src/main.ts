@@ -3,6 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { processEnvironment } from '@storepulse/config';
 import { PinoNestLogger } from '@storepulse/observability';
+import { setupApiDocs } from '@storepulse/monitor';
 import { connectInfra, handleSignals, runMain, StartupError } from '@storepulse/runtime';
 import { PlatformModule } from './platform.module';
 import { StatusService } from './status/status.service';
@@ -22,6 +23,7 @@ runMain('storepulse-platform', async ({ config, logger, metrics }) => {
       PlatformModule.forRoot({ config, logger, metrics, infra: { ...infra, clickhouse } }),
       { logger: new PinoNestLogger(logger.child({ component: 'nest' })), abortOnError: false },
     );
+    setupApiDocs(app, 'StorePulse');
     handleSignals(app, () => infra.close(), logger, 15_000);
     await app.listen(config.httpPort);
   } catch (e) {
@@ -35,7 +37,9 @@ runMain('storepulse-platform', async ({ config, logger, metrics }) => {
     [
       '',
       'StorePulse all-in-one is running.',
+      `  dashboard ${url}/`,
       `  status   ${url}/api/status`,
+      `  api docs ${url}/api/docs`,
       `  metrics  ${url}/metrics`,
       `  health   ${url}/health`,
       `  kafka    ${infra.kafkaInfo.brokers.join(',')}${infra.kafkaInfo.localBroker ? ' (local broker started by this process)' : ''}`,

@@ -12,6 +12,7 @@ import { AggregatorModule } from '@storepulse/aggregator';
 import { SimulatorModule } from '@storepulse/simulator';
 import { MlModule } from '@storepulse/ml';
 import { FeaturesModule } from '@storepulse/features';
+import { MonitorModule } from '@storepulse/monitor';
 import type { Infra } from '@storepulse/runtime';
 import { StatusController } from './status/status.controller';
 import { RawController } from './status/raw.controller';
@@ -50,6 +51,7 @@ export class PlatformModule {
         SimulatorModule,
         MlModule,
         FeaturesModule,
+        MonitorModule,
         ...(d.extraModules ?? []),
       ],
       controllers: [StatusController, RawController],

@@ -47,6 +47,26 @@ export interface SimulatorConfig {
   skus: number;
   invalidRate: number;
 }
+export interface MonitorConfig {
+  /** `cluster_name` label on the kafka_consumergroup_* metrics. */
+  clusterName: string;
+  pollIntervalMs: number;
+  /** Samples per partition in the sliding window used for the WARNING (lag growing) rule. */
+  windowSamples: number;
+  /** Committed offset not moving for this long while lag > 0: STALLED. */
+  stallAfterMs: number;
+  /** Committed offset not moving for this long while lag > 0: STOPPED. */
+  stopAfterMs: number;
+  alerts: {
+    timeLagSeconds: number;
+    timeLagForMs: number;
+    dlqRate: number;
+    dlqWindowMs: number;
+    dlqMinEvents: number;
+    stalled: boolean;
+  };
+  historyPoints: number;
+}
 export interface AppConfig {
   env: Env['NODE_ENV'];
   httpPort: number;
@@ -56,6 +76,7 @@ export interface AppConfig {
   aggregator: AggregatorConfig;
   features: FeaturesConfig;
   simulator: SimulatorConfig;
+  monitor: MonitorConfig;
   shutdownDrainTimeoutMs: number;
   statusIntervalMs: number;
   statusLine: boolean;
@@ -139,6 +160,22 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       users: e.SIMULATOR_USERS,
       skus: e.SIMULATOR_SKUS,
       invalidRate: e.SIMULATOR_INVALID_RATE,
+    },
+    monitor: {
+      clusterName: e.MONITOR_CLUSTER_NAME,
+      pollIntervalMs: e.MONITOR_POLL_INTERVAL_MS,
+      windowSamples: e.MONITOR_WINDOW_SAMPLES,
+      stallAfterMs: e.MONITOR_STALL_AFTER_MS,
+      stopAfterMs: e.MONITOR_STOP_AFTER_MS,
+      alerts: {
+        timeLagSeconds: e.MONITOR_ALERT_TIME_LAG_SECONDS,
+        timeLagForMs: e.MONITOR_ALERT_TIME_LAG_FOR_MS,
+        dlqRate: e.MONITOR_ALERT_DLQ_RATE,
+        dlqWindowMs: e.MONITOR_ALERT_DLQ_WINDOW_MS,
+        dlqMinEvents: e.MONITOR_ALERT_DLQ_MIN_EVENTS,
+        stalled: e.MONITOR_ALERT_STALLED,
+      },
+      historyPoints: e.MONITOR_HISTORY_POINTS,
     },
     shutdownDrainTimeoutMs: e.SHUTDOWN_DRAIN_TIMEOUT_MS,
     statusIntervalMs: e.STATUS_INTERVAL_MS,

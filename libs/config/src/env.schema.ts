@@ -78,6 +78,19 @@ export const envSchema = z.object({
   SIMULATOR_SKUS: int(1, 1_000_000).default(300),
   SIMULATOR_INVALID_RATE: num(0, 1).default(0),
 
+  MONITOR_CLUSTER_NAME: z.string().min(1).default('storepulse'),
+  MONITOR_POLL_INTERVAL_MS: int(100, 3_600_000).default(5_000),
+  MONITOR_WINDOW_SAMPLES: int(2, 1000).default(10),
+  MONITOR_STALL_AFTER_MS: int(100, 86_400_000).default(60_000),
+  MONITOR_STOP_AFTER_MS: int(100, 86_400_000).default(300_000),
+  MONITOR_ALERT_TIME_LAG_SECONDS: num(0, 86_400).default(60),
+  MONITOR_ALERT_TIME_LAG_FOR_MS: int(0, 86_400_000).default(120_000),
+  MONITOR_ALERT_DLQ_RATE: num(0, 1).default(0.01),
+  MONITOR_ALERT_DLQ_WINDOW_MS: int(1000, 86_400_000).default(300_000),
+  MONITOR_ALERT_DLQ_MIN_EVENTS: int(0, 1_000_000_000).default(100),
+  MONITOR_ALERT_STALLED: bool.default(true),
+  MONITOR_HISTORY_POINTS: int(10, 100_000).default(360),
+
   STATUS_INTERVAL_MS: int(0, 3_600_000).default(5_000),
   STATUS_LINE: bool.default(true),
 });

@@ -7,6 +7,7 @@ export const TOPICS = {
   orders: 'storefront.orders.v1',
   inventory: 'inventory.stock.v1',
   storefrontDlq: 'dlq.storefront.v1',
+  opsAlerts: 'ops.alerts.v1',
 } as const;
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
@@ -51,6 +52,13 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     dlq: undefined,
     retentionMs: 4 * WEEK_MS,
     description: 'invalid messages with reasons',
+  },
+  {
+    name: TOPICS.opsAlerts,
+    key: 'alert id',
+    dlq: undefined,
+    retentionMs: 4 * WEEK_MS,
+    description: 'monitoring alerts, firing and resolved (JSON, see docs/monitoring.md)',
   },
 ];
 

@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { DASHBOARD_HTML } from './page';
+
+/** Chart.js from node_modules (UMD build), read once. */
+function chartJs(): string {
+  const dir = dirname(require.resolve('chart.js'));
+  return readFileSync(join(dir, 'chart.umd.min.js'), 'utf8');
+}
+
+@ApiExcludeController()
+@Controller()
+export class DashboardController {
+  private chart: string | undefined;
+
+  @Get()
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Cache-Control', 'no-cache')
+  page(): string {
+    return DASHBOARD_HTML;
+  }
+
+  @Get('dashboard/chart.umd.min.js')
+  @Header('Content-Type', 'application/javascript; charset=utf-8')
+  @Header('Cache-Control', 'public, max-age=3600')
+  chartLibrary(): string {
+    this.chart ??= chartJs();
+    return this.chart;
+  }
+}

@@ -1,0 +1,6 @@
+export * from './alerts';
+export * from './monitor';
+export * from './monitor.module';
+export * from './monitor.service';
+export * from './docs';
+export * from './view';
