@@ -87,14 +87,20 @@ describe('all-in-one process (npm start)', () => {
     );
 
     // Health and metrics carry the TensorFlow backend the provider chose (native where provisioned).
-    const health = (await (await fetch(`http://127.0.0.1:${HTTP_PORT}/health`)).json()) as {
+    const healthRes = await fetch(`http://127.0.0.1:${HTTP_PORT}/health/ready`);
+    const health = (await healthRes.json()) as {
       status: string;
-      checks: Record<string, { ok: boolean; details?: { backend?: string; running?: boolean } }>;
+      details: Record<
+        string,
+        { status: string; backend?: string; running?: boolean; stalled?: boolean }
+      >;
     };
-    assert.equal(health.status, 'ok', JSON.stringify(health));
-    assert.equal(health.checks['clickhouse']?.ok, true);
-    assert.equal(health.checks['aggregator-consumer']?.details?.running, true);
-    const backend = health.checks['tensorflow']?.details?.backend;
+    assert.equal(healthRes.status, 200, JSON.stringify(health));
+    assert.equal(health.status, 'ok');
+    assert.equal(health.details['clickhouse']?.status, 'up');
+    assert.equal(health.details['aggregator-consumer']?.running, true);
+    assert.equal(health.details['aggregator-consumer']?.stalled, false);
+    const backend = health.details['tensorflow']?.backend;
     assert.ok(
       backend === 'native' || backend === 'wasm' || backend === 'cpu',
       `tensorflow backend ${backend}`,

@@ -9,35 +9,36 @@ export class HealthRegistry {
   register(check: HealthCheck): void {
     this.checks.push(check);
   }
+  list(): readonly HealthCheck[] {
+    return this.checks;
+  }
+  /** Runs one check with a timeout; never throws. */
+  async runOne(
+    c: HealthCheck,
+    timeoutMs = 3000,
+  ): Promise<{ ok: boolean; details?: Record<string, unknown>; error?: string }> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        c.check(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } catch (e) {
+      return { ok: false, error: e instanceof Error ? e.message : String(e) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
   async run(timeoutMs = 3000): Promise<{
     ok: boolean;
     checks: Record<string, { ok: boolean; details?: Record<string, unknown>; error?: string }>;
   }> {
-    const results: Record<
-      string,
-      { ok: boolean; details?: Record<string, unknown>; error?: string }
-    > = {};
-    await Promise.all(
-      this.checks.map(async (c) => {
-        let timer: NodeJS.Timeout | undefined;
-        try {
-          const r = await Promise.race([
-            c.check(),
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(
-                () => reject(new Error(`timed out after ${timeoutMs} ms`)),
-                timeoutMs,
-              );
-            }),
-          ]);
-          results[c.name] = r;
-        } catch (e) {
-          results[c.name] = { ok: false, error: e instanceof Error ? e.message : String(e) };
-        } finally {
-          clearTimeout(timer);
-        }
-      }),
+    const entries = await Promise.all(
+      this.checks.map(async (c) => [c.name, await this.runOne(c, timeoutMs)] as const),
     );
-    return { ok: Object.values(results).every((r) => r.ok), checks: results };
+    const checks = Object.fromEntries(entries);
+    return { ok: entries.every(([, r]) => r.ok), checks };
   }
 }

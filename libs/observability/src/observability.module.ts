@@ -6,10 +6,16 @@ import {
   HttpCode,
   Inject,
   Module,
-  Res,
   type DynamicModule,
 } from '@nestjs/common';
-import type { Response } from 'express';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  TerminusModule,
+  type HealthCheckResult,
+  type HealthIndicatorResult,
+} from '@nestjs/terminus';
 import type { Logger } from 'pino';
 import { HealthRegistry } from './health';
 import { PipelineMetrics } from './metrics';
@@ -21,6 +27,8 @@ export class ObservabilityController {
   constructor(
     private readonly metrics: PipelineMetrics,
     private readonly health: HealthRegistry,
+    private readonly terminus: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
   ) {}
 
   @Get('metrics')
@@ -36,12 +44,28 @@ export class ObservabilityController {
     return { status: 'ok' };
   }
 
-  /** Readiness: Kafka, ClickHouse and the consumer loop (not stalled). 503 when any check fails. */
+  /**
+   * Readiness (@nestjs/terminus): every check modules registered with the HealthRegistry —
+   * ClickHouse, the consumer loop (down when stalled), the monitor's poll, TensorFlow. 503 when any
+   * is down; the body says which and why.
+   */
   @Get(['health', 'health/ready'])
-  async ready(@Res({ passthrough: true }) res: Response): Promise<unknown> {
-    const r = await this.health.run();
-    res.status(r.ok ? 200 : 503);
-    return { status: r.ok ? 'ok' : 'error', ...r };
+  @HealthCheck()
+  ready(): Promise<HealthCheckResult> {
+    return this.terminus.check(
+      this.health.list().map((c) => async (): Promise<HealthIndicatorResult> => {
+        const r = await this.health.runOne(c);
+        // `status` is terminus' own key: a check's own status field is reported as `state`.
+        const { status, ...rest } = r.details ?? {};
+        const data: Record<string, unknown> = {
+          ...rest,
+          ...(status === undefined ? {} : { state: status }),
+          ...(r.error ? { message: r.error } : {}),
+        };
+        const session = this.indicators.check(c.name);
+        return r.ok ? session.up(data) : session.down(data);
+      }),
+    );
   }
 }
 
@@ -55,6 +79,7 @@ export class ObservabilityModule {
   ): DynamicModule {
     return {
       module: ObservabilityModule,
+      imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
       controllers: [ObservabilityController],
       providers: [
         { provide: LOGGER, useValue: logger },

@@ -1,0 +1,105 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { EachBatchPayload, Kafka } from 'kafkajs';
+import { createLogger, PipelineMetrics } from '@storepulse/observability';
+import { BatchConsumer, type BatchHandler, type BatchResult } from './batch-consumer';
+
+/** A kafkajs stand-in that records commits and hands us the eachBatch callback. */
+function fakeKafka() {
+  const commits: { topic: string; partition: number; offset: string }[] = [];
+  let eachBatch: ((p: EachBatchPayload) => Promise<void>) | undefined;
+  const consumer = {
+    events: { GROUP_JOIN: 'join', CRASH: 'crash' },
+    on: () => undefined,
+    connect: () => Promise.resolve(),
+    subscribe: () => Promise.resolve(),
+    run: (o: { eachBatch: (p: EachBatchPayload) => Promise<void> }) => {
+      eachBatch = o.eachBatch;
+      return Promise.resolve();
+    },
+    commitOffsets: (c: { topic: string; partition: number; offset: string }[]) => {
+      commits.push(...c);
+      return Promise.resolve();
+    },
+    disconnect: () => Promise.resolve(),
+  };
+  const kafka = { consumer: () => consumer } as unknown as Kafka;
+  const payload = (running: () => boolean): EachBatchPayload =>
+    ({
+      batch: {
+        topic: 't',
+        partition: 0,
+        messages: [{ offset: '5' }, { offset: '6' }],
+        highWatermark: '7',
+        isEmpty: () => false,
+        firstOffset: () => '5',
+        lastOffset: () => '6',
+      },
+      heartbeat: () => Promise.resolve(),
+      isRunning: running,
+      isStale: () => false,
+      resolveOffset: () => undefined,
+    }) as unknown as EachBatchPayload;
+  return { kafka, commits, run: (p: EachBatchPayload) => eachBatch!(p), payload };
+}
+
+const opts = {
+  groupId: 'g',
+  topics: ['t'],
+  partitionsConcurrency: 1,
+  maxBytesPerPartition: 1 << 20,
+  retryMaxMs: 20,
+  stallTimeoutMs: 50,
+  drainTimeoutMs: 1000,
+  logger: createLogger('silent'),
+  metrics: new PipelineMetrics(false),
+};
+
+describe('BatchConsumer', () => {
+  it('commits the handler offset only after the handler resolved', async () => {
+    const f = fakeKafka();
+    const handler: BatchHandler = { handleBatch: () => Promise.resolve({ commitOffset: '7' }) };
+    const c = new BatchConsumer(f.kafka, opts, handler);
+    await c.start();
+    await f.run(f.payload(() => true));
+    assert.deepEqual(f.commits, [{ topic: 't', partition: 0, offset: '7' }]);
+    assert.equal(c.health().stalled, false);
+  });
+
+  it('retries transient failures with backoff, never committing before success', async () => {
+    const f = fakeKafka();
+    let calls = 0;
+    const handler: BatchHandler = {
+      handleBatch: (): Promise<BatchResult> =>
+        ++calls < 3
+          ? Promise.reject(new Error('ClickHouse down'))
+          : Promise.resolve({ commitOffset: '7' }),
+    };
+    const c = new BatchConsumer(f.kafka, opts, handler);
+    await c.start();
+    await f.run(f.payload(() => true));
+    assert.equal(calls, 3);
+    assert.deepEqual(
+      f.commits.map((x) => x.offset),
+      ['7'],
+    );
+    assert.equal(c.health().consecutiveFailures, 0);
+  });
+
+  it('reports stalled when a batch is in flight longer than the stall timeout, and stops retrying on shutdown', async () => {
+    const f = fakeKafka();
+    let running = true;
+    const handler: BatchHandler = { handleBatch: () => Promise.reject(new Error('still down')) };
+    const c = new BatchConsumer(f.kafka, opts, handler);
+    await c.start();
+    const inFlight = f.run(f.payload(() => running));
+    await new Promise((r) => setTimeout(r, 120));
+    const h = c.health();
+    assert.equal(h.inFlight, 1);
+    assert.equal(h.stalled, true);
+    assert.match(h.lastError ?? '', /still down/);
+    running = false;
+    await inFlight;
+    assert.equal(f.commits.length, 0, 'nothing committed for a batch never stored');
+  });
+});
