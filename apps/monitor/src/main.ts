@@ -1,22 +1,11 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Module } from '@nestjs/common';
-import {
-  ConfigError,
-  ConfigModule,
-  configFromProcessEnv,
-  processEnvironment,
-} from '@storepulse/config';
+import { ConfigModule, processEnvironment } from '@storepulse/config';
 import { ClickHouseModule } from '@storepulse/clickhouse';
 import { KafkaModule } from '@storepulse/kafka';
-import {
-  HealthRegistry,
-  ObservabilityModule,
-  PinoNestLogger,
-  PipelineMetrics,
-  createLogger,
-} from '@storepulse/observability';
-import { connectInfra, handleSignals, StartupError } from '@storepulse/runtime';
+import { HealthRegistry, ObservabilityModule, PinoNestLogger } from '@storepulse/observability';
+import { connectInfra, handleSignals, runMain } from '@storepulse/runtime';
 import { setupApiDocs } from './docs';
 import { MonitorModule } from './monitor.module';
 
@@ -24,19 +13,7 @@ import { MonitorModule } from './monitor.module';
  * Standalone monitor: needs only KAFKA_BROKERS. With CLICKHOUSE_URL it also shows dead-letter reasons.
  * Serves the dashboard at /, the API under /api (docs at /api/docs), /metrics and /health.
  */
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = configFromProcessEnv();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(e.message);
-      process.exit(2);
-    }
-    throw e;
-  }
-  const logger = createLogger(config.logLevel, 'storepulse-monitor');
-  const metrics = new PipelineMetrics();
+runMain('storepulse-monitor', async ({ config, logger, metrics }) => {
   const infra = await connectInfra(config, logger, {
     allowLocalBroker: false,
     clickhouse: config.clickhouse.mode === 'server' ? 'server-only' : 'none',
@@ -74,9 +51,4 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
-}
-
-main().catch((e: unknown) => {
-  console.error(e instanceof StartupError ? `startup failed: ${e.message}` : e);
-  process.exit(1);
 });

@@ -1,3 +1,4 @@
+import { CLICKSTREAM_TYPES } from '@storepulse/contracts';
 /**
  * Rollup tables: the single source of truth for the AggregatingMergeTree tables, their materialized
  * views (migration 0006 is GENERATED from this file: `node dist/libs/features/src/ddl.main.js`, and a
@@ -51,14 +52,7 @@ export interface RollupSpec {
 }
 
 const PLACED = "type = 'order_placed'";
-const CLICK_TYPES = [
-  'page_view',
-  'product_view',
-  'search',
-  'add_to_cart',
-  'remove_from_cart',
-  'checkout_started',
-] as const;
+const CLICK_TYPES = CLICKSTREAM_TYPES;
 
 const clickCounts: Measure[] = CLICK_TYPES.map((t) => ({
   name: `n_${t}`,
