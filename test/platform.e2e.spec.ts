@@ -98,6 +98,7 @@ describe('all-in-one process (npm start)', () => {
     assert.equal(healthRes.status, 200, JSON.stringify(health));
     assert.equal(health.status, 'ok');
     assert.equal(health.details['clickhouse']?.status, 'up');
+    assert.equal(health.details['kafka']?.status, 'up');
     assert.equal(health.details['aggregator-consumer']?.running, true);
     assert.equal(health.details['aggregator-consumer']?.stalled, false);
     const backend = health.details['tensorflow']?.backend;

@@ -4,3 +4,4 @@ export * from './lag';
 export * from './dead-letter';
 export * from './batch-consumer';
 export * from './kafka.module';
+export * from './health';

@@ -1,4 +1,13 @@
-import { Global, Module, type DynamicModule } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+} from '@nestjs/common';
+import { HealthRegistry } from '@storepulse/observability';
+import { kafkaHealthCheck } from './health';
 import type { Kafka } from 'kafkajs';
 
 export const KAFKA = Symbol('KAFKA');
@@ -10,6 +19,19 @@ export interface KafkaInfo {
   localBroker: boolean;
 }
 
+/** Registers the `kafka` readiness check (the cluster answers metadata) and closes its admin on shutdown. */
+@Injectable()
+export class KafkaHealth implements BeforeApplicationShutdown {
+  private readonly check: ReturnType<typeof kafkaHealthCheck>;
+  constructor(@Inject(KAFKA) kafka: Kafka, health: HealthRegistry) {
+    this.check = kafkaHealthCheck(kafka);
+    health.register(this.check);
+  }
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.check.close();
+  }
+}
+
 @Global()
 @Module({})
 export class KafkaModule {
@@ -19,6 +41,7 @@ export class KafkaModule {
       providers: [
         { provide: KAFKA, useValue: kafka },
         { provide: KAFKA_INFO, useValue: info },
+        KafkaHealth,
       ],
       exports: [KAFKA, KAFKA_INFO],
     };
