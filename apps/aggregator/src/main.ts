@@ -4,7 +4,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule, processEnvironment } from '@storepulse/config';
 import { ClickHouseModule } from '@storepulse/clickhouse';
 import { KafkaModule } from '@storepulse/kafka';
-import { HealthRegistry, ObservabilityModule, PinoNestLogger } from '@storepulse/observability';
+import { ObservabilityModule, PinoNestLogger } from '@storepulse/observability';
 import { connectInfra, handleSignals, runMain, StartupError } from '@storepulse/runtime';
 import { FeaturesModule } from '@storepulse/features';
 import { AggregatorModule } from './aggregator.module';
@@ -18,15 +18,10 @@ runMain('storepulse-aggregator', async ({ config, logger, metrics }) => {
   });
   const ch = infra.clickhouse;
   if (!ch) throw new StartupError('ClickHouse was not connected');
-  const health = new HealthRegistry();
-  health.register({
-    name: 'clickhouse',
-    check: async () => ({ ok: (await ch.client.ping()).success }),
-  });
   @Module({
     imports: [
       ConfigModule.forRoot(config),
-      ObservabilityModule.forRoot(logger, metrics, health),
+      ObservabilityModule.forRoot(logger, metrics),
       KafkaModule.forRoot(infra.kafka, infra.kafkaInfo),
       ClickHouseModule.forRoot(ch),
       AggregatorModule,

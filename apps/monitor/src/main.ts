@@ -4,7 +4,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule, processEnvironment } from '@storepulse/config';
 import { ClickHouseModule } from '@storepulse/clickhouse';
 import { KafkaModule } from '@storepulse/kafka';
-import { HealthRegistry, ObservabilityModule, PinoNestLogger } from '@storepulse/observability';
+import { ObservabilityModule, PinoNestLogger } from '@storepulse/observability';
 import { connectInfra, handleSignals, runMain } from '@storepulse/runtime';
 import { setupApiDocs } from './docs';
 import { MonitorModule } from './monitor.module';
@@ -19,17 +19,11 @@ runMain('storepulse-monitor', async ({ config, logger, metrics }) => {
     clickhouse: config.clickhouse.mode === 'server' ? 'server-only' : 'none',
     env: processEnvironment(),
   });
-  const health = new HealthRegistry();
   const ch = infra.clickhouse;
-  if (ch)
-    health.register({
-      name: 'clickhouse',
-      check: async () => ({ ok: (await ch.client.ping()).success }),
-    });
   @Module({
     imports: [
       ConfigModule.forRoot(config),
-      ObservabilityModule.forRoot(logger, metrics, health),
+      ObservabilityModule.forRoot(logger, metrics),
       KafkaModule.forRoot(infra.kafka, infra.kafkaInfo),
       ...(ch ? [ClickHouseModule.forRoot(ch)] : []),
       MonitorModule,

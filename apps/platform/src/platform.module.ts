@@ -3,11 +3,7 @@ import type { Logger } from 'pino';
 import { ConfigModule, type AppConfig } from '@storepulse/config';
 import { ClickHouseModule, type ClickHouseHandle } from '@storepulse/clickhouse';
 import { KafkaModule } from '@storepulse/kafka';
-import {
-  HealthRegistry,
-  ObservabilityModule,
-  type PipelineMetrics,
-} from '@storepulse/observability';
+import { ObservabilityModule, type PipelineMetrics } from '@storepulse/observability';
 import { AggregatorModule } from '@storepulse/aggregator';
 import { SimulatorModule } from '@storepulse/simulator';
 import { MlModule } from '@storepulse/ml';
@@ -32,19 +28,11 @@ export interface PlatformDeps {
 @Module({})
 export class PlatformModule {
   static forRoot(d: PlatformDeps): DynamicModule {
-    const health = new HealthRegistry();
-    health.register({
-      name: 'clickhouse',
-      check: async () => {
-        const ok = (await d.infra.clickhouse.client.ping()).success;
-        return { ok, details: { mode: d.infra.clickhouse.mode } };
-      },
-    });
     return {
       module: PlatformModule,
       imports: [
         ConfigModule.forRoot(d.config),
-        ObservabilityModule.forRoot(d.logger, d.metrics, health),
+        ObservabilityModule.forRoot(d.logger, d.metrics),
         KafkaModule.forRoot(d.infra.kafka, d.infra.kafkaInfo),
         ClickHouseModule.forRoot(d.infra.clickhouse),
         AggregatorModule,
