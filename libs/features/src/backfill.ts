@@ -54,6 +54,7 @@ export async function backfillRollups(
   const days: number[] = [];
   for (let d = start; d < end; d += DAY) days.push(d);
   const tables = allRollupTables().filter((t) => !opts.tables || opts.tables.includes(t.table));
+  const runId = `${t0}-${Math.random().toString(36).slice(2, 10)}`;
   const total = tables.length * days.length;
   let done = 0;
   let rows = 0;
@@ -73,7 +74,13 @@ export async function backfillRollups(
       if (n > 0)
         await client.command({
           query: `INSERT INTO ${table} ${rollupSelect(spec, g, where)}`,
-          clickhouse_settings: { insert_deduplicate: 0 },
+          // A token of its own per insert: with the embedded engine, settings are session SETs that
+          // outlive the statement, so an earlier insert's deduplication token would otherwise apply
+          // here and silently drop every day after the first (seen in the 0006 → 0007 upgrade test).
+          clickhouse_settings: {
+            insert_deduplicate: 1,
+            insert_deduplication_token: `backfill/${table}/${d}/${runId}`,
+          },
         });
       rows += n;
       done++;

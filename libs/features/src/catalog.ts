@@ -37,7 +37,24 @@ export type Aggregation =
   /** Value at the latest event time in the window; null when `guard` (a count) is 0. */
   | { kind: 'latest'; of: MeasureRef; guard: MeasureRef }
   /** (t − latest event time in the window) in seconds; null when none. */
-  | { kind: 'seconds_since'; of: MeasureRef };
+  | { kind: 'seconds_since'; of: MeasureRef }
+  /**
+   * A statistic of the user's sessions in the window (30-minute inactivity gap), computed from the
+   * minute buckets of the user's clickstream (first/last event time, add-to-carts) and placed orders
+   * (first/last order time). Exact: see docs/features.md, "Sessions".
+   */
+  | { kind: 'session'; stat: SessionStat };
+
+/**
+ * sessions: number of sessions; mean_seconds: mean (last − first event time) of those sessions (null
+ * without sessions); abandoned_carts: closed sessions with an add-to-cart and no order placed between
+ * the session's first event and 30 minutes after its last; cart_abandonment: abandoned_carts / closed
+ * sessions with an add-to-cart (null without any).
+ */
+export type SessionStat = 'sessions' | 'mean_seconds' | 'abandoned_carts' | 'cart_abandonment';
+
+/** Inactivity gap that ends a session (and the grace period for an order to convert a cart). */
+export const SESSION_GAP_MS = 30 * 60_000;
 
 export type FeatureType = 'count' | 'money' | 'ratio' | 'seconds' | 'price' | 'quantity';
 
@@ -59,9 +76,26 @@ const click = (measure: string): MeasureRef => ({ source: 'click', measure });
 const order = (measure: string): MeasureRef => ({ source: 'order', measure });
 const inventory = (measure: string): MeasureRef => ({ source: 'inventory', measure });
 
+/** The rollup measures an aggregation reads (sessions read the user minute buckets directly). */
+export function measureRefs(a: Aggregation): MeasureRef[] {
+  switch (a.kind) {
+    case 'ratio':
+      return [a.num, a.den];
+    case 'latest':
+      return [a.of, a.guard];
+    case 'session':
+      return [];
+    default:
+      return [a.of];
+  }
+}
+
 function sourcesOf(a: Aggregation): SourceKind[] {
-  const refs = a.kind === 'ratio' ? [a.num, a.den] : a.kind === 'latest' ? [a.of, a.guard] : [a.of];
-  return [...new Set(refs.map((r) => r.source))];
+  if (a.kind === 'session')
+    return a.stat === 'abandoned_carts' || a.stat === 'cart_abandonment'
+      ? ['click', 'order']
+      : ['click'];
+  return [...new Set(measureRefs(a).map((r) => r.source))];
 }
 
 interface Template {
@@ -181,6 +215,33 @@ export const FEATURES: readonly FeatureDef[] = [
       aggregation: ratio(order('n_orders'), click('n_add_to_cart')),
       type: 'ratio',
       description: 'orders placed / add-to-cart events (null without carts)',
+    },
+    {
+      base: 'sessions',
+      aggregation: { kind: 'session', stat: 'sessions' },
+      type: 'count',
+      description:
+        'Sessions (clickstream runs split by 30 minutes of inactivity, cut at the window start)',
+    },
+    {
+      base: 'mean_session_seconds',
+      aggregation: { kind: 'session', stat: 'mean_seconds' },
+      type: 'seconds',
+      description: 'Mean session length, last − first event, in seconds (null without sessions)',
+    },
+    {
+      base: 'abandoned_carts',
+      aggregation: { kind: 'session', stat: 'abandoned_carts' },
+      type: 'count',
+      description:
+        'Sessions with an add-to-cart, closed (30 min without events), and no order placed from the session start to 30 min after its last event',
+    },
+    {
+      base: 'cart_abandonment',
+      aggregation: { kind: 'session', stat: 'cart_abandonment' },
+      type: 'ratio',
+      description:
+        'abandoned carts / closed sessions with an add-to-cart (null without such sessions)',
     },
   ]),
   single(
@@ -364,9 +425,9 @@ export function validateCatalog(features: readonly FeatureDef[] = FEATURES): voi
     if (WINDOW_SECONDS[f.window] % GRANULARITY_SECONDS[f.granularity] !== 0)
       throw new Error(`${f.name}: window is not a whole number of buckets`);
     const a = f.aggregation;
-    const refs =
-      a.kind === 'ratio' ? [a.num, a.den] : a.kind === 'latest' ? [a.of, a.guard] : [a.of];
-    for (const r of refs) {
+    if (a.kind === 'session' && f.entity !== 'user')
+      throw new Error(`${f.name}: session features are user features`);
+    for (const r of measureRefs(a)) {
       const spec = findRollup(f.entity, r.source);
       findMeasure(spec, r.measure);
       if (

@@ -161,6 +161,26 @@ describe('features over simulated history (Kafka → aggregator → rollups)', (
         nonZero > checked / 10,
         `${entity}: enough non-trivial values (${nonZero}/${checked})`,
       );
+      if (entity === 'user') {
+        // the session features were compared on real cases, not only on empty ones
+        const vals = (name: string) => rows.map((r) => r.features[name]);
+        assert.ok(
+          vals('user_sessions_24h').some((v) => (v ?? 0) >= 2),
+          'multi-session days',
+        );
+        assert.ok(
+          vals('user_abandoned_carts_7d').some((v) => (v ?? 0) > 0),
+          'abandoned carts',
+        );
+        assert.ok(
+          vals('user_cart_abandonment_28d').some((v) => v !== null && v < 1),
+          'converted carts',
+        );
+        assert.ok(
+          vals('user_mean_session_seconds_28d').some((v) => (v ?? 0) > 60),
+          'lengths',
+        );
+      }
     }
   });
 

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { MIGRATIONS_DIR, splitStatements } from '@storepulse/clickhouse';
 import { FEATURES, WINDOWS, featuresOf, validateCatalog } from './catalog';
 import { onlineQuery, pointInTimeQuery, windowBoundsMs } from './query';
-import { allRollupTables, ROLLUP_MIGRATION, rollupMigrationSql } from './rollups';
+import {
+  allRollupTables,
+  ROLLUP_MIGRATION,
+  ROLLUP_MIGRATIONS,
+  rollupMigrationSql,
+} from './rollups';
 
 describe('feature catalog', () => {
   it('is valid: unique names, known measures and granularities', () => {
@@ -44,7 +49,9 @@ describe('feature catalog', () => {
       assert.equal(f.granularity, ['7d', '28d'].includes(f.window) ? '1h' : '1m', f.name);
   });
 
-  it('the checked-in migration is exactly the one generated from the rollup spec', () => {
+  it('the checked-in rollup migrations are exactly the ones generated from the rollup spec', () => {
+    for (const [file, sql] of Object.entries(ROLLUP_MIGRATIONS))
+      assert.equal(readFileSync(join(MIGRATIONS_DIR, file), 'utf8'), sql(), file);
     const onDisk = readFileSync(join(MIGRATIONS_DIR, ROLLUP_MIGRATION), 'utf8');
     assert.equal(onDisk, rollupMigrationSql());
     // one table + one view per rollup, every target deduplicating

@@ -8,3 +8,4 @@ export * from './features.module';
 export * from './reference';
 export * from './backfill';
 export * from './verify';
+export * from './sessions';

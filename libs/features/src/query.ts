@@ -10,7 +10,14 @@ import {
   type MeasureKind,
   type SourceKind,
 } from './rollups';
-import { WINDOW_SECONDS, type FeatureDef, type MeasureRef, type WindowName } from './catalog';
+import {
+  measureRefs,
+  WINDOW_SECONDS,
+  type FeatureDef,
+  type MeasureRef,
+  type WindowName,
+} from './catalog';
+import { sessionStats, sessionValue, type Activity } from './sessions';
 
 /**
  * SQL generation. Both query shapes come from the same pieces ({@link windowBoundsMs} for the bounds,
@@ -44,15 +51,29 @@ export function windowCond(
   return `${bucket} >= ${ref(startName(w, g))} AND ${bucket} < ${ref(endName(g))}`;
 }
 
-/** Every bound the plan needs, in seconds, for time `tMs`. */
-export function boundValues(groups: TableGroup[], tMs: number): Record<string, number> {
+/**
+ * The minute-bucket activity the session features read covers [E_1h − 28d, E_1m): every window of
+ * every session feature lies inside it (≤ 24 h windows end at E_1m, 7d/28d windows at E_1h).
+ */
+export const ACTIVITY_BOUNDS = { start: startName('28d', '1h'), end: endName('1m') } as const;
+
+/** Every bound the plan needs, in seconds, for time `tMs` (`activity`: the session bounds too). */
+export function boundValues(
+  groups: TableGroup[],
+  tMs: number,
+  activity = false,
+): Record<string, number> {
+  const needed: { window: WindowName; g: Granularity }[] = groups.flatMap((grp) => [
+    ...grp.aggs,
+    { window: grp.maxWindow, g: grp.g },
+  ]);
+  if (activity) needed.push({ window: '28d', g: '1h' }, { window: '24h', g: '1m' });
   const out: Record<string, number> = {};
-  for (const grp of groups)
-    for (const a of [...grp.aggs, { window: grp.maxWindow, g: grp.g }]) {
-      const [s, e] = windowBoundsMs(tMs, a.g, a.window);
-      out[startName(a.window, a.g)] = s / 1000;
-      out[endName(a.g)] = e / 1000;
-    }
+  for (const a of needed) {
+    const [s, e] = windowBoundsMs(tMs, a.g, a.window);
+    out[startName(a.window, a.g)] = s / 1000;
+    out[endName(a.g)] = e / 1000;
+  }
   return out;
 }
 
@@ -73,11 +94,6 @@ export interface TableGroup {
   maxWindow: WindowName;
 }
 
-function refsOf(f: FeatureDef): MeasureRef[] {
-  const a = f.aggregation;
-  return a.kind === 'ratio' ? [a.num, a.den] : a.kind === 'latest' ? [a.of, a.guard] : [a.of];
-}
-
 export function aggAlias(ref: MeasureRef, w: WindowName, g: Granularity): string {
   return `a_${ref.source}_${ref.measure}_${w}_${g}`;
 }
@@ -95,7 +111,7 @@ export function aggSpecs(f: FeatureDef): { ref: MeasureRef; window: WindowName; 
       { ref: f.aggregation.of, window: '24h', g: '1m' },
       { ref: f.aggregation.of, window: '28d', g: '1h' },
     ];
-  return refsOf(f).map((ref) => ({ ref, window: f.window, g: f.granularity }));
+  return measureRefs(f.aggregation).map((ref) => ({ ref, window: f.window, g: f.granularity }));
 }
 
 export function plan(entity: EntityKind, features: readonly FeatureDef[]): TableGroup[] {
@@ -119,8 +135,10 @@ export function plan(entity: EntityKind, features: readonly FeatureDef[]): Table
       }
       if (WINDOW_SECONDS[window] > WINDOW_SECONDS[grp.maxWindow]) grp.maxWindow = window;
       const alias = aggAlias(ref, window, g);
-      if (!grp.aggs.some((a) => a.alias === alias))
-        grp.aggs.push({ alias, ref, kind: findMeasure(spec, ref.measure).kind, window, g });
+      const kind = findMeasure(spec, ref.measure).kind;
+      if (kind === 'min_ts')
+        throw new Error(`${f.name}: earliest-time measures are read by the session features only`);
+      if (!grp.aggs.some((a) => a.alias === alias)) grp.aggs.push({ alias, ref, kind, window, g });
     }
   }
   return [...groups.values()];
@@ -153,7 +171,7 @@ function branchValues(
     const col = column(measure);
     const starts = `[${aggs.map((a) => bound(startName(a.window, a.g))).join(', ')}]`;
     const zero =
-      kind === 'max_ts'
+      kind === 'max_ts' || kind === 'min_ts'
         ? "toDateTime64(0, 3, 'UTC')"
         : kind === 'money'
           ? 'toDecimal128(0, 4)'
@@ -176,7 +194,9 @@ function branchValues(
 
 /** An aggregate as Float64 (times as epoch ms), so every branch of the UNION has one array type. */
 function asFloat(kind: MeasureKind, expr: string): string {
-  return kind === 'max_ts' ? `toFloat64(toUnixTimestamp64Milli(${expr}))` : `toFloat64(${expr})`;
+  return kind === 'max_ts' || kind === 'min_ts'
+    ? `toFloat64(toUnixTimestamp64Milli(${expr}))`
+    : `toFloat64(${expr})`;
 }
 
 /**
@@ -187,6 +207,7 @@ export function featureValue(
   f: FeatureDef,
   agg: (alias: string) => number,
   tMs: number,
+  activity: Activity = NO_ACTIVITY,
 ): number | null {
   const v = (ref: MeasureRef) => agg(aggAlias(ref, f.window, f.granularity));
   const a = f.aggregation;
@@ -203,12 +224,80 @@ export function featureValue(
       const last = Math.max(...aggSpecs(f).map((x) => agg(aggAlias(x.ref, x.window, x.g))));
       return last > 0 ? (tMs - last) / 1000 : null;
     }
+    case 'session': {
+      const [s, e] = windowBoundsMs(tMs, f.granularity, f.window);
+      return sessionValue(a.stat, sessionStats(activity, s, e));
+    }
   }
+}
+
+export const NO_ACTIVITY: Activity = { clicks: [], orders: [] };
+
+/** Branches with these `src` values carry a user's minute-bucket activity (session features). */
+export const ACTIVITY_SRC = { click: 100, order: 101 } as const;
+
+/** Which activity branches the features need. */
+export function activityNeeds(features: readonly FeatureDef[]): ('click' | 'order')[] {
+  const needs = new Set<'click' | 'order'>();
+  for (const f of features)
+    if (f.aggregation.kind === 'session') {
+      needs.add('click');
+      if (f.source.includes('order')) needs.add('order');
+    }
+  return [...needs];
+}
+
+/**
+ * The merged minute buckets of one user (`ak`, `ab`, `av` = the flattened Activity element), over
+ * `range` (a condition on `bucket`).
+ */
+function activityRows(kind: 'click' | 'order', range: string): string {
+  const cols =
+    kind === 'click'
+      ? [
+          'toUnixTimestamp64Milli(min(first_ts))',
+          'toUnixTimestamp64Milli(max(last_ts))',
+          'sum(n_add_to_cart)',
+        ]
+      : [
+          'toUnixTimestamp64Milli(min(first_order_ts))',
+          'toUnixTimestamp64Milli(max(last_order_ts))',
+        ];
+  return (
+    `SELECT user_id AS ak, bucket AS ab, [toFloat64(toUnixTimestamp(bucket)) * 1000, ${cols.map((c) => `toFloat64(${c})`).join(', ')}] AS av\n` +
+    `FROM ${rollupTable('user', kind, '1m')} WHERE user_id IN {keys:Array(String)} AND ${range}\n` +
+    `GROUP BY user_id, bucket` +
+    (kind === 'order' ? ' HAVING sum(n_orders) > 0' : '')
+  );
+}
+
+const ACTIVITY_VALS = 'arrayFlatten(arraySort(x -> x[1], groupArray(av)))';
+
+function onlineActivityBranch(kind: 'click' | 'order'): string {
+  const range = `bucket >= {${ACTIVITY_BOUNDS.start}:DateTime} AND bucket < {${ACTIVITY_BOUNDS.end}:DateTime}`;
+  return (
+    `SELECT toUInt8(${ACTIVITY_SRC[kind]}) AS src, ak AS k, toInt64(0) AS at_ms, ${ACTIVITY_VALS} AS vals\n` +
+    `FROM (${activityRows(kind, range)})\nGROUP BY ak`
+  );
+}
+
+function pitActivityBranch(kind: 'click' | 'order', spine: string): string {
+  const range =
+    "bucket >= toDateTime({lo:Int64}, 'UTC') AND bucket < toDateTime({hi:Int64}, 'UTC')";
+  return (
+    `SELECT toUInt8(${ACTIVITY_SRC[kind]}) AS src, q.skey AS k, q.st AS at_ms, ` +
+    `arrayFlatten(arraySort(x -> x[1], groupArray(r.av))) AS vals\n` +
+    `FROM ${spine} AS q\nINNER JOIN (${activityRows(kind, range)}) AS r ON r.ak = q.skey\n` +
+    `WHERE r.ab >= q.${ACTIVITY_BOUNDS.start} AND r.ab < q.${ACTIVITY_BOUNDS.end}\n` +
+    'GROUP BY q.skey, q.st'
+  );
 }
 
 export interface GeneratedQuery {
   sql: string;
   groups: TableGroup[];
+  /** Activity branches (session features), `src` = ACTIVITY_SRC[kind]. */
+  activity: ('click' | 'order')[];
   /** Per branch (`src`): the alias of each element of `vals`. */
   orders: string[][];
   /** Output feature names, in catalog order. */
@@ -250,9 +339,11 @@ export function onlineQuery(
       `SELECT toUInt8(${KNOWN_SRC + j}) AS src, ${x.key} AS k, toInt64(0) AS at_ms, CAST([] AS Array(Float64)) AS vals\n` +
       `FROM ${x.table} WHERE ${x.key} IN {keys:Array(String)} AND bucket < {${endName(x.g)}:DateTime} LIMIT 1 BY ${x.key}`,
   );
+  const activity = activityNeeds(features);
   return {
-    sql: [...branches, ...known].join('\nUNION ALL\n'),
+    sql: [...branches, ...activity.map(onlineActivityBranch), ...known].join('\nUNION ALL\n'),
     groups,
+    activity,
     orders,
     features: features.map((f) => f.name),
   };
@@ -283,7 +374,8 @@ export function pointInTimeQuery(
   features: readonly FeatureDef[],
 ): GeneratedQuery {
   const groups = plan(entity, features);
-  const bounds = Object.keys(boundValues(groups, 0)).sort();
+  const activity = activityNeeds(features);
+  const bounds = Object.keys(boundValues(groups, 0, activity.length > 0)).sort();
   const spine =
     '(SELECT {spine_ids:Array(String)}[i] AS skey, {spine_ts:Array(Int64)}[i] AS st' +
     bounds.map((b) => `, {spine_${b}:Array(DateTime)}[i] AS ${b}`).join('') +
@@ -304,8 +396,9 @@ export function pointInTimeQuery(
     );
   });
   return {
-    sql: branches.join('\nUNION ALL\n'),
+    sql: [...branches, ...activity.map((k) => pitActivityBranch(k, spine))].join('\nUNION ALL\n'),
     groups,
+    activity,
     orders,
     features: features.map((f) => f.name),
   };

@@ -1,4 +1,4 @@
-import type { FeatureDef, MeasureRef } from './catalog';
+import { SESSION_GAP_MS, type FeatureDef, type MeasureRef, type SessionStat } from './catalog';
 import { windowBoundsMs } from './query';
 import type { EntityKind } from './rollups';
 
@@ -160,6 +160,44 @@ export class ReferenceFeatures {
     return inventoryMeasure(ref.measure, inWin(this.inventory.get(id)));
   }
 
+  /**
+   * Session statistics straight from the user's raw events in [lo, hi): sort by time, split at gaps
+   * of 30 min or more; a session with an add-to-cart is abandoned when it is closed (its last event
+   * is at least 30 min before hi) and no order was placed in [first, last + 30 min).
+   */
+  private session(id: string, stat: SessionStat, lo: number, hi: number): number | null {
+    const clicks = (this.clicks.get(id) ?? [])
+      .filter((r) => r.tsMs >= lo && r.tsMs < hi)
+      .sort((a, b) => a.tsMs - b.tsMs);
+    const orderTimes = (this.orders.get(id) ?? [])
+      .filter((r) => r.type === 'order_placed' && r.tsMs >= lo && r.tsMs < hi)
+      .map((r) => r.tsMs);
+    const sessions: { first: number; last: number; cart: boolean }[] = [];
+    for (const c of clicks) {
+      const cur = sessions[sessions.length - 1];
+      if (cur && c.tsMs - cur.last < SESSION_GAP_MS) {
+        cur.last = c.tsMs;
+        cur.cart ||= c.type === 'add_to_cart';
+      } else sessions.push({ first: c.tsMs, last: c.tsMs, cart: c.type === 'add_to_cart' });
+    }
+    const closedCarts = sessions.filter((s) => s.cart && s.last + SESSION_GAP_MS <= hi);
+    const abandoned = closedCarts.filter(
+      (s) => !orderTimes.some((t) => t >= s.first && t < s.last + SESSION_GAP_MS),
+    ).length;
+    switch (stat) {
+      case 'sessions':
+        return sessions.length;
+      case 'mean_seconds':
+        return sessions.length > 0
+          ? sessions.reduce((a, s) => a + (s.last - s.first), 0) / sessions.length / 1000
+          : null;
+      case 'abandoned_carts':
+        return abandoned;
+      case 'cart_abandonment':
+        return closedCarts.length > 0 ? abandoned / closedCarts.length : null;
+    }
+  }
+
   value(f: FeatureDef, id: string, tMs: number): number | null {
     const [lo, hi] =
       f.aggregation.kind === 'seconds_since'
@@ -181,6 +219,8 @@ export class ReferenceFeatures {
         const v = m(a.of);
         return v > 0 ? (tMs - v) / 1000 : null;
       }
+      case 'session':
+        return this.session(id, a.stat, lo, hi);
     }
   }
 

@@ -23,6 +23,11 @@ export type MeasureKind =
   | 'uniq'
   /** SimpleAggregateFunction(max, DateTime64(3, 'UTC')): latest event time; epoch 0 = none. */
   | 'max_ts'
+  /**
+   * SimpleAggregateFunction(min, DateTime64(3, 'UTC')): earliest event time; {@link NO_EARLIEST}
+   * (2299-12-31) = none, so that it is neutral for `min`.
+   */
+  | 'min_ts'
   /** AggregateFunction(argMax, <T>, DateTime64(3, 'UTC')): value at the latest event time. */
   | 'arg_max_decimal'
   | 'arg_max_int';
@@ -32,6 +37,13 @@ export interface Measure {
   kind: MeasureKind;
   /** Aggregate expression over raw rows of one bucket, producing the stored value/state. */
   state: string;
+  /**
+   * The migration that added the measure to existing rollups (absent: created with the table in
+   * 0006). Measures added later are appended with `ALTER TABLE … ADD COLUMN` by that migration.
+   */
+  since?: number;
+  /** Value of the added column in rows written before `since` (see docs/features.md). */
+  backfillDefault?: string;
 }
 
 export interface RollupSource {
@@ -52,6 +64,9 @@ export interface RollupSpec {
 }
 
 const PLACED = "type = 'order_placed'";
+/** "No event" for an earliest-time measure: neutral for min (DateTime64(3) ends in 2299). */
+export const NO_EARLIEST = "toDateTime64('2299-12-31 00:00:00', 3, 'UTC')";
+export const NO_EARLIEST_MS = Date.UTC(2299, 11, 31);
 const CLICK_TYPES = CLICKSTREAM_TYPES;
 
 const clickCounts: Measure[] = CLICK_TYPES.map((t) => ({
@@ -82,6 +97,13 @@ export const ROLLUPS: readonly RollupSpec[] = [
         state: "uniqExactStateIf(category, type = 'product_view' AND category != '')",
       },
       { name: 'last_ts', kind: 'max_ts', state: 'max(ts)' },
+      {
+        name: 'first_ts',
+        kind: 'min_ts',
+        state: 'min(ts)',
+        since: 7,
+        backfillDefault: "toDateTime64(bucket, 3, 'UTC')",
+      },
     ],
   },
   {
@@ -108,6 +130,13 @@ export const ROLLUPS: readonly RollupSpec[] = [
         name: 'last_order_ts',
         kind: 'max_ts',
         state: `maxIf(ts, ${PLACED})`,
+      },
+      {
+        name: 'first_order_ts',
+        kind: 'min_ts',
+        state: `if(countIf(${PLACED}) = 0, ${NO_EARLIEST}, minIf(ts, ${PLACED}))`,
+        since: 7,
+        backfillDefault: `if(n_orders = 0, ${NO_EARLIEST}, toDateTime64(bucket, 3, 'UTC'))`,
       },
     ],
   },
@@ -225,6 +254,8 @@ export function columnType(kind: MeasureKind): string {
       return 'AggregateFunction(uniqExact, String)';
     case 'max_ts':
       return "SimpleAggregateFunction(max, DateTime64(3, 'UTC'))";
+    case 'min_ts':
+      return "SimpleAggregateFunction(min, DateTime64(3, 'UTC'))";
     case 'arg_max_decimal':
       return "AggregateFunction(argMax, Decimal(18, 4), DateTime64(3, 'UTC'))";
     case 'arg_max_int':
@@ -243,6 +274,8 @@ export function mergeExpr(kind: MeasureKind, column: string, cond: string | unde
       return fn('uniqExactMerge');
     case 'max_ts':
       return fn('max');
+    case 'min_ts':
+      return fn('min');
     case 'arg_max_decimal':
     case 'arg_max_int':
       return fn('argMaxMerge');
@@ -254,11 +287,18 @@ export function bucketExpr(g: Granularity): string {
 }
 
 /** The SELECT feeding a rollup from its raw table (used by the materialized view and by backfill). */
-export function rollupSelect(spec: RollupSpec, g: Granularity, extraWhere?: string): string {
+export function rollupSelect(
+  spec: RollupSpec,
+  g: Granularity,
+  extraWhere?: string,
+  asOf = LATEST_ROLLUP_MIGRATION,
+): string {
   const where = [spec.where, extraWhere].filter((x): x is string => !!x);
   return [
     `SELECT ${spec.keyColumn}, ${bucketExpr(g)} AS bucket,`,
-    spec.measures.map((m) => `    ${m.state} AS ${m.name}`).join(',\n'),
+    measuresAsOf(spec, asOf)
+      .map((m) => `    ${m.state} AS ${m.name}`)
+      .join(',\n'),
     `FROM ${spec.rawTable}`,
     ...(where.length > 0 ? [`WHERE ${where.join(' AND ')}`] : []),
     `GROUP BY ${spec.keyColumn}, bucket`,
@@ -276,7 +316,15 @@ export function viewName(table: string): string {
   return `mv_${table}`;
 }
 
-/** DDL of migration 0006 (tables + materialized views), generated from {@link ROLLUPS}. */
+/** The measures a rollup had once migration `version` was applied. */
+export function measuresAsOf(spec: RollupSpec, version: number): Measure[] {
+  return spec.measures.filter((m) => (m.since ?? 6) <= version);
+}
+
+/** Highest migration number that changes the rollups (see {@link ROLLUP_MIGRATIONS}). */
+export const LATEST_ROLLUP_MIGRATION = 7;
+
+/** DDL of migration 0006 (tables + materialized views), generated from {@link ROLLUPS} as of 0006. */
 export function rollupMigrationSql(): string {
   const out: string[] = [
     '-- GENERATED from libs/features/src/rollups.ts (node dist/libs/features/src/ddl.main.js); do not edit.',
@@ -289,7 +337,7 @@ export function rollupMigrationSql(): string {
     const cols = [
       `    ${spec.keyColumn} String`,
       "    bucket DateTime('UTC')",
-      ...spec.measures.map((m) => `    ${m.name} ${columnType(m.kind)}`),
+      ...measuresAsOf(spec, 6).map((m) => `    ${m.name} ${columnType(m.kind)}`),
     ];
     out.push(
       `CREATE TABLE IF NOT EXISTS ${table}\n(\n${cols.join(',\n')}\n)\nENGINE = AggregatingMergeTree\n` +
@@ -297,11 +345,45 @@ export function rollupMigrationSql(): string {
         'SETTINGS non_replicated_deduplication_window = 10000;',
     );
     out.push(
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${viewName(table)} TO ${table} AS\n${rollupSelect(spec, g)};`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${viewName(table)} TO ${table} AS\n${rollupSelect(spec, g, undefined, 6)};`,
     );
   }
   return out.join('\n') + '\n';
 }
 
-/** File name of the generated rollup migration. */
+/**
+ * DDL of a later rollup migration (`version` > 6), generated from the measures declared with that
+ * `since`: per affected table, the new columns (`ADD COLUMN … DEFAULT <backfillDefault>` — the value
+ * rows written before the migration read) and the view re-created with the new SELECT.
+ */
+export function rollupAlterMigrationSql(version: number): string {
+  const out: string[] = [
+    '-- GENERATED from libs/features/src/rollups.ts (node dist/libs/features/src/ddl.main.js); do not edit.',
+    `-- Rollup measures added in migration ${String(version).padStart(4, '0')}: new columns, views re-created`,
+    '-- with the new SELECT. Rows written before this migration read the DEFAULT (an approximation, see',
+    '-- docs/features.md); `npm run features:backfill` recomputes them exactly from the raw tables.',
+  ];
+  for (const { table, spec, g } of allRollupTables()) {
+    const added = spec.measures.filter((m) => m.since === version);
+    if (added.length === 0) continue;
+    for (const m of added)
+      out.push(
+        `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${m.name} ${columnType(m.kind)}` +
+          (m.backfillDefault ? ` DEFAULT ${m.backfillDefault}` : '') +
+          ';',
+      );
+    out.push(`DROP VIEW IF EXISTS ${viewName(table)};`);
+    out.push(
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${viewName(table)} TO ${table} AS\n${rollupSelect(spec, g, undefined, version)};`,
+    );
+  }
+  return out.join('\n') + '\n';
+}
+
+/** File name of the generated rollup migration (0006: the tables). */
 export const ROLLUP_MIGRATION = '0006_feature_rollups.sql';
+/** Every generated rollup migration: file name → SQL. */
+export const ROLLUP_MIGRATIONS: Record<string, () => string> = {
+  [ROLLUP_MIGRATION]: rollupMigrationSql,
+  '0007_feature_rollups_sessions.sql': () => rollupAlterMigrationSql(7),
+};

@@ -6,6 +6,8 @@ import {
   endName,
   featureValue,
   KNOWN_SRC,
+  ACTIVITY_SRC,
+  NO_ACTIVITY,
   onlineQuery,
   pointInTimeQuery,
   windowBoundsMs,
@@ -20,6 +22,7 @@ import {
  */
 export const SMALL_BATCH = 0;
 import { GRANULARITY_SECONDS, type EntityKind } from './rollups';
+import type { Activity } from './sessions';
 
 export type FeatureValues = Record<string, number | null>;
 
@@ -84,13 +87,13 @@ export class FeatureStore {
     const t = Math.floor(atMs);
     const params = {
       keys,
-      ...boundValues(q.groups, t),
+      ...boundValues(q.groups, t, q.activity.length > 0),
       [endName('1m')]: windowBoundsMs(t, '1m', '15m')[1] / 1000,
       [endName('1h')]: windowBoundsMs(t, '1h', '28d')[1] / 1000,
     };
     const rows = await queryRows<Row>(this.client, q.sql, params);
     const found = new Set(rows.filter((r) => Number(r.src) >= KNOWN_SRC).map((r) => r.k));
-    const aggs = collect(
+    const { aggs, activity } = collect(
       q,
       rows.filter((r) => Number(r.src) < KNOWN_SRC),
       () => '',
@@ -101,7 +104,7 @@ export class FeatureStore {
       id,
       at,
       found: found.has(id),
-      features: this.values(entity, aggs.get(id), t),
+      features: this.values(entity, aggs.get(id), t, activity.get(id)),
     }));
   }
 
@@ -128,7 +131,7 @@ export class FeatureStore {
       lo = Math.min(lo, windowBoundsMs(p[1], '1h', '28d')[0] - maxW);
       hi = Math.max(hi, p[1] + hourMs);
     }
-    const perRow = pairs.map((p) => boundValues(q.groups, p[1]));
+    const perRow = pairs.map((p) => boundValues(q.groups, p[1], q.activity.length > 0));
     const spineBounds: Record<string, number[]> = {};
     for (const name of Object.keys(perRow[0]))
       spineBounds[`spine_${name}`] = perRow.map((b) => b[name]);
@@ -140,13 +143,14 @@ export class FeatureStore {
       lo: Math.floor(lo / 1000),
       hi: Math.floor(hi / 1000),
     });
-    const aggs = collect(q, rows, (r) => `\u0000${Number(r.at_ms)}`);
+    const { aggs, activity } = collect(q, rows, (r) => `\u0000${Number(r.at_ms)}`);
     return spine.map((s) => {
       const atMs = Math.floor(s.atMs);
+      const key = `${s.id}\u0000${atMs}`;
       return {
         id: s.id,
         atMs,
-        features: this.values(entity, aggs.get(`${s.id}\u0000${atMs}`), atMs),
+        features: this.values(entity, aggs.get(key), atMs, activity.get(key)),
       };
     });
   }
@@ -155,10 +159,12 @@ export class FeatureStore {
     entity: EntityKind,
     aggs: Map<string, number> | undefined,
     tMs: number,
+    activity: Activity | undefined,
   ): FeatureValues {
     const out: FeatureValues = {};
     const get = (alias: string) => aggs?.get(alias) ?? 0;
-    for (const f of this.defs.get(entity)!) out[f.name] = featureValue(f, get, tMs);
+    for (const f of this.defs.get(entity)!)
+      out[f.name] = featureValue(f, get, tMs, activity ?? NO_ACTIVITY);
     return out;
   }
 }
@@ -168,14 +174,25 @@ function collect(
   q: GeneratedQuery,
   rows: Row[],
   suffix: (r: Row) => string,
-): Map<string, Map<string, number>> {
-  const out = new Map<string, Map<string, number>>();
+): { aggs: Map<string, Map<string, number>>; activity: Map<string, Activity> } {
+  const aggs = new Map<string, Map<string, number>>();
+  const activity = new Map<string, Activity>();
   for (const r of rows) {
     const key = `${r.k}${suffix(r)}`;
-    let m = out.get(key);
-    if (!m) out.set(key, (m = new Map<string, number>()));
-    const order = q.orders[Number(r.src)];
+    const src = Number(r.src);
+    if (src === ACTIVITY_SRC.click || src === ACTIVITY_SRC.order) {
+      const a = activity.get(key) ?? { clicks: [], orders: [] };
+      const vals = r.vals.map(Number);
+      activity.set(
+        key,
+        src === ACTIVITY_SRC.click ? { ...a, clicks: vals } : { ...a, orders: vals },
+      );
+      continue;
+    }
+    let m = aggs.get(key);
+    if (!m) aggs.set(key, (m = new Map<string, number>()));
+    const order = q.orders[src];
     for (let i = 0; i < order.length; i++) m.set(order[i], Number(r.vals[i]));
   }
-  return out;
+  return { aggs, activity };
 }
