@@ -9,15 +9,17 @@ import {
 import { TOPICS } from '@storepulse/contracts';
 import { RAW_TABLE_BY_TOPIC, prepareChunk } from '@storepulse/aggregator';
 import { Prng, Storefront } from '@storepulse/simulator';
-import { FeatureStore } from '@storepulse/features';
+import { FeatureStore, OnlineFeatureStore } from '@storepulse/features';
 import { tempDir } from '../test/support/env';
 import { mib, percentile, printTable, progress, rssSampler } from './support';
 
 /**
  * npm run bench -- features   (BENCH_USERS default 20000, BENCH_EVENTS_PER_DAY default 60000)
  * 28 days of simulated history loaded into the raw tables (through the aggregator's validation and the
- * rollup materialized views), then p50/p99 of the batched online lookup of 1,000 users (all user
- * features, one query) and of one user, plus a 1,000-row point-in-time training-set query.
+ * rollup materialized views), then p50/p99 of the batched lookup of 1,000 users (all user features)
+ * and of one user — on ClickHouse (one query) and on the online tier (in-process minute buckets,
+ * warmed up from the raw tables; answers checked equal first) — plus a 1,000-row point-in-time
+ * training-set query.
  */
 const DAY = 86_400_000;
 const USERS = Number(process.env.BENCH_USERS ?? 20_000);
@@ -107,6 +109,23 @@ async function main(): Promise<void> {
       pick(1000).map((id) => ({ id, atMs: start + 7 * DAY + rng.int(21 * DAY) })),
     ),
   );
+  const rssCh = rss.peak();
+  progress('online tier: warm-up from the raw tables (29 days of minute buckets)');
+  const online = new OnlineFeatureStore(ch.client, { now: () => at, onProgress: progress });
+  const rssBefore = process.memoryUsage().rss;
+  await online.warmUp();
+  const st = online.status();
+  const tiered = new FeatureStore(ch.client, online);
+  // same answers as the ClickHouse query, checked on a sample before timing
+  const sample = pick(1000);
+  const a = await tiered.lookup('user', sample, at);
+  const b = await store.lookup('user', sample, at, 'if');
+  const identical = JSON.stringify(a) === JSON.stringify(b);
+  if (!identical) throw new Error('online tier and ClickHouse disagree');
+  progress(`online batched lookup: ${BATCH_ITER * 5} × 1,000 users`);
+  const oBatch = await timeIt(BATCH_ITER * 5, () => tiered.lookup('user', pick(1000), at));
+  progress('online single-user lookup: 3000 ×');
+  const oSingle = await timeIt(3000, () => tiered.lookup('user', pick(1), at));
   rss.stop();
   const version = await ch.version();
   await ch.close();
@@ -127,8 +146,25 @@ async function main(): Promise<void> {
       'training set 1,000 (user, t) p50 / max',
       `${f(percentile(pit, 50))} / ${f(pit[pit.length - 1])}`,
     ],
+    [
+      'online tier: batch 1,000 users p50 / p99 (target p99 ≤ 50 ms)',
+      `${f(percentile(oBatch, 50))} / ${f(percentile(oBatch, 99))}`,
+    ],
+    [
+      'online tier: single user p50 / p99 (target ≤ 10 ms)',
+      `${f(percentile(oSingle, 50))} / ${f(percentile(oSingle, 99))}`,
+    ],
+    [
+      'online tier: warm-up / users / minute buckets / RSS added',
+      `${((st.warmupMs ?? 0) / 1000).toFixed(1)} s / ${st.users} / ${st.buckets} / ${mib(process.memoryUsage().rss - rssBefore)}`,
+    ],
+    ['online answers == ClickHouse answers (1,000-user sample)', identical ? 'yes' : 'NO'],
+    [
+      'ratio ClickHouse / online, batch p50',
+      `${(percentile(batch, 50) / percentile(oBatch, 50)).toFixed(0)}×`,
+    ],
     ['load time (validate + insert + MVs)', `${((Date.now() - t0) / 1000).toFixed(0)} s`],
-    ['peak RSS during lookups', mib(rss.peak())],
+    ['peak RSS: ClickHouse lookups / with the online tier', `${mib(rssCh)} / ${mib(rss.peak())}`],
     ['ClickHouse', `${version} (embedded, chdb)`],
   ]);
 }

@@ -3,3 +3,4 @@ export * from './aggregator.service';
 export * from './ingest/ingest.service';
 export * from './ingest/ledger.repository';
 export * from './ingest/rows';
+export * from './online-feed';

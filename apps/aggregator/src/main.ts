@@ -8,6 +8,7 @@ import { ObservabilityModule, PinoNestLogger } from '@storepulse/observability';
 import { connectInfra, handleSignals, runMain, StartupError } from '@storepulse/runtime';
 import { FeaturesModule } from '@storepulse/features';
 import { AggregatorModule } from './aggregator.module';
+import { ONLINE_FEED_PROVIDER } from './online-feed';
 
 /** Standalone aggregator: KAFKA_BROKERS → ClickHouse server (CLICKHOUSE_URL); serves /metrics and /health. */
 runMain('storepulse-aggregator', async ({ config, logger, metrics }) => {
@@ -27,6 +28,7 @@ runMain('storepulse-aggregator', async ({ config, logger, metrics }) => {
       AggregatorModule,
       FeaturesModule,
     ],
+    providers: [ONLINE_FEED_PROVIDER],
   })
   class AggregatorAppModule {}
   const app = await NestFactory.create(AggregatorAppModule, { logger: new PinoNestLogger(logger) });

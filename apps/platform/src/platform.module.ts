@@ -4,7 +4,7 @@ import { ConfigModule, type AppConfig } from '@storepulse/config';
 import { ClickHouseModule, type ClickHouseHandle } from '@storepulse/clickhouse';
 import { KafkaModule } from '@storepulse/kafka';
 import { ObservabilityModule, type PipelineMetrics } from '@storepulse/observability';
-import { AggregatorModule } from '@storepulse/aggregator';
+import { AggregatorModule, ONLINE_FEED_PROVIDER } from '@storepulse/aggregator';
 import { SimulatorModule } from '@storepulse/simulator';
 import { MlModule } from '@storepulse/ml';
 import { FeaturesModule } from '@storepulse/features';
@@ -43,7 +43,7 @@ export class PlatformModule {
         ...(d.extraModules ?? []),
       ],
       controllers: [StatusController, RawController],
-      providers: [StatusService, ...(d.extraProviders ?? [])],
+      providers: [StatusService, ONLINE_FEED_PROVIDER, ...(d.extraProviders ?? [])],
     };
   }
 }

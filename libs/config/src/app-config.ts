@@ -39,6 +39,11 @@ export interface FeaturesConfig {
   rollupTtlDays: number;
   /** Max entities per batched lookup request. */
   maxBatch: number;
+  /**
+   * In-process online tier for user features (FEATURES_ONLINE: auto = on with the embedded engine,
+   * where this process is the only writer). Needs RAW_TTL_DAYS ≥ 29 (it warms up from 28 days of raw).
+   */
+  online: boolean;
 }
 export interface SimulatorConfig {
   eventsPerSec: number;
@@ -117,6 +122,17 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
         value: source['FEATURES_ROLLUP_TTL_DAYS'],
       },
     ]);
+  if (e.FEATURES_ONLINE === 'on' && e.RAW_TTL_DAYS < 29)
+    throw new ConfigError([
+      {
+        variable: 'FEATURES_ONLINE',
+        rule: `needs RAW_TTL_DAYS >= 29 (is ${e.RAW_TTL_DAYS}): the online tier warms up from 28 days of raw events`,
+        value: source['FEATURES_ONLINE'],
+      },
+    ]);
+  const online =
+    e.FEATURES_ONLINE === 'on' ||
+    (e.FEATURES_ONLINE === 'auto' && !e.CLICKHOUSE_URL && e.RAW_TTL_DAYS >= 29);
   return {
     env: e.NODE_ENV,
     httpPort: e.HTTP_PORT,
@@ -153,6 +169,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       maxFutureMs: e.FEATURES_MAX_FUTURE_MS,
       rollupTtlDays: e.FEATURES_ROLLUP_TTL_DAYS,
       maxBatch: e.FEATURES_MAX_BATCH,
+      online,
     },
     simulator: {
       eventsPerSec: e.SIMULATOR_EVENTS_PER_SEC,

@@ -71,6 +71,9 @@ export const envSchema = z.object({
   FEATURES_MAX_FUTURE_MS: int(0, 86_400_000).default(5 * 60_000),
   FEATURES_ROLLUP_TTL_DAYS: int(1, 3650).default(400),
   FEATURES_MAX_BATCH: int(1, 100_000).default(5_000),
+  FEATURES_ONLINE: z
+    .enum(['auto', 'on', 'off'], { error: 'must be auto, on or off' })
+    .default('auto'),
 
   SIMULATOR_EVENTS_PER_SEC: num(0, 1_000_000).default(50),
   SIMULATOR_SEED: int(0, 2 ** 31 - 1).default(42),

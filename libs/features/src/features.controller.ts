@@ -13,6 +13,7 @@ import {
 import { APP_CONFIG, type AppConfig } from '@storepulse/config';
 import { FEATURES, WINDOWS, WINDOW_SECONDS, type FeatureDef } from './catalog';
 import { FeatureStore, type EntityFeatures } from './store';
+import type { OnlineStatus } from './online';
 import type { EntityKind } from './rollups';
 
 const ENTITIES: readonly EntityKind[] = ['user', 'sku', 'category'];
@@ -57,8 +58,9 @@ export interface CatalogEntry extends Omit<FeatureDef, 'aggregation'> {
 }
 
 /**
- * Feature serving: `/api/features/...`. Lookups go through {@link FeatureStore} (one parameterised
- * query per request, whatever the number of entities).
+ * Feature serving: `/api/features/...`. Lookups go through {@link FeatureStore}: one parameterised
+ * ClickHouse query per request, whatever the number of entities, or the online tier for user
+ * lookups in its horizon (same values; see online.ts).
  */
 @Controller('api/features')
 export class FeaturesController {
@@ -72,6 +74,23 @@ export class FeaturesController {
     return {
       windows: WINDOWS,
       features: FEATURES.map((f) => ({ ...f, windowSeconds: WINDOW_SECONDS[f.window] })),
+    };
+  }
+
+  /** The online tier (user features in memory): state, coverage, size, and lookups per tier. */
+  @Get('online')
+  online(): { online: OnlineStatus; served: FeatureStore['served'] } {
+    return {
+      online: this.store.online?.status() ?? {
+        state: 'off',
+        coveredFromMs: null,
+        users: 0,
+        buckets: 0,
+        warmupMs: null,
+        appliedRows: 0,
+        skippedRows: 0,
+      },
+      served: { ...this.store.served },
     };
   }
 

@@ -281,6 +281,12 @@ describe('features over simulated history (Kafka → aggregator → rollups)', (
       assert.equal(((await r.json()) as { parameter: string }).parameter, parameter);
     }
 
+    const tier = await fetch(`${base}/online`);
+    assert.equal(tier.status, 200);
+    const tb = (await tier.json()) as { online: { state: string }; served: { clickhouse: number } };
+    assert.ok(['warming', 'ready'].includes(tb.online.state), tb.online.state);
+    assert.ok(tb.served.clickhouse > 0, 'historical lookups are served by ClickHouse');
+
     const cat = await fetch(`${base}/catalog`);
     const cb = (await cat.json()) as { features: { name: string }[] };
     assert.equal(cb.features.length, FEATURES.length);

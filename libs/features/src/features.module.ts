@@ -1,10 +1,58 @@
-import { Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Module,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@storepulse/config';
 import { CLICKHOUSE, type ClickHouseHandle } from '@storepulse/clickhouse';
 import { LOGGER, type Logger } from '@storepulse/observability';
 import { FeaturesController } from './features.controller';
 import { applyRollupRetention } from './retention';
 import { FeatureStore } from './store';
+import { OnlineFeatureStore } from './online';
+
+/** The online tier (OnlineFeatureStore), or null when FEATURES_ONLINE resolves to off. */
+export const ONLINE_FEATURES = Symbol('ONLINE_FEATURES');
+
+/** Warms the online tier up in the background (lookups use ClickHouse meanwhile) and evicts old buckets. */
+@Injectable()
+export class OnlineFeaturesLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
+  private timer: NodeJS.Timeout | undefined;
+  private warming: Promise<void> | undefined;
+
+  constructor(
+    @Inject(ONLINE_FEATURES) private readonly online: OnlineFeatureStore | null,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const online = this.online;
+    if (!online) return;
+    this.warming = online.warmUp().then(
+      () => this.logger.info({ ...online.status() }, 'online feature tier ready'),
+      (e: unknown) =>
+        this.logger.error(
+          { err: e },
+          'online feature tier warm-up failed; serving from ClickHouse',
+        ),
+    );
+    this.timer = setInterval(() => online.evict(), 60_000);
+    this.timer.unref();
+  }
+
+  /** Resolves when the warm-up has finished (or failed). */
+  ready(): Promise<void> {
+    return this.warming ?? Promise.resolve();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.warming;
+  }
+}
 
 /** Applies the rollup TTL from config at start-up (the migrations created the rollups). */
 @Injectable()
@@ -37,12 +85,25 @@ export class FeaturesRetention implements OnModuleInit {
   controllers: [FeaturesController],
   providers: [
     {
+      provide: ONLINE_FEATURES,
+      useFactory: (config: AppConfig, ch: ClickHouseHandle, logger: Logger) =>
+        config.features.online
+          ? new OnlineFeatureStore(ch.client, {
+              pipeline: 'aggregator',
+              onProgress: (line) => logger.info(line),
+            })
+          : null,
+      inject: [APP_CONFIG, CLICKHOUSE, LOGGER],
+    },
+    {
       provide: FeatureStore,
-      useFactory: (ch: ClickHouseHandle) => new FeatureStore(ch.client),
-      inject: [CLICKHOUSE],
+      useFactory: (ch: ClickHouseHandle, online: OnlineFeatureStore | null) =>
+        new FeatureStore(ch.client, online ?? undefined),
+      inject: [CLICKHOUSE, ONLINE_FEATURES],
     },
     FeaturesRetention,
+    OnlineFeaturesLifecycle,
   ],
-  exports: [FeatureStore],
+  exports: [FeatureStore, ONLINE_FEATURES, OnlineFeaturesLifecycle],
 })
 export class FeaturesModule {}

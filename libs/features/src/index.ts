@@ -9,3 +9,4 @@ export * from './reference';
 export * from './backfill';
 export * from './verify';
 export * from './sessions';
+export * from './online';

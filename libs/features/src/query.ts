@@ -17,7 +17,7 @@ import {
   type MeasureRef,
   type WindowName,
 } from './catalog';
-import { sessionStats, sessionValue, type Activity } from './sessions';
+import { sessionStats, sessionValue, type Activity, type SessionStats } from './sessions';
 
 /**
  * SQL generation. Both query shapes come from the same pieces ({@link windowBoundsMs} for the bounds,
@@ -209,26 +209,76 @@ export function featureValue(
   tMs: number,
   activity: Activity = NO_ACTIVITY,
 ): number | null {
-  const v = (ref: MeasureRef) => agg(aggAlias(ref, f.window, f.granularity));
+  const al = aliasesOf(f);
+  return compileFeature(f, (alias) => al.indexOf(alias))(al.map(agg), tMs, activity);
+}
+
+/** A feature's derivation with its aggregates resolved to positions in a values array. */
+export type CompiledFeature = (
+  vals: ArrayLike<number>,
+  tMs: number,
+  activity: Activity,
+) => number | null;
+
+/**
+ * Compiles {@link featureValue} for one feature: `index(alias)` is the position of an aggregate in the
+ * values array the result is called with (−1: absent, reads 0). Both serving tiers evaluate features
+ * through this one function.
+ */
+export function compileFeature(f: FeatureDef, index: (alias: string) => number): CompiledFeature {
   const a = f.aggregation;
+  const at = aliasesOf(f).map(index);
+  const v = (vals: ArrayLike<number>, i: number) => (i < 0 ? 0 : (vals[i] ?? 0));
   switch (a.kind) {
     case 'total':
-      return f.type === 'money' ? Math.round(v(a.of) * 10_000) / 10_000 : v(a.of);
-    case 'ratio': {
-      const d = v(a.den);
-      return d > 0 ? v(a.num) / d : null;
-    }
+      return f.type === 'money'
+        ? (vals) => Math.round(v(vals, at[0]) * 10_000) / 10_000
+        : (vals) => v(vals, at[0]);
+    case 'ratio':
+      return (vals) => {
+        const d = v(vals, at[1]);
+        return d > 0 ? v(vals, at[0]) / d : null;
+      };
     case 'latest':
-      return v(a.guard) > 0 ? v(a.of) : null;
-    case 'seconds_since': {
-      const last = Math.max(...aggSpecs(f).map((x) => agg(aggAlias(x.ref, x.window, x.g))));
-      return last > 0 ? (tMs - last) / 1000 : null;
-    }
+      return (vals) => (v(vals, at[1]) > 0 ? v(vals, at[0]) : null);
+    case 'seconds_since':
+      return (vals, tMs) => {
+        let last = 0;
+        for (const i of at) last = Math.max(last, v(vals, i));
+        return last > 0 ? (tMs - last) / 1000 : null;
+      };
     case 'session': {
-      const [s, e] = windowBoundsMs(tMs, f.granularity, f.window);
-      return sessionValue(a.stat, sessionStats(activity, s, e));
+      const gm = GRANULARITY_SECONDS[f.granularity] * 1000;
+      const span = WINDOW_SECONDS[f.window] * 1000;
+      const stat = a.stat;
+      return (_vals, tMs, activity) => {
+        const e = Math.floor(tMs / gm) * gm; // = windowBoundsMs(tMs, f.granularity, f.window)
+        return sessionValue(stat, cachedSessionStats(activity, e - span, e));
+      };
     }
   }
+}
+
+/** The aliases a feature reads, in the order featureValue uses them (computed once per feature). */
+const ALIASES = new WeakMap<FeatureDef, string[]>();
+function aliasesOf(f: FeatureDef): string[] {
+  let al = ALIASES.get(f);
+  if (!al) {
+    al = aggSpecs(f).map((x) => aggAlias(x.ref, x.window, x.g));
+    ALIASES.set(f, al);
+  }
+  return al;
+}
+
+/** The four session features of a window share one pass over the activity. */
+const SESSION_CACHE = new WeakMap<Activity, { s: number; e: number; stats: SessionStats }[]>();
+function cachedSessionStats(activity: Activity, s: number, e: number): SessionStats {
+  let memo = SESSION_CACHE.get(activity);
+  if (!memo) SESSION_CACHE.set(activity, (memo = []));
+  for (const m of memo) if (m.s === s && m.e === e) return m.stats;
+  const stats = sessionStats(activity, s, e);
+  memo.push({ s, e, stats });
+  return stats;
 }
 
 export const NO_ACTIVITY: Activity = { clicks: [], orders: [] };

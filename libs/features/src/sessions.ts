@@ -6,8 +6,8 @@ import { SESSION_GAP_MS, type SessionStat } from './catalog';
  * - `orders`: flattened `[bucketMs, firstMs, lastMs]` per minute bucket with a placed order.
  */
 export interface Activity {
-  clicks: readonly number[];
-  orders: readonly number[];
+  clicks: ArrayLike<number>;
+  orders: ArrayLike<number>;
 }
 
 export const CLICK_STRIDE = 4;

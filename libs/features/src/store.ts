@@ -3,8 +3,10 @@ import { queryRows } from '@storepulse/clickhouse';
 import { featuresOf, WINDOW_SECONDS, type FeatureDef } from './catalog';
 import {
   boundValues,
+  compileFeature,
   endName,
-  featureValue,
+  plan,
+  type CompiledFeature,
   KNOWN_SRC,
   ACTIVITY_SRC,
   NO_ACTIVITY,
@@ -23,6 +25,7 @@ import {
 export const SMALL_BATCH = 0;
 import { GRANULARITY_SECONDS, type EntityKind } from './rollups';
 import type { Activity } from './sessions';
+import type { OnlineFeatureStore } from './online';
 
 export type FeatureValues = Record<string, number | null>;
 
@@ -51,18 +54,39 @@ interface Row {
 
 /** Batched feature lookups over the rollups: online (one `t`) and point-in-time (a spine of (id, t)). */
 export class FeatureStore {
-  private readonly online = new Map<EntityKind, GeneratedQuery>();
+  private readonly onlineSmall = new Map<EntityKind, GeneratedQuery>();
   private readonly onlineBatch = new Map<EntityKind, GeneratedQuery>();
   private readonly pit = new Map<EntityKind, GeneratedQuery>();
   private readonly defs = new Map<EntityKind, FeatureDef[]>();
+  /** Per entity: every aggregate alias of the plan, and each feature compiled against that order. */
+  private readonly compiled = new Map<
+    EntityKind,
+    { aliases: string[]; features: { name: string; value: CompiledFeature }[] }
+  >();
 
-  constructor(private readonly client: ClickHouseClient) {
+  /** Lookups answered by each tier (user lookups use the online tier when it covers `at`). */
+  readonly served = { online: 0, clickhouse: 0 };
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    /** Optional online tier (user features); see online.ts. */
+    readonly online?: OnlineFeatureStore,
+  ) {
     for (const e of ['user', 'sku', 'category'] as const) {
       const fs = featuresOf(e);
       this.defs.set(e, fs);
-      this.online.set(e, onlineQuery(e, fs, 'forEach'));
+      this.onlineSmall.set(e, onlineQuery(e, fs, 'forEach'));
       this.onlineBatch.set(e, onlineQuery(e, fs, 'if'));
       this.pit.set(e, pointInTimeQuery(e, fs));
+      const aliases = plan(e, fs).flatMap((g) => g.aggs.map((a) => a.alias));
+      const at = new Map(aliases.map((a, i) => [a, i]));
+      this.compiled.set(e, {
+        aliases,
+        features: fs.map((f) => ({
+          name: f.name,
+          value: compileFeature(f, (alias) => at.get(alias) ?? -1),
+        })),
+      });
     }
   }
 
@@ -80,9 +104,21 @@ export class FeatureStore {
   ): Promise<EntityFeatures[]> {
     const keys = [...new Set(ids)];
     if (keys.length === 0) return [];
+    if (entity === 'user' && mode === undefined && this.online?.covers(atMs)) {
+      const out = this.online.lookup(keys, atMs);
+      this.served.online += 1;
+      // unknown within the online horizon: ClickHouse decides (events older than 28 days exist there)
+      const unknown = out.filter((r) => !r.found).map((r) => r.id);
+      if (unknown.length === 0) return out;
+      const fromCh = new Map(
+        (await this.lookup(entity, unknown, atMs, 'if')).map((r) => [r.id, r]),
+      );
+      return out.map((r) => fromCh.get(r.id) ?? r);
+    }
+    this.served.clickhouse += 1;
     const q =
       (keys.length <= SMALL_BATCH || mode === 'forEach') && mode !== 'if'
-        ? this.online.get(entity)!
+        ? this.onlineSmall.get(entity)!
         : this.onlineBatch.get(entity)!;
     const t = Math.floor(atMs);
     const params = {
@@ -162,9 +198,10 @@ export class FeatureStore {
     activity: Activity | undefined,
   ): FeatureValues {
     const out: FeatureValues = {};
-    const get = (alias: string) => aggs?.get(alias) ?? 0;
-    for (const f of this.defs.get(entity)!)
-      out[f.name] = featureValue(f, get, tMs, activity ?? NO_ACTIVITY);
+    const c = this.compiled.get(entity)!;
+    const vals = c.aliases.map((a) => aggs?.get(a) ?? 0);
+    const act = activity ?? NO_ACTIVITY;
+    for (const f of c.features) out[f.name] = f.value(vals, tMs, act);
     return out;
   }
 }

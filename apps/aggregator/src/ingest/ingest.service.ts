@@ -147,6 +147,16 @@ export interface IngestCounters {
   repairedRows: number;
 }
 
+/** A chunk whose rows are durable and recorded 'done' in the ledger (all its rows, replay or not). */
+export interface DurableChunk {
+  topic: string;
+  partition: number;
+  firstOffset: bigint;
+  lastOffset: bigint;
+  table: string;
+  rows: PreparedChunk['rows'];
+}
+
 /**
  * The aggregator's batch handler. Exactly-once effect in ClickHouse:
  * each topic-partition is cut into chunks; a chunk is recorded 'pending' in the ledger (range + token)
@@ -168,6 +178,16 @@ export class IngestService implements BatchHandler {
   };
   /** Test hook: called after a chunk's data is written and before it is marked done. */
   afterChunkWrite: ((c: ChunkRecord) => Promise<void>) | undefined;
+  private readonly durableListeners: ((c: DurableChunk) => void)[] = [];
+
+  /**
+   * Subscribes to chunks once they are durable and marked done (e.g. the online feature tier).
+   * Listeners run synchronously on the ingest path: keep them cheap; a throwing listener is logged
+   * and does not fail the chunk.
+   */
+  onDurable(listener: (c: DurableChunk) => void): void {
+    this.durableListeners.push(listener);
+  }
 
   constructor(
     private readonly ledger: LedgerPort,
@@ -316,6 +336,23 @@ export class IngestService implements BatchHandler {
         rows: prepared.rows.length,
         deadLetters: prepared.deadLetters.length,
       });
+      for (const l of this.durableListeners) {
+        try {
+          l({
+            topic: batch.topic,
+            partition: batch.partition,
+            firstOffset: chunk.firstOffset,
+            lastOffset: chunk.lastOffset,
+            table: prepared.table,
+            rows: prepared.rows,
+          });
+        } catch (e) {
+          this.logger.error(
+            { err: e, topic: batch.topic, partition: batch.partition, token: chunk.token },
+            'durable-chunk listener failed',
+          );
+        }
+      }
     });
     const state = this.states.get(`${batch.topic}:${batch.partition}`);
     if (state) {
