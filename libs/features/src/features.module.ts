@@ -50,6 +50,7 @@ export class OnlineFeaturesLifecycle implements OnApplicationBootstrap, OnModule
 
   async onModuleDestroy(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.online?.stop();
     await this.warming;
   }
 }

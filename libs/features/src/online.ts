@@ -69,8 +69,6 @@ export interface StoredRows {
 }
 
 /** Buckets kept: 28 days for the windows + 1 day, so any lookup at a time in the last 24 h is online. */
-const EMPTY = new Float64Array(0);
-/** Buckets kept (see below). */
 const HORIZON_MS = 29 * 86_400_000 + 3_600_000;
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -406,6 +404,7 @@ export class OnlineFeatureStore {
   private error: string | undefined;
   private applied = 0;
   private skipped = 0;
+  private stopping = false;
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -512,6 +511,11 @@ export class OnlineFeatureStore {
         days.push(d);
       let loaded = 0;
       for (const [i, d] of days.entries()) {
+        if (this.stopping) {
+          this.state = 'off';
+          this.pending = [];
+          return;
+        }
         const lo = Math.max(d, from);
         const hi = Math.min(d + 86_400_000, to);
         for (const src of [this.click, this.order] as const) {
@@ -543,8 +547,14 @@ export class OnlineFeatureStore {
     }
   }
 
+  /** Stops a running warm-up at the next day boundary (shutdown); lookups go to ClickHouse. */
+  stop(): void {
+    this.stopping = true;
+  }
+
   /** A durable chunk's rows (called by the aggregator after its ledger says 'done'). */
   onStored(c: StoredRows): void {
+    if (this.stopping) return;
     if (this.state === 'warming' || this.state === 'off') {
       this.pending.push(c);
       return;
@@ -618,19 +628,12 @@ export class OnlineFeatureStore {
       }
       let activity: Activity | undefined;
       if (this.activity.length > 0) {
-        let ca: Float64Array = EMPTY;
-        if (clicks) {
-          const from = clicks.lowerBound(actFrom);
-          const to = clicks.lowerBound(endMinute);
-          ca = new Float64Array((to - from) * 4);
-          for (let i = from, k = 0; i < to; i++, k += 4) {
+        const ca: number[] = [];
+        if (clicks)
+          for (let i = clicks.lowerBound(actFrom); i < clicks.n && clicks.b[i] < endMinute; i++) {
             const o = i * clicks.width;
-            ca[k] = clicks.b[i];
-            ca[k + 1] = clicks.v[o + cs];
-            ca[k + 2] = clicks.v[o + cl];
-            ca[k + 3] = clicks.v[o + cc];
+            ca.push(clicks.b[i], clicks.v[o + cs], clicks.v[o + cl], clicks.v[o + cc]);
           }
-        }
         const oa: number[] = [];
         if (orders)
           for (let i = orders.lowerBound(actFrom); i < orders.n && orders.b[i] < endMinute; i++) {
@@ -688,6 +691,7 @@ function runPass(
   acc.fill(0);
   const stamps = pass.stamps;
   const counts = pass.counts;
+  const marks = seen; // a local: the module binding may be reassigned (grow), which defeats optimisation
   for (let u = 0; u < nu; u++) {
     stamps[u] = nextStamp();
     counts[u] = 0;
@@ -708,8 +712,8 @@ function runPass(
         if (x === null) continue;
         const st = stamps[u];
         for (let q = 0; q < x.length; q++)
-          if (seen[x[q]] !== st) {
-            seen[x[q]] = st;
+          if (marks[x[q]] !== st) {
+            marks[x[q]] = st;
             counts[u]++;
           }
       }
