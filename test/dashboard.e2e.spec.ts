@@ -22,7 +22,13 @@ import { HealthRegistry, ObservabilityModule, PipelineMetrics } from '@storepuls
 import { AggregatorModule } from '@storepulse/aggregator';
 import { MonitorModule, setupApiDocs, type GroupView } from '@storepulse/monitor';
 import { outputDir, tempDir, testConfig, testLogger } from './support/env';
-import { produce, resetStorefrontTopics, testKafka, waitFor } from './support/kafka';
+import {
+  createTopicsReady,
+  produce,
+  resetStorefrontTopics,
+  testKafka,
+  waitFor,
+} from './support/kafka';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -64,10 +70,7 @@ describe('ops dashboard in headless Chromium (aggregator + monitor, real broker,
     admin = kafka.admin();
     await admin.connect();
     // A group that consumed part of its topic and stopped: stable numbers to compare.
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic: stoppedTopic, numPartitions: 2, replicationFactor: 1 }],
-    });
+    await createTopicsReady(admin, [{ topic: stoppedTopic, numPartitions: 2 }]);
     const old = Date.now() - 90_000;
     await produce(
       kafka,

@@ -36,15 +36,34 @@ export async function resetStorefrontTopics(kafka: Kafka, partitions = 3): Promi
 }
 
 async function createWithRetry(admin: Admin, names: string[], partitions: number): Promise<void> {
+  await createTopicsReady(
+    admin,
+    names.map((topic) => ({ topic, numPartitions: partitions })),
+  );
+}
+
+/**
+ * Creates topics and waits until their metadata shows every partition. A broker that has just
+ * started (or is busy) can answer UNKNOWN_TOPIC_OR_PARTITION for a while: retried for 30 s.
+ */
+export async function createTopicsReady(
+  admin: Admin,
+  topics: { topic: string; numPartitions: number }[],
+): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
       await admin.createTopics({
         waitForLeaders: true,
-        topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+        topics: topics.map((t) => ({ ...t, replicationFactor: 1 })),
       });
-      const md = await admin.fetchTopicMetadata({ topics: names });
-      if (md.topics.every((t) => t.partitions.length === partitions)) return;
+      const md = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+      if (
+        md.topics.every(
+          (t) => t.partitions.length === topics.find((x) => x.topic === t.name)?.numPartitions,
+        )
+      )
+        return;
     } catch (e) {
       if (Date.now() > deadline) throw e;
     }

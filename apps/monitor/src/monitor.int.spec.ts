@@ -5,7 +5,7 @@ import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import { TOPICS, TOPIC_SPECS } from '@storepulse/contracts';
 import { ensureTopics } from '@storepulse/kafka';
 import { PipelineMetrics } from '@storepulse/observability';
-import { readAll, testKafka, waitFor } from '../../../test/support/kafka';
+import { createTopicsReady, readAll, testKafka, waitFor } from '../../../test/support/kafka';
 import { testConfig, testLogger } from '../../../test/support/env';
 import { KafkaAlertPublisher, type Alert } from './alerts';
 import { Monitor } from './monitor';
@@ -39,10 +39,7 @@ describe('Monitor: a consumer stopped on purpose (real broker)', () => {
     admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, TOPIC_SPECS, 1, 1);
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic, numPartitions: 2, replicationFactor: 1 }],
-    });
+    await createTopicsReady(admin, [{ topic, numPartitions: 2 }]);
     producer = kafka.producer();
     await producer.connect();
     alertProducer = kafka.producer();

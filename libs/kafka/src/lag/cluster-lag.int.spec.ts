@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
-import { produce, testKafka, waitFor } from '../../../../test/support/kafka';
+import { createTopicsReady, produce, testKafka, waitFor } from '../../../../test/support/kafka';
 import { testBrokers } from '../../../../test/support/env';
 import { OffsetTimestampReader } from './offset-timestamps';
 import { readClusterLag, type ConsumerGroupLag } from './cluster-lag';
@@ -48,10 +48,7 @@ function kafkaConsumerGroupsDescribe(
 }
 
 async function createTopic(admin: Admin, topic: string, partitions: number): Promise<void> {
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-  });
+  await createTopicsReady(admin, [{ topic, numPartitions: partitions }]);
   await waitFor(
     async () => (await admin.fetchTopicOffsets(topic).catch(() => [])).length === partitions,
     30_000,
