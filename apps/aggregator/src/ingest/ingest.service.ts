@@ -2,6 +2,7 @@ import type { KafkaMessage } from 'kafkajs';
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
   insertIdempotent,
+  insertSerialized,
   queryRows,
   type ChunkLimits,
   type ClickHouseHandle,
@@ -80,20 +81,38 @@ export class ClickHouseChunkStore implements ChunkStore {
       const have = new Set(present.map((p) => p.k));
       deadLetters = deadLetters.filter((d) => !have.has(d.sourceOffset));
     }
-    return { ...chunk, rows, deadLetters, eventTimesMs: [] };
+    // Other rows than `chunk`'s: its serialised form no longer applies (write() serialises these).
+    return {
+      table: chunk.table,
+      rows,
+      deadLetters,
+      eventTimesMs: [],
+      rowCount: undefined,
+      serialized: undefined,
+    };
   }
 
   async write(chunk: PreparedChunk, token: string): Promise<void> {
-    if (chunk.rows.length > 0) {
+    if (rowCount(chunk) > 0) {
       const end = this.metrics.insertSeconds.startTimer({ table: chunk.table });
-      await insertIdempotent(
-        this.client,
-        chunk.table,
-        chunk.rows,
-        `${token}/${chunk.table}`,
-        this.limits,
-        this.insertJsonLines,
-      );
+      if (chunk.serialized && this.insertJsonLines)
+        // same chunks, tokens and bytes as insertIdempotent over chunk.rows
+        await insertSerialized(
+          chunk.table,
+          chunk.serialized,
+          `${token}/${chunk.table}`,
+          this.limits,
+          this.insertJsonLines,
+        );
+      else
+        await insertIdempotent(
+          this.client,
+          chunk.table,
+          chunk.rows,
+          `${token}/${chunk.table}`,
+          this.limits,
+          this.insertJsonLines,
+        );
       end();
     }
     if (chunk.deadLetters.length > 0) {
@@ -108,6 +127,9 @@ export class ClickHouseChunkStore implements ChunkStore {
     }
   }
 }
+
+/** Rows in a prepared chunk, without materialising its row objects. */
+export const rowCount = (c: PreparedChunk): number => c.rowCount ?? c.rows.length;
 
 const rowKey = (r: PreparedChunk['rows'][number]): string =>
   'line_no' in r ? `${r._offset}:${r.line_no}` : String(r._offset);
@@ -279,6 +301,7 @@ export class IngestService implements BatchHandler {
       now: new Date(chunk.preparedAtMs ?? Date.now()),
       eventTime: this.opts.eventTime,
     });
+    const stored = rowCount(prepared);
     await this.writes.run(async () => {
       await this.store.write(prepared, chunk.token);
       if (replay) {
@@ -313,7 +336,7 @@ export class IngestService implements BatchHandler {
       await this.ledger.record({
         ...chunk,
         state: 'done',
-        rows: prepared.rows.length,
+        rows: stored,
         deadLetters: prepared.deadLetters.length,
       });
     });
@@ -323,9 +346,9 @@ export class IngestService implements BatchHandler {
       state.pending = null;
     }
     const now = Date.now();
-    this.counters.stored += prepared.rows.length;
+    this.counters.stored += stored;
     this.counters.deadLettered += prepared.deadLetters.length;
-    if (prepared.table) this.metrics.stored.inc({ table: prepared.table }, prepared.rows.length);
+    if (prepared.table) this.metrics.stored.inc({ table: prepared.table }, stored);
     if (prepared.deadLetters.length > 0) {
       this.metrics.deadLettered.inc({ topic: batch.topic }, prepared.deadLetters.length);
       this.logger.warn(
