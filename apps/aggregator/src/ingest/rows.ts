@@ -266,22 +266,35 @@ function appendRows(
 type Row = PreparedChunk['rows'][number];
 
 /**
- * Validates one chunk of messages of one topic-partition into table rows and dead letters. Pure.
- * The rows are produced as JSONEachRow bytes (`serialized`); `rows` (the row objects) is derived
- * from them on first access — only tests, replay verification and the object insert path read it.
+ * Builds one chunk incrementally: `add` slices of the chunk's messages in order, then `finish`.
+ * The result is the same whatever the slicing (prepareChunk is `add(all)` + `finish`); slicing lets
+ * a caller yield to the event loop between slices.
  */
-export function prepareChunk(
-  messages: readonly KafkaMessage[],
-  ctx: PrepareContext,
-): PreparedChunk {
-  const table = RAW_TABLE_BY_TOPIC[ctx.topic as keyof typeof RAW_TABLE_BY_TOPIC];
-  let valueBytes = 0;
-  for (const m of messages) valueBytes += m.value?.length ?? 0;
-  const w = new JsonLinesWriter(valueBytes * 2);
-  const eventTimesMs: number[] = [];
-  const deadLetters: DeadLetter[] = [];
-  const deadLetter = (msg: KafkaMessage, reason: string, fields: string[]) =>
-    deadLetters.push({
+export class ChunkBuilder {
+  private readonly w: JsonLinesWriter;
+  private readonly eventTimesMs: number[] = [];
+  private readonly deadLetters: DeadLetter[] = [];
+  private readonly minMs: number;
+  private readonly maxMs: number;
+  // "_topic":…,"_partition":…,"_offset": is the same for the whole chunk; its estimate too.
+  private readonly srcHead: string;
+  private readonly srcHeadBytes: number;
+
+  constructor(
+    private readonly ctx: PrepareContext,
+    capacityBytes = 1 << 16,
+  ) {
+    this.w = new JsonLinesWriter(capacityBytes);
+    const nowMs = ctx.now.getTime();
+    this.minMs = ctx.eventTime ? nowMs - ctx.eventTime.allowedLatenessMs : 0;
+    this.maxMs = ctx.eventTime ? nowMs + ctx.eventTime.maxFutureMs : 0;
+    this.srcHead = `"_topic":${q(ctx.topic)},"_partition":${ctx.partition},"_offset":`;
+    this.srcHeadBytes = ctx.topic.length + 2 + numBytes(ctx.partition);
+  }
+
+  private deadLetter(msg: KafkaMessage, reason: string, fields: string[]): void {
+    const ctx = this.ctx;
+    this.deadLetters.push({
       sourceTopic: ctx.topic,
       sourcePartition: ctx.partition,
       sourceOffset: msg.offset,
@@ -292,53 +305,77 @@ export function prepareChunk(
       failedAt: ctx.now,
       consumerGroup: ctx.consumerGroup,
     });
-  const nowMs = ctx.now.getTime();
-  const policy = ctx.eventTime;
-  const minMs = policy ? nowMs - policy.allowedLatenessMs : 0;
-  const maxMs = policy ? nowMs + policy.maxFutureMs : 0;
-  // "_topic":…,"_partition":…,"_offset": is the same for the whole chunk; its estimate too.
-  const srcHead = `"_topic":${q(ctx.topic)},"_partition":${ctx.partition},"_offset":`;
-  const srcHeadBytes = ctx.topic.length + 2 + numBytes(ctx.partition);
-  for (const msg of messages) {
-    const decoded = checkStorefront(ctx.topic, msg.value);
-    if (!decoded.ok) {
-      deadLetter(
-        msg,
-        decoded.reason,
-        decoded.errors.map((e) => e.field),
-      );
-      continue;
-    }
-    const ts = decoded.value.event.ts;
-    const ms = isoToMs(ts);
-    if (policy && (ms < minMs || ms > maxMs)) {
-      const violation = eventTimeViolation(ms, ctx.now, policy);
-      if (violation !== undefined) {
-        deadLetter(msg, violation, ['ts']);
+  }
+
+  add(messages: readonly KafkaMessage[]): void {
+    const { ctx, w } = this;
+    const policy = ctx.eventTime;
+    for (const msg of messages) {
+      const decoded = checkStorefront(ctx.topic, msg.value);
+      if (!decoded.ok) {
+        this.deadLetter(
+          msg,
+          decoded.reason,
+          decoded.errors.map((e) => e.field),
+        );
         continue;
       }
+      const ts = decoded.value.event.ts;
+      const ms = isoToMs(ts);
+      if (policy && (ms < this.minMs || ms > this.maxMs)) {
+        const violation = eventTimeViolation(ms, ctx.now, policy);
+        if (violation !== undefined) {
+          this.deadLetter(msg, violation, ['ts']);
+          continue;
+        }
+      }
+      const offset = Number(msg.offset);
+      appendRows(
+        decoded.value,
+        chTs(ts, ms),
+        `${this.srcHead}${offset}}`,
+        this.srcHeadBytes + numBytes(offset),
+        w,
+      );
+      this.eventTimesMs.push(ms);
     }
-    const offset = Number(msg.offset);
-    appendRows(
-      decoded.value,
-      chTs(ts, ms),
-      `${srcHead}${offset}}`,
-      srcHeadBytes + numBytes(offset),
-      w,
-    );
-    eventTimesMs.push(ms);
   }
-  const serialized = w.finish();
-  let rows: Row[] | undefined;
-  return {
-    table: table ?? '',
-    get rows(): Row[] {
-      rows ??= serializedLines(serialized).map((l) => JSON.parse(l) as Row);
-      return rows;
-    },
-    rowCount: serialized.ends.length,
-    eventTimesMs,
-    deadLetters,
-    serialized,
-  };
+
+  finish(): PreparedChunk {
+    const table = RAW_TABLE_BY_TOPIC[this.ctx.topic as keyof typeof RAW_TABLE_BY_TOPIC];
+    const serialized = this.w.finish();
+    let rows: Row[] | undefined;
+    return {
+      table: table ?? '',
+      get rows(): Row[] {
+        rows ??= serializedLines(serialized).map((l) => JSON.parse(l) as Row);
+        return rows;
+      },
+      rowCount: serialized.ends.length,
+      eventTimesMs: this.eventTimesMs,
+      deadLetters: this.deadLetters,
+      serialized,
+    };
+  }
+}
+
+/** Room for a chunk's JSONEachRow bytes: rows are about the size of their messages. */
+export function chunkCapacity(messages: readonly KafkaMessage[]): number {
+  let valueBytes = 0;
+  for (const m of messages) valueBytes += m.value?.length ?? 0;
+  return valueBytes * 2;
+}
+
+/**
+ * Validates one chunk of messages of one topic-partition into table rows and dead letters. Pure.
+ * The rows are produced as JSONEachRow bytes (`serialized`); `rows` (the row objects) is derived
+ * from them on first access — only tests, replay verification and the object insert path read it.
+ */
+export function prepareChunk(
+  messages: readonly KafkaMessage[],
+  ctx: PrepareContext,
+): PreparedChunk {
+  const b = new ChunkBuilder(ctx, chunkCapacity(messages));
+  b.add(messages);
+  return b.finish();
 }
