@@ -114,9 +114,13 @@ async function main(): Promise<void> {
         ...(process.env.CLICKHOUSE_INSERT_MAX_ROWS
           ? { CLICKHOUSE_INSERT_MAX_ROWS: process.env.CLICKHOUSE_INSERT_MAX_ROWS }
           : {}),
-        ...(process.env.AGGREGATOR_MAX_INFLIGHT_INSERTS
-          ? { AGGREGATOR_MAX_INFLIGHT_INSERTS: process.env.AGGREGATOR_MAX_INFLIGHT_INSERTS }
-          : {}),
+        ...Object.fromEntries(
+          [
+            'AGGREGATOR_MAX_INFLIGHT_INSERTS',
+            'AGGREGATOR_PARTITIONS_CONCURRENCY',
+            'AGGREGATOR_MAX_BYTES_PER_PARTITION',
+          ].flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : [])),
+        ),
       });
       const ch = await createClickHouse(config.clickhouse);
       await runMigrations(ch.client);
@@ -196,8 +200,8 @@ async function main(): Promise<void> {
       ['peak RSS of the process', mib(process.resourceUsage().maxRSS * 1024)],
       ['ClickHouse', `${version} (embedded, chdb)`],
       [
-        'chunk rows / inflight inserts',
-        `${config.clickhouse.insertMaxRows} / ${config.aggregator.maxInflightInserts}`,
+        'chunk rows / inflight inserts / fetch bytes per partition',
+        `${config.clickhouse.insertMaxRows} / ${config.aggregator.maxInflightInserts} / ${mib(config.aggregator.maxBytesPerPartition)}`,
       ],
     ]);
   } finally {

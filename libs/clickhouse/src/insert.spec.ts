@@ -1,6 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chunkRows, estimateRowBytes } from './insert';
+import type { ClickHouseClient } from '@clickhouse/client';
+import {
+  JsonLinesWriter,
+  chunkRows,
+  estimateRowBytes,
+  insertIdempotent,
+  insertSerialized,
+  serializedLines,
+} from './insert';
 
 describe('chunkRows', () => {
   const rows = Array.from({ length: 1000 }, (_, i) => ({
@@ -35,5 +43,42 @@ describe('chunkRows', () => {
       chunkRows(big, { maxRows: 10, maxBytes: 50 }).map((c) => c.length),
       [1, 1],
     );
+  });
+});
+
+describe('insertSerialized', () => {
+  it('sends exactly the chunks, tokens and bytes of insertIdempotent over the row objects', async () => {
+    const rows = Array.from({ length: 2345 }, (_, i) => ({
+      id: i,
+      name: i % 7 ? `name-${i}` : 'é"\\😀\n'.repeat(i % 50),
+      price: i % 3 ? i * 1.25 : null,
+      big: i * 1e6,
+    }));
+    const w = new JsonLinesWriter(64);
+    for (const r of rows) w.push(JSON.stringify(r), estimateRowBytes(r));
+    const s = w.finish();
+    assert.deepEqual(
+      serializedLines(s),
+      rows.map((r) => JSON.stringify(r)),
+    );
+    for (const limits of [
+      { maxRows: 500, maxBytes: 1 << 30 },
+      { maxRows: 1e9, maxBytes: 7_000 },
+      { maxRows: 100, maxBytes: 5_000 },
+    ]) {
+      const sent =
+        (into: { body: string; token: unknown }[]) =>
+        (_t: string, body: Buffer, settings: Record<string, string | number>) => {
+          into.push({ body: body.toString('utf8'), token: settings['insert_deduplication_token'] });
+          return Promise.resolve();
+        };
+      const a: { body: string; token: unknown }[] = [];
+      const b: { body: string; token: unknown }[] = [];
+      const client = {} as ClickHouseClient;
+      await insertIdempotent(client, 't', rows, 'tok', limits, sent(a));
+      await insertSerialized('t', s, 'tok', limits, sent(b));
+      assert.ok(a.length > 1);
+      assert.deepEqual(b, a);
+    }
   });
 });

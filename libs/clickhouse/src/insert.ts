@@ -21,27 +21,138 @@ export function estimateRowBytes(row: object): number {
   return bytes;
 }
 
-/** Splits rows into chunks bounded by row count and (estimated JSON) byte size. Deterministic. */
-export function chunkRows<T extends object>(rows: readonly T[], limits: ChunkLimits): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
+/** Chunk boundaries [start, end) by row count and estimated byte size. Deterministic. */
+function chunkBounds(
+  n: number,
+  sizeOf: (i: number) => number,
+  limits: ChunkLimits,
+): [number, number][] {
+  const bounds: [number, number][] = [];
+  let start = 0;
   let bytes = 0;
-  for (const row of rows) {
-    const size = estimateRowBytes(row);
-    if (
-      current.length > 0 &&
-      (current.length >= limits.maxRows || bytes + size > limits.maxBytes)
-    ) {
-      chunks.push(current);
-      current = [];
+  for (let i = 0; i < n; i++) {
+    const size = sizeOf(i);
+    if (i > start && (i - start >= limits.maxRows || bytes + size > limits.maxBytes)) {
+      bounds.push([start, i]);
+      start = i;
       bytes = 0;
     }
-    current.push(row);
     bytes += size;
   }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+  if (n > start) bounds.push([start, n]);
+  return bounds;
 }
+
+/** Splits rows into chunks bounded by row count and (estimated JSON) byte size. Deterministic. */
+export function chunkRows<T extends object>(rows: readonly T[], limits: ChunkLimits): T[][] {
+  return chunkBounds(rows.length, (i) => estimateRowBytes(rows[i]), limits).map(([a, b]) =>
+    rows.slice(a, b),
+  );
+}
+
+/**
+ * Rows already serialised as JSONEachRow bytes (the ingest hot path writes each line once, straight
+ * into one buffer). Row i is `body[ends[i-1] .. ends[i])` (its JSON text + '\n') and must equal
+ * `JSON.stringify(row) + '\n'`; `sizes[i]` must equal `estimateRowBytes(row)`, so the chunks, tokens
+ * and bytes are exactly those `insertIdempotent` would produce from the row objects.
+ */
+export interface SerializedRows {
+  body: Buffer;
+  ends: readonly number[];
+  sizes: readonly number[];
+}
+
+/**
+ * Appends JSONEachRow lines to a growing buffer. Lines are encoded in groups (one Buffer.write per
+ * group rather than per row); no per-row string outlives its group.
+ */
+export class JsonLinesWriter {
+  private buf: Buffer;
+  private off = 0;
+  private readonly ends: number[] = [];
+  private readonly sizes: number[] = [];
+  private group: string[] = [];
+  private groupChars = 0;
+
+  constructor(capacityBytes = 1 << 16) {
+    this.buf = Buffer.allocUnsafe(Math.max(1024, capacityBytes));
+  }
+
+  /** `json` is one row's JSON text (no newline), `size` its estimateRowBytes. */
+  push(json: string, size: number): void {
+    this.group.push(json);
+    this.groupChars += json.length + 1;
+    this.sizes.push(size);
+    if (this.group.length >= 256) this.flush();
+  }
+
+  private flush(): void {
+    const lines = this.group;
+    if (lines.length === 0) return;
+    const text = lines.join('\n') + '\n';
+    // UTF-8 needs at most 3 bytes per UTF-16 unit
+    const need = this.off + this.groupChars * 3;
+    if (need > this.buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+      this.buf.copy(next, 0, 0, this.off);
+      this.buf = next;
+    }
+    const written = this.buf.write(text, this.off, 'utf8');
+    // as many bytes as UTF-16 units: all ASCII, each line's bytes are its length + 1
+    let end = this.off;
+    if (written === text.length) for (const l of lines) this.ends.push((end += l.length + 1));
+    else for (const l of lines) this.ends.push((end += Buffer.byteLength(l, 'utf8') + 1));
+    this.off += written;
+    this.group = [];
+    this.groupChars = 0;
+  }
+
+  finish(): SerializedRows {
+    this.flush();
+    return { body: this.buf.subarray(0, this.off), ends: this.ends, sizes: this.sizes };
+  }
+}
+
+/** The JSON text of each serialised row (without the newline). */
+export function serializedLines(s: SerializedRows): string[] {
+  return s.ends.map((end, i) => s.body.toString('utf8', i === 0 ? 0 : s.ends[i - 1], end - 1));
+}
+
+/**
+ * `insertIdempotent` for pre-serialised rows on the embedded engine: the same chunks (by `sizes`),
+ * the same tokens, the same bytes; each chunk is a zero-copy slice of `rows.body`.
+ */
+export async function insertSerialized(
+  table: string,
+  rows: SerializedRows,
+  token: string,
+  limits: ChunkLimits,
+  insertJsonLines: (
+    table: string,
+    body: Buffer,
+    settings: Record<string, string | number>,
+  ) => Promise<void>,
+): Promise<number> {
+  const n = rows.ends.length;
+  const bounds = chunkBounds(n, (i) => rows.sizes[i], limits);
+  for (let i = 0; i < bounds.length; i++) {
+    const [a, b] = bounds[i];
+    await insertJsonLines(
+      table,
+      rows.body.subarray(a === 0 ? 0 : rows.ends[a - 1], rows.ends[b - 1]),
+      insertSettings(`${token}/${i}`),
+    );
+  }
+  return n;
+}
+
+const insertSettings = (dedupToken: string) =>
+  ({
+    insert_deduplicate: 1,
+    insert_deduplication_token: dedupToken,
+    deduplicate_blocks_in_dependent_materialized_views: 1,
+    async_insert: 0,
+  }) as const;
 
 /**
  * Inserts rows in chunks (rows and bytes), each with a deterministic deduplication token
@@ -65,12 +176,7 @@ export async function insertIdempotent(
   // One chunking for both paths, so a retry through either path reuses the same tokens.
   const chunks = chunkRows(rows, limits);
   for (let i = 0; i < chunks.length; i++) {
-    const settings = {
-      insert_deduplicate: 1,
-      insert_deduplication_token: `${token}/${i}`,
-      deduplicate_blocks_in_dependent_materialized_views: 1,
-      async_insert: 0,
-    } as const;
+    const settings = insertSettings(`${token}/${i}`);
     if (insertJsonLines) {
       // Embedded engine: JSONEachRow bytes straight to the engine, each row serialised once.
       const body = chunks[i].map((r) => JSON.stringify(r)).join('\n') + '\n';

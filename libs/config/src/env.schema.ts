@@ -61,7 +61,9 @@ export const envSchema = z.object({
   AGGREGATOR_GROUP_ID: z.string().min(1).default('storepulse-aggregator'),
   AGGREGATOR_PARTITIONS_CONCURRENCY: int(1, 64).default(3),
   AGGREGATOR_MAX_INFLIGHT_INSERTS: int(1, 64).default(2),
-  AGGREGATOR_MAX_BYTES_PER_PARTITION: int(1024, 64 * 1024 * 1024).default(4 * 1024 * 1024),
+  // 16 MiB: fewer fetch rounds (kafkajs fetches again only after every batch of a round is done,
+  // and the engine idles meanwhile) and larger inserts (each insert pays a fixed cost in 13 views).
+  AGGREGATOR_MAX_BYTES_PER_PARTITION: int(1024, 64 * 1024 * 1024).default(16 * 1024 * 1024),
   AGGREGATOR_STALL_TIMEOUT_MS: int(1000, 3_600_000).default(60_000),
   AGGREGATOR_SESSION_TIMEOUT_MS: int(6_000, 300_000).default(30_000),
   AGGREGATOR_RETRY_MAX_MS: int(100, 600_000).default(30_000),

@@ -7,7 +7,9 @@ import {
   type ClickstreamEvent,
   type InventoryEvent,
   type OrderEvent,
+  type OrderItem,
 } from './schemas';
+import { clickstreamAccepted, inventoryAccepted, orderAccepted } from './fast-validate';
 
 export interface FieldError {
   /** Dotted path of the offending field, e.g. `items.0.qty`; `$` for the whole message. */
@@ -31,11 +33,13 @@ function pathOf(path: readonly PropertyKey[]): string {
   return path.length === 0 ? '$' : path.map((p) => String(p)).join('.');
 }
 
-/** Decodes UTF-8 JSON bytes and validates against `schema`. Never throws on bad input. */
-export function decode<S extends z.ZodType>(
-  schema: S,
+type JsonObject = Record<string, unknown>;
+type Failure = { ok: false; reason: string; errors: FieldError[] };
+
+/** Bytes → a JSON object, or the `$` failure (empty, invalid JSON, not an object). */
+function parseObject(
   bytes: Buffer | string | null | undefined,
-): Decoded<z.infer<S>> {
+): { ok: true; json: JsonObject } | Failure {
   if (bytes === null || bytes === undefined || bytes.length === 0) {
     return {
       ok: false,
@@ -54,6 +58,11 @@ export function decode<S extends z.ZodType>(
     const msg = `must be a JSON object, got ${Array.isArray(json) ? 'array' : json === null ? 'null' : typeof json}`;
     return { ok: false, reason: `$: ${msg}`, errors: [{ field: '$', message: msg }] };
   }
+  return { ok: true, json: json as JsonObject };
+}
+
+/** Validates a parsed JSON object against `schema`; field-level errors name each offending field. */
+function validateWith<S extends z.ZodType>(schema: S, json: JsonObject): Decoded<z.infer<S>> {
   const r = schema.safeParse(json);
   if (r.success) return { ok: true, value: r.data };
   const errors = r.error.issues.map((i) => ({
@@ -64,6 +73,80 @@ export function decode<S extends z.ZodType>(
   return { ok: false, reason: errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors };
 }
 
+/**
+ * Decodes UTF-8 JSON bytes and validates against `schema` (zod only: the reference behaviour).
+ * Never throws on bad input.
+ */
+export function decode<S extends z.ZodType>(
+  schema: S,
+  bytes: Buffer | string | null | undefined,
+): Decoded<z.infer<S>> {
+  const p = parseObject(bytes);
+  return p.ok ? validateWith(schema, p.json) : p;
+}
+
+/**
+ * Same outcome as `decode(schema, bytes)`: the hand-written `accepted` predicate (sound w.r.t. the
+ * schema, see fast-validate.ts) lets the common valid message skip zod; anything it does not accept
+ * goes through zod, which decides and words the errors. With `strip`, the value is the declared
+ * fields only (as zod returns it); without, it is the parsed JSON object itself, which may carry
+ * undeclared keys — read only the declared fields of it.
+ */
+function decodeFast<S extends z.ZodType>(
+  schema: S,
+  accepted: (json: JsonObject) => boolean,
+  strip: ((json: JsonObject) => z.infer<S>) | null,
+  bytes: Buffer | string | null | undefined,
+): Decoded<z.infer<S>> {
+  const p = parseObject(bytes);
+  if (!p.ok) return p;
+  if (accepted(p.json)) return { ok: true, value: strip ? strip(p.json) : (p.json as z.infer<S>) };
+  return validateWith(schema, p.json);
+}
+
+// Outputs of accepted values, shaped as zod returns them (declared keys only, absent optionals omitted).
+function stripClickstream(j: JsonObject): ClickstreamEvent {
+  const e = j as ClickstreamEvent;
+  const out: ClickstreamEvent = {
+    event_id: e.event_id,
+    type: e.type,
+    user_id: e.user_id,
+    session_id: e.session_id,
+    ts: e.ts,
+  };
+  if (e.sku !== undefined) out.sku = e.sku;
+  if (e.price !== undefined) out.price = e.price;
+  if (e.category !== undefined) out.category = e.category;
+  if (e.query !== undefined) out.query = e.query;
+  return out;
+}
+function stripOrder(j: JsonObject): OrderEvent {
+  const e = j as OrderEvent;
+  return {
+    event_id: e.event_id,
+    type: e.type,
+    order_id: e.order_id,
+    user_id: e.user_id,
+    ts: e.ts,
+    currency: e.currency,
+    items: e.items.map((it) => {
+      const o: OrderItem = { sku: it.sku, qty: it.qty, unit_price: it.unit_price };
+      if (it.category !== undefined) o.category = it.category;
+      return o;
+    }),
+  };
+}
+function stripInventory(j: JsonObject): InventoryEvent {
+  const e = j as InventoryEvent;
+  return {
+    sku: e.sku,
+    on_hand: e.on_hand,
+    on_order: e.on_order,
+    lead_time_days: e.lead_time_days,
+    ts: e.ts,
+  };
+}
+
 export type StorefrontMessage =
   | { topic: typeof TOPICS.clickstream; event: ClickstreamEvent }
   | { topic: typeof TOPICS.orders; event: OrderEvent }
@@ -72,15 +155,23 @@ export type StorefrontMessage =
 export function decodeClickstream(
   bytes: Buffer | string | null | undefined,
 ): Decoded<ClickstreamEvent> {
-  return decode(clickstreamEventSchema, bytes);
+  return decodeFast(clickstreamEventSchema, clickstreamAccepted, stripClickstream, bytes);
 }
 export function decodeOrder(bytes: Buffer | string | null | undefined): Decoded<OrderEvent> {
-  return decode(orderEventSchema, bytes);
+  return decodeFast(orderEventSchema, orderAccepted, stripOrder, bytes);
 }
 export function decodeInventory(
   bytes: Buffer | string | null | undefined,
 ): Decoded<InventoryEvent> {
-  return decode(inventoryEventSchema, bytes);
+  return decodeFast(inventoryEventSchema, inventoryAccepted, stripInventory, bytes);
+}
+
+function noSchema(topic: string): Failure {
+  return {
+    ok: false,
+    reason: `$: no schema for topic ${topic}`,
+    errors: [{ field: '$', message: `no schema for topic ${topic}` }],
+  };
 }
 
 /** Decodes a message of any storefront topic. */
@@ -102,10 +193,56 @@ export function decodeStorefront(
       return r.ok ? { ok: true, value: { topic, event: r.value } } : r;
     }
     default:
-      return {
-        ok: false,
-        reason: `$: no schema for topic ${topic}`,
-        errors: [{ field: '$', message: `no schema for topic ${topic}` }],
-      };
+      return noSchema(topic);
+  }
+}
+
+/**
+ * `decodeStorefront` for the ingest hot path: the same accept / reject decision and the same errors,
+ * but a valid event is the parsed JSON object itself (no copy): it may carry undeclared keys, so
+ * read only its declared fields.
+ */
+export function checkStorefront(
+  topic: string,
+  bytes: Buffer | string | null | undefined,
+): Decoded<StorefrontMessage> {
+  switch (topic) {
+    case TOPICS.clickstream: {
+      const r = decodeFast(clickstreamEventSchema, clickstreamAccepted, null, bytes);
+      return r.ok ? { ok: true, value: { topic, event: r.value } } : r;
+    }
+    case TOPICS.orders: {
+      const r = decodeFast(orderEventSchema, orderAccepted, null, bytes);
+      return r.ok ? { ok: true, value: { topic, event: r.value } } : r;
+    }
+    case TOPICS.inventory: {
+      const r = decodeFast(inventoryEventSchema, inventoryAccepted, null, bytes);
+      return r.ok ? { ok: true, value: { topic, event: r.value } } : r;
+    }
+    default:
+      return noSchema(topic);
+  }
+}
+
+/** The zod-only decoder of a storefront topic (reference for tests and for the JSON schemas). */
+export function decodeStorefrontReference(
+  topic: string,
+  bytes: Buffer | string | null | undefined,
+): Decoded<StorefrontMessage> {
+  switch (topic) {
+    case TOPICS.clickstream: {
+      const r = decode(clickstreamEventSchema, bytes);
+      return r.ok ? { ok: true, value: { topic, event: r.value } } : r;
+    }
+    case TOPICS.orders: {
+      const r = decode(orderEventSchema, bytes);
+      return r.ok ? { ok: true, value: { topic, event: r.value } } : r;
+    }
+    case TOPICS.inventory: {
+      const r = decode(inventoryEventSchema, bytes);
+      return r.ok ? { ok: true, value: { topic, event: r.value } } : r;
+    }
+    default:
+      return noSchema(topic);
   }
 }

@@ -120,6 +120,39 @@ describe('IngestService (fake ledger/store/DLQ)', () => {
     );
   });
 
+  it('prepares the next chunk while one is written, yet records chunks strictly in order; a failed write stops the batch', async () => {
+    const ledger = new FakeLedger();
+    const store = new FakeStore();
+    const write = store.write.bind(store);
+    store.write = async (chunk, token) => {
+      // the write is slow: the service keeps working meanwhile
+      await new Promise((r) => setTimeout(r, 30));
+      await write(chunk, token);
+    };
+    const { svc } = service(ledger, store);
+    const msgs = Array.from({ length: 9000 }, (_, i) => i);
+    const r = await svc.handleBatch(batch(msgs));
+    assert.equal(r.commitOffset, '9000');
+    const records = ledger.records.map((c) => `${c.state}:${c.firstOffset}-${c.lastOffset}`);
+    const expected: string[] = [];
+    for (let i = 0; i < 9000; i += 3) expected.push(`pending:${i}-${i + 2}`, `done:${i}-${i + 2}`);
+    assert.deepEqual(records, expected);
+    assert.equal(store.stored.length, 9000);
+    assert.equal(svc.counters.stored, 9000);
+
+    // a write that fails: no later chunk is recorded or written, the error reaches the consumer
+    const ledger2 = new FakeLedger();
+    const store2 = new FakeStore();
+    const { svc: svc2 } = service(ledger2, store2);
+    store2.failNext = 1;
+    await assert.rejects(svc2.handleBatch(batch([0, 1, 2, 3, 4, 5, 6])));
+    assert.deepEqual(
+      ledger2.records.map((c) => `${c.state}:${c.firstOffset}-${c.lastOffset}`),
+      ['pending:0-2'],
+    );
+    assert.deepEqual(store2.stored, []);
+  });
+
   it('skips messages at or below the ledger high-water mark (redelivery with other boundaries)', async () => {
     const { svc, store } = service(new FakeLedger({ lastDone: 4n, pending: null }));
     const r = await svc.handleBatch(batch([3, 4, 5, 6]));

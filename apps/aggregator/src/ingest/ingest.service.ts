@@ -2,6 +2,7 @@ import type { KafkaMessage } from 'kafkajs';
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
   insertIdempotent,
+  insertSerialized,
   queryRows,
   type ChunkLimits,
   type ClickHouseHandle,
@@ -16,7 +17,7 @@ import type {
 } from '@storepulse/kafka';
 import type { Logger, PipelineMetrics } from '@storepulse/observability';
 import type { ChunkRecord, LedgerPort, PartitionLedgerState } from './ledger.repository';
-import { prepareChunk, type EventTimePolicy, type PreparedChunk } from './rows';
+import { ChunkBuilder, chunkCapacity, type EventTimePolicy, type PreparedChunk } from './rows';
 import { Semaphore } from './semaphore';
 
 /** Port: durable, idempotent writes of a prepared chunk (rows + dead letters) under a token. */
@@ -80,20 +81,38 @@ export class ClickHouseChunkStore implements ChunkStore {
       const have = new Set(present.map((p) => p.k));
       deadLetters = deadLetters.filter((d) => !have.has(d.sourceOffset));
     }
-    return { ...chunk, rows, deadLetters, eventTimesMs: [] };
+    // Other rows than `chunk`'s: its serialised form no longer applies (write() serialises these).
+    return {
+      table: chunk.table,
+      rows,
+      deadLetters,
+      eventTimesMs: [],
+      rowCount: undefined,
+      serialized: undefined,
+    };
   }
 
   async write(chunk: PreparedChunk, token: string): Promise<void> {
-    if (chunk.rows.length > 0) {
+    if (rowCount(chunk) > 0) {
       const end = this.metrics.insertSeconds.startTimer({ table: chunk.table });
-      await insertIdempotent(
-        this.client,
-        chunk.table,
-        chunk.rows,
-        `${token}/${chunk.table}`,
-        this.limits,
-        this.insertJsonLines,
-      );
+      if (chunk.serialized && this.insertJsonLines)
+        // same chunks, tokens and bytes as insertIdempotent over chunk.rows
+        await insertSerialized(
+          chunk.table,
+          chunk.serialized,
+          `${token}/${chunk.table}`,
+          this.limits,
+          this.insertJsonLines,
+        );
+      else
+        await insertIdempotent(
+          this.client,
+          chunk.table,
+          chunk.rows,
+          `${token}/${chunk.table}`,
+          this.limits,
+          this.insertJsonLines,
+        );
       end();
     }
     if (chunk.deadLetters.length > 0) {
@@ -108,6 +127,9 @@ export class ClickHouseChunkStore implements ChunkStore {
     }
   }
 }
+
+/** Rows in a prepared chunk, without materialising its row objects. */
+export const rowCount = (c: PreparedChunk): number => c.rowCount ?? c.rows.length;
 
 const rowKey = (r: PreparedChunk['rows'][number]): string =>
   'line_no' in r ? `${r._offset}:${r.line_no}` : String(r._offset);
@@ -168,6 +190,7 @@ export interface DurableChunk {
 export class IngestService implements BatchHandler {
   private readonly states = new Map<string, PartitionLedgerState>();
   private readonly writes: Semaphore;
+  private readonly preparing = new Semaphore(1);
   readonly counters: IngestCounters = {
     consumed: 0,
     stored: 0,
@@ -254,7 +277,7 @@ export class IngestService implements BatchHandler {
         return { commitOffset: p.firstOffset.toString() };
       }
       const part = fresh.filter((m) => BigInt(m.offset) <= p.lastOffset);
-      await this.writeChunk(batch, part, p, true);
+      await this.writeChunk(batch, p, await this.prepare(batch, part, p), true);
       this.counters.replayedChunks++;
       this.logger.info(
         { topic, partition, range: `${p.firstOffset}-${p.lastOffset}`, token: p.token },
@@ -263,42 +286,89 @@ export class IngestService implements BatchHandler {
       fresh = fresh.filter((m) => BigInt(m.offset) > p.lastOffset);
     }
 
-    for (let i = 0; i < fresh.length; i += this.opts.maxChunkMessages) {
-      const part = fresh.slice(i, i + this.opts.maxChunkMessages);
-      const first = BigInt(part[0].offset);
-      const last = BigInt(part[part.length - 1].offset);
-      const chunk: ChunkRecord = {
-        topic,
-        partition,
-        firstOffset: first,
-        lastOffset: last,
-        token: `${this.opts.pipeline}/${topic}/${partition}/${first}-${last}`,
-        state: 'pending',
-        rows: 0,
-        deadLetters: 0,
-        preparedAtMs: Date.now(),
-      };
+    // Chunks are recorded, written and marked done strictly one after another (the ledger order);
+    // only the pure preparation of chunk k+1 (validation, serialisation: JS) runs while the engine
+    // writes chunk k off the event loop. Preparing before the pending record also keeps the JS work
+    // from queueing behind other partitions' inserts (the embedded engine runs one statement at a
+    // time per connection).
+    const parts: KafkaMessage[][] = [];
+    for (let i = 0; i < fresh.length; i += this.opts.maxChunkMessages)
+      parts.push(fresh.slice(i, i + this.opts.maxChunkMessages));
+    let next = parts.length > 0 ? await this.prepareFresh(batch, parts[0]) : undefined;
+    for (let i = 0; next !== undefined; i++) {
+      const { chunk, prepared } = next;
       await this.ledger.record(chunk);
       state.pending = chunk;
-      await this.writeChunk(batch, part, chunk);
+      // both settle before going on: never a write left running when the batch fails
+      next = await settleBoth(
+        this.writeChunk(batch, chunk, prepared),
+        i + 1 < parts.length ? this.prepareFresh(batch, parts[i + 1]) : undefined,
+      );
       await batch.heartbeat();
     }
     return { commitOffset: (lastInBatch + 1n).toString() };
   }
 
-  private async writeChunk(
+  /** A new chunk over `messages` (consecutive, not yet stored) and its rows, reference time now. */
+  private async prepareFresh(
+    batch: PartitionBatch,
+    messages: KafkaMessage[],
+  ): Promise<{ chunk: ChunkRecord; prepared: PreparedChunk }> {
+    const first = BigInt(messages[0].offset);
+    const last = BigInt(messages[messages.length - 1].offset);
+    const chunk: ChunkRecord = {
+      topic: batch.topic,
+      partition: batch.partition,
+      firstOffset: first,
+      lastOffset: last,
+      token: `${this.opts.pipeline}/${batch.topic}/${batch.partition}/${first}-${last}`,
+      state: 'pending',
+      rows: 0,
+      deadLetters: 0,
+      preparedAtMs: Date.now(),
+    };
+    return { chunk, prepared: await this.prepare(batch, messages, chunk) };
+  }
+
+  /**
+   * Rows and dead letters of a chunk: a pure function of (messages, the chunk's reference time).
+   * One chunk is prepared at a time (FIFO), in slices with a turn of the event loop in between, so
+   * that while the JS thread validates and serialises, completions from the engine (a pending
+   * record, an insert) are handled at once and the next insert starts: the engine is kept fed
+   * instead of waiting for every partition's preparation to finish.
+   */
+  private prepare(
     batch: PartitionBatch,
     messages: KafkaMessage[],
     chunk: ChunkRecord,
+  ): Promise<PreparedChunk> {
+    return this.preparing.run(async () => {
+      const builder = new ChunkBuilder(
+        {
+          topic: batch.topic,
+          partition: batch.partition,
+          consumerGroup: this.opts.consumerGroup,
+          now: new Date(chunk.preparedAtMs ?? Date.now()),
+          eventTime: this.opts.eventTime,
+        },
+        chunkCapacity(messages),
+      );
+      for (let i = 0; i < messages.length; i += PREPARE_SLICE) {
+        if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        builder.add(messages.slice(i, i + PREPARE_SLICE));
+      }
+      return builder.finish();
+    });
+  }
+
+  /** Writes a prepared chunk (recorded pending), marks it done, advances the partition state. */
+  private async writeChunk(
+    batch: PartitionBatch,
+    chunk: ChunkRecord,
+    prepared: PreparedChunk,
     replay = false,
   ): Promise<void> {
-    const prepared = prepareChunk(messages, {
-      topic: batch.topic,
-      partition: batch.partition,
-      consumerGroup: this.opts.consumerGroup,
-      now: new Date(chunk.preparedAtMs ?? Date.now()),
-      eventTime: this.opts.eventTime,
-    });
+    const stored = rowCount(prepared);
     await this.writes.run(async () => {
       await this.store.write(prepared, chunk.token);
       if (replay) {
@@ -333,7 +403,7 @@ export class IngestService implements BatchHandler {
       await this.ledger.record({
         ...chunk,
         state: 'done',
-        rows: prepared.rows.length,
+        rows: stored,
         deadLetters: prepared.deadLetters.length,
       });
       for (const l of this.durableListeners) {
@@ -360,9 +430,9 @@ export class IngestService implements BatchHandler {
       state.pending = null;
     }
     const now = Date.now();
-    this.counters.stored += prepared.rows.length;
+    this.counters.stored += stored;
     this.counters.deadLettered += prepared.deadLetters.length;
-    if (prepared.table) this.metrics.stored.inc({ table: prepared.table }, prepared.rows.length);
+    if (prepared.table) this.metrics.stored.inc({ table: prepared.table }, stored);
     if (prepared.deadLetters.length > 0) {
       this.metrics.deadLettered.inc({ topic: batch.topic }, prepared.deadLetters.length);
       this.logger.warn(
@@ -382,5 +452,17 @@ export class IngestService implements BatchHandler {
       this.metrics.endToEndSeconds.observe({ topic: batch.topic }, Math.max(0, now - t) / 1000);
   }
 }
+
+/** Messages validated between two turns of the event loop (≈ 5–10 ms of work). */
+const PREPARE_SLICE = 2000;
+
+/** Awaits both; rethrows the first failure only after both settled. */
+async function settleBoth<A, B>(a: Promise<A>, b: Promise<B> | undefined): Promise<B | undefined> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw asError(ra.reason);
+  if (rb.status === 'rejected') throw asError(rb.reason);
+  return rb.value;
+}
+const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
 export const STOREFRONT_TOPICS = [TOPICS.clickstream, TOPICS.orders, TOPICS.inventory];

@@ -1,8 +1,22 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KafkaMessage } from 'kafkajs';
-import { TOPICS } from '@storepulse/contracts';
-import { eventTimeViolation, prepareChunk, type PrepareContext } from './rows';
+import {
+  TOPICS,
+  decodeStorefrontReference,
+  isoToMs,
+  toChDateTime64,
+  type StorefrontMessage,
+} from '@storepulse/contracts';
+import { estimateRowBytes } from '@storepulse/clickhouse';
+import { Storefront } from '@storepulse/simulator';
+import {
+  RAW_TABLE_BY_TOPIC,
+  eventTimeViolation,
+  prepareChunk,
+  type PrepareContext,
+  type PreparedChunk,
+} from './rows';
 
 const NOW = new Date('2026-11-28T12:00:00.000Z');
 const DAY = 86_400_000;
@@ -115,5 +129,186 @@ describe('event-time policy (prepareChunk)', () => {
     const bad = { ...click(0, 0), value: Buffer.from('{') } as KafkaMessage;
     const out = prepareChunk([bad], ctx(TOPICS.clickstream));
     assert.match(out.deadLetters[0].reason, /invalid JSON/);
+  });
+});
+
+/** The previous prepareChunk (zod decoder, row objects only): the reference for the fast one. */
+function referencePrepare(messages: readonly KafkaMessage[], ctx: PrepareContext): PreparedChunk {
+  const out: PreparedChunk = {
+    table: RAW_TABLE_BY_TOPIC[ctx.topic as keyof typeof RAW_TABLE_BY_TOPIC] ?? '',
+    rows: [],
+    eventTimesMs: [],
+    deadLetters: [],
+  };
+  const toRows = (m: StorefrontMessage, offset: number): PreparedChunk['rows'] => {
+    const src = { _topic: ctx.topic, _partition: ctx.partition, _offset: offset };
+    switch (m.topic) {
+      case TOPICS.clickstream: {
+        const e = m.event;
+        return [
+          {
+            event_id: e.event_id,
+            type: e.type,
+            user_id: e.user_id,
+            session_id: e.session_id,
+            ts: toChDateTime64(isoToMs(e.ts)),
+            sku: e.sku ?? '',
+            price: e.price ?? null,
+            category: e.category ?? '',
+            query: e.query ?? '',
+            ...src,
+          },
+        ];
+      }
+      case TOPICS.orders: {
+        const e = m.event;
+        const ts = toChDateTime64(isoToMs(e.ts));
+        return e.items.map((it, i) => ({
+          event_id: e.event_id,
+          type: e.type,
+          order_id: e.order_id,
+          user_id: e.user_id,
+          ts,
+          currency: e.currency,
+          line_no: i,
+          sku: it.sku,
+          category: it.category ?? '',
+          qty: it.qty,
+          unit_price: it.unit_price,
+          ...src,
+        }));
+      }
+      case TOPICS.inventory: {
+        const e = m.event;
+        return [
+          {
+            sku: e.sku,
+            on_hand: e.on_hand,
+            on_order: e.on_order,
+            lead_time_days: e.lead_time_days,
+            ts: toChDateTime64(isoToMs(e.ts)),
+            ...src,
+          },
+        ];
+      }
+    }
+  };
+  for (const msg of messages) {
+    const d = decodeStorefrontReference(ctx.topic, msg.value);
+    const violation =
+      d.ok && ctx.eventTime
+        ? eventTimeViolation(isoToMs(d.value.event.ts), ctx.now, ctx.eventTime)
+        : undefined;
+    const dl = (reason: string, fields: string[]) =>
+      out.deadLetters.push({
+        sourceTopic: ctx.topic,
+        sourcePartition: ctx.partition,
+        sourceOffset: msg.offset,
+        key: msg.key,
+        value: msg.value,
+        reason,
+        fields,
+        failedAt: ctx.now,
+        consumerGroup: ctx.consumerGroup,
+      });
+    if (violation !== undefined) dl(violation, ['ts']);
+    else if (d.ok) {
+      out.rows.push(...toRows(d.value, Number(msg.offset)));
+      out.eventTimesMs.push(isoToMs(d.value.event.ts));
+    } else
+      dl(
+        d.reason,
+        d.errors.map((e) => e.field),
+      );
+  }
+  return out;
+}
+
+describe('prepareChunk == the zod-based reference, lines == JSON.stringify(row)', () => {
+  it('same rows, dead letters (reasons, fields, payloads) and event times on simulated traffic with invalid and late messages', () => {
+    const start = Date.parse('2026-11-01T00:00:00.000Z');
+    const sf = new Storefront({
+      seed: 3,
+      users: 500,
+      skus: 200,
+      invalidRate: 0.05,
+      startMs: start,
+    });
+    const byTopic = new Map<string, KafkaMessage[]>();
+    let n = 0;
+    for (const chunk of sf.history(start + 2 * 86_400_000, 500_000)) {
+      for (const m of chunk) {
+        const l = byTopic.get(m.topic) ?? [];
+        l.push({
+          key: Buffer.from(m.key),
+          value: m.value,
+          offset: String(1_000_000 + l.length * 7),
+          timestamp: '0',
+          attributes: 0,
+          headers: {},
+        });
+        byTopic.set(m.topic, l);
+        n++;
+      }
+      if (n >= 40_000) break;
+    }
+    // special strings and the non-canonical timestamp forms go through the same code
+    const extra = [
+      {
+        sku: 'S"\\\n\u0001é😀',
+        on_hand: -5,
+        on_order: 0,
+        lead_time_days: 1e6 / 1e4,
+        ts: '2026-11-01T03:00:00+01:00',
+      },
+      {
+        sku: 'S',
+        on_hand: 2 ** 40,
+        on_order: 7,
+        lead_time_days: 0.5,
+        ts: '2026-11-01T02:00:00.1234Z',
+      },
+      { sku: 'S', on_hand: 1, on_order: 1, lead_time_days: 1, ts: '2026-11-01T02:00:00Z' },
+    ];
+    const inv = byTopic.get(TOPICS.inventory) ?? [];
+    for (const e of extra)
+      inv.push({
+        ...inv[0],
+        value: Buffer.from(JSON.stringify(e)),
+        offset: String(9e9 + inv.length),
+      });
+    for (const [topic, msgs] of byTopic) {
+      for (const eventTime of [
+        undefined,
+        { allowedLatenessMs: 1_800_000, maxFutureMs: 1_200_000 },
+      ]) {
+        const c: PrepareContext = {
+          topic,
+          partition: 2,
+          consumerGroup: 'g',
+          now: new Date(start + 3_600_000),
+          eventTime,
+        };
+        const got = prepareChunk(msgs, c);
+        const want = referencePrepare(msgs, c);
+        assert.ok(
+          want.rows.length > 20 && want.deadLetters.length > 5,
+          `${topic} ${msgs.length} ${want.rows.length} ${want.deadLetters.length}`,
+        );
+        assert.deepStrictEqual(got.rows, want.rows);
+        assert.deepStrictEqual(got.deadLetters, want.deadLetters);
+        assert.deepStrictEqual(got.eventTimesMs, want.eventTimesMs);
+        assert.equal(got.table, want.table);
+        const s = got.serialized;
+        assert.ok(s);
+        assert.equal(got.rowCount, want.rows.length);
+        assert.equal(s.ends.length, want.rows.length);
+        assert.equal(
+          s.body.toString('utf8'),
+          want.rows.map((r) => JSON.stringify(r) + '\n').join(''),
+        );
+        want.rows.forEach((r, i) => assert.equal(s.sizes[i], estimateRowBytes(r)));
+      }
+    }
   });
 });

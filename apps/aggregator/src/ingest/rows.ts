@@ -1,11 +1,12 @@
 import type { KafkaMessage } from 'kafkajs';
 import {
   TOPICS,
-  decodeStorefront,
+  checkStorefront,
   toChDateTime64,
   isoToMs,
   type StorefrontMessage,
 } from '@storepulse/contracts';
+import { JsonLinesWriter, serializedLines, type SerializedRows } from '@storepulse/clickhouse';
 import type { DeadLetter } from '@storepulse/kafka';
 
 export interface ClickstreamRow {
@@ -61,6 +62,13 @@ export interface PreparedChunk {
   /** Event-time of each valid event (ms), for end-to-end latency. */
   eventTimesMs: number[];
   deadLetters: DeadLetter[];
+  /** Number of rows (without materialising `rows`); `rows.length` when absent. */
+  rowCount?: number;
+  /**
+   * The rows as JSONEachRow bytes (see SerializedRows), when they were built that way; they then
+   * describe exactly `rows`. Whoever derives a chunk with other rows must drop this (and rowCount).
+   */
+  serialized?: SerializedRows;
 }
 
 /** Event-time policy: how late or how far in the future an event may be, relative to `now`. */
@@ -103,74 +111,190 @@ export function eventTimeViolation(
   return undefined;
 }
 
-function toRows(
+const ROW_KEYS = {
+  clickstream: [
+    'event_id',
+    'type',
+    'user_id',
+    'session_id',
+    'ts',
+    'sku',
+    'price',
+    'category',
+    'query',
+    '_topic',
+    '_partition',
+    '_offset',
+  ],
+  orders: [
+    'event_id',
+    'type',
+    'order_id',
+    'user_id',
+    'ts',
+    'currency',
+    'line_no',
+    'sku',
+    'category',
+    'qty',
+    'unit_price',
+    '_topic',
+    '_partition',
+    '_offset',
+  ],
+  inventory: [
+    'sku',
+    'on_hand',
+    'on_order',
+    'lead_time_days',
+    'ts',
+    '_topic',
+    '_partition',
+    '_offset',
+  ],
+} as const;
+
+/** The key part of `estimateRowBytes` for a row with these keys: 2 + Σ (key length + 4). */
+const keyBytes = (keys: readonly string[]) => keys.reduce((s, k) => s + k.length + 4, 2);
+const KEY_BYTES = {
+  clickstream: keyBytes(ROW_KEYS.clickstream),
+  orders: keyBytes(ROW_KEYS.orders),
+  inventory: keyBytes(ROW_KEYS.inventory),
+};
+// Value parts of estimateRowBytes (libs/clickhouse insert.ts), term by term.
+const numBytes = (v: number) => (v < 1e6 && v > -1e5 ? 6 : 14);
+/** Characters JSON.stringify escapes (quote, backslash, controls) and surrogates (lone ones are escaped). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+/** JSON string literal, exactly as JSON.stringify writes it. */
+const q = (s: string) => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
+
+/**
+ * ClickHouse DateTime64(3) text of a validated ISO timestamp. The canonical UTC form
+ * `YYYY-MM-DDThh:mm:ss.sssZ` (what producers send) is already normalised — the schema's pattern
+ * admits only real dates and times — so it is sliced; any other form goes through Date.
+ */
+function chTs(ts: string, ms: number): string {
+  if (ts.length === 24 && ts.charCodeAt(23) === 90 /* Z */ && ts.charCodeAt(19) === 46 /* . */)
+    return `${ts.slice(0, 10)} ${ts.slice(11, 23)}`;
+  return toChDateTime64(ms);
+}
+
+/**
+ * Writes the rows of one valid message as JSONEachRow lines (each equal to JSON.stringify of the row
+ * object the previous implementation built, see rows.spec.ts) with their estimateRowBytes sizes.
+ * No row objects: nothing per message outlives the message (cheap garbage collection).
+ */
+function appendRows(
   m: StorefrontMessage,
-  topic: string,
-  partition: number,
-  offset: number,
-): PreparedChunk['rows'] {
-  const src = { _topic: topic, _partition: partition, _offset: offset };
+  ts: string,
+  tail: string,
+  srcBytes: number,
+  w: JsonLinesWriter,
+): void {
   switch (m.topic) {
     case TOPICS.clickstream: {
       const e = m.event;
-      return [
-        {
-          event_id: e.event_id,
-          type: e.type,
-          user_id: e.user_id,
-          session_id: e.session_id,
-          ts: toChDateTime64(isoToMs(e.ts)),
-          sku: e.sku ?? '',
-          price: e.price ?? null,
-          category: e.category ?? '',
-          query: e.query ?? '',
-          ...src,
-        },
-      ];
+      const sku = e.sku ?? '';
+      const price = e.price ?? null;
+      const category = e.category ?? '';
+      const query = e.query ?? '';
+      w.push(
+        `{"event_id":${q(e.event_id)},"type":${q(e.type)},"user_id":${q(e.user_id)},"session_id":${q(e.session_id)},"ts":"${ts}","sku":${q(sku)},"price":${price === null ? 'null' : price},"category":${q(category)},"query":${q(query)},${tail}`,
+        KEY_BYTES.clickstream +
+          e.event_id.length +
+          e.type.length +
+          e.user_id.length +
+          e.session_id.length +
+          ts.length +
+          sku.length +
+          (price === null ? 4 : numBytes(price)) +
+          category.length +
+          query.length +
+          16 +
+          srcBytes,
+      );
+      return;
     }
     case TOPICS.orders: {
       const e = m.event;
-      const ts = toChDateTime64(isoToMs(e.ts));
-      return e.items.map((it, i) => ({
-        event_id: e.event_id,
-        type: e.type,
-        order_id: e.order_id,
-        user_id: e.user_id,
-        ts,
-        currency: e.currency,
-        line_no: i,
-        sku: it.sku,
-        category: it.category ?? '',
-        qty: it.qty,
-        unit_price: it.unit_price,
-        ...src,
-      }));
+      const head = `{"event_id":${q(e.event_id)},"type":${q(e.type)},"order_id":${q(e.order_id)},"user_id":${q(e.user_id)},"ts":"${ts}","currency":${q(e.currency)},"line_no":`;
+      const headBytes =
+        KEY_BYTES.orders +
+        e.event_id.length +
+        e.type.length +
+        e.order_id.length +
+        e.user_id.length +
+        ts.length +
+        e.currency.length +
+        12 +
+        srcBytes;
+      for (let i = 0; i < e.items.length; i++) {
+        const it = e.items[i];
+        const category = it.category ?? '';
+        w.push(
+          `${head}${i},"sku":${q(it.sku)},"category":${q(category)},"qty":${it.qty},"unit_price":${it.unit_price},${tail}`,
+          headBytes +
+            numBytes(i) +
+            it.sku.length +
+            category.length +
+            4 +
+            numBytes(it.qty) +
+            numBytes(it.unit_price),
+        );
+      }
+      return;
     }
     case TOPICS.inventory: {
       const e = m.event;
-      return [
-        {
-          sku: e.sku,
-          on_hand: e.on_hand,
-          on_order: e.on_order,
-          lead_time_days: e.lead_time_days,
-          ts: toChDateTime64(isoToMs(e.ts)),
-          ...src,
-        },
-      ];
+      w.push(
+        `{"sku":${q(e.sku)},"on_hand":${e.on_hand},"on_order":${e.on_order},"lead_time_days":${e.lead_time_days},"ts":"${ts}",${tail}`,
+        KEY_BYTES.inventory +
+          e.sku.length +
+          numBytes(e.on_hand) +
+          numBytes(e.on_order) +
+          numBytes(e.lead_time_days) +
+          ts.length +
+          4 +
+          srcBytes,
+      );
+      return;
     }
   }
 }
 
-/** Validates one chunk of messages of one topic-partition into table rows and dead letters. Pure. */
-export function prepareChunk(
-  messages: readonly KafkaMessage[],
-  ctx: PrepareContext,
-): PreparedChunk {
-  const table = RAW_TABLE_BY_TOPIC[ctx.topic as keyof typeof RAW_TABLE_BY_TOPIC];
-  const out: PreparedChunk = { table: table ?? '', rows: [], eventTimesMs: [], deadLetters: [] };
-  const deadLetter = (msg: KafkaMessage, reason: string, fields: string[]) =>
-    out.deadLetters.push({
+type Row = PreparedChunk['rows'][number];
+
+/**
+ * Builds one chunk incrementally: `add` slices of the chunk's messages in order, then `finish`.
+ * The result is the same whatever the slicing (prepareChunk is `add(all)` + `finish`); slicing lets
+ * a caller yield to the event loop between slices.
+ */
+export class ChunkBuilder {
+  private readonly w: JsonLinesWriter;
+  private readonly eventTimesMs: number[] = [];
+  private readonly deadLetters: DeadLetter[] = [];
+  private readonly minMs: number;
+  private readonly maxMs: number;
+  // "_topic":…,"_partition":…,"_offset": is the same for the whole chunk; its estimate too.
+  private readonly srcHead: string;
+  private readonly srcHeadBytes: number;
+
+  constructor(
+    private readonly ctx: PrepareContext,
+    capacityBytes = 1 << 16,
+  ) {
+    this.w = new JsonLinesWriter(capacityBytes);
+    const nowMs = ctx.now.getTime();
+    this.minMs = ctx.eventTime ? nowMs - ctx.eventTime.allowedLatenessMs : 0;
+    this.maxMs = ctx.eventTime ? nowMs + ctx.eventTime.maxFutureMs : 0;
+    this.srcHead = `"_topic":${q(ctx.topic)},"_partition":${ctx.partition},"_offset":`;
+    this.srcHeadBytes = ctx.topic.length + 2 + numBytes(ctx.partition);
+  }
+
+  private deadLetter(msg: KafkaMessage, reason: string, fields: string[]): void {
+    const ctx = this.ctx;
+    this.deadLetters.push({
       sourceTopic: ctx.topic,
       sourcePartition: ctx.partition,
       sourceOffset: msg.offset,
@@ -181,25 +305,77 @@ export function prepareChunk(
       failedAt: ctx.now,
       consumerGroup: ctx.consumerGroup,
     });
-  for (const msg of messages) {
-    const decoded = decodeStorefront(ctx.topic, msg.value);
-    const violation =
-      decoded.ok && ctx.eventTime
-        ? eventTimeViolation(isoToMs(decoded.value.event.ts), ctx.now, ctx.eventTime)
-        : undefined;
-    if (violation !== undefined) {
-      deadLetter(msg, violation, ['ts']);
-    } else if (decoded.ok) {
+  }
+
+  add(messages: readonly KafkaMessage[]): void {
+    const { ctx, w } = this;
+    const policy = ctx.eventTime;
+    for (const msg of messages) {
+      const decoded = checkStorefront(ctx.topic, msg.value);
+      if (!decoded.ok) {
+        this.deadLetter(
+          msg,
+          decoded.reason,
+          decoded.errors.map((e) => e.field),
+        );
+        continue;
+      }
+      const ts = decoded.value.event.ts;
+      const ms = isoToMs(ts);
+      if (policy && (ms < this.minMs || ms > this.maxMs)) {
+        const violation = eventTimeViolation(ms, ctx.now, policy);
+        if (violation !== undefined) {
+          this.deadLetter(msg, violation, ['ts']);
+          continue;
+        }
+      }
       const offset = Number(msg.offset);
-      for (const row of toRows(decoded.value, ctx.topic, ctx.partition, offset)) out.rows.push(row);
-      out.eventTimesMs.push(isoToMs(decoded.value.event.ts));
-    } else {
-      deadLetter(
-        msg,
-        decoded.reason,
-        decoded.errors.map((e) => e.field),
+      appendRows(
+        decoded.value,
+        chTs(ts, ms),
+        `${this.srcHead}${offset}}`,
+        this.srcHeadBytes + numBytes(offset),
+        w,
       );
+      this.eventTimesMs.push(ms);
     }
   }
-  return out;
+
+  finish(): PreparedChunk {
+    const table = RAW_TABLE_BY_TOPIC[this.ctx.topic as keyof typeof RAW_TABLE_BY_TOPIC];
+    const serialized = this.w.finish();
+    let rows: Row[] | undefined;
+    return {
+      table: table ?? '',
+      get rows(): Row[] {
+        rows ??= serializedLines(serialized).map((l) => JSON.parse(l) as Row);
+        return rows;
+      },
+      rowCount: serialized.ends.length,
+      eventTimesMs: this.eventTimesMs,
+      deadLetters: this.deadLetters,
+      serialized,
+    };
+  }
+}
+
+/** Room for a chunk's JSONEachRow bytes: rows are about the size of their messages. */
+export function chunkCapacity(messages: readonly KafkaMessage[]): number {
+  let valueBytes = 0;
+  for (const m of messages) valueBytes += m.value?.length ?? 0;
+  return valueBytes * 2;
+}
+
+/**
+ * Validates one chunk of messages of one topic-partition into table rows and dead letters. Pure.
+ * The rows are produced as JSONEachRow bytes (`serialized`); `rows` (the row objects) is derived
+ * from them on first access — only tests, replay verification and the object insert path read it.
+ */
+export function prepareChunk(
+  messages: readonly KafkaMessage[],
+  ctx: PrepareContext,
+): PreparedChunk {
+  const b = new ChunkBuilder(ctx, chunkCapacity(messages));
+  b.add(messages);
+  return b.finish();
 }
