@@ -17,4 +17,6 @@ COPY --from=build /app/libs/clickhouse/migrations ./libs/clickhouse/migrations
 COPY --from=build /app/package.json ./package.json
 USER node
 EXPOSE 3000
-CMD ["sh", "-c", "exec node --enable-source-maps dist/apps/${APP}/src/main.js"]
+# a 64 MiB young generation: feature lookups and ingest allocate short-lived objects in bursts;
+# the default (16 MiB) promotes them and pays for it in major GC pauses (docs/features.md)
+CMD ["sh", "-c", "exec node --enable-source-maps --max-semi-space-size=64 dist/apps/${APP}/src/main.js"]

@@ -22,7 +22,13 @@ if (!name || !known.includes(name)) {
 }
 const r = spawnSync(
   process.execPath,
-  ['--enable-source-maps', '--expose-gc', join(dir, `${name}.bench.js`), ...rest],
+  [
+    '--enable-source-maps',
+    '--expose-gc',
+    '--max-semi-space-size=64',
+    join(dir, `${name}.bench.js`),
+    ...rest,
+  ],
   {
     stdio: 'inherit',
     cwd: root,

@@ -4,11 +4,12 @@ import { CLICKSTREAM_TYPES } from '@storepulse/contracts';
 import { featuresOf, WINDOW_SECONDS, type FeatureDef, type WindowName } from './catalog';
 import {
   activityNeeds,
-  compileFeature,
+  compileFeatures,
+  evaluateFeatures,
   NO_ACTIVITY,
   plan,
   windowBoundsMs,
-  type CompiledFeature,
+  type FeatureProgram,
   type TableGroup,
 } from './query';
 import {
@@ -24,7 +25,7 @@ import type { EntityFeatures, FeatureValues } from './store';
 /**
  * The online tier for user features: an in-process mirror of the user minute rollups
  * (`fr_user_click_1m`, `fr_user_order_1m`) over the last 29 days, answering the same
- * features as the ClickHouse query from the same plan and the same derivation ({@link compileFeature}).
+ * features as the ClickHouse query from the same plan and the same derivation ({@link compileFeatures}).
  *
  * Why: with the embedded engine every ClickHouse lookup pays 30–40 ms of query analysis for ~100
  * aggregates (measured, docs/features.md); an online store is how feature stores serve at
@@ -393,7 +394,7 @@ export class OnlineFeatureStore {
     /** Per source and window end (granularity): windows by increasing span, with their aggregates. */
     passes: Pass[];
     nAggs: number;
-    features: { name: string; value: CompiledFeature }[];
+    program: FeatureProgram;
   };
   private readonly now: () => number;
   private state: OnlineStatus['state'] = 'off';
@@ -447,11 +448,8 @@ export class OnlineFeatureStore {
     }
     for (const p of passes)
       p.windows.sort((x, y) => WINDOW_SECONDS[x.window] - WINDOW_SECONDS[y.window]);
-    const features = this.defs.map((f) => ({
-      name: f.name,
-      value: compileFeature(f, (alias) => aliasIndex.get(alias) ?? -1),
-    }));
-    this.compiled = { passes, nAggs, features };
+    const program = compileFeatures(this.defs, (alias) => aliasIndex.get(alias) ?? -1);
+    this.compiled = { passes, nAggs, program };
   }
 
   private source(s: SourceKind): SourceBuckets<OnlineClick> | SourceBuckets<OnlineOrderLine> {
@@ -644,7 +642,7 @@ export class OnlineFeatureStore {
       }
       const features: FeatureValues = {};
       const act = activity ?? NO_ACTIVITY;
-      for (const f of c.features) features[f.name] = f.value(vals, t, act);
+      evaluateFeatures(c.program, vals, t, act, features);
       return { entity: 'user' as const, id, at, found, features };
     });
   }

@@ -15,6 +15,7 @@ import {
   WINDOW_SECONDS,
   type FeatureDef,
   type MeasureRef,
+  type SessionStat,
   type WindowName,
 } from './catalog';
 import { sessionStats, sessionValue, type Activity, type SessionStats } from './sessions';
@@ -210,52 +211,130 @@ export function featureValue(
   activity: Activity = NO_ACTIVITY,
 ): number | null {
   const al = aliasesOf(f);
-  return compileFeature(f, (alias) => al.indexOf(alias))(al.map(agg), tMs, activity);
+  const p = compileFeatures([f], (alias) => al.indexOf(alias));
+  const out: Record<string, number | null> = {};
+  evaluateFeatures(p, al.map(agg), tMs, activity, out);
+  return out[f.name] ?? null;
 }
 
-/** A feature's derivation with its aggregates resolved to positions in a values array. */
-export type CompiledFeature = (
+const OP_TOTAL = 0;
+const OP_MONEY = 1;
+const OP_RATIO = 2;
+const OP_LATEST = 3;
+const OP_RECENCY = 4;
+const OP_SESSION = 5;
+const STATS: readonly SessionStat[] = [
+  'sessions',
+  'mean_seconds',
+  'abandoned_carts',
+  'cart_abandonment',
+];
+
+/**
+ * The derivation of a list of features, compiled once against the positions of their aggregates in a
+ * values array (`index(alias)`; −1: absent, reads 0) and evaluated by {@link evaluateFeatures} — one
+ * monomorphic loop instead of a closure per feature. Both serving tiers derive values through it.
+ */
+export interface FeatureProgram {
+  names: string[];
+  op: Uint8Array;
+  /** Operand positions (value, denominator / guard, recency's second look-back). */
+  a0: Int32Array;
+  a1: Int32Array;
+  /** Session features: window (granularity ms, span ms) and statistic. */
+  gm: Float64Array;
+  span: Float64Array;
+  stat: Uint8Array;
+}
+
+export function compileFeatures(
+  features: readonly FeatureDef[],
+  index: (alias: string) => number,
+): FeatureProgram {
+  const n = features.length;
+  const p: FeatureProgram = {
+    names: features.map((f) => f.name),
+    op: new Uint8Array(n),
+    a0: new Int32Array(n).fill(-1),
+    a1: new Int32Array(n).fill(-1),
+    gm: new Float64Array(n),
+    span: new Float64Array(n),
+    stat: new Uint8Array(n),
+  };
+  features.forEach((f, k) => {
+    const a = f.aggregation;
+    const at = aliasesOf(f).map(index);
+    p.a0[k] = at[0] ?? -1;
+    p.a1[k] = at[1] ?? -1;
+    switch (a.kind) {
+      case 'total':
+        p.op[k] = f.type === 'money' ? OP_MONEY : OP_TOTAL;
+        break;
+      case 'ratio':
+        p.op[k] = OP_RATIO;
+        break;
+      case 'latest':
+        p.op[k] = OP_LATEST;
+        break;
+      case 'seconds_since':
+        if (at.length !== 2) throw new Error(`${f.name}: recency reads two look-backs`);
+        p.op[k] = OP_RECENCY;
+        break;
+      case 'session':
+        p.op[k] = OP_SESSION;
+        p.gm[k] = GRANULARITY_SECONDS[f.granularity] * 1000;
+        p.span[k] = WINDOW_SECONDS[f.window] * 1000;
+        p.stat[k] = STATS.indexOf(a.stat);
+        break;
+    }
+  });
+  return p;
+}
+
+/** Evaluates a program into `out` (one property per feature, in catalog order). */
+export function evaluateFeatures(
+  p: FeatureProgram,
   vals: ArrayLike<number>,
   tMs: number,
   activity: Activity,
-) => number | null;
-
-/**
- * Compiles {@link featureValue} for one feature: `index(alias)` is the position of an aggregate in the
- * values array the result is called with (−1: absent, reads 0). Both serving tiers evaluate features
- * through this one function.
- */
-export function compileFeature(f: FeatureDef, index: (alias: string) => number): CompiledFeature {
-  const a = f.aggregation;
-  const at = aliasesOf(f).map(index);
-  const v = (vals: ArrayLike<number>, i: number) => (i < 0 ? 0 : (vals[i] ?? 0));
-  switch (a.kind) {
-    case 'total':
-      return f.type === 'money'
-        ? (vals) => Math.round(v(vals, at[0]) * 10_000) / 10_000
-        : (vals) => v(vals, at[0]);
-    case 'ratio':
-      return (vals) => {
-        const d = v(vals, at[1]);
-        return d > 0 ? v(vals, at[0]) / d : null;
-      };
-    case 'latest':
-      return (vals) => (v(vals, at[1]) > 0 ? v(vals, at[0]) : null);
-    case 'seconds_since':
-      return (vals, tMs) => {
-        let last = 0;
-        for (const i of at) last = Math.max(last, v(vals, i));
-        return last > 0 ? (tMs - last) / 1000 : null;
-      };
-    case 'session': {
-      const gm = GRANULARITY_SECONDS[f.granularity] * 1000;
-      const span = WINDOW_SECONDS[f.window] * 1000;
-      const stat = a.stat;
-      return (_vals, tMs, activity) => {
-        const e = Math.floor(tMs / gm) * gm; // = windowBoundsMs(tMs, f.granularity, f.window)
-        return sessionValue(stat, cachedSessionStats(activity, e - span, e));
-      };
+  out: Record<string, number | null>,
+): void {
+  const v = (i: number) => (i < 0 ? 0 : (vals[i] ?? 0));
+  // the session statistics of each distinct window, computed once per evaluation
+  let memo: { s: number; e: number; stats: SessionStats }[] | undefined;
+  for (let k = 0; k < p.names.length; k++) {
+    let x: number | null;
+    switch (p.op[k]) {
+      case OP_TOTAL:
+        x = v(p.a0[k]);
+        break;
+      case OP_MONEY:
+        x = Math.round(v(p.a0[k]) * 10_000) / 10_000;
+        break;
+      case OP_RATIO: {
+        const d = v(p.a1[k]);
+        x = d > 0 ? v(p.a0[k]) / d : null;
+        break;
+      }
+      case OP_LATEST:
+        x = v(p.a1[k]) > 0 ? v(p.a0[k]) : null;
+        break;
+      case OP_RECENCY: {
+        const last = Math.max(v(p.a0[k]), v(p.a1[k]));
+        x = last > 0 ? (tMs - last) / 1000 : null;
+        break;
+      }
+      default: {
+        const e = Math.floor(tMs / p.gm[k]) * p.gm[k]; // = windowBoundsMs(t, g, window)
+        const s = e - p.span[k];
+        memo ??= [];
+        let st: SessionStats | undefined;
+        for (const m of memo) if (m.s === s && m.e === e) st = m.stats;
+        if (!st) memo.push({ s, e, stats: (st = sessionStats(activity, s, e)) });
+        x = sessionValue(STATS[p.stat[k]], st);
+      }
     }
+    out[p.names[k]] = x;
   }
 }
 
@@ -268,17 +347,6 @@ function aliasesOf(f: FeatureDef): string[] {
     ALIASES.set(f, al);
   }
   return al;
-}
-
-/** The four session features of a window share one pass over the activity. */
-const SESSION_CACHE = new WeakMap<Activity, { s: number; e: number; stats: SessionStats }[]>();
-function cachedSessionStats(activity: Activity, s: number, e: number): SessionStats {
-  let memo = SESSION_CACHE.get(activity);
-  if (!memo) SESSION_CACHE.set(activity, (memo = []));
-  for (const m of memo) if (m.s === s && m.e === e) return m.stats;
-  const stats = sessionStats(activity, s, e);
-  memo.push({ s, e, stats });
-  return stats;
 }
 
 export const NO_ACTIVITY: Activity = { clicks: [], orders: [] };

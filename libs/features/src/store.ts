@@ -3,10 +3,11 @@ import { queryRows } from '@storepulse/clickhouse';
 import { featuresOf, WINDOW_SECONDS, type FeatureDef } from './catalog';
 import {
   boundValues,
-  compileFeature,
+  compileFeatures,
+  evaluateFeatures,
   endName,
   plan,
-  type CompiledFeature,
+  type FeatureProgram,
   KNOWN_SRC,
   ACTIVITY_SRC,
   NO_ACTIVITY,
@@ -59,10 +60,7 @@ export class FeatureStore {
   private readonly pit = new Map<EntityKind, GeneratedQuery>();
   private readonly defs = new Map<EntityKind, FeatureDef[]>();
   /** Per entity: every aggregate alias of the plan, and each feature compiled against that order. */
-  private readonly compiled = new Map<
-    EntityKind,
-    { aliases: string[]; features: { name: string; value: CompiledFeature }[] }
-  >();
+  private readonly compiled = new Map<EntityKind, { aliases: string[]; program: FeatureProgram }>();
 
   /** Lookups answered by each tier (user lookups use the online tier when it covers `at`). */
   readonly served = { online: 0, clickhouse: 0 };
@@ -82,10 +80,7 @@ export class FeatureStore {
       const at = new Map(aliases.map((a, i) => [a, i]));
       this.compiled.set(e, {
         aliases,
-        features: fs.map((f) => ({
-          name: f.name,
-          value: compileFeature(f, (alias) => at.get(alias) ?? -1),
-        })),
+        program: compileFeatures(fs, (alias) => at.get(alias) ?? -1),
       });
     }
   }
@@ -201,7 +196,7 @@ export class FeatureStore {
     const c = this.compiled.get(entity)!;
     const vals = c.aliases.map((a) => aggs?.get(a) ?? 0);
     const act = activity ?? NO_ACTIVITY;
-    for (const f of c.features) out[f.name] = f.value(vals, tMs, act);
+    evaluateFeatures(c.program, vals, tMs, act, out);
     return out;
   }
 }
