@@ -192,9 +192,15 @@ describe('slice: simulated storefront → Kafka → aggregator → ClickHouse (+
   it('dead-letters exactly the invalid messages, with original bytes and a reason naming the field', async () => {
     const dlq = await readAll(kafka, TOPICS.storefrontDlq);
     assert.equal(dlq.length, expected.invalid.length);
-    const got = new Map(dlq.map((m) => [m.value?.toString('base64') ?? '', m]));
+    // keyed by source topic + payload: two invalid messages can carry the same bytes (e.g. the same
+    // broken JSON on two topics), so each expected message takes one dead letter of its own
+    const got = new Map<string, (typeof dlq)[number][]>();
+    for (const m of dlq) {
+      const k = `${m.headers[DLQ_HEADERS.sourceTopic] ?? ''}\u0000${m.value?.toString('base64') ?? ''}`;
+      got.set(k, [...(got.get(k) ?? []), m]);
+    }
     for (const bad of expected.invalid) {
-      const m = got.get(bad.value.toString('base64'));
+      const m = got.get(`${bad.topic}\u0000${bad.value.toString('base64')}`)?.pop();
       assert.ok(m, `invalid ${bad.invalidKind} message on ${bad.topic} is in the DLQ`);
       assert.equal(m.headers[DLQ_HEADERS.sourceTopic], bad.topic);
       const reason = m.headers[DLQ_HEADERS.reason] ?? '';
