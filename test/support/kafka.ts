@@ -29,17 +29,13 @@ export async function resetStorefrontTopics(kafka: Kafka, partitions = 3): Promi
         'topics deleted',
       );
     }
-    await createWithRetry(admin, names, partitions);
+    await createTopicsReady(
+      admin,
+      names.map((topic) => ({ topic, numPartitions: partitions })),
+    );
   } finally {
     await admin.disconnect();
   }
-}
-
-async function createWithRetry(admin: Admin, names: string[], partitions: number): Promise<void> {
-  await createTopicsReady(
-    admin,
-    names.map((topic) => ({ topic, numPartitions: partitions })),
-  );
 }
 
 /**

@@ -43,11 +43,6 @@ export class OnlineFeaturesLifecycle implements OnApplicationBootstrap, OnModule
     this.timer.unref();
   }
 
-  /** Resolves when the warm-up has finished (or failed). */
-  ready(): Promise<void> {
-    return this.warming ?? Promise.resolve();
-  }
-
   async onModuleDestroy(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.online?.stop();

@@ -3,6 +3,7 @@ import { queryRows } from '@storepulse/clickhouse';
 import { CLICKSTREAM_TYPES } from '@storepulse/contracts';
 import { featuresOf, WINDOW_SECONDS, type FeatureDef, type WindowName } from './catalog';
 import {
+  ACTIVITY_MEASURES,
   activityNeeds,
   compileFeatures,
   evaluateFeatures,
@@ -600,12 +601,12 @@ export class OnlineFeatureStore {
       '1h': windowBoundsMs(t, '1h', '28d')[1],
     };
     const starts = c.passes.map((p) => p.windows.map((w) => windowBoundsMs(t, p.g, w.window)[0]));
-    const cs = this.click.slot('first_ts').index;
-    const cl = this.click.slot('last_ts').index;
-    const cc = this.click.slot('n_add_to_cart').index;
-    const on = this.order.slot('n_orders').index;
-    const of = this.order.slot('first_order_ts').index;
-    const ol = this.order.slot('last_order_ts').index;
+    const cs = this.click.slot(ACTIVITY_MEASURES.click.first).index;
+    const cl = this.click.slot(ACTIVITY_MEASURES.click.last).index;
+    const cc = this.click.slot(ACTIVITY_MEASURES.click.carts).index;
+    const on = this.order.slot(ACTIVITY_MEASURES.order.placed).index;
+    const of = this.order.slot(ACTIVITY_MEASURES.order.first).index;
+    const ol = this.order.slot(ACTIVITY_MEASURES.order.last).index;
     return ids.map((id) => {
       const clicks = this.click.byUser.get(id);
       const orders = this.order.byUser.get(id);

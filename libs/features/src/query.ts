@@ -369,23 +369,32 @@ export function activityNeeds(features: readonly FeatureDef[]): ('click' | 'orde
  * The merged minute buckets of one user (`ak`, `ab`, `av` = the flattened Activity element), over
  * `range` (a condition on `bucket`).
  */
+/**
+ * The user minute-rollup measures the session features read, in Activity element order after the
+ * bucket start (sessions.ts): clicks [first, last, add-to-carts], orders [first, last] of buckets
+ * with a placed order. One definition for the ClickHouse branches and the online tier.
+ */
+export const ACTIVITY_MEASURES = {
+  click: { first: 'first_ts', last: 'last_ts', carts: 'n_add_to_cart' },
+  order: { first: 'first_order_ts', last: 'last_order_ts', placed: 'n_orders' },
+} as const;
+
 function activityRows(kind: 'click' | 'order', range: string): string {
+  const c = ACTIVITY_MEASURES.click;
+  const o = ACTIVITY_MEASURES.order;
   const cols =
     kind === 'click'
       ? [
-          'toUnixTimestamp64Milli(min(first_ts))',
-          'toUnixTimestamp64Milli(max(last_ts))',
-          'sum(n_add_to_cart)',
+          `toUnixTimestamp64Milli(min(${c.first}))`,
+          `toUnixTimestamp64Milli(max(${c.last}))`,
+          `sum(${c.carts})`,
         ]
-      : [
-          'toUnixTimestamp64Milli(min(first_order_ts))',
-          'toUnixTimestamp64Milli(max(last_order_ts))',
-        ];
+      : [`toUnixTimestamp64Milli(min(${o.first}))`, `toUnixTimestamp64Milli(max(${o.last}))`];
   return (
-    `SELECT user_id AS ak, bucket AS ab, [toFloat64(toUnixTimestamp(bucket)) * 1000, ${cols.map((c) => `toFloat64(${c})`).join(', ')}] AS av\n` +
+    `SELECT user_id AS ak, bucket AS ab, [toFloat64(toUnixTimestamp(bucket)) * 1000, ${cols.map((x) => `toFloat64(${x})`).join(', ')}] AS av\n` +
     `FROM ${rollupTable('user', kind, '1m')} WHERE user_id IN {keys:Array(String)} AND ${range}\n` +
     `GROUP BY user_id, bucket` +
-    (kind === 'order' ? ' HAVING sum(n_orders) > 0' : '')
+    (kind === 'order' ? ` HAVING sum(${o.placed}) > 0` : '')
   );
 }
 

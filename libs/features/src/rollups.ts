@@ -66,7 +66,6 @@ export interface RollupSpec {
 const PLACED = "type = 'order_placed'";
 /** "No event" for an earliest-time measure: neutral for min (DateTime64(3) ends in 2299). */
 export const NO_EARLIEST = "toDateTime64('2299-12-31 00:00:00', 3, 'UTC')";
-export const NO_EARLIEST_MS = Date.UTC(2299, 11, 31);
 const CLICK_TYPES = CLICKSTREAM_TYPES;
 
 const clickCounts: Measure[] = CLICK_TYPES.map((t) => ({
