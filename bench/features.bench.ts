@@ -9,7 +9,7 @@ import {
 import { TOPICS } from '@storepulse/contracts';
 import { RAW_TABLE_BY_TOPIC, prepareChunk } from '@storepulse/aggregator';
 import { Prng, Storefront } from '@storepulse/simulator';
-import { FeatureStore, OnlineFeatureStore } from '@storepulse/features';
+import { FeatureStore, matrixRows, OnlineFeatureStore } from '@storepulse/features';
 import { tempDir } from '../test/support/env';
 import { mib, percentile, printTable, progress, rssSampler } from './support';
 
@@ -18,7 +18,8 @@ import { mib, percentile, printTable, progress, rssSampler } from './support';
  * 28 days of simulated history loaded into the raw tables (through the aggregator's validation and the
  * rollup materialized views), then p50/p99 of the batched lookup of 1,000 users (all user features)
  * and of one user — on ClickHouse (one query) and on the online tier (in-process minute buckets,
- * warmed up from the raw tables; answers checked equal first) — plus a 1,000-row point-in-time
+ * warmed up from the raw tables; answers checked equal first; objects and the scorer's matrix form)
+ * — plus a 1,000-row point-in-time
  * training-set query.
  */
 const DAY = 86_400_000;
@@ -124,16 +125,20 @@ async function main(): Promise<void> {
   const sample = pick(1000);
   const a = await tiered.lookup('user', sample, at);
   const b = await store.lookup('user', sample, at, 'if');
-  const identical = JSON.stringify(a) === JSON.stringify(b);
+  const am = await tiered.lookupMatrix('user', sample, at);
+  const identical =
+    JSON.stringify(a) === JSON.stringify(b) && JSON.stringify(matrixRows(am)) === JSON.stringify(b);
   if (!identical) throw new Error('online tier and ClickHouse disagree');
   progress(`online batched lookup: ${BATCH_ITER * 5} × 1,000 users`);
   const oBatch = await timeIt(BATCH_ITER * 5, () => tiered.lookup('user', pick(1000), at));
+  progress(`online batched lookup as a matrix: ${BATCH_ITER * 5} × 1,000 users`);
+  const oMatrix = await timeIt(BATCH_ITER * 5, () => tiered.lookupMatrix('user', pick(1000), at));
   progress('online single-user lookup: 3000 ×');
   const oSingle = await timeIt(3000, () => tiered.lookup('user', pick(1), at));
   rss.stop();
   const version = await ch.version();
   await ch.close();
-  const f = (x: number) => `${x.toFixed(1)} ms`;
+  const f = (x: number) => `${x.toFixed(x < 1 ? 2 : 1)} ms`;
   printTable('feature lookup benchmark (embedded ClickHouse, rollups)', [
     ['history', `28 days, ${events} events (${sizes.clicks} clicks), ${ids.length} active users`],
     ['rollup rows user_click 1m / 1h', `${sizes.m_rows} / ${sizes.h_rows}`],
@@ -153,6 +158,10 @@ async function main(): Promise<void> {
     [
       'online tier: batch 1,000 users p50 / p99 (target p99 ≤ 50 ms)',
       `${f(percentile(oBatch, 50))} / ${f(percentile(oBatch, 99))}`,
+    ],
+    [
+      'online tier: batch 1,000 users as a matrix (lookupMatrix) p50 / p99',
+      `${f(percentile(oMatrix, 50))} / ${f(percentile(oMatrix, 99))}`,
     ],
     [
       'online tier: single user p50 / p99 (target ≤ 10 ms)',

@@ -42,6 +42,8 @@ export interface BatchBody {
   entity?: unknown;
   ids?: unknown;
   at?: unknown;
+  /** `objects` (default): one object per entity; `matrix`: feature names once, one row of values per id. */
+  format?: unknown;
 }
 
 export interface BatchResponse {
@@ -49,6 +51,18 @@ export interface BatchResponse {
   at: string;
   results: EntityFeatures[];
   /** Requested ids with no event before `at` (their features are all zero / null). */
+  missing: string[];
+}
+
+/** `format: "matrix"`: a model's input as is — `values[i][k]` is feature `features[k]` of `ids[i]`. */
+export interface BatchMatrixResponse {
+  entity: EntityKind;
+  at: string;
+  format: 'matrix';
+  features: readonly string[];
+  ids: readonly string[];
+  found: boolean[];
+  values: (number | null)[][];
   missing: string[];
 }
 
@@ -111,7 +125,7 @@ export class FeaturesController {
 
   @Post('batch')
   @HttpCode(200)
-  async batch(@Body() body: BatchBody | undefined): Promise<BatchResponse> {
+  async batch(@Body() body: BatchBody | undefined): Promise<BatchResponse | BatchMatrixResponse> {
     const b = body ?? {};
     const entity = b.entity ?? 'user';
     if (typeof entity !== 'string' || !ENTITIES.includes(entity as EntityKind))
@@ -122,6 +136,26 @@ export class FeaturesController {
       throw bad('ids', `ids must contain at most ${this.config.features.maxBatch} entries`);
     const ids = b.ids.map((x, i) => parseId(`ids[${i}]`, x));
     const atMs = parseAt(b.at);
+    const format = b.format ?? 'objects';
+    if (format !== 'objects' && format !== 'matrix')
+      throw bad('format', 'format must be "objects" or "matrix"');
+    if (format === 'matrix') {
+      const m = await this.store.lookupMatrix(entity as EntityKind, ids, atMs);
+      const w = m.features.length;
+      const found = Array.from(m.found, (x) => x === 1);
+      return {
+        entity: m.entity,
+        at: m.at,
+        format,
+        features: m.features,
+        ids: m.ids,
+        found,
+        values: m.ids.map((_, i) =>
+          Array.from(m.values.subarray(i * w, (i + 1) * w), (x) => (Number.isNaN(x) ? null : x)),
+        ),
+        missing: m.ids.filter((_, i) => !found[i]),
+      };
+    }
     const results = await this.store.lookup(entity as EntityKind, ids, atMs);
     return {
       entity: entity as EntityKind,

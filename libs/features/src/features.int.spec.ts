@@ -266,11 +266,58 @@ describe('features over simulated history (Kafka → aggregator → rollups)', (
     assert.equal(bb.results.length, ids.user.length + 1);
     assert.deepEqual(bb.missing, ['nobody-here']);
 
+    // the same batch as a matrix: names once, one row per id, the same values (null stays null)
+    const asMatrix = await fetch(`${base}/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        entity: 'user',
+        ids: [...ids.user, 'nobody-here'],
+        at,
+        format: 'matrix',
+      }),
+    });
+    assert.equal(asMatrix.status, 200);
+    const mx = (await asMatrix.json()) as {
+      features: string[];
+      ids: string[];
+      found: boolean[];
+      values: (number | null)[][];
+      missing: string[];
+    };
+    const objects = bb.results as unknown as {
+      id: string;
+      found: boolean;
+      features: Record<string, number | null>;
+    }[];
+    assert.deepEqual(
+      mx.features,
+      featuresOf('user').map((f) => f.name),
+    );
+    assert.deepEqual(
+      mx.ids,
+      objects.map((r) => r.id),
+    );
+    assert.deepEqual(
+      mx.found,
+      objects.map((r) => r.found),
+    );
+    assert.deepEqual(mx.missing, ['nobody-here']);
+    assert.deepEqual(
+      mx.values,
+      objects.map((r) => mx.features.map((n) => r.features[n])),
+    );
+    assert.ok(
+      mx.values.some((row) => row.includes(null)) &&
+        mx.values.some((row) => row.some((x) => x !== null && x > 0)),
+    );
+
     for (const [payload, parameter] of [
       [{ entity: 'shop', ids: ['a'] }, 'entity'],
       [{ entity: 'user', ids: [] }, 'ids'],
       [{ entity: 'user', ids: ['a', 7] }, 'ids[1]'],
       [{ entity: 'user', ids: ['a'], at: '2026-13-01' }, 'at'],
+      [{ entity: 'user', ids: ['a'], format: 'csv' }, 'format'],
     ] as const) {
       const r = await fetch(`${base}/batch`, {
         method: 'POST',

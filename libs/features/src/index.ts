@@ -10,3 +10,4 @@ export * from './backfill';
 export * from './verify';
 export * from './sessions';
 export * from './online';
+export * from './matrix';

@@ -1,7 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { CLICKSTREAM_TYPES } from '@storepulse/contracts';
+import { featuresOf } from './catalog';
 import { OnlineFeatureStore, type OnlineClick, type OnlineOrderLine } from './online';
+import { ReferenceFeatures, type RefClick, type RefOrderLine } from './reference';
 
 /** A ClickHouse stand-in whose queries return no rows (an empty store to warm up from). */
 const emptyClickHouse = {
@@ -92,5 +95,151 @@ describe('online feature tier (unit, no ClickHouse rows)', () => {
     online.onStored({ topic: 't', partition: 0, firstOffset: 100, clicks: [click(T - HOUR)] });
     assert.deepEqual([online.status().skippedRows, online.status().appliedRows], [1, 1]);
     assert.equal(online.lookup(['u'], T)[0].features.user_events_24h, 1);
+  });
+
+  it('equals the raw-event reference for every user feature: random histories fed out of order, at several times, objects and matrix', async () => {
+    // a small deterministic PRNG (mulberry32)
+    let seed = 7;
+    const rnd = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+      return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+    };
+    const int = (n: number) => Math.floor(rnd() * n);
+    const now = T;
+    const clicks: RefClick[] = [];
+    const orders: RefOrderLine[] = [];
+    for (let u = 0; u < 40; u++) {
+      const userId = `u${u}`;
+      // bursts of activity (sessions) over 27 days, some in the last hour; heavy and light users
+      const bursts = 1 + int(u % 5 === 0 ? 60 : 8);
+      for (let b = 0; b < bursts; b++) {
+        let ts = now - int(27 * DAY) - 1;
+        if (b === 0 && u % 3 === 0) ts = now - int(HOUR);
+        const n = 1 + int(12);
+        for (let e = 0; e < n && ts < now; e++) {
+          const type = CLICKSTREAM_TYPES[int(CLICKSTREAM_TYPES.length)];
+          // few SKUs and categories: many repeats inside one bucket and across buckets
+          const sku = type === 'product_view' || type === 'add_to_cart' ? `S${int(9)}` : '';
+          clicks.push({
+            type,
+            userId,
+            sku,
+            category: sku ? `c${int(3)}` : '',
+            price: null,
+            tsMs: ts,
+          });
+          if (type === 'add_to_cart' && rnd() < 0.4) {
+            const orderId = `o${u}-${b}-${e}`;
+            const lines = 1 + int(3);
+            const ots = ts + int(40) * 60_000;
+            const cancelled = rnd() < 0.2;
+            for (let l = 0; l < lines; l++) {
+              const line = {
+                orderId,
+                userId,
+                sku: `S${int(9)}`,
+                category: 'c0',
+                lineNo: l,
+                qty: 1 + int(3),
+                unitPrice: (1 + int(9_999)) / 100,
+              };
+              orders.push({ ...line, type: 'order_placed', tsMs: ots });
+              if (cancelled)
+                orders.push({ ...line, type: 'order_cancelled', tsMs: ots + 5 * 60_000 });
+            }
+          }
+          ts += int(rnd() < 0.15 ? 50 * 60_000 : 4 * 60_000) + int(1000);
+        }
+      }
+    }
+    const live = (xs: RefClick[]) =>
+      xs.map((c): OnlineClick => ({
+        userId: c.userId,
+        type: c.type,
+        sku: c.sku,
+        category: c.category,
+        tsMs: c.tsMs,
+      }));
+    const liveOrders = (xs: RefOrderLine[]) =>
+      xs.map((o): OnlineOrderLine => ({
+        userId: o.userId,
+        type: o.type,
+        lineNo: o.lineNo,
+        qty: o.qty,
+        unitPrice: o.unitPrice,
+        tsMs: o.tsMs,
+      }));
+    // shuffled, in chunks: rows reach the tier in no particular time order
+    const shuffled = <X>(xs: X[]) => {
+      const a = [...xs];
+      for (let i = a.length - 1; i > 0; i--) {
+        const j = int(i + 1);
+        [a[i], a[j]] = [a[j], a[i]];
+      }
+      return a;
+    };
+    let clock = now;
+    const online = new OnlineFeatureStore(emptyClickHouse, { now: () => clock });
+    await online.warmUp();
+    const sc = shuffled(clicks);
+    const so = shuffled(orders);
+    for (let k = 0; k < 10; k++) {
+      const part = <X>(xs: X[]) => xs.slice((k * xs.length) / 10, ((k + 1) * xs.length) / 10);
+      online.onStored({ topic: 'c', partition: 0, firstOffset: k, clicks: live(part(sc)) });
+      online.onStored({
+        topic: 'o',
+        partition: 0,
+        firstOffset: k,
+        orderLines: liveOrders(part(so)),
+      });
+    }
+    const ref = new ReferenceFeatures('user', { clicks, orders, inventory: [] });
+    const defs = featuresOf('user');
+    const ids = [...ref.ids(), 'nobody'];
+    const close = (a: number | null, b: number | null) =>
+      a === null || b === null ? a === b : Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+    let compared = 0;
+    let nonZero = 0;
+    const check = (t: number) => {
+      const rows = online.lookup(ids, t);
+      const m = online.lookupMatrix(ids, t);
+      assert.deepEqual(
+        m.features,
+        defs.map((f) => f.name),
+      );
+      rows.forEach((r, i) => {
+        // found: any event before the start of t's minute
+        const minute = Math.floor(t / 60_000) * 60_000;
+        const before = (x: { userId: string; tsMs: number }) =>
+          x.userId === r.id && x.tsMs < minute;
+        assert.equal(r.found, clicks.some(before) || orders.some(before), `found ${r.id}`);
+        assert.equal(m.found[i], r.found ? 1 : 0);
+        defs.forEach((f, k) => {
+          const want = r.id === 'nobody' ? r.features[f.name] : ref.value(f, r.id, t);
+          const got = r.features[f.name];
+          assert.ok(
+            close(got, want),
+            `${r.id} ${f.name} at ${new Date(t).toISOString()}: ${got} != ${want}`,
+          );
+          const x = m.values[i * defs.length + k];
+          assert.equal(Number.isNaN(x) ? null : x, got, `matrix ${r.id} ${f.name}`);
+          compared++;
+          if (got !== null && got !== 0) nonZero++;
+        });
+      });
+    };
+    for (const t of [now, now - 17 * 60_000 + 1234, now - 5 * HOUR, now - 20 * HOUR - 59_999])
+      check(t);
+    // a day later, after eviction: the same answers as the reference (which still has every event)
+    clock = now + DAY + 7 * 60_000;
+    online.evict();
+    check(clock);
+    assert.ok(compared > 40 * defs.length * 5);
+    assert.ok(
+      nonZero > compared / 4,
+      `values must not be trivial (${nonZero} of ${compared} non-zero)`,
+    );
   });
 });

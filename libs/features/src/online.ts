@@ -6,7 +6,7 @@ import {
   ACTIVITY_MEASURES,
   activityNeeds,
   compileFeatures,
-  evaluateFeatures,
+  evaluateInto,
   NO_ACTIVITY,
   plan,
   windowBoundsMs,
@@ -20,8 +20,9 @@ import {
   type RollupSpec,
   type SourceKind,
 } from './rollups';
-import type { Activity } from './sessions';
-import type { EntityFeatures, FeatureValues } from './store';
+import { emptyMatrix, matrixRows, type FeatureMatrix } from './matrix';
+import { CLICK_STRIDE, ORDER_STRIDE, type Activity } from './sessions';
+import type { EntityFeatures } from './store';
 
 /**
  * The online tier for user features: an in-process mirror of the user minute rollups
@@ -80,101 +81,139 @@ const PLACED = 'order_placed';
 interface Slot {
   name: string;
   kind: MeasureKind;
-  /** Column in Series.v (numeric kinds) or Series.sets (uniq). */
+  /** Column in Series.v (numeric kinds), or distinct slot (uniq: Series.es). */
   index: number;
 }
 
 /**
- * One user's minute buckets of one source, columnar and sorted by bucket: `b[i]` is the bucket start,
- * `v[i * width + slot]` the numeric measures, `sets[i * setWidth + slot]` the distinct values (null
- * when none). Typed arrays grow by doubling; one object per user instead of one per bucket keeps the
- * heap small and the garbage collector quiet.
+ * One user's buckets of one source and granularity, sorted by bucket, in two typed arrays (grown by
+ * doubling):
+ *  - rows, `r[i * stride]` the bucket start then `r[i * stride + 1 + c]` numeric measure c;
+ *  - distinct entries, sorted by bucket: `e[2j]` the bucket start, `e[2j + 1]` = value id · 128 +
+ *    distinct slot — one entry per (bucket, slot, value).
+ *
+ * Not an array per bucket: a batched lookup is bound by memory latency (users are looked up at random
+ * among tens of thousands), so what counts is how many separate blocks a user's lookup touches. With
+ * one small array per bucket and slot (~2 M of them) the distinct counts took most of a 1,000-user
+ * lookup, and the garbage collector had ~60 times more objects to trace.
  */
 class Series {
+  /** Buckets held. */
   n = 0;
-  b: Float64Array;
-  v: Float64Array;
-  sets: (number[] | null)[];
+  readonly stride: number;
+  r: Float64Array;
+  /** Distinct entries held. */
+  ne = 0;
+  e: Float64Array;
 
   constructor(
     readonly width: number,
     readonly setWidth: number,
     private readonly init: Float64Array,
   ) {
-    this.b = new Float64Array(4);
-    this.v = new Float64Array(4 * width);
-    this.sets = new Array<number[] | null>(4 * setWidth).fill(null);
+    this.stride = width + 1;
+    this.r = new Float64Array(4 * this.stride);
+    this.e = new Float64Array(setWidth > 0 ? 8 : 0);
+  }
+
+  /** Start of bucket i. */
+  at(i: number): number {
+    return this.r[i * this.stride];
+  }
+
+  /** Offset of bucket i's first measure in `r`. */
+  base(i: number): number {
+    return i * this.stride + 1;
   }
 
   /** Index of the first bucket >= ms. */
   lowerBound(ms: number): number {
-    let lo = 0;
-    let hi = this.n;
-    const b = this.b;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (b[mid] < ms) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return lowerBound(this.r, this.n, this.stride, ms);
+  }
+
+  /** Index of the first distinct entry of a bucket >= ms. */
+  entryBound(ms: number): number {
+    return lowerBound(this.e, this.ne, 2, ms);
   }
 
   /** Index of bucket `ms`, inserted (with the initial values) when absent. */
   bucket(ms: number): number {
     const n = this.n;
-    if (n > 0 && this.b[n - 1] === ms) return n - 1;
-    const i = n > 0 && this.b[n - 1] > ms ? this.lowerBound(ms) : n;
-    if (i < n && this.b[i] === ms) return i;
-    if (n === this.b.length) this.grow();
-    const w = this.width;
-    const sw = this.setWidth;
-    if (i < n) {
-      this.b.copyWithin(i + 1, i, n);
-      this.v.copyWithin((i + 1) * w, i * w, n * w);
-      this.sets.copyWithin((i + 1) * sw, i * sw, n * sw);
-    }
-    this.b[i] = ms;
-    this.v.set(this.init, i * w);
-    for (let k = 0; k < sw; k++) this.sets[i * sw + k] = null;
+    const st = this.stride;
+    const last = n > 0 ? this.r[(n - 1) * st] : -Infinity;
+    if (last === ms) return n - 1;
+    const i = last > ms ? this.lowerBound(ms) : n;
+    if (i < n && this.r[i * st] === ms) return i;
+    if ((n + 1) * st > this.r.length) this.r = grown(this.r);
+    if (i < n) this.r.copyWithin((i + 1) * st, i * st, n * st);
+    this.r[i * st] = ms;
+    this.r.set(this.init, i * st + 1);
     this.n = n + 1;
     return i;
   }
 
-  private grow(): void {
-    const cap = this.b.length * 2;
-    const b = new Float64Array(cap);
-    b.set(this.b);
-    const v = new Float64Array(cap * this.width);
-    v.set(this.v);
-    this.b = b;
-    this.v = v;
-    // a fresh array (not `length =`): growing the length of a large array can leave it in slow
-    // dictionary mode, which made every distinct lookup a hash probe
-    const sets = new Array<number[] | null>(cap * this.setWidth).fill(null);
-    for (let k = 0; k < this.n * this.setWidth; k++) sets[k] = this.sets[k];
-    this.sets = sets;
+  /** Adds value id `x` to distinct slot `slot` of bucket `ms` (kept once per bucket). */
+  addDistinct(ms: number, slot: number, x: number): void {
+    const ne = this.ne;
+    const code = x * 128 + slot;
+    // entries of later buckets (an out-of-order row) stay after this bucket's run
+    const at = ne === 0 || this.e[(ne - 1) * 2] <= ms ? ne : lowerBound(this.e, ne, 2, ms + 1);
+    for (let j = at - 1; j >= 0 && this.e[j * 2] === ms; j--)
+      if (this.e[j * 2 + 1] === code) return;
+    if ((ne + 1) * 2 > this.e.length) this.e = grown(this.e);
+    if (at < ne) this.e.copyWithin((at + 1) * 2, at * 2, ne * 2);
+    this.e[at * 2] = ms;
+    this.e[at * 2 + 1] = code;
+    this.ne = ne + 1;
   }
 
-  addDistinct(i: number, slot: number, x: number): void {
-    const k = i * this.setWidth + slot;
-    const cur = this.sets[k];
-    if (!cur) this.sets[k] = [x];
-    else if (!cur.includes(x)) cur.push(x);
-  }
-
-  /** Drops buckets before `ms`; returns the count left. */
+  /** Drops buckets (and their distinct entries) before `ms`; returns the count of buckets left. */
   dropBefore(ms: number): number {
+    const j = this.entryBound(ms);
+    if (j > 0) {
+      this.e.copyWithin(0, j * 2, this.ne * 2);
+      this.ne -= j;
+    }
     const i = this.lowerBound(ms);
-    if (i === 0) return this.n;
-    const n = this.n;
-    this.b.copyWithin(0, i, n);
-    this.v.copyWithin(0, i * this.width, n * this.width);
-    this.sets.copyWithin(0, i * this.setWidth, n * this.setWidth);
-    this.sets.fill(null, (n - i) * this.setWidth, n * this.setWidth);
-    this.n = n - i;
+    if (i > 0) {
+      this.r.copyWithin(0, i * this.stride, this.n * this.stride);
+      this.n -= i;
+    }
     return this.n;
   }
 }
+
+/** Index of the first record of `a` (n records of `stride` numbers, sorted by the first) whose key is >= ms. */
+function lowerBound(a: Float64Array, n: number, stride: number, ms: number): number {
+  // the usual cases first: a lookup at "now" (after every bucket), a window reaching the first bucket
+  if (n === 0 || a[(n - 1) * stride] < ms) return n;
+  if (a[0] >= ms) return 0;
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid * stride] < ms) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function grown(a: Float64Array): Float64Array {
+  const b = new Float64Array(Math.max(8, a.length * 2));
+  b.set(a);
+  return b;
+}
+
+/**
+ * Everything the tier holds of one user: [click minutes, click hours, order minutes, order hours]
+ * (absent until the user has a row of that source). One map lookup per user and lookup.
+ */
+type UserSeries = (Series | undefined)[];
+const CLICK = 0;
+const ORDER = 2;
+/** Added to a source's base: minute or hour buckets. */
+const MIN = 0;
+const HR = 1;
 
 /** How each user measure is computed from one stored row: the TypeScript twin of the MV's SQL. */
 type RowFn<R> = (s: Series, i: number, r: R, slot: (name: string) => number) => void;
@@ -221,7 +260,6 @@ function nextStamp(): number {
 class SourceBuckets<R extends { userId: string; tsMs: number }> {
   readonly slots: Slot[];
   private readonly bySlot = new Map<string, Slot>();
-  readonly byUser = new Map<string, Series>();
   private readonly width: number;
   private readonly setWidth: number;
   private readonly init: Float64Array;
@@ -230,11 +268,16 @@ class SourceBuckets<R extends { userId: string; tsMs: number }> {
   constructor(
     readonly spec: RollupSpec,
     private readonly apply: RowFn<R>,
+    private readonly users: Map<string, UserSeries>,
+    /** This source's place in {@link UserSeries}. */
+    readonly base: typeof CLICK | typeof ORDER,
   ) {
     this.slots = slotsOf(spec);
     for (const s of this.slots) this.bySlot.set(s.name, s);
     this.width = this.slots.filter((s) => s.kind !== 'uniq').length;
     this.setWidth = this.slots.length - this.width;
+    if (this.setWidth > 127)
+      throw new Error(`online store: too many distinct measures in ${spec.source}`);
     this.init = new Float64Array(this.width);
     for (const s of this.slots) {
       if (s.kind === 'min_ts') this.init[s.index] = Infinity;
@@ -249,75 +292,64 @@ class SourceBuckets<R extends { userId: string; tsMs: number }> {
     return s;
   }
 
-  /** Hour buckets (the 7d/28d windows read these: far fewer rows for heavy users). */
-  readonly hourly = new Map<string, Series>();
-
-  private series(user: string, map = this.byUser): Series {
-    let s = map.get(user);
-    if (!s) map.set(user, (s = new Series(this.width, this.setWidth, this.init)));
-    return s;
+  /** The user's minute (MIN) or hour (HR) series of this source, created when absent. */
+  private series(user: string, g: typeof MIN | typeof HR): Series {
+    let u = this.users.get(user);
+    if (!u) this.users.set(user, (u = [undefined, undefined, undefined, undefined]));
+    return (u[this.base + g] ??= new Series(this.width, this.setWidth, this.init));
   }
 
   addRow(r: R): void {
-    const m = this.series(r.userId);
+    const m = this.series(r.userId, MIN);
     this.apply(m, m.bucket(Math.floor(r.tsMs / MINUTE) * MINUTE), r, this.slotIndex);
-    const h = this.series(r.userId, this.hourly);
+    const h = this.series(r.userId, HR);
     this.apply(h, h.bucket(Math.floor(r.tsMs / HOUR) * HOUR), r, this.slotIndex);
   }
 
   /** Merges an aggregated minute bucket (warm-up) into its minute and its hour bucket. */
   mergeBucket(user: string, b: number, nums: number[], sets: string[][]): void {
     const ids = sets.map((l) => l.map(idOf));
-    this.mergeInto(this.series(user), b, nums, ids);
-    this.mergeInto(this.series(user, this.hourly), Math.floor(b / HOUR) * HOUR, nums, ids);
+    this.mergeInto(this.series(user, MIN), b, nums, ids);
+    this.mergeInto(this.series(user, HR), Math.floor(b / HOUR) * HOUR, nums, ids);
   }
 
   /** The rollup merge rules: sum, max, min, union. */
   private mergeInto(s: Series, b: number, nums: number[], ids: number[][]): void {
     const i = s.bucket(b);
-    const base = i * this.width;
+    const base = s.base(i);
+    const v = s.r;
     for (const sl of this.slots) {
       if (sl.kind === 'uniq') {
-        for (const x of ids[sl.index]) s.addDistinct(i, sl.index, x);
+        for (const x of ids[sl.index]) s.addDistinct(b, sl.index, x);
       } else {
         const x = nums[sl.index];
         const k = base + sl.index;
-        if (sl.kind === 'max_ts') s.v[k] = Math.max(s.v[k], x);
-        else if (sl.kind === 'min_ts') s.v[k] = Math.min(s.v[k], x);
-        else s.v[k] += x;
+        if (sl.kind === 'max_ts') v[k] = Math.max(v[k], x);
+        else if (sl.kind === 'min_ts') v[k] = Math.min(v[k], x);
+        else v[k] += x;
       }
     }
-  }
-
-  evictBefore(ms: number): void {
-    for (const map of [this.byUser, this.hourly])
-      for (const [user, s] of map) if (s.dropBefore(ms) === 0) map.delete(user);
-  }
-
-  bucketCount(): number {
-    let n = 0;
-    for (const s of this.byUser.values()) n += s.n;
-    return n;
   }
 }
 
 /** user/click measures, row by row (the SQL in rollups.ts, `ROLLUPS[user/click]`). */
 const clickRow: RowFn<OnlineClick> = (s, i, r, slot) => {
-  const o = i * s.width;
-  const v = s.v;
+  const o = s.base(i);
+  const v = s.r;
   v[o + slot('n_events')] += 1;
   if ((CLICKSTREAM_TYPES as readonly string[]).includes(r.type)) v[o + slot(`n_${r.type}`)] += 1;
-  if (r.type === 'product_view' && r.sku !== '') s.addDistinct(i, slot('skus_viewed'), idOf(r.sku));
+  if (r.type === 'product_view' && r.sku !== '')
+    s.addDistinct(s.at(i), slot('skus_viewed'), idOf(r.sku));
   if (r.type === 'product_view' && r.category !== '')
-    s.addDistinct(i, slot('categories_viewed'), idOf(r.category));
+    s.addDistinct(s.at(i), slot('categories_viewed'), idOf(r.category));
   v[o + slot('last_ts')] = Math.max(v[o + slot('last_ts')], r.tsMs);
   v[o + slot('first_ts')] = Math.min(v[o + slot('first_ts')], r.tsMs);
 };
 
 /** user/order measures, line by line (money in 1/10,000: the Decimal(…, 4) of the rollup). */
 const orderRow: RowFn<OnlineOrderLine> = (s, i, r, slot) => {
-  const o = i * s.width;
-  const v = s.v;
+  const o = s.base(i);
+  const v = s.r;
   const placed = r.type === PLACED;
   if (placed && r.lineNo === 0) v[o + slot('n_orders')] += 1;
   if (r.type === 'order_cancelled' && r.lineNo === 0) v[o + slot('n_cancellations')] += 1;
@@ -385,6 +417,8 @@ export interface OnlineOptions {
 
 /** The online tier (user entity). Thread of control: all mutations run on the JS thread. */
 export class OnlineFeatureStore {
+  /** Every user's series (see {@link UserSeries}). */
+  private readonly users = new Map<string, UserSeries>();
   private readonly click: SourceBuckets<OnlineClick>;
   private readonly order: SourceBuckets<OnlineOrderLine>;
   private readonly defs: FeatureDef[];
@@ -413,8 +447,8 @@ export class OnlineFeatureStore {
     private readonly opts: OnlineOptions = {},
   ) {
     this.now = opts.now ?? Date.now;
-    this.click = new SourceBuckets(findRollup('user', 'click'), clickRow);
-    this.order = new SourceBuckets(findRollup('user', 'order'), orderRow);
+    this.click = new SourceBuckets(findRollup('user', 'click'), clickRow, this.users, CLICK);
+    this.order = new SourceBuckets(findRollup('user', 'order'), orderRow, this.users, ORDER);
     this.defs = featuresOf('user');
     this.groups = plan('user', this.defs);
     this.activity = activityNeeds(this.defs);
@@ -423,16 +457,17 @@ export class OnlineFeatureStore {
     const aliasIndex = new Map<string, number>();
     let nAggs = 0;
     for (const grp of this.groups) {
-      const src = grp.source === 'click' ? 0 : 1;
       const buckets = this.source(grp.source);
-      let pass = passes.find((p) => p.source === src && p.g === grp.g);
+      const series = buckets.base + (grp.g === '1h' ? HR : MIN);
+      let pass = passes.find((p) => p.series === series);
       if (!pass) {
         pass = {
-          source: src,
+          series,
           g: grp.g,
           windows: [],
           ops: opsOf(buckets.slots),
           uniq: [],
+          uniqOf: new Int8Array(buckets.slots.length).fill(-1),
           stamps: new Uint32Array(buckets.slots.length),
           counts: new Float64Array(buckets.slots.length),
         };
@@ -444,7 +479,10 @@ export class OnlineFeatureStore {
         if (!w) pass.windows.push((w = { window: a.window, aggs: [] }));
         aliasIndex.set(a.alias, nAggs);
         w.aggs.push({ j: nAggs++, kind: slot.kind, index: slot.index });
-        if (slot.kind === 'uniq' && !pass.uniq.includes(slot.index)) pass.uniq.push(slot.index);
+        if (slot.kind === 'uniq' && pass.uniqOf[slot.index] < 0) {
+          pass.uniqOf[slot.index] = pass.uniq.length;
+          pass.uniq.push(slot.index);
+        }
       }
     }
     for (const p of passes)
@@ -463,8 +501,8 @@ export class OnlineFeatureStore {
     return {
       state: this.state,
       coveredFromMs: this.coveredFrom,
-      users: new Set([...this.click.byUser.keys(), ...this.order.byUser.keys()]).size,
-      buckets: this.click.bucketCount() + this.order.bucketCount(),
+      users: this.users.size,
+      buckets: this.minuteBuckets(),
       warmupMs: this.warmupMs,
       appliedRows: this.applied,
       skippedRows: this.skipped,
@@ -574,13 +612,23 @@ export class OnlineFeatureStore {
     this.applied += n;
   }
 
+  /** Minute buckets held (clicks and orders). */
+  private minuteBuckets(): number {
+    let n = 0;
+    for (const u of this.users.values()) n += (u[CLICK + MIN]?.n ?? 0) + (u[ORDER + MIN]?.n ?? 0);
+    return n;
+  }
+
   /** Drops buckets that fell out of the horizon (call periodically). */
   evict(): void {
     if (this.state !== 'ready' || this.coveredFrom === null) return;
     const from = Math.floor(this.now() / HOUR) * HOUR - HORIZON_MS;
     if (from <= this.coveredFrom) return;
-    this.click.evictBefore(from);
-    this.order.evictBefore(from);
+    for (const [user, u] of this.users) {
+      let left = 0;
+      for (const series of u) left += series?.dropBefore(from) ?? 0;
+      if (left === 0) this.users.delete(user);
+    }
     this.coveredFrom = from;
   }
 
@@ -589,11 +637,17 @@ export class OnlineFeatureStore {
    * of t's minute within the horizon; callers resolve users not found here against ClickHouse.
    */
   lookup(ids: readonly string[], tMs: number): EntityFeatures[] {
+    return matrixRows(this.lookupMatrix(ids, tMs));
+  }
+
+  /** {@link lookup} as a matrix (one row per id, in order; see {@link FeatureMatrix}). */
+  lookupMatrix(ids: readonly string[], tMs: number): FeatureMatrix {
     const t = Math.floor(tMs);
-    const at = new Date(t).toISOString();
+    const c = this.compiled;
+    const m = emptyMatrix('user', c.program.names, ids, t);
+    const width = c.program.names.length;
     const endMinute = windowBoundsMs(t, '1m', '15m')[1];
     const actFrom = windowBoundsMs(t, '1h', '28d')[0];
-    const c = this.compiled;
     const vals = new Float64Array(c.nAggs);
     const acc = new Float64Array(Math.max(this.click.slots.length, this.order.slots.length));
     const ends = {
@@ -601,68 +655,103 @@ export class OnlineFeatureStore {
       '1h': windowBoundsMs(t, '1h', '28d')[1],
     };
     const starts = c.passes.map((p) => p.windows.map((w) => windowBoundsMs(t, p.g, w.window)[0]));
-    const cs = this.click.slot(ACTIVITY_MEASURES.click.first).index;
-    const cl = this.click.slot(ACTIVITY_MEASURES.click.last).index;
-    const cc = this.click.slot(ACTIVITY_MEASURES.click.carts).index;
-    const on = this.order.slot(ACTIVITY_MEASURES.order.placed).index;
-    const of = this.order.slot(ACTIVITY_MEASURES.order.first).index;
-    const ol = this.order.slot(ACTIVITY_MEASURES.order.last).index;
-    return ids.map((id) => {
-      const clicks = this.click.byUser.get(id);
-      const orders = this.order.byUser.get(id);
+    for (let row = 0; row < ids.length; row++) {
+      const id = ids[row];
+      const u = this.users.get(id);
+      const clicks = u?.[CLICK + MIN];
+      const orders = u?.[ORDER + MIN];
       const found =
-        (clicks !== undefined && clicks.n > 0 && clicks.b[0] < endMinute) ||
-        (orders !== undefined && orders.n > 0 && orders.b[0] < endMinute);
+        (clicks !== undefined && clicks.n > 0 && clicks.at(0) < endMinute) ||
+        (orders !== undefined && orders.n > 0 && orders.at(0) < endMinute);
+      m.found[row] = found ? 1 : 0;
       vals.fill(0);
       for (let pi = 0; pi < c.passes.length; pi++) {
         const pass = c.passes[pi];
-        const series =
-          pass.g === '1h'
-            ? (pass.source === 0 ? this.click : this.order).hourly.get(id)
-            : pass.source === 0
-              ? clicks
-              : orders;
+        const series = u?.[pass.series];
         if (!series || series.n === 0) continue;
         runPass(pass, series, ends[pass.g], starts[pi], acc, vals);
       }
-      let activity: Activity | undefined;
-      if (this.activity.length > 0) {
-        const ca: number[] = [];
-        if (clicks)
-          for (let i = clicks.lowerBound(actFrom); i < clicks.n && clicks.b[i] < endMinute; i++) {
-            const o = i * clicks.width;
-            ca.push(clicks.b[i], clicks.v[o + cs], clicks.v[o + cl], clicks.v[o + cc]);
-          }
-        const oa: number[] = [];
-        if (orders)
-          for (let i = orders.lowerBound(actFrom); i < orders.n && orders.b[i] < endMinute; i++) {
-            const o = i * orders.width;
-            if (orders.v[o + on] > 0) oa.push(orders.b[i], orders.v[o + of], orders.v[o + ol]);
-          }
-        activity = { clicks: ca, orders: oa };
+      const act =
+        this.activity.length > 0
+          ? this.activityOf(clicks, orders, actFrom, endMinute)
+          : NO_ACTIVITY;
+      evaluateInto(c.program, vals, t, act, m.values, row * width);
+    }
+    return m;
+  }
+
+  /** Scratch buffers for a user's session activity (reused user after user: no garbage per lookup). */
+  private actClicks = new Float64Array(1024);
+  private actOrders = new Float64Array(256);
+
+  /** The user's minute-bucket activity in [from, to) as sessions.ts reads it (views on scratch space). */
+  private activityOf(
+    clicks: Series | undefined,
+    orders: Series | undefined,
+    from: number,
+    to: number,
+  ): Activity {
+    let nc = 0;
+    if (clicks) {
+      const cs = this.click.slot(ACTIVITY_MEASURES.click.first).index;
+      const cl = this.click.slot(ACTIVITY_MEASURES.click.last).index;
+      const cc = this.click.slot(ACTIVITY_MEASURES.click.carts).index;
+      const lo = clicks.lowerBound(from);
+      const hi = clicks.lowerBound(to);
+      if ((hi - lo) * CLICK_STRIDE > this.actClicks.length)
+        this.actClicks = new Float64Array((hi - lo) * CLICK_STRIDE * 2);
+      const a = this.actClicks;
+      const r = clicks.r;
+      for (let i = lo; i < hi; i++) {
+        const o = clicks.base(i);
+        a[nc] = r[o - 1];
+        a[nc + 1] = r[o + cs];
+        a[nc + 2] = r[o + cl];
+        a[nc + 3] = r[o + cc];
+        nc += CLICK_STRIDE;
       }
-      const features: FeatureValues = {};
-      const act = activity ?? NO_ACTIVITY;
-      evaluateFeatures(c.program, vals, t, act, features);
-      return { entity: 'user' as const, id, at, found, features };
-    });
+    }
+    let no = 0;
+    if (orders) {
+      const on = this.order.slot(ACTIVITY_MEASURES.order.placed).index;
+      const of = this.order.slot(ACTIVITY_MEASURES.order.first).index;
+      const ol = this.order.slot(ACTIVITY_MEASURES.order.last).index;
+      const lo = orders.lowerBound(from);
+      const hi = orders.lowerBound(to);
+      if ((hi - lo) * ORDER_STRIDE > this.actOrders.length)
+        this.actOrders = new Float64Array((hi - lo) * ORDER_STRIDE * 2);
+      const a = this.actOrders;
+      const r = orders.r;
+      for (let i = lo; i < hi; i++) {
+        const o = orders.base(i);
+        if (r[o + on] <= 0) continue;
+        a[no] = r[o - 1];
+        a[no + 1] = r[o + of];
+        a[no + 2] = r[o + ol];
+        no += ORDER_STRIDE;
+      }
+    }
+    return { clicks: this.actClicks.subarray(0, nc), orders: this.actOrders.subarray(0, no) };
   }
 }
 
 /**
  * The aggregates of one source at one window end: the windows share the end and nest, so one walk
- * backwards from the end visits each bucket once, growing sums, maxima and distinct sets window by
- * window (the merge rules of the rollups: sum, max, union).
+ * backwards from the end visits each bucket (and each distinct entry) once, growing sums, maxima and
+ * distinct counts window by window (the merge rules of the rollups: sum, max, union).
  */
 interface Pass {
-  source: number;
+  /** Which of the user's series it reads ({@link UserSeries}). */
+  series: number;
   g: Granularity;
   windows: { window: WindowName; aggs: { j: number; kind: MeasureKind; index: number }[] }[];
   /** Per numeric column: 0 sum (counts, money), 1 max, 2 ignore (min: only the sessions read it). */
   ops: Uint8Array;
   /** Distinct columns the pass needs. */
   uniq: number[];
-  /** Scratch space for runPass (per distinct column): the stamp and the running count. */
+  /** Per distinct column: its position in `uniq`, or −1 when the pass does not read it. */
+  uniqOf: Int8Array;
+  /** Scratch space for runPass (per position in `uniq`): the stamp and the running count. */
   stamps: Uint32Array;
   counts: Float64Array;
 }
@@ -683,44 +772,51 @@ function runPass(
   vals: Float64Array,
 ): void {
   const w = s.width;
-  const sw = s.setWidth;
-  const v = s.v;
+  const st = s.stride;
+  const r = s.r;
   const ops = pass.ops;
   const nu = pass.uniq.length;
   acc.fill(0);
   const stamps = pass.stamps;
   const counts = pass.counts;
+  const uniqOf = pass.uniqOf;
   const marks = seen; // a local: the module binding may be reassigned (grow), which defeats optimisation
   for (let u = 0; u < nu; u++) {
     stamps[u] = nextStamp();
     counts[u] = 0;
   }
+  const e = s.e;
   let i = s.lowerBound(end);
+  let j = nu > 0 ? s.entryBound(end) : 0;
   for (let k = 0; k < pass.windows.length; k++) {
-    const lo = s.lowerBound(starts[k]);
-    while (i > lo) {
+    const start = starts[k];
+    // walk down to the window's start: every bucket on the way is read anyway (no binary search)
+    while (i > 0 && r[(i - 1) * st] >= start) {
       i--;
-      const o = i * w;
+      const o = i * st + 1;
       for (let c = 0; c < w; c++) {
         const op = ops[c];
-        if (op === 0) acc[c] += v[o + c];
-        else if (op === 1 && v[o + c] > acc[c]) acc[c] = v[o + c];
-      }
-      for (let u = 0; u < nu; u++) {
-        const x = s.sets[i * sw + pass.uniq[u]];
-        if (x === null) continue;
-        const st = stamps[u];
-        for (let q = 0; q < x.length; q++)
-          if (marks[x[q]] !== st) {
-            marks[x[q]] = st;
-            counts[u]++;
-          }
+        if (op === 0) acc[c] += r[o + c];
+        else if (op === 1 && r[o + c] > acc[c]) acc[c] = r[o + c];
       }
     }
+    if (nu > 0)
+      while (j > 0 && e[(j - 1) * 2] >= start) {
+        j--;
+        const code = e[j * 2 + 1];
+        const slot = code % 128;
+        const u = uniqOf[slot];
+        if (u < 0) continue;
+        const x = (code - slot) / 128;
+        if (marks[x] !== stamps[u]) {
+          marks[x] = stamps[u];
+          counts[u]++;
+        }
+      }
     for (const a of pass.windows[k].aggs)
       vals[a.j] =
         a.kind === 'uniq'
-          ? counts[pass.uniq.indexOf(a.index)]
+          ? counts[uniqOf[a.index]]
           : a.kind === 'money'
             ? acc[a.index] / 10_000
             : acc[a.index];

@@ -291,19 +291,23 @@ export function compileFeatures(
   return p;
 }
 
-/** Evaluates a program into `out` (one property per feature, in catalog order). */
-export function evaluateFeatures(
+/**
+ * Evaluates a program into `out[offset .. offset + p.names.length)` (catalog order), NaN where the
+ * feature's value is null (a ratio with a zero denominator, no event to measure recency from, …).
+ */
+export function evaluateInto(
   p: FeatureProgram,
   vals: ArrayLike<number>,
   tMs: number,
   activity: Activity,
-  out: Record<string, number | null>,
+  out: Float64Array,
+  offset: number,
 ): void {
   const v = (i: number) => (i < 0 ? 0 : (vals[i] ?? 0));
   // the session statistics of each distinct window, computed once per evaluation
   let memo: { s: number; e: number; stats: SessionStats }[] | undefined;
   for (let k = 0; k < p.names.length; k++) {
-    let x: number | null;
+    let x: number;
     switch (p.op[k]) {
       case OP_TOTAL:
         x = v(p.a0[k]);
@@ -313,15 +317,15 @@ export function evaluateFeatures(
         break;
       case OP_RATIO: {
         const d = v(p.a1[k]);
-        x = d > 0 ? v(p.a0[k]) / d : null;
+        x = d > 0 ? v(p.a0[k]) / d : NaN;
         break;
       }
       case OP_LATEST:
-        x = v(p.a1[k]) > 0 ? v(p.a0[k]) : null;
+        x = v(p.a1[k]) > 0 ? v(p.a0[k]) : NaN;
         break;
       case OP_RECENCY: {
         const last = Math.max(v(p.a0[k]), v(p.a1[k]));
-        x = last > 0 ? (tMs - last) / 1000 : null;
+        x = last > 0 ? (tMs - last) / 1000 : NaN;
         break;
       }
       default: {
@@ -331,11 +335,24 @@ export function evaluateFeatures(
         let st: SessionStats | undefined;
         for (const m of memo) if (m.s === s && m.e === e) st = m.stats;
         if (!st) memo.push({ s, e, stats: (st = sessionStats(activity, s, e)) });
-        x = sessionValue(STATS[p.stat[k]], st);
+        x = sessionValue(STATS[p.stat[k]], st) ?? NaN;
       }
     }
-    out[p.names[k]] = x;
+    out[offset + k] = x;
   }
+}
+
+/** Evaluates a program into `out` (one property per feature, in catalog order; null for NaN). */
+export function evaluateFeatures(
+  p: FeatureProgram,
+  vals: ArrayLike<number>,
+  tMs: number,
+  activity: Activity,
+  out: Record<string, number | null>,
+): void {
+  const row = new Float64Array(p.names.length);
+  evaluateInto(p, vals, tMs, activity, row, 0);
+  for (let k = 0; k < row.length; k++) out[p.names[k]] = Number.isNaN(row[k]) ? null : row[k];
 }
 
 /** The aliases a feature reads, in the order featureValue uses them (computed once per feature). */

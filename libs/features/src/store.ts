@@ -5,6 +5,7 @@ import {
   boundValues,
   compileFeatures,
   evaluateFeatures,
+  evaluateInto,
   endName,
   plan,
   type FeatureProgram,
@@ -27,6 +28,7 @@ export const SMALL_BATCH = 0;
 import { GRANULARITY_SECONDS, type EntityKind } from './rollups';
 import type { Activity } from './sessions';
 import type { OnlineFeatureStore } from './online';
+import { emptyMatrix, matrixRows, type FeatureMatrix } from './matrix';
 
 export type FeatureValues = Record<string, number | null>;
 
@@ -97,25 +99,48 @@ export class FeatureStore {
     /** Query variant; default: `forEach` up to {@link SMALL_BATCH} entities, `if` above. */
     mode?: AggMode,
   ): Promise<EntityFeatures[]> {
+    return matrixRows(await this.lookupMatrix(entity, ids, atMs, mode));
+  }
+
+  /**
+   * {@link lookup} as one matrix (rows = the distinct ids in request order, columns = the entity's
+   * catalog features): the scorer's input, with no object per entity.
+   */
+  async lookupMatrix(
+    entity: EntityKind,
+    ids: readonly string[],
+    atMs = Date.now(),
+    mode?: AggMode,
+  ): Promise<FeatureMatrix> {
     const keys = [...new Set(ids)];
-    if (keys.length === 0) return [];
+    const t = Math.floor(atMs);
+    const c = this.compiled.get(entity)!;
+    if (keys.length === 0) return emptyMatrix(entity, c.program.names, keys, t);
     if (entity === 'user' && mode === undefined && this.online?.covers(atMs)) {
-      const out = this.online.lookup(keys, atMs);
+      const m = this.online.lookupMatrix(keys, atMs);
       this.served.online += 1;
       // unknown within the online horizon: ClickHouse decides (events older than 28 days exist there)
-      const unknown = out.filter((r) => !r.found).map((r) => r.id);
-      if (unknown.length === 0) return out;
-      const fromCh = new Map(
-        (await this.lookup(entity, unknown, atMs, 'if')).map((r) => [r.id, r]),
+      const rows: number[] = [];
+      for (let i = 0; i < keys.length; i++) if (m.found[i] === 0) rows.push(i);
+      if (rows.length === 0) return m;
+      const ch = await this.lookupMatrix(
+        entity,
+        rows.map((i) => keys[i]),
+        atMs,
+        'if',
       );
-      return out.map((r) => fromCh.get(r.id) ?? r);
+      const w = m.features.length;
+      rows.forEach((i, r) => {
+        m.found[i] = ch.found[r];
+        m.values.set(ch.values.subarray(r * w, (r + 1) * w), i * w);
+      });
+      return m;
     }
     this.served.clickhouse += 1;
     const q =
       (keys.length <= SMALL_BATCH || mode === 'forEach') && mode !== 'if'
         ? this.onlineSmall.get(entity)!
         : this.onlineBatch.get(entity)!;
-    const t = Math.floor(atMs);
     const params = {
       keys,
       ...boundValues(q.groups, t, q.activity.length > 0),
@@ -129,14 +154,14 @@ export class FeatureStore {
       rows.filter((r) => Number(r.src) < KNOWN_SRC),
       () => '',
     );
-    const at = new Date(t).toISOString();
-    return keys.map((id) => ({
-      entity,
-      id,
-      at,
-      found: found.has(id),
-      features: this.values(entity, aggs.get(id), t, activity.get(id)),
-    }));
+    const m = emptyMatrix(entity, c.program.names, keys, t);
+    const w = m.features.length;
+    keys.forEach((id, i) => {
+      m.found[i] = found.has(id) ? 1 : 0;
+      const vals = c.aliases.map((a) => aggs.get(id)?.get(a) ?? 0);
+      evaluateInto(c.program, vals, t, activity.get(id) ?? NO_ACTIVITY, m.values, i * w);
+    });
+    return m;
   }
 
   /**
