@@ -285,81 +285,13 @@ export function bucketExpr(g: Granularity): string {
   return g === '1m' ? 'toStartOfMinute(ts)' : 'toStartOfHour(ts)';
 }
 
-/**
- * Migration from which the hour rollups of every rollup that also has minute buckets are fed from
- * those minute buckets (a materialized view on the minute table) rather than from the raw table:
- * raw rows then pass through the minute views only. See {@link hourFromMinuteSelect}.
- */
-export const CASCADE_MIGRATION = 8;
-
-/** Whether buckets `g` of `spec` are fed from its minute rollup (as of migration `asOf`). */
-export function cascadesFromMinute(
-  spec: RollupSpec,
-  g: Granularity,
-  asOf = LATEST_ROLLUP_MIGRATION,
-): boolean {
-  return g === '1h' && spec.granularities.includes('1m') && asOf >= CASCADE_MIGRATION;
-}
-
-/**
- * Aggregate expression combining stored minute values/states of `column` into one stored value/state
- * of a coarser bucket: the same result as aggregating the raw rows of the coarser bucket directly
- * (sum of sums, max of maxima, min of minima, merged uniqExact/argMax states). The one measure where
- * this is a definition rather than an identity is a per-bucket distinct stored as a count
- * (`uniqExactIf(order_id, …)` of the SKU/category order rollups): an hour holds the sum of its
- * minutes' distinct orders, which equals the hour's distinct orders because all lines of an order
- * share the order event's `ts` (one minute).
- */
-export function cascadeStateExpr(kind: MeasureKind, column: string): string {
-  switch (kind) {
-    case 'sum':
-    case 'money':
-      return `sum(${column})`;
-    case 'uniq':
-      return `uniqExactMergeState(${column})`;
-    case 'max_ts':
-      return `max(${column})`;
-    case 'min_ts':
-      return `min(${column})`;
-    case 'arg_max_decimal':
-    case 'arg_max_int':
-      return `argMaxMergeState(${column})`;
-  }
-}
-
-/**
- * The SELECT turning minute rows of `spec` (read from `from`: the minute rollup table in the view,
- * or a minute {@link rollupSelect} subquery over raw) into hour rows.
- */
-export function hourFromMinuteSelect(
-  spec: RollupSpec,
-  from: string,
-  asOf = LATEST_ROLLUP_MIGRATION,
-): string {
-  return [
-    `SELECT ${spec.keyColumn}, toStartOfHour(bucket) AS bucket,`,
-    measuresAsOf(spec, asOf)
-      .map((m) => `    ${cascadeStateExpr(m.kind, m.name)} AS ${m.name}`)
-      .join(',\n'),
-    `FROM ${from}`,
-    `GROUP BY ${spec.keyColumn}, bucket`,
-  ].join('\n');
-}
-
-/**
- * The SELECT computing a rollup's rows from its raw table (used by backfill and verify, and by the
- * materialized views of raw-fed rollups). For an hour rollup fed from minutes (see
- * {@link cascadesFromMinute}) it is the minute SELECT over raw, aggregated to hours exactly as the
- * cascaded view does: what the table holds by definition.
- */
+/** The SELECT feeding a rollup from its raw table (used by the materialized view and by backfill). */
 export function rollupSelect(
   spec: RollupSpec,
   g: Granularity,
   extraWhere?: string,
   asOf = LATEST_ROLLUP_MIGRATION,
 ): string {
-  if (cascadesFromMinute(spec, g, asOf))
-    return hourFromMinuteSelect(spec, `(\n${rollupSelect(spec, '1m', extraWhere, asOf)}\n)`, asOf);
   const where = [spec.where, extraWhere].filter((x): x is string => !!x);
   return [
     `SELECT ${spec.keyColumn}, ${bucketExpr(g)} AS bucket,`,
@@ -370,17 +302,6 @@ export function rollupSelect(
     ...(where.length > 0 ? [`WHERE ${where.join(' AND ')}`] : []),
     `GROUP BY ${spec.keyColumn}, bucket`,
   ].join('\n');
-}
-
-/** The SELECT of a rollup's materialized view as of migration `asOf` (raw table or minute rollup). */
-export function viewSelect(
-  spec: RollupSpec,
-  g: Granularity,
-  asOf = LATEST_ROLLUP_MIGRATION,
-): string {
-  return cascadesFromMinute(spec, g, asOf)
-    ? hourFromMinuteSelect(spec, rollupTable(spec.entity, spec.source, '1m'), asOf)
-    : rollupSelect(spec, g, undefined, asOf);
 }
 
 /** Every rollup table name, with its spec and granularity. */
@@ -400,7 +321,7 @@ export function measuresAsOf(spec: RollupSpec, version: number): Measure[] {
 }
 
 /** Highest migration number that changes the rollups (see {@link ROLLUP_MIGRATIONS}). */
-export const LATEST_ROLLUP_MIGRATION = 8;
+export const LATEST_ROLLUP_MIGRATION = 7;
 
 /** DDL of migration 0006 (tables + materialized views), generated from {@link ROLLUPS} as of 0006. */
 export function rollupMigrationSql(): string {
@@ -423,7 +344,7 @@ export function rollupMigrationSql(): string {
         'SETTINGS non_replicated_deduplication_window = 10000;',
     );
     out.push(
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${viewName(table)} TO ${table} AS\n${viewSelect(spec, g, 6)};`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${viewName(table)} TO ${table} AS\n${rollupSelect(spec, g, undefined, 6)};`,
     );
   }
   return out.join('\n') + '\n';
@@ -452,33 +373,7 @@ export function rollupAlterMigrationSql(version: number): string {
       );
     out.push(`DROP VIEW IF EXISTS ${viewName(table)};`);
     out.push(
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${viewName(table)} TO ${table} AS\n${viewSelect(spec, g, version)};`,
-    );
-  }
-  return out.join('\n') + '\n';
-}
-
-/**
- * DDL of migration 0008: the hour view of every rollup with minute buckets is re-created on the
- * minute rollup table (see {@link cascadesFromMinute}). It refuses to run while the ingest ledger has
- * a pending chunk: a view's deduplication block id follows the chain of views that produced the
- * block, so a chunk torn before the migration and re-run after it would reach the hour rollups
- * through a new chain and be counted there twice (docs/exactly-once.md).
- */
-export function rollupCascadeMigrationSql(): string {
-  const out: string[] = [
-    '-- GENERATED from libs/features/src/rollups.ts (node dist/libs/features/src/ddl.main.js); do not edit.',
-    '-- Hour rollups fed from the minute rollups: raw rows pass through the minute views only, and each',
-    "-- hour view aggregates its minute view's output block (the same values, see cascadeStateExpr).",
-    '-- Apply after a clean shutdown of every aggregator: it fails while a chunk is pending, because a',
-    '-- pending chunk re-run through the new chain of views would be counted twice in the hour rollups.',
-    "SELECT throwIf(count() > 0, 'migration 0008 needs a clean shutdown: ingest_ledger has a pending chunk (re-run it with the previous version first, see docs/exactly-once.md)') FROM ingest_ledger FINAL WHERE state = 'pending';",
-  ];
-  for (const { table, spec, g } of allRollupTables()) {
-    if (!cascadesFromMinute(spec, g, CASCADE_MIGRATION)) continue;
-    out.push(`DROP VIEW IF EXISTS ${viewName(table)};`);
-    out.push(
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${viewName(table)} TO ${table} AS\n${viewSelect(spec, g, CASCADE_MIGRATION)};`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${viewName(table)} TO ${table} AS\n${rollupSelect(spec, g, undefined, version)};`,
     );
   }
   return out.join('\n') + '\n';
@@ -490,5 +385,4 @@ export const ROLLUP_MIGRATION = '0006_feature_rollups.sql';
 export const ROLLUP_MIGRATIONS: Record<string, () => string> = {
   [ROLLUP_MIGRATION]: rollupMigrationSql,
   '0007_feature_rollups_sessions.sql': () => rollupAlterMigrationSql(7),
-  '0008_feature_rollups_hour_from_minute.sql': rollupCascadeMigrationSql,
 };
