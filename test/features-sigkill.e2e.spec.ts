@@ -42,6 +42,8 @@ interface Counters {
   deadLettered: number;
   skippedRedelivered: number;
   replayedChunks: number;
+  repairedRows: number;
+  reconciledGroups: number;
 }
 
 describe('aggregator exactly-once under repeated SIGKILL (child process, 200k events)', () => {
@@ -203,7 +205,7 @@ describe('aggregator exactly-once under repeated SIGKILL (child process, 200k ev
       const k = c.last();
       replayed += k?.replayedChunks ?? 0;
       log.push(
-        `kill ${i + 1} after ${after} ms consuming: stored ${k?.stored} dead ${k?.deadLettered} skipped ${k?.skippedRedelivered} replayed ${k?.replayedChunks}`,
+        `kill ${i + 1} after ${after} ms consuming: stored ${k?.stored} dead ${k?.deadLettered} skipped ${k?.skippedRedelivered} replayed ${k?.replayedChunks} repaired ${k?.repairedRows} reconciled ${k?.reconciledGroups}`,
       );
     }
     await waitFor(async () => (await lag()) === 0n, 180_000, 'consumer group caught up', 1000);

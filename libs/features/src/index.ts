@@ -11,3 +11,4 @@ export * from './verify';
 export * from './sessions';
 export * from './online';
 export * from './matrix';
+export * from './reconcile';

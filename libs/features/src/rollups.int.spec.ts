@@ -12,10 +12,12 @@ import { testConfig } from '../../../test/support/env';
 import { backfillRollups } from './backfill';
 import { FeatureStore } from './store';
 import { verifyRollups } from './verify';
+import { reconcileChunkRollups } from './reconcile';
 import { viewName, rollupTable } from './rollups';
 
 const T0 = Date.UTC(2026, 9, 5, 0, 0, 0);
 const LIMITS = { maxRows: 400, maxBytes: 1 << 24 };
+const DAY = 86_400_000;
 
 function clicks(from: number, n: number) {
   return Array.from({ length: n }, (_, j) => {
@@ -134,6 +136,82 @@ describe('rollups: exactly-once through the materialized views', () => {
     await insertIdempotent(ch.client, 'clickstream_events', b, token, LIMITS);
     assert.deepEqual(await totals(), healed);
     await allOk();
+  });
+
+  const range = (first: number, last: number) => ({
+    topic: 'storefront.clickstream.v1',
+    partition: 0,
+    first: BigInt(first),
+    last: BigInt(last),
+  });
+  const corrected = (rs: { table: string; corrected: number }[]) =>
+    Object.fromEntries(rs.filter((r) => r.corrected > 0).map((r) => [r.table, r.corrected]));
+
+  it('torn view, token kept but part lost: the replay deduplicates it away, the reconciliation restores it exactly', async () => {
+    const c = clicks(5000, 1500);
+    const token = 'agg/c/0/5000-6499';
+    await insertIdempotent(ch.client, 'clickstream_events', c, token, LIMITS);
+    // the view's part vanishes while its block id stays in the deduplication log (what a kill between
+    // the two does); whole groups go, including rows of the previous chunk sharing a boundary minute
+    await ch.client.command({
+      query: `ALTER TABLE fr_user_click_1m DELETE WHERE (user_id, bucket) IN
+                (SELECT user_id, toStartOfMinute(ts) FROM clickstream_events WHERE _offset BETWEEN 5000 AND 6499)`,
+      clickhouse_settings: { mutations_sync: '2' },
+    });
+    await insertIdempotent(ch.client, 'clickstream_events', c, token, LIMITS, ch.insertJsonLines);
+    const torn = await totals();
+    assert.equal(torn.raw_clicks, '6500');
+    assert.ok(Number(torn.user_1m) <= 5000, `the replay cannot heal it: ${torn.user_1m}`);
+    assert.equal(torn.user_1h, '6500');
+
+    const fixed = await reconcileChunkRollups(ch.client, 'clickstream_events', range(5000, 6499));
+    assert.deepEqual(Object.keys(corrected(fixed)), ['fr_user_click_1m']);
+    assert.equal(fixed.length, 6, 'every rollup of the clickstream is checked');
+    assert.ok(fixed.every((r) => r.touched > 0));
+    assert.equal((await totals()).user_1m, '6500');
+    await allOk();
+    const again = await reconcileChunkRollups(ch.client, 'clickstream_events', range(5000, 6499));
+    assert.deepEqual(corrected(again), {}, 'a second run finds nothing to correct');
+  });
+
+  it('raw part lost but views kept: the repair counts the views twice, the reconciliation subtracts it exactly', async () => {
+    const c = clicks(6500, 1000);
+    const token = 'agg/c/0/6500-7499';
+    await insertIdempotent(ch.client, 'clickstream_events', c, token, LIMITS);
+    await ch.client.command({
+      query: 'ALTER TABLE clickstream_events DELETE WHERE _offset BETWEEN 6500 AND 7499',
+      clickhouse_settings: { mutations_sync: '2' },
+    });
+    // the replay is deduplicated everywhere; the repair (ChunkStore.missing) writes the raw rows
+    // again under a token of its own, and every view counts them a second time
+    await insertIdempotent(ch.client, 'clickstream_events', c, token, LIMITS);
+    assert.equal((await totals()).raw_clicks, '6500');
+    await insertIdempotent(ch.client, 'clickstream_events', c, `${token}/repair-1000-0-1`, LIMITS);
+    const doubled = await totals();
+    assert.equal(doubled.raw_clicks, '7500');
+    assert.equal(doubled.user_1m, '8500', 'counted twice by the views');
+
+    const fixed = await reconcileChunkRollups(ch.client, 'clickstream_events', range(6500, 7499));
+    assert.deepEqual(Object.keys(corrected(fixed)).sort(), [
+      'fr_category_click_1h',
+      'fr_category_click_1m',
+      'fr_sku_click_1h',
+      'fr_sku_click_1m',
+      'fr_user_click_1h',
+      'fr_user_click_1m',
+    ]);
+    const healed = await totals();
+    assert.equal(healed.user_1m, '7500');
+    assert.equal(healed.user_1h, '7500');
+    await allOk();
+    // the features read the corrected sums (modular UInt64 arithmetic gives the exact totals)
+    const [u] = await new FeatureStore(ch.client).lookup('user', ['u-3'], T0 + 7500 * 7_000 + DAY);
+    const want = Array.from({ length: 7500 }, (_, i) => i).filter((i) => i % 23 === 3).length;
+    assert.equal(u.features.user_events_28d, want);
+    assert.deepEqual(
+      corrected(await reconcileChunkRollups(ch.client, 'clickstream_events', range(6500, 7499))),
+      {},
+    );
   });
 
   it('backfill rebuilds every rollup from raw to the same contents (and features)', async () => {

@@ -27,6 +27,12 @@ export class PipelineMetrics {
     labelNames: ['topic'] as const,
     registers: [this.registry],
   });
+  readonly rollupCorrections = new Counter({
+    name: 'storepulse_rollup_groups_corrected_total',
+    help: 'Rollup (key, bucket) groups corrected after a re-run chunk found a torn view, per rollup table',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+  });
   readonly produced = new Counter({
     name: 'storepulse_events_produced_total',
     help: 'Messages produced to Kafka (simulator/collector), per topic',

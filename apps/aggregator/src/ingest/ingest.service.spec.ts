@@ -37,6 +37,22 @@ class FakeStore implements ChunkStore {
     for (const d of chunk.deadLetters) this.stored.push(Number(d.sourceOffset));
     return Promise.resolve();
   }
+  /** Reconciliations asked for, in order, after the writes before them. */
+  readonly reconciles: { table: string; first: bigint; last: bigint; afterWrites: number }[] = [];
+  /** What reconcile reports as corrected (a torn view found). */
+  corrections: { table: string; corrected: number }[] = [];
+  reconcile(
+    table: string,
+    range: { first: bigint; last: bigint },
+  ): Promise<{ table: string; corrected: number }[]> {
+    this.reconciles.push({
+      table,
+      first: range.first,
+      last: range.last,
+      afterWrites: this.writes.length,
+    });
+    return Promise.resolve(this.corrections);
+  }
   missing(chunk: PreparedChunk): Promise<PreparedChunk> {
     const have = new Set(this.stored);
     return Promise.resolve({
@@ -187,6 +203,12 @@ describe('IngestService (fake ledger/store/DLQ)', () => {
       { token: 'agg/storefront.clickstream.v1/0/6-7', rows: 2, dead: 0 },
     ]);
     assert.equal(svc.counters.replayedChunks, 1);
+    assert.deepEqual(
+      store.reconciles.map((r) => [r.first, r.last]),
+      [[2n, 5n]],
+      'only the re-run chunk is reconciled, not first attempts',
+    );
+    assert.equal(svc.counters.reconciledGroups, 0);
   });
 
   it('a replayed chunk whose token ClickHouse kept without the rows is repaired, once', async () => {
@@ -203,6 +225,11 @@ describe('IngestService (fake ledger/store/DLQ)', () => {
     const store = new FakeStore();
     store.ghostTokens.add('agg/ghost');
     store.stored.push(0); // one row of the chunk did land before the crash
+    store.corrections = [
+      { table: 'fr_user_click_1m', corrected: 4 },
+      { table: 'fr_user_click_1h', corrected: 3 },
+      { table: 'fr_sku_click_1m', corrected: 0 },
+    ];
     const { svc } = service(new FakeLedger({ lastDone: -1n, pending }), store, new FakeDlq(), 10);
     await svc.handleBatch(batch([0, 1, 2, 3, 4], (o) => (o === 2 ? '{bad' : click(o))));
     assert.deepEqual(
@@ -211,6 +238,11 @@ describe('IngestService (fake ledger/store/DLQ)', () => {
     );
     assert.equal(svc.counters.repairedRows, 3, 'rows 1 and 3 and dead letter 2');
     assert.match(store.writes[1]?.token ?? '', /^agg\/ghost\/repair-2-1-/);
+    // then the rollups of the re-run chunk are reconciled, after the repair, for its range only
+    assert.deepEqual(store.reconciles, [
+      { table: 'clickstream_events', first: 0n, last: 3n, afterWrites: 2 },
+    ]);
+    assert.equal(svc.counters.reconciledGroups, 7);
   });
 
   it('when a batch ends inside a pending chunk, commits up to its start and writes nothing', async () => {

@@ -8,6 +8,7 @@ import {
   type ClickHouseHandle,
 } from '@storepulse/clickhouse';
 import { TOPICS } from '@storepulse/contracts';
+import { reconcileChunkRollups } from '@storepulse/features';
 import type {
   BatchHandler,
   BatchResult,
@@ -33,6 +34,15 @@ export interface ChunkStore {
     chunk: PreparedChunk,
     range: { topic: string; partition: number; first: bigint; last: bigint },
   ): Promise<PreparedChunk>;
+  /**
+   * After a re-run chunk's raw rows are complete: makes the rollups fed by `table` agree with the
+   * raw rows for the groups the chunk touches (a view's part can be lost, or counted twice by the
+   * repair, when a kill tears an insert); returns the groups corrected per rollup table.
+   */
+  reconcile(
+    table: string,
+    range: { topic: string; partition: number; first: bigint; last: bigint },
+  ): Promise<{ table: string; corrected: number }[]>;
 }
 
 export class ClickHouseChunkStore implements ChunkStore {
@@ -43,6 +53,16 @@ export class ClickHouseChunkStore implements ChunkStore {
     /** Embedded engine fast path (ClickHouseHandle.insertJsonLines); same tokens, same chunks. */
     private readonly insertJsonLines?: ClickHouseHandle['insertJsonLines'],
   ) {}
+
+  async reconcile(
+    table: string,
+    range: { topic: string; partition: number; first: bigint; last: bigint },
+  ): Promise<{ table: string; corrected: number }[]> {
+    const out = await reconcileChunkRollups(this.client, table, range);
+    for (const r of out)
+      if (r.corrected > 0) this.metrics.rollupCorrections.inc({ table: r.table }, r.corrected);
+    return out;
+  }
 
   async missing(
     chunk: PreparedChunk,
@@ -167,6 +187,8 @@ export interface IngestCounters {
   replayedChunks: number;
   /** Rows re-written after a replay found them missing (see ChunkStore.missing). */
   repairedRows: number;
+  /** Rollup groups corrected after a replay (see ChunkStore.reconcile). */
+  reconciledGroups: number;
 }
 
 /** A chunk whose rows are durable and recorded 'done' in the ledger (all its rows, replay or not). */
@@ -198,6 +220,7 @@ export class IngestService implements BatchHandler {
     skippedRedelivered: 0,
     replayedChunks: 0,
     repairedRows: 0,
+    reconciledGroups: 0,
   };
   /** Test hook: called after a chunk's data is written and before it is marked done. */
   afterChunkWrite: ((c: ChunkRecord) => Promise<void>) | undefined;
@@ -372,12 +395,13 @@ export class IngestService implements BatchHandler {
     await this.writes.run(async () => {
       await this.store.write(prepared, chunk.token);
       if (replay) {
-        const gap = await this.store.missing(prepared, {
+        const range = {
           topic: batch.topic,
           partition: batch.partition,
           first: chunk.firstOffset,
           last: chunk.lastOffset,
-        });
+        };
+        const gap = await this.store.missing(prepared, range);
         if (gap.rows.length > 0 || gap.deadLetters.length > 0) {
           // Only what is absent, under a token of its own: no double counts whatever landed before.
           this.counters.repairedRows += gap.rows.length + gap.deadLetters.length;
@@ -394,6 +418,22 @@ export class IngestService implements BatchHandler {
           await this.store.write(
             gap,
             `${chunk.token}/repair-${gap.rows.length}-${gap.deadLetters.length}-${Date.now()}`,
+          );
+        }
+        // the views of a torn insert can be short (a lost part) or, after the repair, doubled
+        const fixed = (await this.store.reconcile(prepared.table, range)).filter(
+          (r) => r.corrected > 0,
+        );
+        if (fixed.length > 0) {
+          for (const r of fixed) this.counters.reconciledGroups += r.corrected;
+          this.logger.warn(
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              token: chunk.token,
+              corrected: fixed,
+            },
+            'replayed chunk: rollup groups disagreed with the raw rows; corrected',
           );
         }
       }
