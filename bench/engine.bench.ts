@@ -15,9 +15,8 @@ import {
   type MeasureKind,
   type RollupSpec,
 } from '@storepulse/features';
-import { Storefront } from '@storepulse/simulator';
 import { tempDir } from '../test/support/env';
-import { printTable, progress } from './support';
+import { ingestStorefront, printTable, progress } from './support';
 
 /**
  * npm run bench -- engine   (BENCH_EVENTS, default 300000; BENCH_REPEAT, default 2;
@@ -36,7 +35,6 @@ const INSERT_ENV = process.env.CLICKHOUSE_INSERT_MAX_ROWS
   ? { CLICKHOUSE_INSERT_MAX_ROWS: process.env.CLICKHOUSE_INSERT_MAX_ROWS }
   : {};
 const CHUNK_MESSAGES = loadConfig(INSERT_ENV).clickhouse.insertMaxRows;
-const DAY = 86_400_000;
 
 interface Variant {
   name: string;
@@ -83,13 +81,7 @@ function hourFromMinuteView(spec: RollupSpec): string[] {
 }
 
 function chunksOf(n: number): { topic: string; chunk: PreparedChunk; token: string }[] {
-  const sf = new Storefront({
-    seed: 9,
-    users: 20_000,
-    skus: 1_000,
-    invalidRate: 0,
-    startMs: Date.now() - 3 * DAY,
-  });
+  const sf = ingestStorefront();
   const partitioner = Partitioners.DefaultPartitioner();
   const partitionMetadata = [0, 1, 2].map((partitionId) => ({
     partitionId,

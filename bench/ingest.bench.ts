@@ -5,11 +5,10 @@ import { TOPICS } from '@storepulse/contracts';
 import { createKafka } from '@storepulse/kafka';
 import { HealthRegistry, PipelineMetrics, createLogger } from '@storepulse/observability';
 import { AggregatorService } from '@storepulse/aggregator';
-import { Storefront } from '@storepulse/simulator';
 import { allRollupTables, viewName } from '@storepulse/features';
 import { produce, resetStorefrontTopics } from '../test/support/kafka';
 import { tempDir } from '../test/support/env';
-import { benchBroker, mib, printTable, progress, rssSampler } from './support';
+import { benchBroker, ingestStorefront, mib, printTable, progress, rssSampler } from './support';
 
 /**
  * npm run bench -- ingest   (BENCH_EVENTS, default 300000)
@@ -18,7 +17,6 @@ import { benchBroker, mib, printTable, progress, rssSampler } from './support';
  * topics: it starts its own broker unless KAFKA_BROKERS is set.
  */
 const N = Number(process.env.BENCH_EVENTS ?? 300_000);
-const DAY = 86_400_000;
 
 async function main(): Promise<void> {
   const logger = createLogger('error', 'bench');
@@ -26,13 +24,7 @@ async function main(): Promise<void> {
   const kafka = createKafka({ brokers: broker.brokers, clientId: 'bench-ingest', logger });
   try {
     progress(`broker ${broker.brokers.join(',')}; generating ${N} simulated events`);
-    const sf = new Storefront({
-      seed: 9,
-      users: 20_000,
-      skus: 1_000,
-      invalidRate: 0,
-      startMs: Date.now() - 3 * DAY,
-    });
+    const sf = ingestStorefront();
     const byTopic = new Map<string, Message[]>();
     let n = 0;
     let expectedRows = 0;

@@ -2,6 +2,7 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Logger } from '@storepulse/observability';
 import { startLocalBroker, type LocalBroker } from '@storepulse/runtime';
+import { Storefront } from '@storepulse/simulator';
 
 export function machine(): Record<string, string> {
   const c = cpus();
@@ -66,4 +67,15 @@ export function rssSampler(): { peak: () => number; stop: () => void } {
     peak: () => Math.max(peak, process.resourceUsage().maxRSS * 1024),
     stop: () => clearInterval(t),
   };
+}
+
+/** The simulated storefront of the ingest benches (`ingest` and `engine` measure the same events). */
+export function ingestStorefront(): Storefront {
+  return new Storefront({
+    seed: 9,
+    users: 20_000,
+    skus: 1_000,
+    invalidRate: 0,
+    startMs: Date.now() - 3 * 86_400_000,
+  });
 }
