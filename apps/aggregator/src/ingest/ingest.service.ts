@@ -198,7 +198,10 @@ export interface DurableChunk {
   firstOffset: bigint;
   lastOffset: bigint;
   table: string;
-  rows: PreparedChunk['rows'];
+  /** Every row (parsed from the chunk's JSON lines on first access). */
+  readonly rows: PreparedChunk['rows'];
+  /** The online tier's fields of the rows, when collected while preparing (see PrepareContext). */
+  userRows?: PreparedChunk['userRows'];
 }
 
 /**
@@ -373,6 +376,7 @@ export class IngestService implements BatchHandler {
           consumerGroup: this.opts.consumerGroup,
           now: new Date(chunk.preparedAtMs ?? Date.now()),
           eventTime: this.opts.eventTime,
+          collectUserRows: this.durableListeners.length > 0,
         },
         chunkCapacity(messages),
       );
@@ -454,7 +458,10 @@ export class IngestService implements BatchHandler {
             firstOffset: chunk.firstOffset,
             lastOffset: chunk.lastOffset,
             table: prepared.table,
-            rows: prepared.rows,
+            get rows() {
+              return prepared.rows;
+            },
+            ...(prepared.userRows ? { userRows: prepared.userRows } : {}),
           });
         } catch (e) {
           this.logger.error(

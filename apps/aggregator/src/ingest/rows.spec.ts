@@ -9,6 +9,7 @@ import {
   type StorefrontMessage,
 } from '@storepulse/contracts';
 import { estimateRowBytes } from '@storepulse/clickhouse';
+import { storedRowsOf } from '../online-feed';
 import { Storefront } from '@storepulse/simulator';
 import {
   RAW_TABLE_BY_TOPIC,
@@ -270,6 +271,14 @@ describe('prepareChunk == the zod-based reference, lines == JSON.stringify(row)'
       },
       { sku: 'S', on_hand: 1, on_order: 1, lead_time_days: 1, ts: '2026-11-01T02:00:00Z' },
     ];
+    // a click whose time has sub-millisecond digits (the online tier's tsMs must match the stored ts)
+    const clicks = byTopic.get(TOPICS.clickstream) ?? [];
+    const c0 = JSON.parse(clicks[0].value!.toString('utf8')) as Record<string, unknown>;
+    clicks.push({
+      ...clicks[0],
+      value: Buffer.from(JSON.stringify({ ...c0, ts: '2026-11-01T00:30:00.1239Z' })),
+      offset: String(9e9),
+    });
     const inv = byTopic.get(TOPICS.inventory) ?? [];
     for (const e of extra)
       inv.push({
@@ -308,6 +317,17 @@ describe('prepareChunk == the zod-based reference, lines == JSON.stringify(row)'
           want.rows.map((r) => JSON.stringify(r) + '\n').join(''),
         );
         want.rows.forEach((r, i) => assert.equal(s.sizes[i], estimateRowBytes(r)));
+        // the online tier's fields, collected while preparing == derived from the stored rows
+        assert.equal(got.userRows, undefined, 'not collected unless asked');
+        const withUser = prepareChunk(msgs, { ...c, collectUserRows: true });
+        const durable = { topic, partition: 2, firstOffset: 5n, lastOffset: 9n, table: got.table };
+        const fromRows = storedRowsOf({ ...durable, rows: want.rows });
+        assert.deepStrictEqual(
+          storedRowsOf({ ...durable, rows: [], userRows: withUser.userRows }),
+          fromRows,
+        );
+        if (topic !== TOPICS.inventory)
+          assert.ok((fromRows?.clicks ?? fromRows?.orderLines ?? []).length > 20);
       }
     }
   });

@@ -8,6 +8,7 @@ import {
 } from '@storepulse/contracts';
 import { JsonLinesWriter, serializedLines, type SerializedRows } from '@storepulse/clickhouse';
 import type { DeadLetter } from '@storepulse/kafka';
+import type { OnlineClick, OnlineOrderLine } from '@storepulse/features';
 
 export interface ClickstreamRow {
   event_id: string;
@@ -69,6 +70,12 @@ export interface PreparedChunk {
    * describe exactly `rows`. Whoever derives a chunk with other rows must drop this (and rowCount).
    */
   serialized?: SerializedRows;
+  /**
+   * The user fields of the valid clickstream events / order lines (what the online feature tier
+   * reads), collected while preparing when `PrepareContext.collectUserRows` is set, so that feeding
+   * the tier does not parse the rows back from their JSON lines.
+   */
+  userRows?: { clicks: OnlineClick[]; orderLines: OnlineOrderLine[] };
 }
 
 /** Event-time policy: how late or how far in the future an event may be, relative to `now`. */
@@ -88,6 +95,8 @@ export interface PrepareContext {
   now: Date;
   /** When set, events outside [now − allowedLateness, now + maxFuture] are dead-lettered. */
   eventTime?: EventTimePolicy;
+  /** Also collect `PreparedChunk.userRows` (someone feeds the online feature tier). */
+  collectUserRows?: boolean;
 }
 
 function fmtMs(ms: number): string {
@@ -265,6 +274,37 @@ function appendRows(
 
 type Row = PreparedChunk['rows'][number];
 
+/** The online tier's fields of one valid message (the same values its stored rows hold). */
+function collectUserRows(
+  m: StorefrontMessage,
+  tsMs: number,
+  out: NonNullable<PreparedChunk['userRows']>,
+): void {
+  if (m.topic === TOPICS.clickstream) {
+    const e = m.event;
+    out.clicks.push({
+      userId: e.user_id,
+      type: e.type,
+      sku: e.sku ?? '',
+      category: e.category ?? '',
+      tsMs,
+    });
+  } else if (m.topic === TOPICS.orders) {
+    const e = m.event;
+    for (let i = 0; i < e.items.length; i++) {
+      const it = e.items[i];
+      out.orderLines.push({
+        userId: e.user_id,
+        type: e.type,
+        lineNo: i,
+        qty: it.qty,
+        unitPrice: it.unit_price,
+        tsMs,
+      });
+    }
+  }
+}
+
 /**
  * Builds one chunk incrementally: `add` slices of the chunk's messages in order, then `finish`.
  * The result is the same whatever the slicing (prepareChunk is `add(all)` + `finish`); slicing lets
@@ -279,6 +319,7 @@ export class ChunkBuilder {
   // "_topic":…,"_partition":…,"_offset": is the same for the whole chunk; its estimate too.
   private readonly srcHead: string;
   private readonly srcHeadBytes: number;
+  private readonly userRows: PreparedChunk['userRows'];
 
   constructor(
     private readonly ctx: PrepareContext,
@@ -290,6 +331,7 @@ export class ChunkBuilder {
     this.maxMs = ctx.eventTime ? nowMs + ctx.eventTime.maxFutureMs : 0;
     this.srcHead = `"_topic":${q(ctx.topic)},"_partition":${ctx.partition},"_offset":`;
     this.srcHeadBytes = ctx.topic.length + 2 + numBytes(ctx.partition);
+    if (ctx.collectUserRows) this.userRows = { clicks: [], orderLines: [] };
   }
 
   private deadLetter(msg: KafkaMessage, reason: string, fields: string[]): void {
@@ -338,6 +380,7 @@ export class ChunkBuilder {
         w,
       );
       this.eventTimesMs.push(ms);
+      if (this.userRows) collectUserRows(decoded.value, ms, this.userRows);
     }
   }
 
@@ -355,6 +398,7 @@ export class ChunkBuilder {
       eventTimesMs: this.eventTimesMs,
       deadLetters: this.deadLetters,
       serialized,
+      ...(this.userRows ? { userRows: this.userRows } : {}),
     };
   }
 }
