@@ -183,12 +183,14 @@ describe('aggregator exactly-once under repeated SIGKILL (child process, 200k ev
     const rng = new Prng(7);
     const t0 = Date.now();
     let replayed = 0;
+    let final: (() => Counters | undefined) | undefined;
     const producing = produceAll(Number.POSITIVE_INFINITY);
     await producing;
     log.push(`all ${N} produced after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     for (let i = 0; i <= KILLS; i++) {
       const c = start();
       child = c.proc;
+      final = () => c.last();
       await c.ready;
       console.log(`incarnation ${i + 1} ready at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       if (i === KILLS) break;
@@ -209,9 +211,12 @@ describe('aggregator exactly-once under repeated SIGKILL (child process, 200k ev
       );
     }
     await waitFor(async () => (await lag()) === 0n, 180_000, 'consumer group caught up', 1000);
+    const fin = final?.();
     child!.kill('SIGTERM');
     await exited(child!);
-    log.push(`caught up and stopped after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    log.push(
+      `caught up and stopped after ${((Date.now() - t0) / 1000).toFixed(1)} s (last run: replayed ${fin?.replayedChunks} repaired ${fin?.repairedRows} reconciled ${fin?.reconciledGroups})`,
+    );
     console.log(log.join('\n'));
 
     ch = await createClickHouse(loadConfig({ CLICKHOUSE_DATA_DIR: dataDir }).clickhouse);

@@ -152,6 +152,10 @@ const insertSettings = (dedupToken: string) =>
     insert_deduplication_token: dedupToken,
     deduplicate_blocks_in_dependent_materialized_views: 1,
     async_insert: 0,
+    // The rollup views of a block run on parallel threads instead of one after another: the embedded
+    // engine runs one statement at a time, and this is the one way it uses the second core for an
+    // insert (docs/features.md, Benchmarks). Deduplication is per view either way.
+    parallel_view_processing: 1,
   }) as const;
 
 /**
