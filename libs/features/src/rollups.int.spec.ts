@@ -214,6 +214,44 @@ describe('rollups: exactly-once through the materialized views', () => {
     );
   });
 
+  it('reconciliation of order lines and inventory: no false corrections on intact rollups; a lost argMax part is restored', async () => {
+    const orders = await reconcileChunkRollups(ch.client, 'order_lines', {
+      ...range(0, 599),
+      topic: 'storefront.orders.v1',
+    });
+    assert.equal(orders.length, 6);
+    assert.ok(orders.every((r) => r.touched > 0));
+    assert.deepEqual(corrected(orders), {}, 'intact order rollups are left alone');
+
+    const inv = Array.from({ length: 60 }, (_, i) => ({
+      sku: `SKU-${i % 7}`,
+      on_hand: 100 - i,
+      on_order: i % 5,
+      lead_time_days: 3,
+      ts: toChDateTime64(T0 + i * 61_000),
+      _topic: 'storefront.inventory.v1',
+      _partition: 0,
+      _offset: i,
+    }));
+    const invRange = { ...range(0, 59), topic: 'storefront.inventory.v1' };
+    await insertIdempotent(ch.client, 'inventory_snapshots', inv, 'agg/i/0/0-59', LIMITS);
+    assert.deepEqual(
+      corrected(await reconcileChunkRollups(ch.client, 'inventory_snapshots', invRange)),
+      {},
+    );
+    await ch.client.command({
+      query: "ALTER TABLE fr_sku_inventory_1h DELETE WHERE sku IN ('SKU-2', 'SKU-5')",
+      clickhouse_settings: { mutations_sync: '2' },
+    });
+    await insertIdempotent(ch.client, 'inventory_snapshots', inv, 'agg/i/0/0-59', LIMITS);
+    const fixed = await reconcileChunkRollups(ch.client, 'inventory_snapshots', invRange);
+    assert.ok((corrected(fixed).fr_sku_inventory_1h ?? 0) > 0, JSON.stringify(fixed));
+    await allOk();
+    const [sku] = await new FeatureStore(ch.client).lookup('sku', ['SKU-5'], T0 + 2 * DAY);
+    // SKU-5's latest snapshot is i = 54 (54 % 7 = 5): on hand 100 − 54
+    assert.equal(sku.features.sku_on_hand, 46);
+  });
+
   it('backfill rebuilds every rollup from raw to the same contents (and features)', async () => {
     const store = new FeatureStore(ch.client);
     const users = Array.from({ length: 23 }, (_, i) => `u-${i}`);
