@@ -2,3 +2,4 @@ export * from './client';
 export * from './migrations';
 export * from './insert';
 export * from './clickhouse.module';
+export * from './chunk';

@@ -411,6 +411,9 @@ export const FEATURES: readonly FeatureDef[] = [
   ]),
 ];
 
+/** What a feature name may be (it is also an identifier in generated code, see matrix.ts). */
+export const FEATURE_NAME = /^[a-z][a-z0-9_]*$/;
+
 export function featuresOf(entity: EntityKind): FeatureDef[] {
   return FEATURES.filter((f) => f.entity === entity);
 }
@@ -421,7 +424,7 @@ export function validateCatalog(features: readonly FeatureDef[] = FEATURES): voi
   for (const f of features) {
     if (names.has(f.name)) throw new Error(`duplicate feature ${f.name}`);
     names.add(f.name);
-    if (!/^[a-z][a-z0-9_]*$/.test(f.name)) throw new Error(`bad feature name ${f.name}`);
+    if (!FEATURE_NAME.test(f.name)) throw new Error(`bad feature name ${f.name}`);
     if (WINDOW_SECONDS[f.window] % GRANULARITY_SECONDS[f.granularity] !== 0)
       throw new Error(`${f.name}: window is not a whole number of buckets`);
     const a = f.aggregation;

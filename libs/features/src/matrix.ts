@@ -1,3 +1,4 @@
+import { FEATURE_NAME } from './catalog';
 import type { EntityKind } from './rollups';
 import type { EntityFeatures, FeatureValues } from './store';
 
@@ -36,7 +37,6 @@ export function emptyMatrix(
   };
 }
 
-const FEATURE_NAME = /^[a-z][a-z0-9_]*$/;
 const orNull = (x: number): number | null => (x === x ? x : null); // NaN → null
 type RowFactory = (v: Float64Array, o: number) => FeatureValues;
 const factories = new WeakMap<readonly string[], RowFactory>();

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { CHUNK_ROWS_WHERE, chunkRangeParams, type ChunkRange } from '@storepulse/clickhouse';
 import {
   allRollupTables,
   bucketExpr,
@@ -8,14 +9,6 @@ import {
   type Measure,
   type RollupSpec,
 } from './rollups';
-
-/** The raw rows of one ingest chunk: one topic-partition, offsets first..last (inclusive). */
-export interface ChunkRange {
-  topic: string;
-  partition: number;
-  first: bigint;
-  last: bigint;
-}
 
 export interface ReconcileResult {
   table: string;
@@ -69,12 +62,7 @@ function current(m: Measure): string {
 
 /** The raw rows of the chunk that feed this rollup. */
 function chunkWhere(spec: RollupSpec): string {
-  return [
-    '_topic = {topic:String}',
-    '_partition = {partition:UInt32}',
-    '_offset BETWEEN {first:UInt64} AND {last:UInt64}',
-    ...(spec.where ? [spec.where] : []),
-  ].join(' AND ');
+  return [CHUNK_ROWS_WHERE, ...(spec.where ? [spec.where] : [])].join(' AND ');
 }
 
 function touchedSql(spec: RollupSpec, g: Granularity): string {
@@ -127,12 +115,7 @@ export async function reconcileChunkRollups(
   rawTable: string,
   range: ChunkRange,
 ): Promise<ReconcileResult[]> {
-  const params = {
-    topic: range.topic,
-    partition: range.partition,
-    first: range.first.toString(),
-    last: range.last.toString(),
-  };
+  const params = chunkRangeParams(range);
   const out: ReconcileResult[] = [];
   for (const { table, spec, g } of allRollupTables().filter((t) => t.spec.rawTable === rawTable)) {
     const sql = correctionSql(spec, g, table);

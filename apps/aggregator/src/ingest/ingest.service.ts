@@ -1,10 +1,13 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
+  CHUNK_ROWS_WHERE,
+  chunkRangeParams,
   insertIdempotent,
   insertSerialized,
   queryRows,
   type ChunkLimits,
+  type ChunkRange,
   type ClickHouseHandle,
 } from '@storepulse/clickhouse';
 import { TOPICS } from '@storepulse/contracts';
@@ -30,19 +33,13 @@ export interface ChunkStore {
    * so a process killed in between leaves a token whose rows never landed, and the re-run with
    * that token is deduplicated away.
    */
-  missing(
-    chunk: PreparedChunk,
-    range: { topic: string; partition: number; first: bigint; last: bigint },
-  ): Promise<PreparedChunk>;
+  missing(chunk: PreparedChunk, range: ChunkRange): Promise<PreparedChunk>;
   /**
    * After a re-run chunk's raw rows are complete: makes the rollups fed by `table` agree with the
    * raw rows for the groups the chunk touches (a view's part can be lost, or counted twice by the
    * repair, when a kill tears an insert); returns the groups corrected per rollup table.
    */
-  reconcile(
-    table: string,
-    range: { topic: string; partition: number; first: bigint; last: bigint },
-  ): Promise<{ table: string; corrected: number }[]>;
+  reconcile(table: string, range: ChunkRange): Promise<{ table: string; corrected: number }[]>;
 }
 
 export class ClickHouseChunkStore implements ChunkStore {
@@ -56,7 +53,7 @@ export class ClickHouseChunkStore implements ChunkStore {
 
   async reconcile(
     table: string,
-    range: { topic: string; partition: number; first: bigint; last: bigint },
+    range: ChunkRange,
   ): Promise<{ table: string; corrected: number }[]> {
     const out = await reconcileChunkRollups(this.client, table, range);
     for (const r of out)
@@ -64,16 +61,8 @@ export class ClickHouseChunkStore implements ChunkStore {
     return out;
   }
 
-  async missing(
-    chunk: PreparedChunk,
-    range: { topic: string; partition: number; first: bigint; last: bigint },
-  ): Promise<PreparedChunk> {
-    const params = {
-      topic: range.topic,
-      partition: range.partition,
-      first: range.first.toString(),
-      last: range.last.toString(),
-    };
+  async missing(chunk: PreparedChunk, range: ChunkRange): Promise<PreparedChunk> {
+    const params = chunkRangeParams(range);
     let rows = chunk.rows;
     if (rows.length > 0) {
       // table comes from RAW_TABLE_BY_TOPIC (a fixed set), never from input
@@ -84,7 +73,7 @@ export class ClickHouseChunkStore implements ChunkStore {
       const present = await queryRows<{ k: string }>(
         this.client,
         `SELECT ${key} AS k FROM ${chunk.table}
-         WHERE _topic = {topic:String} AND _partition = {partition:UInt32} AND _offset BETWEEN {first:UInt64} AND {last:UInt64}`,
+         WHERE ${CHUNK_ROWS_WHERE}`,
         params,
       );
       const have = new Set(present.map((p) => p.k));
