@@ -1,10 +1,10 @@
-import type { Message } from 'kafkajs';
-import { loadConfig } from '@storepulse/config';
+import type { Kafka, Message } from 'kafkajs';
+import { loadConfig, type AppConfig } from '@storepulse/config';
 import { createClickHouse, queryRows, runMigrations } from '@storepulse/clickhouse';
 import { TOPICS } from '@storepulse/contracts';
 import { createKafka } from '@storepulse/kafka';
 import { HealthRegistry, PipelineMetrics, createLogger } from '@storepulse/observability';
-import { AggregatorService } from '@storepulse/aggregator';
+import { AggregatorService, prepareChunk } from '@storepulse/aggregator';
 import { allRollupTables, viewName } from '@storepulse/features';
 import { produce, resetStorefrontTopics } from '../test/support/kafka';
 import { tempDir } from '../test/support/env';
@@ -91,7 +91,13 @@ async function main(): Promise<void> {
     await consumer.disconnect();
     const rawRate = n / ((rawLast - rawFirst) / 1000);
 
-    // 2) the aggregator (raw tables + rollup MVs), embedded ClickHouse; 3) the same without the views
+    // 2) the aggregator's JavaScript alone: its consumer settings, its validation and serialisation
+    // (prepareChunk per chunk, the same chunking), offsets committed per batch — and nothing written.
+    // No design of the ClickHouse side can make the aggregator faster than this.
+    const jsConfig = loadConfig({ KAFKA_BROKERS: broker.brokers.join(','), LOG_LEVEL: 'error' });
+    const jsOnly = await consumeJsOnly(kafka, n, jsConfig);
+
+    // 3) the aggregator (raw tables + rollup MVs), embedded ClickHouse; 4) the same without the views
     const dataDir = tempDir('bench-ingest');
     const runAggregator = async (database: string, rollups: boolean) => {
       progress(
@@ -184,6 +190,10 @@ async function main(): Promise<void> {
       ['ratio aggregator / raw consume', `${((100 * aggRate) / rawRate).toFixed(1)} %`],
       ['rollup tables (materialized views)', String(allRollupTables().length)],
       [
+        "aggregator's JS alone: consume + validate + serialise, nothing written",
+        `${jsOnly.rate.toFixed(0)} events/s (${((100 * jsOnly.rate) / rawRate).toFixed(1)} % of raw consume; ${jsOnly.rows} rows, ${jsOnly.deadLetters} dead letters)`,
+      ],
+      [
         'same aggregator, views dropped (cost of rollups)',
         `${bare.rate.toFixed(0)} events/s (${((100 * bare.rate) / rawRate).toFixed(1)} % of raw consume)`,
       ],
@@ -199,6 +209,83 @@ async function main(): Promise<void> {
   } finally {
     await broker.stop();
   }
+}
+
+/**
+ * The ceiling of the ClickHouse side: a consumer with the aggregator's settings that prepares every
+ * batch exactly as the aggregator does (chunks of CLICKHOUSE_INSERT_MAX_ROWS messages) and commits,
+ * but writes nothing.
+ */
+async function consumeJsOnly(
+  kafka: Kafka,
+  n: number,
+  config: AppConfig,
+): Promise<{ rate: number; rows: number; deadLetters: number }> {
+  progress("aggregator's JS alone (consume + validate + serialise, nothing written)");
+  const a = config.aggregator;
+  const consumer = kafka.consumer({
+    groupId: `bench-js-${Date.now()}`,
+    maxBytesPerPartition: a.maxBytesPerPartition,
+    maxBytes: a.maxBytesPerPartition * Math.max(1, a.partitionsConcurrency) * 2,
+    minBytes: 1,
+    maxWaitTimeInMs: 250,
+  });
+  await consumer.connect();
+  await consumer.subscribe({
+    topics: [TOPICS.clickstream, TOPICS.orders, TOPICS.inventory],
+    fromBeginning: true,
+  });
+  let seen = 0;
+  let rows = 0;
+  let deadLetters = 0;
+  let first = 0;
+  let last = 0;
+  const now = new Date();
+  const done = new Promise<void>((resolve) => {
+    void consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: a.partitionsConcurrency,
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        if (first === 0) first = Date.now();
+        const step = config.clickhouse.insertMaxRows;
+        for (let i = 0; i < batch.messages.length; i += step) {
+          const chunk = prepareChunk(batch.messages.slice(i, i + step), {
+            topic: batch.topic,
+            partition: batch.partition,
+            consumerGroup: 'bench-js',
+            now,
+            eventTime: {
+              allowedLatenessMs: config.features.allowedLatenessMs,
+              maxFutureMs: config.features.maxFutureMs,
+            },
+          });
+          rows += chunk.rowCount ?? chunk.rows.length;
+          deadLetters += chunk.deadLetters.length;
+          await new Promise<void>((r) => setImmediate(r));
+        }
+        payload.resolveOffset(batch.lastOffset());
+        await consumer.commitOffsets([
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: (BigInt(batch.lastOffset()) + 1n).toString(),
+          },
+        ]);
+        seen += batch.messages.length;
+        if (seen >= n && last === 0) {
+          last = Date.now();
+          resolve();
+        }
+      },
+    });
+  });
+  const tick = setInterval(() => progress(`prepared ${seen}/${n}`), 1000);
+  await done;
+  clearInterval(tick);
+  await consumer.disconnect();
+  return { rate: n / ((last - first) / 1000), rows, deadLetters };
 }
 
 main().then(
