@@ -70,15 +70,21 @@ async function main(): Promise<void> {
     let bytes = 0;
     let rawFirst = 0;
     let rawLast = 0;
+    let rawCpu0 = process.cpuUsage();
+    let rawCores = 0;
     const rawDone = new Promise<void>((resolve) => {
       void consumer.run({
         partitionsConsumedConcurrently: 3,
         eachBatch: ({ batch }) => {
-          if (rawFirst === 0) rawFirst = Date.now();
+          if (rawFirst === 0) {
+            rawFirst = Date.now();
+            rawCpu0 = process.cpuUsage();
+          }
           for (const m of batch.messages) bytes += m.value?.length ?? 0;
           seen += batch.messages.length;
           if (seen >= n) {
             rawLast = Date.now();
+            rawCores = coresUsed(rawCpu0, rawLast - rawFirst);
             resolve();
           }
           return Promise.resolve();
@@ -136,10 +142,14 @@ async function main(): Promise<void> {
       );
       await agg.onApplicationBootstrap();
       let first = 0;
+      let cpu0 = process.cpuUsage();
       let tick = Date.now();
       for (;;) {
         const c = agg.counters();
-        if (first === 0 && c.consumed > 0) first = Date.now();
+        if (first === 0 && c.consumed > 0) {
+          first = Date.now();
+          cpu0 = process.cpuUsage();
+        }
         if (c.stored >= expectedRows) break;
         if (Date.now() - tick >= 1000) {
           tick = Date.now();
@@ -148,6 +158,7 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 20));
       }
       const last = Date.now();
+      const cores = coresUsed(cpu0, last - first);
       const peak = rss.peak();
       rss.stop();
       await agg.beforeApplicationShutdown();
@@ -160,6 +171,7 @@ async function main(): Promise<void> {
       await ch.close();
       return {
         rate: n / ((last - first) / 1000),
+        cores,
         seconds: (last - first) / 1000,
         counters: agg.counters(),
         peak,
@@ -185,17 +197,23 @@ async function main(): Promise<void> {
         `${((aggLast - aggFirst) / 1000).toFixed(1)} s`,
       ],
       ['produce (not part of the ratio)', `${(n / (produceMs / 1000)).toFixed(0)} events/s`],
-      ['raw kafkajs consume', `${rawRate.toFixed(0)} events/s (${mib(bytes)})`],
-      ['aggregator → ClickHouse + rollups', `${aggRate.toFixed(0)} events/s`],
+      [
+        'raw kafkajs consume',
+        `${rawRate.toFixed(0)} events/s (${mib(bytes)}; ${rawCores.toFixed(2)} cores)`,
+      ],
+      [
+        'aggregator → ClickHouse + rollups',
+        `${aggRate.toFixed(0)} events/s (process CPU ${full.cores.toFixed(2)} cores)`,
+      ],
       ['ratio aggregator / raw consume', `${((100 * aggRate) / rawRate).toFixed(1)} %`],
       ['rollup tables (materialized views)', String(allRollupTables().length)],
       [
         "aggregator's JS alone: consume + validate + serialise, nothing written",
-        `${jsOnly.rate.toFixed(0)} events/s (${((100 * jsOnly.rate) / rawRate).toFixed(1)} % of raw consume; ${jsOnly.rows} rows, ${jsOnly.deadLetters} dead letters)`,
+        `${jsOnly.rate.toFixed(0)} events/s (${((100 * jsOnly.rate) / rawRate).toFixed(1)} % of raw consume; ${jsOnly.cores.toFixed(2)} cores; ${jsOnly.rows} rows, ${jsOnly.deadLetters} dead letters)`,
       ],
       [
         'same aggregator, views dropped (cost of rollups)',
-        `${bare.rate.toFixed(0)} events/s (${((100 * bare.rate) / rawRate).toFixed(1)} % of raw consume)`,
+        `${bare.rate.toFixed(0)} events/s (${((100 * bare.rate) / rawRate).toFixed(1)} % of raw consume; ${bare.cores.toFixed(2)} cores)`,
       ],
       ['check: clicks raw = user rollup', `${check.clicks} = ${check.rolled}`],
       ['peak RSS during aggregator phase', mib(rssAgg)],
@@ -220,7 +238,7 @@ async function consumeJsOnly(
   kafka: Kafka,
   n: number,
   config: AppConfig,
-): Promise<{ rate: number; rows: number; deadLetters: number }> {
+): Promise<{ rate: number; cores: number; rows: number; deadLetters: number }> {
   progress("aggregator's JS alone (consume + validate + serialise, nothing written)");
   const a = config.aggregator;
   const consumer = kafka.consumer({
@@ -240,6 +258,8 @@ async function consumeJsOnly(
   let deadLetters = 0;
   let first = 0;
   let last = 0;
+  let cpu0 = process.cpuUsage();
+  let cores = 0;
   const now = new Date();
   const done = new Promise<void>((resolve) => {
     void consumer.run({
@@ -248,7 +268,10 @@ async function consumeJsOnly(
       partitionsConsumedConcurrently: a.partitionsConcurrency,
       eachBatch: async (payload) => {
         const { batch } = payload;
-        if (first === 0) first = Date.now();
+        if (first === 0) {
+          first = Date.now();
+          cpu0 = process.cpuUsage();
+        }
         const step = config.clickhouse.insertMaxRows;
         for (let i = 0; i < batch.messages.length; i += step) {
           const chunk = prepareChunk(batch.messages.slice(i, i + step), {
@@ -276,6 +299,7 @@ async function consumeJsOnly(
         seen += batch.messages.length;
         if (seen >= n && last === 0) {
           last = Date.now();
+          cores = coresUsed(cpu0, last - first);
           resolve();
         }
       },
@@ -285,7 +309,13 @@ async function consumeJsOnly(
   await done;
   clearInterval(tick);
   await consumer.disconnect();
-  return { rate: n / ((last - first) / 1000), rows, deadLetters };
+  return { rate: n / ((last - first) / 1000), cores, rows, deadLetters };
+}
+
+/** CPU time of this process (all threads: JS, engine, kafkajs) since `since`, in cores. */
+function coresUsed(since: NodeJS.CpuUsage, wallMs: number): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1000 / wallMs;
 }
 
 main().then(
