@@ -1,14 +1,22 @@
-import type { Kafka, Message } from 'kafkajs';
+import type { Consumer, ConsumerConfig, Kafka, Message } from 'kafkajs';
 import { loadConfig, type AppConfig } from '@storepulse/config';
 import { createClickHouse, queryRows, runMigrations } from '@storepulse/clickhouse';
 import { TOPICS } from '@storepulse/contracts';
 import { createKafka } from '@storepulse/kafka';
 import { HealthRegistry, PipelineMetrics, createLogger } from '@storepulse/observability';
-import { AggregatorService, prepareChunk } from '@storepulse/aggregator';
+import { AggregatorService, STOREFRONT_TOPICS, prepareChunk } from '@storepulse/aggregator';
 import { allRollupTables, viewName } from '@storepulse/features';
 import { produce, resetStorefrontTopics } from '../test/support/kafka';
 import { tempDir } from '../test/support/env';
-import { benchBroker, ingestStorefront, mib, printTable, progress, rssSampler } from './support';
+import {
+  PhaseClock,
+  benchBroker,
+  ingestStorefront,
+  mib,
+  printTable,
+  progress,
+  rssSampler,
+} from './support';
 
 /**
  * npm run bench -- ingest   (BENCH_EVENTS, default 300000)
@@ -57,34 +65,22 @@ async function main(): Promise<void> {
 
     // 1) raw kafkajs consume rate (eachBatch, no processing), first message → last message
     progress('raw kafkajs consumer');
-    const consumer = kafka.consumer({
+    const consumer = await storefrontConsumer(kafka, {
       groupId: `bench-raw-${Date.now()}`,
       maxBytesPerPartition: 4 << 20,
     });
-    await consumer.connect();
-    await consumer.subscribe({
-      topics: [TOPICS.clickstream, TOPICS.orders, TOPICS.inventory],
-      fromBeginning: true,
-    });
     let seen = 0;
     let bytes = 0;
-    let rawFirst = 0;
-    let rawLast = 0;
-    let rawCpu0 = process.cpuUsage();
-    let rawCores = 0;
+    const rawClock = new PhaseClock();
     const rawDone = new Promise<void>((resolve) => {
       void consumer.run({
         partitionsConsumedConcurrently: 3,
         eachBatch: ({ batch }) => {
-          if (rawFirst === 0) {
-            rawFirst = Date.now();
-            rawCpu0 = process.cpuUsage();
-          }
+          rawClock.start();
           for (const m of batch.messages) bytes += m.value?.length ?? 0;
           seen += batch.messages.length;
           if (seen >= n) {
-            rawLast = Date.now();
-            rawCores = coresUsed(rawCpu0, rawLast - rawFirst);
+            rawClock.stop();
             resolve();
           }
           return Promise.resolve();
@@ -95,7 +91,8 @@ async function main(): Promise<void> {
     await rawDone;
     clearInterval(rawTick);
     await consumer.disconnect();
-    const rawRate = n / ((rawLast - rawFirst) / 1000);
+    const raw = rawClock.result(n);
+    const rawRate = raw.rate;
 
     // 2) the aggregator's JavaScript alone: its consumer settings, its validation and serialisation
     // (prepareChunk per chunk, the same chunking), offsets committed per batch — and nothing written.
@@ -141,15 +138,11 @@ async function main(): Promise<void> {
         new HealthRegistry(),
       );
       await agg.onApplicationBootstrap();
-      let first = 0;
-      let cpu0 = process.cpuUsage();
+      const clock = new PhaseClock();
       let tick = Date.now();
       for (;;) {
         const c = agg.counters();
-        if (first === 0 && c.consumed > 0) {
-          first = Date.now();
-          cpu0 = process.cpuUsage();
-        }
+        if (c.consumed > 0) clock.start();
         if (c.stored >= expectedRows) break;
         if (Date.now() - tick >= 1000) {
           tick = Date.now();
@@ -157,8 +150,7 @@ async function main(): Promise<void> {
         }
         await new Promise((r) => setTimeout(r, 20));
       }
-      const last = Date.now();
-      const cores = coresUsed(cpu0, last - first);
+      clock.stop();
       const peak = rss.peak();
       rss.stop();
       await agg.beforeApplicationShutdown();
@@ -170,9 +162,7 @@ async function main(): Promise<void> {
       const version = await ch.version();
       await ch.close();
       return {
-        rate: n / ((last - first) / 1000),
-        cores,
-        seconds: (last - first) / 1000,
+        ...clock.result(n),
         counters: agg.counters(),
         peak,
         check,
@@ -199,7 +189,7 @@ async function main(): Promise<void> {
       ['produce (not part of the ratio)', `${(n / (produceMs / 1000)).toFixed(0)} events/s`],
       [
         'raw kafkajs consume',
-        `${rawRate.toFixed(0)} events/s (${mib(bytes)}; ${rawCores.toFixed(2)} cores)`,
+        `${rawRate.toFixed(0)} events/s (${mib(bytes)}; ${raw.cores.toFixed(2)} cores)`,
       ],
       [
         'aggregator → ClickHouse + rollups',
@@ -241,25 +231,17 @@ async function consumeJsOnly(
 ): Promise<{ rate: number; cores: number; rows: number; deadLetters: number }> {
   progress("aggregator's JS alone (consume + validate + serialise, nothing written)");
   const a = config.aggregator;
-  const consumer = kafka.consumer({
+  const consumer = await storefrontConsumer(kafka, {
     groupId: `bench-js-${Date.now()}`,
     maxBytesPerPartition: a.maxBytesPerPartition,
     maxBytes: a.maxBytesPerPartition * Math.max(1, a.partitionsConcurrency) * 2,
     minBytes: 1,
     maxWaitTimeInMs: 250,
   });
-  await consumer.connect();
-  await consumer.subscribe({
-    topics: [TOPICS.clickstream, TOPICS.orders, TOPICS.inventory],
-    fromBeginning: true,
-  });
   let seen = 0;
   let rows = 0;
   let deadLetters = 0;
-  let first = 0;
-  let last = 0;
-  let cpu0 = process.cpuUsage();
-  let cores = 0;
+  const clock = new PhaseClock();
   const now = new Date();
   const done = new Promise<void>((resolve) => {
     void consumer.run({
@@ -268,10 +250,7 @@ async function consumeJsOnly(
       partitionsConsumedConcurrently: a.partitionsConcurrency,
       eachBatch: async (payload) => {
         const { batch } = payload;
-        if (first === 0) {
-          first = Date.now();
-          cpu0 = process.cpuUsage();
-        }
+        clock.start();
         const step = config.clickhouse.insertMaxRows;
         for (let i = 0; i < batch.messages.length; i += step) {
           const chunk = prepareChunk(batch.messages.slice(i, i + step), {
@@ -297,9 +276,8 @@ async function consumeJsOnly(
           },
         ]);
         seen += batch.messages.length;
-        if (seen >= n && last === 0) {
-          last = Date.now();
-          cores = coresUsed(cpu0, last - first);
+        if (seen >= n) {
+          clock.stop();
           resolve();
         }
       },
@@ -309,13 +287,15 @@ async function consumeJsOnly(
   await done;
   clearInterval(tick);
   await consumer.disconnect();
-  return { rate: n / ((last - first) / 1000), cores, rows, deadLetters };
+  return { ...clock.result(n), rows, deadLetters };
 }
 
-/** CPU time of this process (all threads: JS, engine, kafkajs) since `since`, in cores. */
-function coresUsed(since: NodeJS.CpuUsage, wallMs: number): number {
-  const d = process.cpuUsage(since);
-  return (d.user + d.system) / 1000 / wallMs;
+/** A connected consumer subscribed to the storefront topics from the beginning. */
+async function storefrontConsumer(kafka: Kafka, config: ConsumerConfig): Promise<Consumer> {
+  const consumer = kafka.consumer(config);
+  await consumer.connect();
+  await consumer.subscribe({ topics: [...STOREFRONT_TOPICS], fromBeginning: true });
+  return consumer;
 }
 
 main().then(

@@ -79,3 +79,37 @@ export function ingestStorefront(): Storefront {
     startMs: Date.now() - 3 * 86_400_000,
   });
 }
+
+/**
+ * Wall time and process CPU (all threads: JS, engine, kafkajs) of one bench phase, from its first
+ * message (`start`, idempotent) to its end (`stop`, first call wins).
+ */
+export class PhaseClock {
+  private first = 0;
+  private last = 0;
+  private cpu0 = process.cpuUsage();
+  private cpu: NodeJS.CpuUsage | undefined;
+
+  start(): void {
+    if (this.first !== 0) return;
+    this.first = Date.now();
+    this.cpu0 = process.cpuUsage();
+  }
+
+  stop(): void {
+    if (this.last !== 0 || this.first === 0) return;
+    this.last = Date.now();
+    this.cpu = process.cpuUsage(this.cpu0);
+  }
+
+  get started(): boolean {
+    return this.first !== 0;
+  }
+
+  /** Rate of `n` items over the phase, its seconds, and the cores the process used meanwhile. */
+  result(n: number): { rate: number; seconds: number; cores: number } {
+    const ms = this.last - this.first;
+    const cpuMs = this.cpu ? (this.cpu.user + this.cpu.system) / 1000 : NaN;
+    return { rate: n / (ms / 1000), seconds: ms / 1000, cores: cpuMs / ms };
+  }
+}

@@ -71,8 +71,9 @@ void describe('SimulatorService', () => {
     assert.equal(second.batch, first.batch);
     assert.equal(third.batch, first.batch);
     const delivered = sink.delivered();
-    const ids = delivered.map((m) => m.value.toString('base64'));
-    assert.equal(new Set(ids).size, ids.length, 'no duplicates delivered');
+    // A duplicate is the same message sent twice (the retry resends the very same objects); two
+    // messages may carry equal bytes (e.g. an unchanged stock position, a malformed payload).
+    assert.equal(new Set(delivered).size, delivered.length, 'no duplicates delivered');
     for (const m of first.batch) assert.ok(delivered.includes(m));
     const st = svc.stats();
     assert.equal(st.sendFailures, 2);

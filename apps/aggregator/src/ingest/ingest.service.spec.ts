@@ -142,19 +142,20 @@ describe('IngestService (fake ledger/store/DLQ)', () => {
     const write = store.write.bind(store);
     store.write = async (chunk, token) => {
       // the write is slow: the service keeps working meanwhile
-      await new Promise((r) => setTimeout(r, 30));
+      await new Promise((r) => setTimeout(r, 10));
       await write(chunk, token);
     };
     const { svc } = service(ledger, store);
-    const msgs = Array.from({ length: 9000 }, (_, i) => i);
+    // 300 chunks of 3 (each write 10 ms: the whole batch is written one chunk after another)
+    const msgs = Array.from({ length: 900 }, (_, i) => i);
     const r = await svc.handleBatch(batch(msgs));
-    assert.equal(r.commitOffset, '9000');
+    assert.equal(r.commitOffset, '900');
     const records = ledger.records.map((c) => `${c.state}:${c.firstOffset}-${c.lastOffset}`);
     const expected: string[] = [];
-    for (let i = 0; i < 9000; i += 3) expected.push(`pending:${i}-${i + 2}`, `done:${i}-${i + 2}`);
+    for (let i = 0; i < 900; i += 3) expected.push(`pending:${i}-${i + 2}`, `done:${i}-${i + 2}`);
     assert.deepEqual(records, expected);
-    assert.equal(store.stored.length, 9000);
-    assert.equal(svc.counters.stored, 9000);
+    assert.equal(store.stored.length, 900);
+    assert.equal(svc.counters.stored, 900);
 
     // a write that fails: no later chunk is recorded or written, the error reaches the consumer
     const ledger2 = new FakeLedger();
