@@ -59,6 +59,16 @@ const VARIANTS: Variant[] = [
     settings: { parallel_view_processing: 1, optimize_on_insert: 1 },
   },
   { name: 'shipped', views: 'migrations' },
+  {
+    name: 'no-skip-index',
+    views: 'migrations',
+    settings: { materialize_skip_indexes_on_insert: 0 },
+  },
+  {
+    name: 'parallel-parsing',
+    views: 'migrations',
+    settings: { min_chunk_bytes_for_parallel_parsing: 1 << 20 },
+  },
   { name: 'hour-from-minute', views: 'hour-from-minute' },
 ];
 
