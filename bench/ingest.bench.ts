@@ -2,7 +2,7 @@ import type { Consumer, ConsumerConfig, Kafka, Message } from 'kafkajs';
 import { loadConfig, type AppConfig } from '@storepulse/config';
 import { createClickHouse, queryRows, runMigrations } from '@storepulse/clickhouse';
 import { TOPICS } from '@storepulse/contracts';
-import { createKafka } from '@storepulse/kafka';
+import { batchConsumerConfig, createKafka } from '@storepulse/kafka';
 import { HealthRegistry, PipelineMetrics, createLogger } from '@storepulse/observability';
 import { AggregatorService, STOREFRONT_TOPICS, prepareChunk } from '@storepulse/aggregator';
 import { allRollupTables, viewName } from '@storepulse/features';
@@ -231,13 +231,10 @@ async function consumeJsOnly(
 ): Promise<{ rate: number; cores: number; rows: number; deadLetters: number }> {
   progress("aggregator's JS alone (consume + validate + serialise, nothing written)");
   const a = config.aggregator;
-  const consumer = await storefrontConsumer(kafka, {
-    groupId: `bench-js-${Date.now()}`,
-    maxBytesPerPartition: a.maxBytesPerPartition,
-    maxBytes: a.maxBytesPerPartition * Math.max(1, a.partitionsConcurrency) * 2,
-    minBytes: 1,
-    maxWaitTimeInMs: 250,
-  });
+  const consumer = await storefrontConsumer(
+    kafka,
+    batchConsumerConfig({ ...a, groupId: `bench-js-${Date.now()}` }),
+  );
   let seen = 0;
   let rows = 0;
   let deadLetters = 0;

@@ -102,10 +102,6 @@ export class PhaseClock {
     this.cpu = process.cpuUsage(this.cpu0);
   }
 
-  get started(): boolean {
-    return this.first !== 0;
-  }
-
   /** Rate of `n` items over the phase, its seconds, and the cores the process used meanwhile. */
   result(n: number): { rate: number; seconds: number; cores: number } {
     const ms = this.last - this.first;

@@ -157,8 +157,8 @@ const insertSettings = (dedupToken: string) =>
     // insert (docs/features.md, Benchmarks). Deduplication is per view either way.
     parallel_view_processing: 1,
     // A view's output block is already grouped by the rollup's key; merging it once more before it
-    // is written ("as if merged", the default) copies every aggregate state for nothing: −9 % engine
-    // CPU per row with the 13 views (`npm run bench -- engine`, variants views+pvp vs shipped).
+    // is written ("as if merged", the default) copies every aggregate state for nothing: −8.5 % engine
+    // CPU per row with the 13 views (`npm run bench -- engine`, views+pvp vs shipped), +10 % ingest.
     // Readers never rely on merged parts: every rollup query aggregates, the ledger reads FINAL.
     optimize_on_insert: 0,
   }) as const;

@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger, PipelineMetrics } from '@storepulse/observability';
 
 export interface PartitionBatch {
@@ -40,6 +40,26 @@ export interface BatchConsumerOptions {
   metrics: PipelineMetrics;
 }
 
+/** The kafkajs consumer settings of a BatchConsumer (fetch sizes, waits, group timeouts). */
+export function batchConsumerConfig(
+  opts: Pick<
+    BatchConsumerOptions,
+    'groupId' | 'maxBytesPerPartition' | 'partitionsConcurrency' | 'sessionTimeoutMs'
+  >,
+): ConsumerConfig {
+  const sessionTimeout = opts.sessionTimeoutMs ?? 30_000;
+  return {
+    groupId: opts.groupId,
+    maxBytesPerPartition: opts.maxBytesPerPartition,
+    maxBytes: opts.maxBytesPerPartition * Math.max(1, opts.partitionsConcurrency) * 2,
+    minBytes: 1,
+    maxWaitTimeInMs: 250,
+    sessionTimeout,
+    heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
+    allowAutoTopicCreation: false,
+  };
+}
+
 export interface ConsumerHealth {
   groupId: string;
   running: boolean;
@@ -76,16 +96,7 @@ export class BatchConsumer {
     private readonly opts: BatchConsumerOptions,
     private readonly handler: BatchHandler,
   ) {
-    this.consumer = kafka.consumer({
-      groupId: opts.groupId,
-      maxBytesPerPartition: opts.maxBytesPerPartition,
-      maxBytes: opts.maxBytesPerPartition * Math.max(1, opts.partitionsConcurrency) * 2,
-      minBytes: 1,
-      maxWaitTimeInMs: 250,
-      sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: Math.min(3_000, Math.floor((opts.sessionTimeoutMs ?? 30_000) / 3)),
-      allowAutoTopicCreation: false,
-    });
+    this.consumer = kafka.consumer(batchConsumerConfig(opts));
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       const assigned = e.payload.memberAssignment;
       this.assignments = Object.entries(assigned).map(([topic, partitions]) => ({
