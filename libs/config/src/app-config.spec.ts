@@ -69,3 +69,42 @@ describe('loadConfig', () => {
     }
   });
 });
+
+describe('loadConfig: trainer and scorer', () => {
+  it('parses propensity horizons into canonical names and milliseconds', () => {
+    assert.deepEqual(loadConfig({}).trainer.horizons, [
+      { name: '24h', ms: 86_400_000 },
+      { name: '7d', ms: 7 * 86_400_000 },
+    ]);
+    assert.deepEqual(loadConfig({ PROPENSITY_HORIZONS: '1h, 48h,365d' }).trainer.horizons, [
+      { name: '1h', ms: 3_600_000 },
+      { name: '48h', ms: 2 * 86_400_000 },
+      { name: '365d', ms: 365 * 86_400_000 },
+    ]);
+  });
+
+  it('rejects horizons out of range, malformed or repeated, naming the horizon', () => {
+    assert.throws(
+      () => loadConfig({ PROPENSITY_HORIZONS: '24h,366d' }),
+      /PROPENSITY_HORIZONS: horizon '366d' must be between 1h and 365d/,
+    );
+    assert.throws(() => loadConfig({ PROPENSITY_HORIZONS: '0h' }), /horizon '0h' must be between/);
+    assert.throws(
+      () => loadConfig({ PROPENSITY_HORIZONS: '7days' }),
+      /PROPENSITY_HORIZONS: must be a comma-separated list such as 24h,7d/,
+    );
+    assert.throws(
+      () => loadConfig({ PROPENSITY_HORIZONS: '24h,1d' }),
+      /horizon '1d' is listed twice/,
+    );
+  });
+
+  it('has the gate tolerances and scorer defaults of the docs', () => {
+    const c = loadConfig({});
+    assert.deepEqual(c.trainer.gate, { maxAucDrop: 0.005, maxLogLossIncrease: 0.02 });
+    assert.equal(c.trainer.intervalMs, 3_600_000);
+    assert.deepEqual(c.trainer.hidden, [64, 32]);
+    assert.equal(c.scorer.debounceMs, 0);
+    assert.equal(c.scorer.groupId, 'storepulse-scorer');
+  });
+});

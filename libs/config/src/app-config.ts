@@ -51,6 +51,40 @@ export interface SimulatorConfig {
   users: number;
   skus: number;
   invalidRate: number;
+  /** On an empty store, this much history is produced at full speed before the live rate. */
+  historyDays: number;
+}
+export interface Horizon {
+  /** Name as configured (`24h`, `7d`): in model names and predictions. */
+  name: string;
+  ms: number;
+}
+export interface TrainerConfig {
+  enabled: boolean;
+  horizons: Horizon[];
+  /** Scheduled retraining interval (0 = on demand only). */
+  intervalMs: number;
+  /** Sliding window of cut-offs a run trains on. */
+  windowDays: number;
+  /** Spacing of the (hour-aligned) training cut-offs. */
+  cutoffEveryHours: number;
+  usersPerCutoff: number;
+  /** Share of negative examples kept (weights 1/rate are recorded). */
+  negativeKeepRate: number;
+  maxEpochs: number;
+  warmMaxEpochs: number;
+  hidden: number[];
+  gate: { maxAucDrop: number; maxLogLossIncrease: number };
+}
+export interface ScorerConfig {
+  enabled: boolean;
+  groupId: string;
+  /** Per-user debounce: at most one score per user and horizon within this time (0 = every event). */
+  debounceMs: number;
+  /** How often running scorers look for a new champion. */
+  modelPollMs: number;
+  /** How long a batch waits for the aggregator to store its events before retrying. */
+  featuresWaitMs: number;
 }
 export interface MonitorConfig {
   /** `cluster_name` label on the kafka_consumergroup_* metrics. */
@@ -82,6 +116,8 @@ export interface AppConfig {
   features: FeaturesConfig;
   simulator: SimulatorConfig;
   monitor: MonitorConfig;
+  trainer: TrainerConfig;
+  scorer: ScorerConfig;
   shutdownDrainTimeoutMs: number;
   statusIntervalMs: number;
   statusLine: boolean;
@@ -130,6 +166,30 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
         value: source['FEATURES_ONLINE'],
       },
     ]);
+  const horizons: Horizon[] = [];
+  for (const raw of e.PROPENSITY_HORIZONS.split(',')) {
+    const m = /^(\d+)([hd])$/.exec(raw.trim());
+    const value = Number(m?.[1]);
+    const ms = value * (m?.[2] === 'h' ? 3_600_000 : 86_400_000);
+    if (!m || ms < 3_600_000 || ms > 365 * 86_400_000)
+      throw new ConfigError([
+        {
+          variable: 'PROPENSITY_HORIZONS',
+          rule: `horizon '${raw.trim()}' must be between 1h and 365d`,
+          value: source['PROPENSITY_HORIZONS'],
+        },
+      ]);
+    const name = `${value}${m[2]}`;
+    if (horizons.some((h) => h.ms === ms))
+      throw new ConfigError([
+        {
+          variable: 'PROPENSITY_HORIZONS',
+          rule: `horizon '${name}' is listed twice (same length as another)`,
+          value: source['PROPENSITY_HORIZONS'],
+        },
+      ]);
+    horizons.push({ name, ms });
+  }
   const online =
     e.FEATURES_ONLINE === 'on' ||
     (e.FEATURES_ONLINE === 'auto' && !e.CLICKHOUSE_URL && e.RAW_TTL_DAYS >= 29);
@@ -177,6 +237,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       users: e.SIMULATOR_USERS,
       skus: e.SIMULATOR_SKUS,
       invalidRate: e.SIMULATOR_INVALID_RATE,
+      historyDays: e.SIMULATOR_HISTORY_DAYS,
     },
     monitor: {
       clusterName: e.MONITOR_CLUSTER_NAME,
@@ -193,6 +254,26 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
         stalled: e.MONITOR_ALERT_STALLED,
       },
       historyPoints: e.MONITOR_HISTORY_POINTS,
+    },
+    trainer: {
+      enabled: e.TRAINER_ENABLED,
+      horizons,
+      intervalMs: e.TRAINER_INTERVAL_MS,
+      windowDays: e.TRAINER_WINDOW_DAYS,
+      cutoffEveryHours: e.TRAINER_CUTOFF_EVERY_HOURS,
+      usersPerCutoff: e.TRAINER_USERS_PER_CUTOFF,
+      negativeKeepRate: e.TRAINER_NEGATIVE_KEEP_RATE,
+      maxEpochs: e.TRAINER_MAX_EPOCHS,
+      warmMaxEpochs: e.TRAINER_WARM_MAX_EPOCHS,
+      hidden: e.TRAINER_HIDDEN.split(',').map(Number),
+      gate: { maxAucDrop: e.GATE_MAX_AUC_DROP, maxLogLossIncrease: e.GATE_MAX_LOGLOSS_INCREASE },
+    },
+    scorer: {
+      enabled: e.SCORER_ENABLED,
+      groupId: e.SCORER_GROUP_ID,
+      debounceMs: e.SCORER_DEBOUNCE_MS,
+      modelPollMs: e.SCORER_MODEL_POLL_MS,
+      featuresWaitMs: e.SCORER_FEATURES_WAIT_MS,
     },
     shutdownDrainTimeoutMs: e.SHUTDOWN_DRAIN_TIMEOUT_MS,
     statusIntervalMs: e.STATUS_INTERVAL_MS,

@@ -83,6 +83,38 @@ export const envSchema = z.object({
   SIMULATOR_SKUS: int(1, 1_000_000).default(300),
   SIMULATOR_INVALID_RATE: num(0, 1).default(0),
 
+  /** Purchase-propensity horizons, one model each: `24h,7d` (each 1h..365d, hours or days). */
+  PROPENSITY_HORIZONS: z
+    .string()
+    .default('24h,7d')
+    .pipe(
+      z
+        .string()
+        .regex(/^\s*\d+[hd]\s*(,\s*\d+[hd]\s*)*$/, {
+          error: 'must be a comma-separated list such as 24h,7d (hours or days)',
+        }),
+    ),
+  TRAINER_ENABLED: bool.default(true),
+  TRAINER_INTERVAL_MS: int(0, 30 * 86_400_000).default(3_600_000),
+  TRAINER_WINDOW_DAYS: int(1, 3650).default(28),
+  TRAINER_CUTOFF_EVERY_HOURS: int(1, 24 * 30).default(6),
+  TRAINER_USERS_PER_CUTOFF: int(10, 1_000_000).default(4_000),
+  TRAINER_NEGATIVE_KEEP_RATE: num(0.01, 1).default(1),
+  TRAINER_MAX_EPOCHS: int(1, 1000).default(40),
+  TRAINER_WARM_MAX_EPOCHS: int(1, 1000).default(10),
+  TRAINER_HIDDEN: z
+    .string()
+    .default('64,32')
+    .pipe(z.string().regex(/^\d+(,\d+)*$/, { error: 'must be layer sizes such as 64,32' })),
+  GATE_MAX_AUC_DROP: num(0, 1).default(0.005),
+  GATE_MAX_LOGLOSS_INCREASE: num(0, 10).default(0.02),
+  SCORER_ENABLED: bool.default(true),
+  SCORER_GROUP_ID: z.string().min(1).default('storepulse-scorer'),
+  SCORER_DEBOUNCE_MS: int(0, 86_400_000).default(0),
+  SCORER_MODEL_POLL_MS: int(100, 60_000).default(1_000),
+  SCORER_FEATURES_WAIT_MS: int(100, 600_000).default(30_000),
+  SIMULATOR_HISTORY_DAYS: num(0, 3650).default(28),
+
   MONITOR_CLUSTER_NAME: z.string().min(1).default('storepulse'),
   MONITOR_POLL_INTERVAL_MS: int(100, 3_600_000).default(5_000),
   MONITOR_WINDOW_SAMPLES: int(2, 1000).default(10),

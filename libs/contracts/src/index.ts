@@ -3,3 +3,4 @@ export * from './schemas';
 export * from './validate';
 export * from './json-schema';
 export * from './time';
+export * from './predictions';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TOPICS } from './topics';
+import { propensityPredictionSchema } from './predictions';
 import { clickstreamEventSchema, inventoryEventSchema, orderEventSchema } from './schemas';
 
 /** JSON Schema (draft 2020-12) of each topic's message value, for producers in any language. */
@@ -8,6 +9,7 @@ export function jsonSchemas(): Record<string, unknown> {
     [TOPICS.clickstream]: z.toJSONSchema(clickstreamEventSchema, { io: 'input' }),
     [TOPICS.orders]: z.toJSONSchema(orderEventSchema, { io: 'input' }),
     [TOPICS.inventory]: z.toJSONSchema(inventoryEventSchema, { io: 'input' }),
+    [TOPICS.propensityPredictions]: z.toJSONSchema(propensityPredictionSchema, { io: 'input' }),
   };
 }
 

@@ -8,6 +8,7 @@ export const TOPICS = {
   inventory: 'inventory.stock.v1',
   storefrontDlq: 'dlq.storefront.v1',
   opsAlerts: 'ops.alerts.v1',
+  propensityPredictions: 'predictions.propensity.v1',
 } as const;
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
@@ -19,6 +20,8 @@ export interface TopicSpec {
   /** Where messages that fail validation go; undefined for DLQ topics themselves. */
   dlq: TopicName | undefined;
   retentionMs: number;
+  /** Log-compacted (the latest message per key is kept): a new subscriber gets the current state. */
+  compacted?: boolean;
   description: string;
 }
 
@@ -59,6 +62,13 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     dlq: undefined,
     retentionMs: 4 * WEEK_MS,
     description: 'monitoring alerts, firing and resolved (JSON, see docs/monitoring.md)',
+  },
+  {
+    name: TOPICS.propensityPredictions,
+    key: 'user_id',
+    dlq: undefined,
+    retentionMs: WEEK_MS,
+    description: 'live purchase-propensity scores, one per event and horizon (docs/models.md)',
   },
 ];
 

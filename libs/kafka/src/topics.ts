@@ -25,7 +25,10 @@ export async function ensureTopics(
           topic: s.name,
           numPartitions: partitions,
           replicationFactor: replication,
-          configEntries: [{ name: 'retention.ms', value: String(s.retentionMs) }],
+          configEntries: [
+            { name: 'retention.ms', value: String(s.retentionMs) },
+            ...(s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+          ],
         })),
       });
       return missing.map((s) => s.name);
