@@ -1,0 +1,147 @@
+// Builds the labelled propensity sets (train / validation / test) for one horizon: cut-offs from
+// planCutoffs, users active before each cut-off, point-in-time features from the catalog, labels from
+// placed orders in [t, t + H), negatives optionally subsampled with recorded weights.
+import type { TrainingRow } from '@storepulse/features';
+import { hasOrderIn, keepNegative, planCutoffs, sampleUsers, type CutoffPlan } from './cutoffs';
+import type { PropensityHistory } from './history.repository';
+
+/** A dense labelled matrix (rows = (user, cut-off) examples, NaN = missing feature). */
+export interface LabelledSet {
+  x: Float32Array;
+  n: number;
+  d: number;
+  featureNames: string[];
+  y: Float32Array;
+  weight: Float32Array;
+  ids: string[];
+  cutoffs: number[];
+}
+
+export interface PropensitySets {
+  plan: CutoffPlan;
+  train: LabelledSet;
+  validation: LabelledSet;
+  test: LabelledSet;
+  /** Training window: first and last cut-off used (train ∪ validation ∪ test). */
+  fromMs: number;
+  toMs: number;
+  dataStartMs: number;
+  watermarkMs: number;
+}
+
+/** The feature port: point-in-time user features for a spine (FeatureStore.asOf). */
+export interface PointInTimeFeatures {
+  asOf(entity: 'user', spine: readonly { id: string; atMs: number }[]): Promise<TrainingRow[]>;
+}
+
+export interface TrainingSetOptions {
+  horizonMs: number;
+  everyMs: number;
+  windowMs: number;
+  usersPerCutoff: number;
+  negativeKeepRate: number;
+  featureNames: readonly string[];
+  onProgress?: (p: { cutoff: number; done: number; total: number; rows: number }) => void;
+}
+
+export class TrainingSetBuilder {
+  constructor(
+    private readonly history: PropensityHistory,
+    private readonly features: PointInTimeFeatures,
+  ) {}
+
+  async build(o: TrainingSetOptions): Promise<PropensitySets> {
+    const bounds = await this.history.bounds();
+    if (!bounds)
+      throw new Error('no events stored yet: a propensity model needs clickstream and order history');
+    const plan = planCutoffs({
+      dataStartMs: bounds.startMs,
+      watermarkMs: bounds.watermarkMs,
+      horizonMs: o.horizonMs,
+      everyMs: o.everyMs,
+      windowMs: o.windowMs,
+    });
+    const all = [...plan.train, ...plan.validation, ...plan.test];
+    const fromMs = Math.min(...all);
+    const toMs = Math.max(...all);
+    const firstSeen = await this.history.firstSeen(toMs);
+    const orders = await this.history.orderTimes(fromMs, toMs + o.horizonMs);
+    let done = 0;
+    const part = async (cutoffs: number[], subsample: boolean): Promise<LabelledSet> => {
+      const rows: { id: string; t: number; y: number; w: number }[] = [];
+      for (const t of cutoffs) {
+        const active: string[] = [];
+        for (const [u, first] of firstSeen) if (first < t) active.push(u);
+        for (const u of sampleUsers(active, t, o.usersPerCutoff)) {
+          const y = hasOrderIn(orders.get(u) ?? [], t, o.horizonMs) ? 1 : 0;
+          if (y === 0 && subsample && !keepNegative(u, t, o.negativeKeepRate)) continue;
+          rows.push({ id: u, t, y, w: y === 0 && subsample ? 1 / o.negativeKeepRate : 1 });
+        }
+      }
+      const set = await this.matrix(rows, o.featureNames, (cutoff, n) => {
+        done++;
+        o.onProgress?.({ cutoff, done, total: all.length, rows: n });
+      });
+      return set;
+    };
+    // Held-out sets keep every negative: their metrics describe the population scored live.
+    const train = await part(plan.train, o.negativeKeepRate < 1);
+    const validation = await part(plan.validation, false);
+    const test = await part(plan.test, false);
+    return {
+      plan,
+      train,
+      validation,
+      test,
+      fromMs,
+      toMs,
+      dataStartMs: bounds.startMs,
+      watermarkMs: bounds.watermarkMs,
+    };
+  }
+
+  /** Features for the rows, one point-in-time query per cut-off (bounded query size, progress). */
+  private async matrix(
+    rows: { id: string; t: number; y: number; w: number }[],
+    names: readonly string[],
+    progress: (cutoff: number, rows: number) => void,
+  ): Promise<LabelledSet> {
+    const d = names.length;
+    const n = rows.length;
+    const x = new Float32Array(n * d);
+    const y = new Float32Array(n);
+    const weight = new Float32Array(n);
+    const byCutoff = new Map<number, number[]>();
+    rows.forEach((r, i) => {
+      y[i] = r.y;
+      weight[i] = r.w;
+      const list = byCutoff.get(r.t);
+      if (list) list.push(i);
+      else byCutoff.set(r.t, [i]);
+    });
+    for (const [t, idx] of byCutoff) {
+      const feats = await this.features.asOf(
+        'user',
+        idx.map((i) => ({ id: rows[i]!.id, atMs: t })),
+      );
+      feats.forEach((f, k) => {
+        const off = idx[k]! * d;
+        for (let j = 0; j < d; j++) {
+          const v = f.features[names[j]!];
+          x[off + j] = v === null || v === undefined ? NaN : v;
+        }
+      });
+      progress(t, idx.length);
+    }
+    return {
+      x,
+      n,
+      d,
+      featureNames: [...names],
+      y,
+      weight,
+      ids: rows.map((r) => r.id),
+      cutoffs: rows.map((r) => r.t),
+    };
+  }
+}
