@@ -5,6 +5,7 @@ import { processEnvironment } from '@storepulse/config';
 import { PinoNestLogger } from '@storepulse/observability';
 import { setupApiDocs } from '@storepulse/monitor';
 import { connectInfra, handleSignals, runMain, StartupError } from '@storepulse/runtime';
+import { ScorerService } from '@storepulse/scorer';
 import { PlatformModule } from './platform.module';
 import { StatusService } from './status/status.service';
 
@@ -24,8 +25,12 @@ runMain('storepulse-platform', async ({ config, logger, metrics }) => {
       { logger: new PinoNestLogger(logger.child({ component: 'nest' })), abortOnError: false },
     );
     setupApiDocs(app, 'StorePulse');
+    // The scorer's @EventPattern handlers run over the exactly-once batch transport (docs/transport.md).
+    if (config.scorer.enabled)
+      app.connectMicroservice({ strategy: app.get(ScorerService).transport() });
     handleSignals(app, () => infra.close(), logger, 15_000);
     await app.listen(config.httpPort);
+    await app.startAllMicroservices();
   } catch (e) {
     // Do not leave a broker we started running behind a failed start-up (e.g. port in use).
     await infra.close().catch(() => undefined);

@@ -9,6 +9,8 @@ import { SimulatorModule } from '@storepulse/simulator';
 import { MlModule } from '@storepulse/ml';
 import { FeaturesModule } from '@storepulse/features';
 import { MonitorModule } from '@storepulse/monitor';
+import { TrainerModule } from '@storepulse/trainer';
+import { ScorerModule } from '@storepulse/scorer';
 import type { Infra } from '@storepulse/runtime';
 import { StatusController } from './status/status.controller';
 import { RawController } from './status/raw.controller';
@@ -40,6 +42,8 @@ export class PlatformModule {
         MlModule,
         FeaturesModule,
         MonitorModule,
+        ...(d.config.trainer.enabled ? [TrainerModule] : []),
+        ...(d.config.scorer.enabled ? [ScorerModule] : []),
         ...(d.extraModules ?? []),
       ],
       controllers: [StatusController, RawController],

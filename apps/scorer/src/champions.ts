@@ -1,0 +1,108 @@
+// The champion of each propensity model, loaded in memory and hot-swapped: a poll of the registry's
+// champion version every SCORER_MODEL_POLL_MS; a new version (promotion or rollback) is loaded and
+// replaces the old one atomically, without a restart.
+import {
+  loadPropensityModel,
+  type ModelRegistry,
+  type NormalisationStats,
+  type LayersModel,
+  type Tf,
+} from '@storepulse/ml';
+import type { Logger } from '@storepulse/observability';
+
+export interface LoadedChampion {
+  name: string;
+  version: number;
+  horizon: string;
+  model: LayersModel;
+  normalisation: NormalisationStats;
+  calibration: { a: number; b: number } | null;
+  loadedAt: number;
+}
+
+export class ChampionCache {
+  private readonly current = new Map<string, LoadedChampion>();
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
+  private stopped = false;
+  lastError: string | null = null;
+  readonly switches: { name: string; from: number | null; to: number; at: string }[] = [];
+
+  constructor(
+    private readonly tf: Tf,
+    private readonly registry: ModelRegistry,
+    /** Model name per horizon name, e.g. 7d → propensity_7d. */
+    readonly models: ReadonlyMap<string, string>,
+    private readonly pollMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  get(horizon: string): LoadedChampion | undefined {
+    return this.current.get(horizon);
+  }
+
+  all(): LoadedChampion[] {
+    return [...this.current.values()];
+  }
+
+  /** Loads the champions once; then polls in the background. */
+  async start(): Promise<void> {
+    await this.poll();
+    this.loop();
+  }
+
+  private loop(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.polling = this.poll().finally(() => this.loop());
+    }, this.pollMs);
+    this.timer.unref();
+  }
+
+  /** One poll of every model; never rejects (errors are kept in lastError and logged). */
+  async poll(): Promise<void> {
+    for (const [horizon, name] of this.models) {
+      try {
+        const version = await this.registry.championVersion(name);
+        const have = this.current.get(horizon);
+        if (version === null) {
+          if (have) {
+            this.current.delete(horizon);
+            this.log.warn({ model: name }, 'model has no champion any more');
+          }
+          continue;
+        }
+        if (have?.version === version) continue;
+        const loaded = await loadPropensityModel(this.tf, await this.registry.artifact(name, version));
+        this.current.set(horizon, {
+          name,
+          version,
+          horizon,
+          model: loaded.model,
+          normalisation: loaded.normalisation,
+          calibration: loaded.calibration,
+          loadedAt: Date.now(),
+        });
+        this.switches.push({
+          name,
+          from: have?.version ?? null,
+          to: version,
+          at: new Date().toISOString(),
+        });
+        this.log.info({ model: name, from: have?.version ?? null, to: version }, 'champion loaded');
+        // the old model may still be used by a batch in flight: dispose it a little later
+        if (have) setTimeout(() => have.model.dispose(), 30_000).unref();
+        this.lastError = null;
+      } catch (e) {
+        this.lastError = e instanceof Error ? e.message : String(e);
+        this.log.warn({ model: name, err: e }, 'champion poll failed');
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.polling;
+  }
+}

@@ -1,0 +1,78 @@
+// Scores users with the champions: features from the catalog (online tier or ClickHouse) as one
+// matrix, reordered to each model's feature names, standardised and predicted in one batch per model.
+import { predictPropensity, type Tf } from '@storepulse/ml';
+import type { FeatureMatrix } from '@storepulse/features';
+import type { ChampionCache, LoadedChampion } from './champions';
+
+export interface UserFeatures {
+  lookupMatrix(entity: 'user', ids: readonly string[], atMs?: number): Promise<FeatureMatrix>;
+}
+
+export interface HorizonScores {
+  horizon: string;
+  model: { name: string; version: number };
+  scores: Float32Array;
+}
+
+export interface ScoredUsers {
+  ids: readonly string[];
+  known: Uint8Array;
+  atMs: number;
+  horizons: HorizonScores[];
+}
+
+export class NoChampionError extends Error {
+  constructor(readonly missing: string[]) {
+    super(
+      `no champion yet for ${missing.join(', ')}: train one with POST /api/models/propensity/train (body {"horizon": "…"}) or wait for the trainer's first run`,
+    );
+    this.name = 'NoChampionError';
+  }
+}
+
+/** Matrix columns (by name) as the model's input order; a feature the catalog lacks is NaN. */
+export function modelInput(m: FeatureMatrix, names: readonly string[]): Float32Array {
+  const at = new Map(m.features.map((n, i) => [n, i]));
+  const idx = names.map((n) => at.get(n) ?? -1);
+  const w = m.features.length;
+  const rows = m.ids.length;
+  const out = new Float32Array(rows * names.length);
+  for (let r = 0; r < rows; r++)
+    for (let j = 0; j < idx.length; j++) {
+      const k = idx[j]!;
+      out[r * idx.length + j] = k < 0 ? NaN : m.values[r * w + k]!;
+    }
+  return out;
+}
+
+export class PropensityScorer {
+  constructor(
+    private readonly tf: Tf,
+    private readonly features: UserFeatures,
+    readonly champions: ChampionCache,
+  ) {}
+
+  /** Scores `ids` as of `atMs` with every (or the listed) horizon's champion. */
+  async score(ids: readonly string[], atMs: number, horizons?: readonly string[]): Promise<ScoredUsers> {
+    const wanted = horizons ?? [...this.champions.models.keys()];
+    const models: LoadedChampion[] = [];
+    const missing: string[] = [];
+    for (const h of wanted) {
+      const c = this.champions.get(h);
+      if (c) models.push(c);
+      else missing.push(this.champions.models.get(h) ?? h);
+    }
+    if (horizons && missing.length > 0) throw new NoChampionError(missing);
+    const m = await this.features.lookupMatrix('user', ids, atMs);
+    return {
+      ids: m.ids,
+      known: m.found,
+      atMs: m.atMs,
+      horizons: models.map((c) => ({
+        horizon: c.horizon,
+        model: { name: c.name, version: c.version },
+        scores: predictPropensity(this.tf, c, modelInput(m, c.normalisation.featureNames), m.ids.length),
+      })),
+    };
+  }
+}

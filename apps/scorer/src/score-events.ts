@@ -1,0 +1,144 @@
+// Use case: a batch of storefront events (one topic-partition) → one prediction per event and horizon.
+// Waits until the aggregator has stored the batch (so the score reflects the triggering event), scores
+// the batch's users in one matrix per as-of minute, and returns the records for the transport to
+// publish in the same Kafka transaction as the input offsets.
+import {
+  TOPICS,
+  decodeClickstream,
+  decodeOrder,
+  predictionId,
+  type PropensityPrediction,
+} from '@storepulse/contracts';
+import type { GroupProgress, InboundBatch, OutboundRecord } from '@storepulse/kafka';
+import type { PropensityScorer } from './propensity-scorer';
+
+const MINUTE_MS = 60_000;
+
+export interface ScoreEventsOptions {
+  /** The aggregator's consumer group: its committed offsets say which events are stored. */
+  aggregatorGroupId: string;
+  featuresWaitMs: number;
+  debounceMs: number;
+}
+
+export interface ScoreCounters {
+  events: number;
+  predictions: number;
+  /** Malformed input (the aggregator dead-letters it; the scorer skips it). */
+  dropped: number;
+  debounced: number;
+  /** Events seen while a horizon had no champion. */
+  noChampion: number;
+}
+
+interface Ev {
+  eventId: string;
+  userId: string;
+  tsMs: number;
+  ts: string;
+}
+
+/** Features as of the end of the event's minute: the minute bucket holding the event is complete. */
+export const featuresAsOf = (tsMs: number) => Math.floor(tsMs / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
+
+export class ScoreEvents {
+  readonly counters: ScoreCounters = {
+    events: 0,
+    predictions: 0,
+    dropped: 0,
+    debounced: 0,
+    noChampion: 0,
+  };
+  private readonly lastScored = new Map<string, number>();
+
+  constructor(
+    private readonly scorer: PropensityScorer,
+    private readonly upstream: GroupProgress,
+    private readonly opts: ScoreEventsOptions,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  decode(batch: InboundBatch): Ev[] {
+    const out: Ev[] = [];
+    for (const m of batch.messages) {
+      const d = batch.topic === TOPICS.orders ? decodeOrder(m.value) : decodeClickstream(m.value);
+      if (!d.ok) {
+        this.counters.dropped++;
+        continue;
+      }
+      const tsMs = Date.parse(d.value.ts);
+      out.push({
+        eventId: d.value.event_id,
+        userId: d.value.user_id,
+        tsMs,
+        ts: new Date(tsMs).toISOString(),
+      });
+    }
+    return out;
+  }
+
+  async handle(batch: InboundBatch): Promise<OutboundRecord[]> {
+    const last = batch.messages.at(-1);
+    if (!last) return [];
+    const events = this.decode(batch);
+    this.counters.events += events.length;
+    if (events.length === 0) return [];
+    await this.upstream.waitCommitted(
+      batch.topic,
+      batch.partition,
+      (BigInt(last.offset) + 1n).toString(),
+      this.opts.featuresWaitMs,
+    );
+    const horizons = [...this.scorer.champions.models.keys()];
+    const missing = horizons.filter((h) => !this.scorer.champions.get(h)).length;
+    if (missing > 0) this.counters.noChampion += events.length * missing;
+    const byAsOf = new Map<number, Ev[]>();
+    for (const e of events) {
+      if (this.opts.debounceMs > 0) {
+        const prev = this.lastScored.get(e.userId);
+        if (prev !== undefined && e.tsMs - prev < this.opts.debounceMs) {
+          this.counters.debounced++;
+          continue;
+        }
+        this.lastScored.set(e.userId, e.tsMs);
+      }
+      const t = featuresAsOf(e.tsMs);
+      const list = byAsOf.get(t);
+      if (list) list.push(e);
+      else byAsOf.set(t, [e]);
+    }
+    const records: OutboundRecord[] = [];
+    const scoredAt = new Date(this.now()).toISOString();
+    for (const [t, evs] of byAsOf) {
+      const users = [...new Set(evs.map((e) => e.userId))];
+      const s = await this.scorer.score(users, t);
+      const row = new Map(s.ids.map((id, i) => [id, i]));
+      const asOf = new Date(t).toISOString();
+      for (const e of evs) {
+        const i = row.get(e.userId)!;
+        for (const h of s.horizons) {
+          const p: PropensityPrediction = {
+            prediction_id: predictionId(e.eventId, h.model, h.horizon),
+            user_id: e.userId,
+            horizon: h.horizon,
+            score: Math.min(1, Math.max(0, h.scores[i]!)),
+            model: h.model,
+            known: s.known[i] === 1,
+            features_as_of: asOf,
+            event_id: e.eventId,
+            event_ts: e.ts,
+            scored_at: scoredAt,
+          };
+          records.push({
+            topic: TOPICS.propensityPredictions,
+            key: e.userId,
+            value: JSON.stringify(p),
+          });
+        }
+      }
+    }
+    this.counters.predictions += records.length;
+    if (this.lastScored.size > 1_000_000) this.lastScored.clear();
+    return records;
+  }
+}

@@ -1,0 +1,38 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Module } from '@nestjs/common';
+import { ConfigModule, processEnvironment } from '@storepulse/config';
+import { ClickHouseModule } from '@storepulse/clickhouse';
+import { KafkaModule } from '@storepulse/kafka';
+import { ObservabilityModule, PinoNestLogger } from '@storepulse/observability';
+import { setupApiDocs } from '@storepulse/monitor';
+import { connectInfra, handleSignals, runMain, StartupError } from '@storepulse/runtime';
+import { TrainerModule } from './trainer.module';
+
+/** Standalone trainer: KAFKA_BROKERS and a ClickHouse server (CLICKHOUSE_URL); serves its API, /metrics and /health. */
+runMain('storepulse-trainer', async ({ config, logger, metrics }) => {
+  const infra = await connectInfra(config, logger, {
+    allowLocalBroker: false,
+    clickhouse: 'server-only',
+    env: processEnvironment(),
+  });
+  const ch = infra.clickhouse;
+  if (!ch) throw new StartupError('ClickHouse was not connected');
+  @Module({
+    imports: [
+      ConfigModule.forRoot(config),
+      ObservabilityModule.forRoot(logger, metrics),
+      KafkaModule.forRoot(infra.kafka, infra.kafkaInfo),
+      ClickHouseModule.forRoot(ch),
+      TrainerModule,
+    ],
+  })
+  class AppModule {}
+  const app = await NestFactory.create(AppModule, { logger: new PinoNestLogger(logger) });
+  setupApiDocs(app, 'StorePulse trainer');
+
+  handleSignals(app, () => infra.close(), logger, 15_000);
+  await app.listen(config.httpPort);
+
+  logger.info({ port: config.httpPort }, 'trainer running');
+});

@@ -1,0 +1,117 @@
+// HTTP API of the trainer: start runs, follow them, browse the registry, roll back a champion.
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseIntPipe,
+  Post,
+  Query,
+} from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ModelRegistry, type ModelEvent, type ModelVersion } from '@storepulse/ml';
+import { RunConflictError, type RunRecord } from './runs/run-tracker';
+import { TrainerService, UnknownHorizonError } from './trainer.service';
+
+function horizonOf(body: unknown): string | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body !== 'object') throw new BadRequestException('body must be a JSON object');
+  const h = (body as { horizon?: unknown }).horizon;
+  if (h === undefined) return undefined;
+  if (typeof h !== 'string') throw new BadRequestException('horizon: must be a string such as 7d');
+  return h;
+}
+
+@ApiTags('models')
+@Controller('api/models')
+export class ModelsController {
+  constructor(
+    private readonly trainer: TrainerService,
+    private readonly registry: ModelRegistry,
+  ) {}
+
+  @Post('propensity/train')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Start a propensity training run',
+    description:
+      'Body `{horizon?}` (default: the first configured horizon). Returns the run id; 409 while a run of that model is in progress; 400 for an unknown horizon.',
+  })
+  train(@Body() body: unknown): { id: string; model: string; status: string } {
+    try {
+      const { run } = this.trainer.trainPropensity(horizonOf(body), 'api');
+      return { id: run.id, model: run.model, status: run.status };
+    } catch (e) {
+      if (e instanceof UnknownHorizonError) throw new BadRequestException(e.message);
+      if (e instanceof RunConflictError)
+        throw new ConflictException({ message: e.message, runId: e.runId });
+      throw e;
+    }
+  }
+
+  @Get('runs')
+  @ApiOperation({ summary: 'Recent training runs, newest first' })
+  runs(): RunRecord[] {
+    return this.trainer.runs.list();
+  }
+
+  @Get('runs/:id')
+  @ApiOperation({ summary: 'Progress and result of a training run' })
+  run(@Param('id') id: string): RunRecord {
+    const r = this.trainer.runs.get(id);
+    if (!r) throw new NotFoundException(`no training run '${id}' in this process`);
+    return r;
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Every model version: status, metrics, lineage (newest first)' })
+  async list(@Query('name') name?: string): Promise<ModelVersion[]> {
+    return this.registry.list(name ? { name } : undefined);
+  }
+
+  @Get('events')
+  @ApiOperation({ summary: 'Promotions, rejections and rollbacks (audit), newest first' })
+  async events(@Query('name') name?: string): Promise<ModelEvent[]> {
+    return this.registry.events(name ? { name } : undefined);
+  }
+
+  @Get(':name/:version')
+  @ApiOperation({ summary: 'One model version' })
+  async get(
+    @Param('name') name: string,
+    @Param('version', ParseIntPipe) version: number,
+  ): Promise<ModelVersion> {
+    const v = await this.registry.get(name, version);
+    if (!v) throw new NotFoundException(`model ${name} has no version ${version}`);
+    return v;
+  }
+
+  @Post(':name/rollback')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Roll back to the previous champion',
+    description: 'Running scorers switch within SCORER_MODEL_POLL_MS (default 1 s).',
+  })
+  async rollback(
+    @Param('name') name: string,
+    @Body() body: unknown,
+  ): Promise<{ name: string; champion: ModelVersion }> {
+    const reason =
+      body && typeof body === 'object' && typeof (body as { reason?: unknown }).reason === 'string'
+        ? (body as { reason: string }).reason
+        : 'rollback requested through the API';
+    if (!(await this.registry.champion(name)))
+      throw new NotFoundException(`model ${name} has no champion to roll back from`);
+    try {
+      return { name, champion: await this.registry.rollback(name, reason, 'api') };
+    } catch (e) {
+      if (e instanceof Error && /previous champion/i.test(e.message))
+        throw new ConflictException(e.message);
+      throw e;
+    }
+  }
+}

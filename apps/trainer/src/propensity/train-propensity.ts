@@ -1,0 +1,305 @@
+// Use case: one training run of a propensity model (one horizon). Builds the time-split sets, trains
+// the TF.js MLP (warm-started from the champion when its features match, else from scratch), fits the
+// two baselines on the same sets, evaluates all of them (and the champion) on the same held-out
+// cut-off, registers the candidate and applies the promotion gate.
+import { createHash } from 'node:crypto';
+import { featuresOf } from '@storepulse/features';
+import {
+  LogisticRegression,
+  RecencyFrequencyHeuristic,
+  applyStandardizer,
+  bestF1Threshold,
+  binaryMetrics,
+  decidePromotion,
+  fitStandardizer,
+  loadPropensityModel,
+  predictPropensity,
+  savePropensityModel,
+  trainPropensityMlp,
+  type BinaryMetrics,
+  type ModelRegistry,
+  type ModelVersion,
+  type Tf,
+} from '@storepulse/ml';
+import type { Logger } from '@storepulse/observability';
+import type { RunProgress } from '../runs/run-tracker';
+import { DAY_MS, HOUR_MS } from './cutoffs';
+import type { LabelledSet, TrainingSetBuilder } from './training-set';
+
+export interface PropensityTrainingConfig {
+  windowDays: number;
+  cutoffEveryHours: number;
+  usersPerCutoff: number;
+  negativeKeepRate: number;
+  maxEpochs: number;
+  warmMaxEpochs: number;
+  hidden: number[];
+  gate: { maxAucDrop: number; maxLogLossIncrease: number };
+}
+
+export type ModelMetrics = Pick<
+  BinaryMetrics,
+  | 'n'
+  | 'positives'
+  | 'rocAuc'
+  | 'prAuc'
+  | 'logLoss'
+  | 'brier'
+  | 'ece'
+  | 'precision'
+  | 'recall'
+  | 'f1'
+  | 'topDecileLift'
+  | 'threshold'
+  | 'reliability'
+>;
+
+export interface PropensityRunResult {
+  model: string;
+  version: number;
+  horizon: string;
+  promoted: boolean;
+  reason: string;
+  warmStart: boolean;
+  parentVersion: number | null;
+  rows: { train: number; validation: number; test: number };
+  positives: { train: number; validation: number; test: number };
+  cutoffs: { train: number; validation: string[]; test: string[] };
+  epochs: number;
+  trainMs: number;
+  samplesPerSec: number;
+  /** Per model, on the test cut-off (the latest, held out). */
+  test: Record<'mlp' | 'logistic' | 'heuristic', ModelMetrics> & { champion?: ModelMetrics };
+  validation: Record<'mlp' | 'logistic' | 'heuristic', ModelMetrics>;
+}
+
+export const propensityModelName = (horizon: string) => `propensity_${horizon}`;
+
+/** The user features a propensity model reads: the catalog's user features, in catalog order. */
+export function propensityFeatures(): { names: string[]; catalogHash: string } {
+  const defs = featuresOf('user');
+  const catalogHash = createHash('sha256').update(JSON.stringify(defs)).digest('hex').slice(0, 16);
+  return { names: defs.map((f) => f.name), catalogHash };
+}
+
+const HEURISTIC_COLUMNS = {
+  recency: 'user_seconds_since_last_order',
+  frequency: 'user_orders_28d',
+  fallbackRecency: 'user_seconds_since_last_event',
+};
+
+function summary(m: BinaryMetrics): ModelMetrics {
+  return {
+    n: m.n,
+    positives: m.positives,
+    rocAuc: m.rocAuc,
+    prAuc: m.prAuc,
+    logLoss: m.logLoss,
+    brier: m.brier,
+    ece: m.ece,
+    precision: m.precision,
+    recall: m.recall,
+    f1: m.f1,
+    topDecileLift: m.topDecileLift,
+    threshold: m.threshold,
+    reliability: m.reliability,
+  };
+}
+
+/** Columns of `set` reordered (by name) to `names`; a feature the set lacks is missing (NaN). */
+export function selectColumns(set: LabelledSet, names: readonly string[]): Float32Array {
+  const at = new Map(set.featureNames.map((n, i) => [n, i]));
+  const idx = names.map((n) => at.get(n) ?? -1);
+  const out = new Float32Array(set.n * names.length);
+  for (let r = 0; r < set.n; r++)
+    for (let j = 0; j < idx.length; j++) {
+      const k = idx[j]!;
+      out[r * idx.length + j] = k < 0 ? NaN : set.x[r * set.d + k]!;
+    }
+  return out;
+}
+
+const sumOf = (a: Float32Array) => a.reduce((s, v) => s + v, 0);
+
+export class PropensityTrainer {
+  constructor(
+    private readonly tf: Tf,
+    private readonly registry: ModelRegistry,
+    private readonly sets: TrainingSetBuilder,
+    private readonly cfg: PropensityTrainingConfig,
+    private readonly log: Logger,
+  ) {}
+
+  async run(
+    horizon: { name: string; ms: number },
+    progress: (p: RunProgress) => void,
+    opts: { forceScratch?: boolean } = {},
+  ): Promise<PropensityRunResult> {
+    const name = propensityModelName(horizon.name);
+    const { names, catalogHash } = propensityFeatures();
+    progress({ phase: 'training set', fraction: 0.02 });
+    const sets = await this.sets.build({
+      horizonMs: horizon.ms,
+      everyMs: this.cfg.cutoffEveryHours * HOUR_MS,
+      windowMs: this.cfg.windowDays * DAY_MS,
+      usersPerCutoff: this.cfg.usersPerCutoff,
+      negativeKeepRate: this.cfg.negativeKeepRate,
+      featureNames: names,
+      onProgress: (p) =>
+        progress({
+          phase: 'training set',
+          fraction: 0.02 + 0.38 * (p.done / p.total),
+          detail: { cutoff: new Date(p.cutoff).toISOString(), done: p.done, total: p.total },
+        }),
+    });
+    const { train, validation, test } = sets;
+    this.log.info(
+      {
+        model: name,
+        rows: { train: train.n, validation: validation.n, test: test.n },
+        positives: { train: sumOf(train.y), validation: sumOf(validation.y), test: sumOf(test.y) },
+      },
+      'propensity training set built',
+    );
+    if (sumOf(train.y) === 0 || sumOf(validation.y) === 0 || sumOf(test.y) === 0)
+      throw new Error(
+        `${name}: a split has no positive example (train ${sumOf(train.y)}, validation ${sumOf(validation.y)}, test ${sumOf(test.y)}): not enough orders in the history to train or evaluate`,
+      );
+
+    // Champion: warm start when it reads the same features from the same catalog.
+    const champion = await this.registry.champion(name);
+    let warm: Awaited<ReturnType<typeof loadPropensityModel>> | null = null;
+    let championLoaded: Awaited<ReturnType<typeof loadPropensityModel>> | null = null;
+    if (champion) {
+      championLoaded = await loadPropensityModel(
+        this.tf,
+        await this.registry.artifact(name, champion.version),
+      );
+      const same =
+        !opts.forceScratch &&
+        champion.catalogHash === catalogHash &&
+        champion.featureNames.join() === names.join();
+      if (same) warm = championLoaded;
+    }
+
+    progress({ phase: 'training', fraction: 0.4 });
+    const maxEpochs = warm ? this.cfg.warmMaxEpochs : this.cfg.maxEpochs;
+    const trained = await trainPropensityMlp(this.tf, train, validation, {
+      hidden: this.cfg.hidden,
+      maxEpochs,
+      classWeight: 'balanced',
+      seed: 7,
+      ...(warm ? { warmStart: { model: warm.model, normalisation: warm.normalisation } } : {}),
+      onEpoch: (p) => {
+        this.log.info({ model: name, ...p }, 'epoch');
+        progress({
+          phase: 'training',
+          fraction: 0.4 + 0.45 * (p.epoch / p.maxEpochs),
+          detail: { epoch: p.epoch, maxEpochs: p.maxEpochs, valLoss: p.valLoss, valAuc: p.valAuc },
+        });
+      },
+    });
+
+    progress({ phase: 'evaluation', fraction: 0.87 });
+    const mlpVal = predictPropensity(this.tf, trained, validation.x, validation.n);
+    const threshold = bestF1Threshold(validation.y, mlpVal, validation.weight);
+    const mlpTest = predictPropensity(this.tf, trained, test.x, test.n);
+
+    const stats = fitStandardizer(train);
+    const std = (s: LabelledSet) => applyStandardizer(stats, s.x, s.n, s.d);
+    const logistic = LogisticRegression.fit(std(train), train.n, train.d, train.y, train.weight);
+    const lrVal = logistic.predict(std(validation), validation.n);
+    const lrTest = logistic.predict(std(test), test.n);
+    const heuristic = RecencyFrequencyHeuristic.fit(train, HEURISTIC_COLUMNS);
+    const hVal = heuristic.predict(validation.x, validation.n, validation.featureNames);
+    const hTest = heuristic.predict(test.x, test.n, test.featureNames);
+    const thr = (y: Float32Array, p: Float32Array, w: Float32Array) => bestF1Threshold(y, p, w);
+    const metric = (s: LabelledSet, p: Float32Array, t: number) =>
+      summary(binaryMetrics(s.y, p, { threshold: t }));
+    const testMetrics: PropensityRunResult['test'] = {
+      mlp: metric(test, mlpTest, threshold),
+      logistic: metric(test, lrTest, thr(validation.y, lrVal, validation.weight)),
+      heuristic: metric(test, hTest, thr(validation.y, hVal, validation.weight)),
+    };
+    if (championLoaded && champion) {
+      const cx = selectColumns(test, championLoaded.normalisation.featureNames);
+      const cp = predictPropensity(this.tf, championLoaded, cx, test.n);
+      const ct = Number(
+        (champion.metrics as { threshold?: unknown }).threshold ?? testMetrics.mlp.threshold,
+      );
+      testMetrics.champion = metric(test, cp, Number.isFinite(ct) ? ct : 0.5);
+    }
+    const valMetrics: PropensityRunResult['validation'] = {
+      mlp: metric(validation, mlpVal, threshold),
+      logistic: metric(validation, lrVal, thr(validation.y, lrVal, validation.weight)),
+      heuristic: metric(validation, hVal, thr(validation.y, hVal, validation.weight)),
+    };
+
+    progress({ phase: 'registry', fraction: 0.95 });
+    const artifact = await savePropensityModel(this.tf, trained, {
+      name,
+      horizon: horizon.name,
+      threshold,
+    });
+    const warmStart = warm !== null;
+    const parentVersion = warmStart && champion ? champion.version : null;
+    const result: Omit<PropensityRunResult, 'version' | 'promoted' | 'reason'> = {
+      model: name,
+      horizon: horizon.name,
+      warmStart,
+      parentVersion,
+      rows: { train: train.n, validation: validation.n, test: test.n },
+      positives: { train: sumOf(train.y), validation: sumOf(validation.y), test: sumOf(test.y) },
+      cutoffs: {
+        train: sets.plan.train.length,
+        validation: sets.plan.validation.map((t) => new Date(t).toISOString()),
+        test: sets.plan.test.map((t) => new Date(t).toISOString()),
+      },
+      epochs: trained.epochs,
+      trainMs: trained.ms,
+      samplesPerSec: trained.samplesPerSec,
+      test: testMetrics,
+      validation: valMetrics,
+    };
+    const registered: ModelVersion = await this.registry.register(
+      {
+        name,
+        kind: 'propensity',
+        horizon: horizon.name,
+        parentVersion,
+        trainingFrom: sets.fromMs,
+        trainingTo: sets.toMs + horizon.ms,
+        featureNames: names,
+        catalogHash,
+        metrics: { ...result, threshold },
+      },
+      artifact,
+    );
+    const gm = (m: ModelMetrics | undefined) => (m ? { auc: m.rocAuc, logLoss: m.logLoss } : null);
+    const decision = decidePromotion(
+      {
+        candidate: { auc: testMetrics.mlp.rocAuc, logLoss: testMetrics.mlp.logLoss },
+        champion: gm(testMetrics.champion),
+        baseline: gm(testMetrics.heuristic),
+      },
+      this.cfg.gate,
+    );
+    if (decision.promote)
+      await this.registry.promote(name, registered.version, decision.reason, 'gate');
+    else await this.registry.reject(name, registered.version, decision.reason, 'gate');
+    this.log.info(
+      {
+        model: name,
+        version: registered.version,
+        promoted: decision.promote,
+        reason: decision.reason,
+        auc: { mlp: testMetrics.mlp.rocAuc, logistic: testMetrics.logistic.rocAuc, heuristic: testMetrics.heuristic.rocAuc, champion: testMetrics.champion?.rocAuc },
+      },
+      decision.promote ? 'candidate promoted to champion' : 'candidate rejected by the gate',
+    );
+    trained.model.dispose();
+    warm?.model.dispose();
+    if (championLoaded && championLoaded !== warm) championLoaded.model.dispose();
+    return { ...result, version: registered.version, promoted: decision.promote, reason: decision.reason };
+  }
+}

@@ -1,0 +1,152 @@
+// Schedules and starts training runs: hourly (TRAINER_INTERVAL_MS) per model, on demand through the
+// API, and every minute while a model has no champion yet (the first run after `npm start`).
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { APP_CONFIG, type AppConfig, type Horizon } from '@storepulse/config';
+import { FeatureStore } from '@storepulse/features';
+import { CLICKHOUSE, type ClickHouseHandle } from '@storepulse/clickhouse';
+import { getTf, ModelRegistry } from '@storepulse/ml';
+import { LOGGER, type Logger } from '@storepulse/observability';
+import { NotEnoughHistoryError } from './propensity/cutoffs';
+import { ClickHousePropensityHistory } from './propensity/history.repository';
+import { TrainingSetBuilder } from './propensity/training-set';
+import {
+  PropensityTrainer,
+  propensityModelName,
+  type PropensityRunResult,
+} from './propensity/train-propensity';
+import { RunTracker, type RunRecord } from './runs/run-tracker';
+
+export class UnknownHorizonError extends Error {
+  constructor(
+    readonly horizon: string,
+    readonly known: string[],
+  ) {
+    super(`unknown horizon '${horizon}': configured horizons are ${known.join(', ')}`);
+    this.name = 'UnknownHorizonError';
+  }
+}
+
+const FIRST_RUN_RETRY_MS = 60_000;
+
+@Injectable()
+export class TrainerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  readonly runs = new RunTracker();
+  private readonly log: Logger;
+  private readonly builder: TrainingSetBuilder;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly inflight = new Set<Promise<unknown>>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLICKHOUSE) ch: ClickHouseHandle,
+    @Inject(LOGGER) logger: Logger,
+    private readonly registry: ModelRegistry,
+    features: FeatureStore,
+  ) {
+    this.log = logger.child({ component: 'trainer' });
+    this.builder = new TrainingSetBuilder(new ClickHousePropensityHistory(ch.client), features);
+  }
+
+  get horizons(): Horizon[] {
+    return this.config.trainer.horizons;
+  }
+
+  horizon(name: string | undefined): Horizon {
+    const h =
+      name === undefined ? this.horizons[0] : this.horizons.find((x) => x.name === name.trim());
+    if (!h)
+      throw new UnknownHorizonError(
+        name ?? '',
+        this.horizons.map((x) => x.name),
+      );
+    return h;
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.config.trainer.enabled) return;
+    this.schedule(5_000);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Starts a run for one horizon; RunConflictError when that model is already training. */
+  trainPropensity(
+    horizonName: string | undefined,
+    trigger: RunRecord['trigger'],
+    opts: { forceScratch?: boolean } = {},
+  ): { run: RunRecord<PropensityRunResult>; done: Promise<RunRecord<PropensityRunResult>> } {
+    const horizon = this.horizon(horizonName);
+    const model = propensityModelName(horizon.name);
+    const started = this.runs.start({ kind: 'propensity', model, trigger }, async (progress) => {
+      const { tf } = await getTf();
+      const trainer = new PropensityTrainer(
+        tf,
+        this.registry,
+        this.builder,
+        this.config.trainer,
+        this.log,
+      );
+      return trainer.run(horizon, progress, opts);
+    });
+    const tracked = started.done.then((r) => {
+      if (r.status === 'failed')
+        this.log.warn({ model, run: r.id, trigger, error: r.error }, 'training run failed');
+      return r;
+    });
+    this.inflight.add(tracked);
+    void tracked.finally(() => this.inflight.delete(tracked));
+    return { run: started.run, done: tracked };
+  }
+
+  /** One scheduler tick: every model due (no champion yet, or older than the interval) is trained. */
+  private async tick(): Promise<number> {
+    let missing = 0;
+    for (const h of this.horizons) {
+      const name = propensityModelName(h.name);
+      if (this.runs.isRunning(name)) continue;
+      const champion = await this.registry.champion(name);
+      if (!champion) missing++;
+      const last = this.runs.list().find((r) => r.model === name);
+      const lastAt = last ? Date.parse(last.startedAt) : 0;
+      const due = champion
+        ? this.config.trainer.intervalMs > 0 &&
+          Date.now() - Math.max(lastAt, Date.parse(champion.createdAt)) >=
+            this.config.trainer.intervalMs
+        : Date.now() - lastAt >= FIRST_RUN_RETRY_MS;
+      if (!due) continue;
+      const { done } = this.trainPropensity(h.name, champion ? 'schedule' : 'first-run');
+      const r = await done;
+      if (r.status === 'failed' && /history|no events|no positive/i.test(r.error ?? ''))
+        this.log.info({ model: name, reason: r.error }, 'not enough data to train yet');
+    }
+    return missing;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      const t = this.tick().then(
+        (missing) => this.schedule(missing > 0 ? 10_000 : 60_000),
+        (e: unknown) => {
+          this.log.error({ err: e }, 'trainer schedule tick failed');
+          this.schedule(FIRST_RUN_RETRY_MS);
+        },
+      );
+      this.inflight.add(t);
+      void t.finally(() => this.inflight.delete(t));
+    }, delayMs);
+    this.timer.unref();
+  }
+}
+
+export { NotEnoughHistoryError };
