@@ -7,9 +7,28 @@ import { setupApiDocs } from '@storepulse/monitor';
 import { connectInfra, handleSignals, runMain, StartupError } from '@storepulse/runtime';
 import { ScorerService } from '@storepulse/scorer';
 import { PlatformModule } from './platform.module';
+import type { AppConfig } from '@storepulse/config';
+import type { Logger } from '@storepulse/observability';
+
+/**
+ * The first run writes SIMULATOR_HISTORY_DAYS of history: the aggregator must accept events that old,
+ * so the allowed lateness is raised to cover it (logged). Without a history nothing changes.
+ */
+function withHistoryLateness(config: AppConfig, logger: Logger): AppConfig {
+  const s = config.simulator;
+  if (s.eventsPerSec <= 0 || s.historyDays <= 0) return config;
+  const need = Math.ceil((s.historyDays + 1) * 86_400_000);
+  if (config.features.allowedLatenessMs >= need) return config;
+  logger.info(
+    { from: config.features.allowedLatenessMs, to: need },
+    'allowed lateness raised to cover the simulated history (SIMULATOR_HISTORY_DAYS)',
+  );
+  return { ...config, features: { ...config.features, allowedLatenessMs: need } };
+}
 import { StatusService } from './status/status.service';
 
-runMain('storepulse-platform', async ({ config, logger, metrics }) => {
+runMain('storepulse-platform', async ({ config: env, logger, metrics }) => {
+  const config = withHistoryLateness(env, logger);
   const t0 = Date.now();
   const infra = await connectInfra(config, logger, {
     allowLocalBroker: true,

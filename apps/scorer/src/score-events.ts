@@ -10,7 +10,7 @@ import {
   type PropensityPrediction,
 } from '@storepulse/contracts';
 import type { GroupProgress, InboundBatch, OutboundRecord } from '@storepulse/kafka';
-import type { PropensityScorer } from './propensity-scorer';
+import { NoChampionError, type PropensityScorer } from './propensity-scorer';
 
 const MINUTE_MS = 60_000;
 
@@ -19,6 +19,8 @@ export interface ScoreEventsOptions {
   aggregatorGroupId: string;
   featuresWaitMs: number;
   debounceMs: number;
+  /** Older events (event time vs now) are skipped, not scored: a history read from the start. */
+  maxEventAgeMs: number;
 }
 
 export interface ScoreCounters {
@@ -27,6 +29,8 @@ export interface ScoreCounters {
   /** Malformed input (the aggregator dead-letters it; the scorer skips it). */
   dropped: number;
   debounced: number;
+  /** Older than maxEventAgeMs: not scored live. */
+  tooOld: number;
   /** Events seen while a horizon had no champion. */
   noChampion: number;
 }
@@ -47,6 +51,7 @@ export class ScoreEvents {
     predictions: 0,
     dropped: 0,
     debounced: 0,
+    tooOld: 0,
     noChampion: 0,
   };
   private readonly lastScored = new Map<string, number>();
@@ -60,6 +65,7 @@ export class ScoreEvents {
 
   decode(batch: InboundBatch): Ev[] {
     const out: Ev[] = [];
+    const oldest = this.now() - this.opts.maxEventAgeMs;
     for (const m of batch.messages) {
       const d = batch.topic === TOPICS.orders ? decodeOrder(m.value) : decodeClickstream(m.value);
       if (!d.ok) {
@@ -67,6 +73,10 @@ export class ScoreEvents {
         continue;
       }
       const tsMs = Date.parse(d.value.ts);
+      if (tsMs < oldest) {
+        this.counters.tooOld++;
+        continue;
+      }
       out.push({
         eventId: d.value.event_id,
         userId: d.value.user_id,
@@ -83,6 +93,10 @@ export class ScoreEvents {
     const events = this.decode(batch);
     this.counters.events += events.length;
     if (events.length === 0) return [];
+    if (this.scorer.champions.all().length === 0)
+      // Transient: nothing is committed, the batch is retried with backoff until a champion exists,
+      // so every event is scored once the first model is promoted.
+      throw new NoChampionError([...this.scorer.champions.models.values()]);
     await this.upstream.waitCommitted(
       batch.topic,
       batch.partition,

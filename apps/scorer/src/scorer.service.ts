@@ -66,6 +66,7 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
       aggregatorGroupId: this.config.aggregator.groupId,
       featuresWaitMs: this.config.scorer.featuresWaitMs,
       debounceMs: this.config.scorer.debounceMs,
+      maxEventAgeMs: this.config.scorer.maxEventAgeMs,
     });
     this.registerMetrics();
     await this.cache.start();
@@ -104,7 +105,8 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
       stallTimeoutMs: this.config.aggregator.stallTimeoutMs,
       drainTimeoutMs: this.config.shutdownDrainTimeoutMs,
       sessionTimeoutMs: this.config.aggregator.sessionTimeoutMs,
-      fromBeginning: false,
+      // From the start: nothing is lost before the group's first commit; old events are skipped by age.
+      fromBeginning: true,
       logger: this.log,
       metrics: this.metrics,
     });
@@ -125,6 +127,7 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
         this.reset();
         this.inc({ outcome: 'scored' }, c.events - c.debounced);
         this.inc({ outcome: 'dropped_invalid' }, c.dropped);
+        this.inc({ outcome: 'too_old' }, c.tooOld);
         this.inc({ outcome: 'debounced' }, c.debounced);
       },
     });

@@ -94,6 +94,61 @@ export class SimulatorService implements OnModuleDestroy {
     this.scheduleTick();
   }
 
+  /**
+   * Writes `days` of history ending now, at full speed (the first run of an empty store): a storefront
+   * of the same seed, users and SKUs with the daily/weekly curve, sent in batches through the sink,
+   * with progress every few seconds. Returns the number of messages sent.
+   */
+  async writeHistory(
+    days: number,
+    eventsPerDay: number,
+    progress: (p: { sent: number; simulatedTo: string; fraction: number }) => void,
+    /** Checked between batches: true stops the history early (shutdown). */
+    cancelled: () => boolean = () => false,
+  ): Promise<number> {
+    const s = this.config.simulator;
+    const end = Date.now();
+    const start = end - Math.round(days * 86_400_000);
+    const sf = new Storefront({
+      seed: s.seed,
+      users: s.users,
+      skus: s.skus,
+      invalidRate: s.invalidRate,
+      startMs: start,
+      eventsPerSec: eventsPerDay / 86_400,
+      seasonality: true,
+      warmupMs: WARMUP_MS,
+    });
+    sf.skipTo(start - 1);
+    let sent = 0;
+    let lastLog = 0;
+    for (const batch of sf.history(end, eventsPerDay, 20_000)) {
+      if (cancelled()) return sent;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.sink.send(batch);
+          break;
+        } catch (e) {
+          this.sendFailures++;
+          if (attempt >= 10) throw e;
+          await new Promise((r) => setTimeout(r, 500 * attempt));
+        }
+      }
+      this.count(batch);
+      sent += batch.length;
+      if (Date.now() - lastLog > 3_000) {
+        lastLog = Date.now();
+        progress({
+          sent,
+          simulatedTo: new Date(sf.now).toISOString(),
+          fraction: (sf.now - start) / (end - start),
+        });
+      }
+    }
+    progress({ sent, simulatedTo: new Date(end).toISOString(), fraction: 1 });
+    return sent;
+  }
+
   /** Stops ticking and waits for the in-flight send (buffered messages are kept for a restart). */
   async stop(): Promise<void> {
     this.running = false;

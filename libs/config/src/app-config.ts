@@ -53,6 +53,8 @@ export interface SimulatorConfig {
   invalidRate: number;
   /** On an empty store, this much history is produced at full speed before the live rate. */
   historyDays: number;
+  /** Average traffic of that history (daily/weekly curve applied). */
+  historyEventsPerDay: number;
 }
 export interface Horizon {
   /** Name as configured (`24h`, `7d`): in model names and predictions. */
@@ -85,6 +87,11 @@ export interface ScorerConfig {
   modelPollMs: number;
   /** How long a batch waits for the aggregator to store its events before retrying. */
   featuresWaitMs: number;
+  /**
+   * Events older than this (event time vs now) are not scored live: a backfill or a first-run history
+   * read from the start of the topics is skipped (counted), not scored.
+   */
+  maxEventAgeMs: number;
 }
 export interface MonitorConfig {
   /** `cluster_name` label on the kafka_consumergroup_* metrics. */
@@ -238,6 +245,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       skus: e.SIMULATOR_SKUS,
       invalidRate: e.SIMULATOR_INVALID_RATE,
       historyDays: e.SIMULATOR_HISTORY_DAYS,
+      historyEventsPerDay: e.SIMULATOR_HISTORY_EVENTS_PER_DAY,
     },
     monitor: {
       clusterName: e.MONITOR_CLUSTER_NAME,
@@ -274,6 +282,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       debounceMs: e.SCORER_DEBOUNCE_MS,
       modelPollMs: e.SCORER_MODEL_POLL_MS,
       featuresWaitMs: e.SCORER_FEATURES_WAIT_MS,
+      maxEventAgeMs: e.SCORER_MAX_EVENT_AGE_MS,
     },
     shutdownDrainTimeoutMs: e.SHUTDOWN_DRAIN_TIMEOUT_MS,
     statusIntervalMs: e.STATUS_INTERVAL_MS,

@@ -113,7 +113,9 @@ export const envSchema = z.object({
   SCORER_DEBOUNCE_MS: int(0, 86_400_000).default(0),
   SCORER_MODEL_POLL_MS: int(100, 60_000).default(1_000),
   SCORER_FEATURES_WAIT_MS: int(100, 600_000).default(30_000),
+  SCORER_MAX_EVENT_AGE_MS: int(1000, 3650 * 86_400_000).default(3_600_000),
   SIMULATOR_HISTORY_DAYS: num(0, 3650).default(28),
+  SIMULATOR_HISTORY_EVENTS_PER_DAY: int(1, 1_000_000_000).default(30_000),
 
   MONITOR_CLUSTER_NAME: z.string().min(1).default('storepulse'),
   MONITOR_POLL_INTERVAL_MS: int(100, 3_600_000).default(5_000),
