@@ -53,7 +53,10 @@ describe('rollup migrations: upgrading a store created before the session measur
     );
     const rows = clicks(600);
     await insertIdempotent(ch.client, 'clickstream_events', rows.slice(0, 300), 'up/a', LIMITS);
-    const applied = await runMigrations(ch.client, all);
+    const applied = await runMigrations(
+      ch.client,
+      all.filter((m) => m.version <= 7),
+    );
     assert.deepEqual(applied.applied, ['0007_feature_rollups_sessions.sql']);
     // rows after the upgrade go through the re-created views
     await insertIdempotent(ch.client, 'clickstream_events', rows.slice(300), 'up/b', LIMITS);

@@ -5,3 +5,4 @@ export * from './models';
 export { readExpectNativeEnv, readTfBackendEnv } from './tf-env';
 export * from './ml.module';
 export * from './registry.module';
+export * from './registry';
