@@ -13,7 +13,7 @@ import {
   Query,
 } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ModelRegistry, type ModelEvent, type ModelVersion } from '@storepulse/ml';
+import { ModelRegistry, RegistryError, type ModelEvent, type ModelVersion } from '@storepulse/ml';
 import { RunConflictError, type RunRecord } from './runs/run-tracker';
 import { TrainerService, UnknownHorizonError } from './trainer.service';
 
@@ -109,7 +109,7 @@ export class ModelsController {
     try {
       return { name, champion: await this.registry.rollback(name, reason, 'api') };
     } catch (e) {
-      if (e instanceof Error && /previous champion/i.test(e.message))
+      if (e instanceof RegistryError && e.code === 'NO_PREVIOUS_CHAMPION')
         throw new ConflictException(e.message);
       throw e;
     }

@@ -119,6 +119,13 @@ export function selectColumns(set: LabelledSet, names: readonly string[]): Float
   return out;
 }
 
+/** JSON with non-finite numbers (an undefined metric, e.g. precision with no predicted positive) as null. */
+export function finiteJson(v: unknown): Record<string, unknown> {
+  return JSON.parse(
+    JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? null : x)),
+  ) as Record<string, unknown>;
+}
+
 const sumOf = (a: Float32Array) => a.reduce((s, v) => s + v, 0);
 
 export class PropensityTrainer {
@@ -271,7 +278,7 @@ export class PropensityTrainer {
         trainingTo: sets.toMs + horizon.ms,
         featureNames: names,
         catalogHash,
-        metrics: { ...result, threshold },
+        metrics: finiteJson({ ...result, threshold }),
       },
       artifact,
     );
