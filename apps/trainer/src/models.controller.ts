@@ -26,6 +26,11 @@ function horizonOf(body: unknown): string | undefined {
   return h;
 }
 
+function reasonOf(body: unknown, fallback: string): string {
+  const r = body && typeof body === 'object' ? (body as { reason?: unknown }).reason : undefined;
+  return typeof r === 'string' && r.trim() !== '' ? r : fallback;
+}
+
 @ApiTags('models')
 @Controller('api/models')
 export class ModelsController {
@@ -90,6 +95,32 @@ export class ModelsController {
     return v;
   }
 
+  @Post(':name/:version/promote')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Promote a version to champion by hand (operator override of the gate; audited)',
+    description: 'Body `{reason?}`. The previous champion is retired; a rollback returns to it.',
+  })
+  async promote(
+    @Param('name') name: string,
+    @Param('version', ParseIntPipe) version: number,
+    @Body() body: unknown,
+  ): Promise<{ name: string; champion: ModelVersion }> {
+    const reason = reasonOf(body, 'promoted by hand through the API');
+    try {
+      await this.registry.promote(name, version, reason, 'api');
+    } catch (e) {
+      if (e instanceof RegistryError && e.code === 'UNKNOWN_VERSION')
+        throw new NotFoundException(e.message);
+      if (e instanceof RegistryError && e.code === 'INVALID_TRANSITION')
+        throw new ConflictException(e.message);
+      throw e;
+    }
+    const champion = await this.registry.get(name, version);
+    if (!champion) throw new NotFoundException(`model ${name} has no version ${version}`);
+    return { name, champion };
+  }
+
   @Post(':name/rollback')
   @HttpCode(200)
   @ApiOperation({
@@ -100,10 +131,7 @@ export class ModelsController {
     @Param('name') name: string,
     @Body() body: unknown,
   ): Promise<{ name: string; champion: ModelVersion }> {
-    const reason =
-      body && typeof body === 'object' && typeof (body as { reason?: unknown }).reason === 'string'
-        ? (body as { reason: string }).reason
-        : 'rollback requested through the API';
+    const reason = reasonOf(body, 'rollback requested through the API');
     if (!(await this.registry.champion(name)))
       throw new NotFoundException(`model ${name} has no champion to roll back from`);
     try {

@@ -31,7 +31,8 @@ export class UnknownHorizonError extends Error {
   }
 }
 
-const FIRST_RUN_RETRY_MS = 60_000;
+/** While a model has no champion, a failed first run (e.g. history still arriving) is retried this often. */
+const FIRST_RUN_RETRY_MS = 15_000;
 
 @Injectable()
 export class TrainerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
