@@ -163,14 +163,13 @@ describe('propensity: simulator → trainer → champion → scorer → predicti
       invalidRate: 0,
       startMs: now - HISTORY_DAYS * DAY,
     });
-    const msgs: Message[] = [];
     const byTopic = new Map<string, Message[]>();
-    for (const chunk of hist.history(now - 60_000, 9_000))
+    // ends 2 h ago: older than SCORER_MAX_EVENT_AGE_MS, so only the live events below are scored
+    for (const chunk of hist.history(now - 2 * 3_600_000, 9_000))
       for (const m of chunk) {
         const l = byTopic.get(m.topic) ?? [];
         l.push({ key: m.key, value: m.value });
         byTopic.set(m.topic, l);
-        msgs.push(l[l.length - 1]!);
       }
     for (const [topic, messages] of byTopic) await produce(kafka, topic, messages);
     sf = new Storefront({
@@ -260,8 +259,9 @@ describe('propensity: simulator → trainer → champion → scorer → predicti
       // features as of the end of the event's minute: the triggering event is in them
       assert.ok(Date.parse(p.features_as_of) > Date.parse(p.event_ts));
       assert.ok(Date.parse(p.features_as_of) - Date.parse(p.event_ts) <= 60_000);
-      assert.equal(p.known, true);
     }
+    const known = mine.filter((p) => p.known).length / mine.length;
+    assert.ok(known > 0.8, `share of live events from users with history: ${known}`);
   });
 
   it('a rollback changes the version in the next predictions (within 5 s, no restart)', async () => {
