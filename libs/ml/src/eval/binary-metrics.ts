@@ -276,7 +276,7 @@ export function rocAuc(y: ArrayLike<number>, p: ArrayLike<number>, weights?: Arr
 
 /** Weighted mean log loss alone, p clipped to [1e-15, 1 - 1e-15]. */
 export function logLoss(y: ArrayLike<number>, p: ArrayLike<number>, weights?: ArrayLike<number>): number {
-  check(y, p, weights);
+  const { n, w } = check(y, p, weights);
   let sum = 0;
   let W = 0;
   for (let i = 0; i < n; i++) {
