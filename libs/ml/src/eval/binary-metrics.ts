@@ -262,7 +262,11 @@ function liftFromGroups(t: TieGroups, W: number, P: number): number {
 }
 
 /** Weighted ROC AUC alone (ties count 1/2); NaN when a class is absent. */
-export function rocAuc(y: ArrayLike<number>, p: ArrayLike<number>, weights?: ArrayLike<number>): number {
+export function rocAuc(
+  y: ArrayLike<number>,
+  p: ArrayLike<number>,
+  weights?: ArrayLike<number>,
+): number {
   check(y, p, weights);
   const groups = tieGroups(y, p, weights);
   let P = 0;
@@ -275,7 +279,11 @@ export function rocAuc(y: ArrayLike<number>, p: ArrayLike<number>, weights?: Arr
 }
 
 /** Weighted mean log loss alone, p clipped to [1e-15, 1 - 1e-15]. */
-export function logLoss(y: ArrayLike<number>, p: ArrayLike<number>, weights?: ArrayLike<number>): number {
+export function logLoss(
+  y: ArrayLike<number>,
+  p: ArrayLike<number>,
+  weights?: ArrayLike<number>,
+): number {
   const { n, w } = check(y, p, weights);
   let sum = 0;
   let W = 0;
@@ -390,7 +398,8 @@ export function bestF1Threshold(
   const groups = tieGroups(y, p, weights);
   let P = 0;
   for (let g = 0; g < groups.count; g++) P += groups.pos[g] as number;
-  if (P <= 0) throw new Error('bestF1Threshold: no positive rows (with weight > 0), F1 is undefined');
+  if (P <= 0)
+    throw new Error('bestF1Threshold: no positive rows (with weight > 0), F1 is undefined');
   let tp = 0;
   let fp = 0;
   let best: F1Threshold = { threshold: 1, f1: 0, precision: 0, recall: 0 };
@@ -399,7 +408,12 @@ export function bestF1Threshold(
     fp += groups.neg[g] as number;
     const f1 = (2 * tp) / (tp + fp + P);
     if (f1 > best.f1)
-      best = { threshold: groups.score[g] as number, f1, precision: tp / (tp + fp), recall: tp / P };
+      best = {
+        threshold: groups.score[g] as number,
+        f1,
+        precision: tp / (tp + fp),
+        recall: tp / P,
+      };
   }
   return best;
 }

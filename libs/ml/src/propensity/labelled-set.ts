@@ -25,8 +25,11 @@ export function validateLabelledSet(set: LabelledSet, what = 'labelled set'): vo
     throw new Error(`${what}: duplicate feature names ${[...new Set(dup)].join(', ')}`);
   }
   if (set.x.length !== n * d)
-    throw new Error(`${what}: x has ${set.x.length} values, expected n x d = ${n} x ${d} = ${n * d}`);
-  if (set.y.length !== n) throw new Error(`${what}: y has ${set.y.length} values, expected n = ${n}`);
+    throw new Error(
+      `${what}: x has ${set.x.length} values, expected n x d = ${n} x ${d} = ${n * d}`,
+    );
+  if (set.y.length !== n)
+    throw new Error(`${what}: y has ${set.y.length} values, expected n = ${n}`);
   if (set.weight.length !== n)
     throw new Error(`${what}: weight has ${set.weight.length} values, expected n = ${n}`);
   for (let i = 0; i < n; i++) {

@@ -37,8 +37,7 @@ export function parseTransform(json: string): FeatureTransform {
     );
   }
   const parsed = transformSchema.safeParse(raw);
-  if (!parsed.success)
-    throw new Error(`feature transform: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) throw new Error(`feature transform: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
 
@@ -60,7 +59,10 @@ function signedLog1p(v: number): number {
 }
 
 /** Per-column flag: apply log1p? Throws naming transform columns that are not features. */
-function log1pMask(featureNames: string[], transform: FeatureTransform | null | undefined): boolean[] {
+function log1pMask(
+  featureNames: string[],
+  transform: FeatureTransform | null | undefined,
+): boolean[] {
   const mask = new Array<boolean>(featureNames.length).fill(false);
   if (!transform) return mask;
   const unknown = transform.log1p.filter((c) => !featureNames.includes(c));
@@ -76,7 +78,10 @@ function log1pMask(featureNames: string[], transform: FeatureTransform | null | 
  * Means and stds per column over the finite values (NaN / +-Infinity are ignored). A column with
  * std < 1e-6 (constant) or no finite value gets std 1 (and mean 0 when it has no finite value).
  */
-export function fitStandardizer(set: LabelledSet, opts: StandardizerOptions = {}): NormalisationStats {
+export function fitStandardizer(
+  set: LabelledSet,
+  opts: StandardizerOptions = {},
+): NormalisationStats {
   validateLabelledSet(set, 'fitStandardizer');
   const { n, d, x } = set;
   const weighted = opts.weighted ?? true;
