@@ -23,10 +23,10 @@ function bruteAuc(y: ArrayLike<number>, p: ArrayLike<number>, w: ArrayLike<numbe
     if (y[i] !== 1) continue;
     for (let j = 0; j < y.length; j++) {
       if (y[j] !== 0) continue;
-      const pair = (w[i] as number) * (w[j] as number);
+      const pair = w[i] * w[j];
       den += pair;
-      const pi = p[i] as number;
-      const pj = p[j] as number;
+      const pi = p[i];
+      const pj = p[j];
       num += pair * (pi > pj ? 1 : pi === pj ? 0.5 : 0);
     }
   }
@@ -114,8 +114,8 @@ void describe('binaryMetrics', () => {
     const pd: number[] = [];
     w.forEach((k, i) => {
       for (let j = 0; j < k; j++) {
-        yd.push(yA[i] as number);
-        pd.push(pA[i] as number);
+        yd.push(yA[i]);
+        pd.push(pA[i]);
       }
     });
     const a = binaryMetrics(yA, pA, { weights: w });
@@ -148,7 +148,7 @@ void describe('binaryMetrics', () => {
     for (let i = 0; i < n; i++) {
       y[i] = rnd() < 0.2 ? 1 : 0;
       // coarse scores -> many ties; mildly informative
-      p[i] = Math.round(Math.min(1, Math.max(0, 0.3 * (y[i] as number) + 0.7 * rnd())) * 20) / 20;
+      p[i] = Math.round(Math.min(1, Math.max(0, 0.3 * y[i] + 0.7 * rnd())) * 20) / 20;
       w[i] = 0.5 + 3 * rnd();
     }
     close(rocAuc(y, p, w), bruteAuc(y, p, w), 1e-12, 'weighted auc');
@@ -181,7 +181,7 @@ void describe('binaryMetrics', () => {
     const p = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       y[i] = rnd() < 0.05 ? 1 : 0;
-      p[i] = Math.min(1, rnd() * 0.8 + 0.2 * (y[i] as number));
+      p[i] = Math.min(1, rnd() * 0.8 + 0.2 * y[i]);
     }
     const t0 = performance.now();
     const m = binaryMetrics(y, p);

@@ -88,18 +88,18 @@ function check(
     const yi = y[i];
     if (yi !== 0 && yi !== 1)
       throw new Error(`binary metrics: y[${i}] = ${String(yi)}, expected 0 or 1`);
-    const pi = p[i] as number;
+    const pi = p[i];
     if (!(pi >= 0 && pi <= 1))
       throw new Error(`binary metrics: p[${i}] = ${String(pi)}, expected a probability in [0, 1]`);
     if (weights !== undefined) {
-      const wi = weights[i] as number;
+      const wi = weights[i];
       if (!(wi >= 0) || !Number.isFinite(wi))
         throw new Error(
           `binary metrics: weights[${i}] = ${String(wi)}, expected a finite number >= 0`,
         );
     }
   }
-  const w = weights === undefined ? () => 1 : (i: number) => weights[i] as number;
+  const w = weights === undefined ? () => 1 : (i: number) => weights[i];
   return { n, w };
 }
 
@@ -123,17 +123,17 @@ function sortByScoreDesc(
 ): SortedRows {
   const n = y.length;
   const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) keys[i] = (p[i] as number) + 0; // -0 -> +0
+  for (let i = 0; i < n; i++) keys[i] = p[i] + 0; // -0 -> +0
   const words = new Uint32Array(keys.buffer); // little-endian: [lo, hi] per key
   let lo = new Uint32Array(n);
   let hi = new Uint32Array(n);
   let label = new Uint8Array(n);
   let weight = weights === undefined ? null : new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    lo[i] = words[2 * i] as number;
-    hi[i] = words[2 * i + 1] as number;
-    label[i] = y[i] as number;
-    if (weight !== null && weights !== undefined) weight[i] = weights[i] as number;
+    lo[i] = words[2 * i];
+    hi[i] = words[2 * i + 1];
+    label[i] = y[i];
+    if (weight !== null && weights !== undefined) weight[i] = weights[i];
   }
   let tLo = new Uint32Array(n);
   let tHi = new Uint32Array(n);
@@ -145,30 +145,30 @@ function sortByScoreDesc(
     const shift = pass % 2 === 0 ? 0 : 16;
     count.fill(0);
     for (let i = 0; i < n; i++) {
-      const digit = ((src[i] as number) >>> shift) & 0xffff;
-      count[digit] = (count[digit] as number) + 1;
+      const digit = (src[i] >>> shift) & 0xffff;
+      count[digit] = count[digit] + 1;
     }
     let constant = false;
     for (let d = 0; d < 65536; d++) {
       if (count[d] === n) constant = true;
-      if ((count[d] as number) > 0) break;
+      if (count[d] > 0) break;
     }
     if (constant || n === 0) continue;
     // descending and stable: offsets from the largest digit down
     let offset = 0;
     for (let d = 65535; d >= 0; d--) {
-      const c = count[d] as number;
+      const c = count[d];
       count[d] = offset;
       offset += c;
     }
     for (let k = 0; k < n; k++) {
-      const digit = ((src[k] as number) >>> shift) & 0xffff;
-      const at = count[digit] as number;
+      const digit = (src[k] >>> shift) & 0xffff;
+      const at = count[digit];
       count[digit] = at + 1;
-      tLo[at] = lo[k] as number;
-      tHi[at] = hi[k] as number;
-      tLabel[at] = label[k] as number;
-      if (tWeight !== null && weight !== null) tWeight[at] = weight[k] as number;
+      tLo[at] = lo[k];
+      tHi[at] = hi[k];
+      tLabel[at] = label[k];
+      if (tWeight !== null && weight !== null) tWeight[at] = weight[k];
     }
     [lo, tLo] = [tLo, lo];
     [hi, tHi] = [tHi, hi];
@@ -176,8 +176,8 @@ function sortByScoreDesc(
     [weight, tWeight] = [tWeight, weight];
   }
   for (let i = 0; i < n; i++) {
-    words[2 * i] = lo[i] as number;
-    words[2 * i + 1] = hi[i] as number;
+    words[2 * i] = lo[i];
+    words[2 * i + 1] = hi[i];
   }
   return { score: keys, label, weight };
 }
@@ -203,15 +203,15 @@ function tieGroups(
   let g = -1;
   let last = NaN;
   for (let k = 0; k < n; k++) {
-    const s = sorted[k] as number;
+    const s = sorted[k];
     if (s !== last) {
       g++;
       score[g] = s;
       last = s;
     }
-    const wk = weight === null ? 1 : (weight[k] as number);
-    if (label[k] === 1) pos[g] = (pos[g] as number) + wk;
-    else neg[g] = (neg[g] as number) + wk;
+    const wk = weight === null ? 1 : weight[k];
+    if (label[k] === 1) pos[g] = pos[g] + wk;
+    else neg[g] = neg[g] + wk;
   }
   return { count: g + 1, score, pos, neg };
 }
@@ -222,8 +222,8 @@ function aucFromGroups(t: TieGroups, P: number, N: number): number {
   let negBelow = 0;
   let sum = 0;
   for (let g = t.count - 1; g >= 0; g--) {
-    const neg = t.neg[g] as number;
-    sum += (t.pos[g] as number) * (negBelow + 0.5 * neg);
+    const neg = t.neg[g];
+    sum += t.pos[g] * (negBelow + 0.5 * neg);
     negBelow += neg;
   }
   return sum / (P * N);
@@ -235,9 +235,9 @@ function apFromGroups(t: TieGroups, P: number): number {
   let fp = 0;
   let ap = 0;
   for (let g = 0; g < t.count; g++) {
-    const pos = t.pos[g] as number;
+    const pos = t.pos[g];
     tp += pos;
-    fp += t.neg[g] as number;
+    fp += t.neg[g];
     if (pos > 0) ap += (pos / P) * (tp / (tp + fp));
   }
   return ap;
@@ -249,8 +249,8 @@ function liftFromGroups(t: TieGroups, W: number, P: number): number {
   let taken = 0;
   let takenPos = 0;
   for (let g = 0; g < t.count; g++) {
-    const pos = t.pos[g] as number;
-    const gw = pos + (t.neg[g] as number);
+    const pos = t.pos[g];
+    const gw = pos + t.neg[g];
     if (gw <= 0) continue;
     const room = target - taken;
     if (room <= 0) break;
@@ -272,8 +272,8 @@ export function rocAuc(
   let P = 0;
   let N = 0;
   for (let g = 0; g < groups.count; g++) {
-    P += groups.pos[g] as number;
-    N += groups.neg[g] as number;
+    P += groups.pos[g];
+    N += groups.neg[g];
   }
   return aucFromGroups(groups, P, N);
 }
@@ -289,7 +289,7 @@ export function logLoss(
   let W = 0;
   for (let i = 0; i < n; i++) {
     const wi = w(i);
-    const pi = Math.min(1 - LOG_LOSS_EPS, Math.max(LOG_LOSS_EPS, p[i] as number));
+    const pi = Math.min(1 - LOG_LOSS_EPS, Math.max(LOG_LOSS_EPS, p[i]));
     sum -= wi * (y[i] === 1 ? Math.log(pi) : Math.log(1 - pi));
     W += wi;
   }
@@ -324,8 +324,8 @@ export function binaryMetrics(
   const binY = new Array<number>(bins).fill(0);
   for (let i = 0; i < n; i++) {
     const wi = w(i);
-    const yi = y[i] as number;
-    const pi = p[i] as number;
+    const yi = y[i];
+    const pi = p[i];
     W += wi;
     if (yi === 1) {
       P += wi;
@@ -339,23 +339,23 @@ export function binaryMetrics(
     else if (predicted) fp += wi;
     else if (yi === 0) tn += wi;
     const b = Math.min(bins - 1, Math.floor(pi * bins));
-    binCount[b] = (binCount[b] as number) + 1;
-    binW[b] = (binW[b] as number) + wi;
-    binP[b] = (binP[b] as number) + wi * pi;
-    binY[b] = (binY[b] as number) + wi * yi;
+    binCount[b] = binCount[b] + 1;
+    binW[b] = binW[b] + wi;
+    binP[b] = binP[b] + wi * pi;
+    binY[b] = binY[b] + wi * yi;
   }
   const reliability: ReliabilityBin[] = [];
   let ece = 0;
   for (let b = 0; b < bins; b++) {
-    const bw = binW[b] as number;
-    const meanPredicted = bw > 0 ? (binP[b] as number) / bw : null;
-    const observedRate = bw > 0 ? (binY[b] as number) / bw : null;
+    const bw = binW[b];
+    const meanPredicted = bw > 0 ? binP[b] / bw : null;
+    const observedRate = bw > 0 ? binY[b] / bw : null;
     if (meanPredicted !== null && observedRate !== null && W > 0)
       ece += (bw / W) * Math.abs(meanPredicted - observedRate);
     reliability.push({
       lo: b / bins,
       hi: (b + 1) / bins,
-      count: binCount[b] as number,
+      count: binCount[b],
       weight: bw,
       meanPredicted,
       observedRate,
@@ -397,19 +397,19 @@ export function bestF1Threshold(
   check(y, p, weights);
   const groups = tieGroups(y, p, weights);
   let P = 0;
-  for (let g = 0; g < groups.count; g++) P += groups.pos[g] as number;
+  for (let g = 0; g < groups.count; g++) P += groups.pos[g];
   if (P <= 0)
     throw new Error('bestF1Threshold: no positive rows (with weight > 0), F1 is undefined');
   let tp = 0;
   let fp = 0;
   let best: F1Threshold = { threshold: 1, f1: 0, precision: 0, recall: 0 };
   for (let g = 0; g < groups.count; g++) {
-    tp += groups.pos[g] as number;
-    fp += groups.neg[g] as number;
+    tp += groups.pos[g];
+    fp += groups.neg[g];
     const f1 = (2 * tp) / (tp + fp + P);
     if (f1 > best.f1)
       best = {
-        threshold: groups.score[g] as number,
+        threshold: groups.score[g],
         f1,
         precision: tp / (tp + fp),
         recall: tp / P,

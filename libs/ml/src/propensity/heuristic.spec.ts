@@ -50,7 +50,7 @@ function synthetic(n: number, seed: number): { set: LabelledSet; truth: Float32A
           ? -4
           : -2.5 - 0.03 * event;
     truth[i] = 1 / (1 + Math.exp(-t));
-    y[i] = rnd() < (truth[i] as number) ? 1 : 0;
+    y[i] = rnd() < truth[i] ? 1 : 0;
   }
   return {
     set: { x, n, d: 3, featureNames: names, y, weight: new Float32Array(n).fill(1) },
@@ -140,9 +140,9 @@ void describe('RecencyFrequencyHeuristic', () => {
     // predictions look columns up by name, so another column order gives the same result
     const reordered = new Float32Array(test.set.x.length);
     for (let i = 0; i < test.set.n; i++) {
-      reordered[i * 3] = test.set.x[i * 3 + 2] as number;
-      reordered[i * 3 + 1] = test.set.x[i * 3] as number;
-      reordered[i * 3 + 2] = test.set.x[i * 3 + 1] as number;
+      reordered[i * 3] = test.set.x[i * 3 + 2];
+      reordered[i * 3 + 1] = test.set.x[i * 3];
+      reordered[i * 3 + 2] = test.set.x[i * 3 + 1];
     }
     assert.deepEqual(
       h.predict(reordered, test.set.n, [names[2], names[0], names[1]] as string[]),

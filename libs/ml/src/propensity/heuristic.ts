@@ -84,7 +84,7 @@ function bucketOf(edges: readonly number[], v: number): number {
   let hi = edges.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if ((edges[mid] as number) <= v) lo = mid + 1;
+    if (edges[mid] <= v) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -95,10 +95,8 @@ function quantileEdges(values: number[], buckets: number): number[] {
   const sorted = Float64Array.from(values).sort();
   const edges: number[] = [];
   for (let k = 1; k < buckets; k++) {
-    const q = sorted[
-      Math.min(sorted.length - 1, Math.floor((k * sorted.length) / buckets))
-    ] as number;
-    if (edges.length === 0 || q > (edges[edges.length - 1] as number)) edges.push(q);
+    const q = sorted[Math.min(sorted.length - 1, Math.floor((k * sorted.length) / buckets))];
+    if (edges.length === 0 || q > edges[edges.length - 1]) edges.push(q);
   }
   return edges;
 }
@@ -180,7 +178,7 @@ export class RecencyFrequencyHeuristic {
       throw new Error(
         `RecencyFrequencyHeuristic.fit: recencyBuckets = ${buckets}, expected an integer >= 1`,
       );
-    if (frequencyEdges.some((e, i) => i > 0 && e <= (frequencyEdges[i - 1] as number)))
+    if (frequencyEdges.some((e, i) => i > 0 && e <= frequencyEdges[i - 1]))
       throw new Error(
         `RecencyFrequencyHeuristic.fit: frequencyEdges [${frequencyEdges.join(', ')}] must be strictly ascending`,
       );
@@ -193,8 +191,8 @@ export class RecencyFrequencyHeuristic {
     let W = 0;
     let P = 0;
     for (let i = 0; i < n; i++) {
-      W += set.weight[i] as number;
-      P += (set.weight[i] as number) * (set.y[i] as number);
+      W += set.weight[i];
+      P += set.weight[i] * set.y[i];
     }
     if (!(W > 0)) throw new Error('RecencyFrequencyHeuristic.fit: the sample weights sum to 0');
     const prior = P / W;
@@ -203,10 +201,10 @@ export class RecencyFrequencyHeuristic {
     const orderValues: number[] = [];
     const fallbackValues: number[] = [];
     for (let i = 0; i < n; i++) {
-      const r = x[i * d + ci.recency] as number;
+      const r = x[i * d + ci.recency];
       if (!Number.isNaN(r)) orderValues.push(r);
       else if (ci.fallback !== null) {
-        const fb = x[i * d + ci.fallback] as number;
+        const fb = x[i * d + ci.fallback];
         if (!Number.isNaN(fb)) fallbackValues.push(fb);
       }
     }
@@ -227,9 +225,9 @@ export class RecencyFrequencyHeuristic {
     const acc = new Map<number, RecencyFrequencyCell>();
     for (let i = 0; i < n; i++) {
       const [source, r, f] = grid.locate(
-        x[i * d + ci.recency] as number,
-        ci.fallback === null ? NaN : (x[i * d + ci.fallback] as number),
-        x[i * d + ci.frequency] as number,
+        x[i * d + ci.recency],
+        ci.fallback === null ? NaN : x[i * d + ci.fallback],
+        x[i * d + ci.frequency],
       );
       const at = grid.cellIndex(source, r, f);
       let cell = acc.get(at);
@@ -245,10 +243,10 @@ export class RecencyFrequencyHeuristic {
         };
         acc.set(at, cell);
       }
-      const wi = (set.weight[i] as number) * scale;
+      const wi = set.weight[i] * scale;
       cell.rows++;
       cell.weight += wi;
-      cell.positiveWeight += wi * (set.y[i] as number);
+      cell.positiveWeight += wi * set.y[i];
     }
     const cells = [...acc.entries()]
       .sort((a, b) => a[0] - b[0])
@@ -274,11 +272,11 @@ export class RecencyFrequencyHeuristic {
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       const [source, r, f] = this.locate(
-        x[i * d + ci.recency] as number,
-        ci.fallback === null ? NaN : (x[i * d + ci.fallback] as number),
-        x[i * d + ci.frequency] as number,
+        x[i * d + ci.recency],
+        ci.fallback === null ? NaN : x[i * d + ci.fallback],
+        x[i * d + ci.frequency],
       );
-      out[i] = this.rates[this.cellIndex(source, r, f)] as number;
+      out[i] = this.rates[this.cellIndex(source, r, f)];
     }
     return out;
   }

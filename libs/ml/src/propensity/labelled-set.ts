@@ -35,7 +35,7 @@ export function validateLabelledSet(set: LabelledSet, what = 'labelled set'): vo
   for (let i = 0; i < n; i++) {
     const yi = set.y[i];
     if (yi !== 0 && yi !== 1) throw new Error(`${what}: y[${i}] = ${String(yi)}, expected 0 or 1`);
-    const wi = set.weight[i] as number;
+    const wi = set.weight[i];
     if (!(wi >= 0) || !Number.isFinite(wi))
       throw new Error(`${what}: weight[${i}] = ${String(wi)}, expected a finite number >= 0`);
   }

@@ -33,7 +33,7 @@ void describe('LogisticRegression', () => {
     const y = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       let t = truth.b;
-      for (let j = 0; j < d; j++) t += (truth.w[j] as number) * (x[i * d + j] as number);
+      for (let j = 0; j < d; j++) t += truth.w[j] * x[i * d + j];
       y[i] = rnd() < 1 / (1 + Math.exp(-t)) ? 1 : 0;
     }
     const m = LogisticRegression.fit(x, n, d, y, new Float32Array(n).fill(1), { l2: 0 });
@@ -48,7 +48,7 @@ void describe('LogisticRegression', () => {
     const x = randomNormals(n * 2, 5);
     const rnd = seededRandom(6);
     const y = new Float32Array(n);
-    for (let i = 0; i < n; i++) y[i] = rnd() < 1 / (1 + Math.exp(-(x[2 * i] as number))) ? 1 : 0;
+    for (let i = 0; i < n; i++) y[i] = rnd() < 1 / (1 + Math.exp(-x[2 * i])) ? 1 : 0;
     const w = new Float32Array(n).fill(1);
     const dupX: number[] = [];
     const dupY: number[] = [];
@@ -56,8 +56,8 @@ void describe('LogisticRegression', () => {
       const times = i % 3 === 0 ? 2 : 1;
       if (times === 2) w[i] = 2;
       for (let k = 0; k < times; k++) {
-        dupX.push(x[2 * i] as number, x[2 * i + 1] as number);
-        dupY.push(y[i] as number);
+        dupX.push(x[2 * i], x[2 * i + 1]);
+        dupY.push(y[i]);
       }
     }
     const a = LogisticRegression.fit(x, n, 2, y, w, { l2: 1e-3 });

@@ -49,27 +49,27 @@ function choleskySolve(a: Float64Array, b: Float64Array, k: number): Float64Arra
   const l = new Float64Array(k * k);
   for (let i = 0; i < k; i++) {
     for (let j = 0; j <= i; j++) {
-      let s = a[i * k + j] as number;
-      for (let m = 0; m < j; m++) s -= (l[i * k + m] as number) * (l[j * k + m] as number);
+      let s = a[i * k + j];
+      for (let m = 0; m < j; m++) s -= l[i * k + m] * l[j * k + m];
       if (i === j) {
         if (!(s > 0)) return null;
         l[i * k + i] = Math.sqrt(s);
       } else {
-        l[i * k + j] = s / (l[j * k + j] as number);
+        l[i * k + j] = s / l[j * k + j];
       }
     }
   }
   const yv = new Float64Array(k);
   for (let i = 0; i < k; i++) {
-    let s = b[i] as number;
-    for (let m = 0; m < i; m++) s -= (l[i * k + m] as number) * (yv[m] as number);
-    yv[i] = s / (l[i * k + i] as number);
+    let s = b[i];
+    for (let m = 0; m < i; m++) s -= l[i * k + m] * yv[m];
+    yv[i] = s / l[i * k + i];
   }
   const xv = new Float64Array(k);
   for (let i = k - 1; i >= 0; i--) {
-    let s = yv[i] as number;
-    for (let m = i + 1; m < k; m++) s -= (l[m * k + i] as number) * (xv[m] as number);
-    xv[i] = s / (l[i * k + i] as number);
+    let s = yv[i];
+    for (let m = i + 1; m < k; m++) s -= l[m * k + i] * xv[m];
+    xv[i] = s / l[i * k + i];
   }
   return xv;
 }
@@ -122,14 +122,14 @@ export class LogisticRegression {
       const yi = y[i];
       if (yi !== 0 && yi !== 1)
         throw new Error(`LogisticRegression.fit: y[${i}] = ${String(yi)}, expected 0 or 1`);
-      const wi = w[i] as number;
+      const wi = w[i];
       if (!(wi >= 0) || !Number.isFinite(wi))
         throw new Error(
           `LogisticRegression.fit: w[${i}] = ${String(wi)}, expected a finite number >= 0`,
         );
       W += wi;
       for (let j = 0; j < d; j++) {
-        if (!Number.isFinite(x[i * d + j] as number))
+        if (!Number.isFinite(x[i * d + j]))
           throw new Error(
             `LogisticRegression.fit: x[${i}, ${j}] = ${String(x[i * d + j])} is not finite (standardise and impute first)`,
           );
@@ -142,13 +142,13 @@ export class LogisticRegression {
     const objective = (b: Float64Array): number => {
       let s = 0;
       for (let i = 0; i < n; i++) {
-        let t = b[0] as number;
-        for (let j = 0; j < d; j++) t += (b[j + 1] as number) * (x[i * d + j] as number);
+        let t = b[0];
+        for (let j = 0; j < d; j++) t += b[j + 1] * x[i * d + j];
         // logloss = softplus(t) - y t
-        s += (w[i] as number) * (softplus(t) - (y[i] as number) * t);
+        s += w[i] * (softplus(t) - y[i] * t);
       }
       let pen = 0;
-      for (let j = 1; j < k; j++) pen += (b[j] as number) * (b[j] as number);
+      for (let j = 1; j < k; j++) pen += b[j] * b[j];
       return s / W + 0.5 * l2 * pen;
     };
     let current = objective(beta);
@@ -163,70 +163,62 @@ export class LogisticRegression {
       grad.fill(0);
       hess.fill(0);
       for (let i = 0; i < n; i++) {
-        let t = beta[0] as number;
+        let t = beta[0];
         for (let j = 0; j < d; j++) {
-          const v = x[i * d + j] as number;
+          const v = x[i * d + j];
           row[j + 1] = v;
-          t += (beta[j + 1] as number) * v;
+          t += beta[j + 1] * v;
         }
         const p = sigmoid(t);
-        const wi = (w[i] as number) / W;
-        const r = wi * (p - (y[i] as number));
+        const wi = w[i] / W;
+        const r = wi * (p - y[i]);
         const h = wi * p * (1 - p);
         for (let a = 0; a < k; a++) {
-          const ra = row[a] as number;
-          grad[a] = (grad[a] as number) + r * ra;
+          const ra = row[a];
+          grad[a] = grad[a] + r * ra;
           const hra = h * ra;
-          for (let b = 0; b <= a; b++)
-            hess[a * k + b] = (hess[a * k + b] as number) + hra * (row[b] as number);
+          for (let b = 0; b <= a; b++) hess[a * k + b] = hess[a * k + b] + hra * row[b];
         }
       }
       for (let a = 0; a < k; a++) {
-        for (let b = 0; b < a; b++) hess[b * k + a] = hess[a * k + b] as number;
+        for (let b = 0; b < a; b++) hess[b * k + a] = hess[a * k + b];
         if (a > 0) {
-          grad[a] = (grad[a] as number) + l2 * (beta[a] as number);
-          hess[a * k + a] = (hess[a * k + a] as number) + l2;
+          grad[a] = grad[a] + l2 * beta[a];
+          hess[a * k + a] = hess[a * k + a] + l2;
         }
       }
       let step = choleskySolve(hess, grad, k);
       if (step === null) {
         // singular (e.g. a duplicated column with l2 = 0): a tiny ridge keeps Newton going
-        for (let a = 0; a < k; a++) hess[a * k + a] = (hess[a * k + a] as number) + 1e-8;
+        for (let a = 0; a < k; a++) hess[a * k + a] = hess[a * k + a] + 1e-8;
         step = choleskySolve(hess, grad, k);
         if (step === null)
           throw new Error('LogisticRegression.fit: the Hessian is not positive definite');
       }
       // step halving until the objective does not increase
       let scale = 1;
-      let next = new Float64Array(k);
+      const next = new Float64Array(k);
       let value = Infinity;
       for (let h = 0; h < 30; h++) {
-        for (let a = 0; a < k; a++) next[a] = (beta[a] as number) - scale * (step[a] as number);
+        for (let a = 0; a < k; a++) next[a] = beta[a] - scale * step[a];
         value = objective(next);
         if (value <= current) break;
         scale /= 2;
       }
       let maxStep = 0;
-      for (let a = 0; a < k; a++)
-        maxStep = Math.max(maxStep, Math.abs(scale * (step[a] as number)));
+      for (let a = 0; a < k; a++) maxStep = Math.max(maxStep, Math.abs(scale * step[a]));
       if (!(value <= current)) {
         converged = true; // no descent direction left at machine precision
         break;
       }
-      [beta, next] = [next, beta];
+      beta = next;
       current = value;
       if (maxStep < tol) {
         converged = true;
         break;
       }
     }
-    return new LogisticRegression(
-      beta[0] as number,
-      beta.subarray(1).slice(),
-      l2,
-      iterations,
-      converged,
-    );
+    return new LogisticRegression(beta[0], beta.subarray(1).slice(), l2, iterations, converged);
   }
 
   /** P(y = 1) for each row of a row-major n x d matrix. */
@@ -239,7 +231,7 @@ export class LogisticRegression {
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       let t = this.intercept;
-      for (let j = 0; j < d; j++) t += (this.coef[j] as number) * (x[i * d + j] as number);
+      for (let j = 0; j < d; j++) t += this.coef[j] * x[i * d + j];
       out[i] = sigmoid(t);
     }
     return out;

@@ -179,12 +179,12 @@ void describe('propensity MLP', () => {
   });
 
   void it('early stopping on pure-noise labels stops before maxEpochs and restores the best epoch', async () => {
-    const noiseTrain = synthetic(1500, 500, true);
-    const noiseVal = synthetic(1500, 600, true);
+    const noiseTrain = synthetic(600, 500, true);
+    const noiseVal = synthetic(600, 600, true);
     const r = await trainPropensityMlp(tf, noiseTrain, noiseVal, {
       ...BASE,
-      hidden: [64, 64],
-      batchSize: 128,
+      hidden: [32, 32],
+      batchSize: 32,
       maxEpochs: 40,
       patience: 3,
       classWeight: 'none',

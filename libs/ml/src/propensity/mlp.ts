@@ -234,7 +234,7 @@ function logits(tf: Tf, model: LayersModel, xs: Float32Array, n: number, d: numb
       const t = model.predict(tf.tensor2d(xs.subarray(start * d, (start + nb) * d), [nb, d]), {
         batchSize: nb,
       });
-      return (Array.isArray(t) ? (t[0] as Tensor) : t).dataSync();
+      return (Array.isArray(t) ? t[0] : t).dataSync();
     });
     out.set(part, start);
   }
@@ -280,8 +280,8 @@ export async function trainPropensityMlp(
   let valPos = 0;
   let valNeg = 0;
   for (let i = 0; i < val.n; i++) {
-    if (val.y[i] === 1) valPos += val.weight[i] as number;
-    else valNeg += val.weight[i] as number;
+    if (val.y[i] === 1) valPos += val.weight[i];
+    else valNeg += val.weight[i];
   }
   if (!(valPos > 0 && valNeg > 0))
     throw new Error(
@@ -316,8 +316,8 @@ export async function trainPropensityMlp(
   let wPos = 0;
   let wNeg = 0;
   for (let i = 0; i < train.n; i++) {
-    if (train.y[i] === 1) wPos += train.weight[i] as number;
-    else wNeg += train.weight[i] as number;
+    if (train.y[i] === 1) wPos += train.weight[i];
+    else wNeg += train.weight[i];
   }
   if (!(wPos + wNeg > 0)) throw new Error('trainPropensityMlp: the training weights sum to 0');
   const balanced = (opts.classWeight ?? 'balanced') === 'balanced' && wPos > 0 && wNeg > 0;
@@ -327,19 +327,17 @@ export async function trainPropensityMlp(
   const combined = (set: LabelledSet): Float32Array => {
     const out = new Float32Array(set.n);
     for (let i = 0; i < set.n; i++)
-      out[i] =
-        (set.weight[i] as number) *
-        (set.y[i] === 1 ? classWeights.positive : classWeights.negative);
+      out[i] = set.weight[i] * (set.y[i] === 1 ? classWeights.positive : classWeights.negative);
     return out;
   };
   const trainW = combined(train);
   let sumW = 0;
-  for (let i = 0; i < train.n; i++) sumW += trainW[i] as number;
+  for (let i = 0; i < train.n; i++) sumW += trainW[i];
   const norm = train.n / sumW;
-  for (let i = 0; i < train.n; i++) trainW[i] = (trainW[i] as number) * norm;
+  for (let i = 0; i < train.n; i++) trainW[i] = trainW[i] * norm;
   const valW = combined(val);
   let valSumW = 0;
-  for (let i = 0; i < val.n; i++) valSumW += valW[i] as number;
+  for (let i = 0; i < val.n; i++) valSumW += valW[i];
 
   const trainable = model.trainableWeights;
   const varList = trainable.map((v) => v.read() as Variable);
@@ -358,10 +356,10 @@ export async function trainPropensityMlp(
   const valLossOf = (z: Float32Array): number => {
     let s = 0;
     for (let i = 0; i < val.n; i++) {
-      const zi = z[i] as number;
+      const zi = z[i];
       // softplus(z) - y z, computed stably
       const sp = zi > 0 ? zi + Math.log1p(Math.exp(-zi)) : Math.log1p(Math.exp(zi));
-      s += (valW[i] as number) * (sp - (val.y[i] as number) * zi);
+      s += valW[i] * (sp - val.y[i] * zi);
     }
     return s / valSumW;
   };
@@ -375,8 +373,8 @@ export async function trainPropensityMlp(
       const te = performance.now();
       for (let i = train.n - 1; i > 0; i--) {
         const j = Math.floor(shuffleRnd() * (i + 1));
-        const t = perm[i] as number;
-        perm[i] = perm[j] as number;
+        const t = perm[i];
+        perm[i] = perm[j];
         perm[j] = t;
       }
       let lossSum = 0;
@@ -384,10 +382,10 @@ export async function trainPropensityMlp(
       for (let start = 0; start < train.n; start += batchSize) {
         const nb = Math.min(batchSize, train.n - start);
         for (let k = 0; k < nb; k++) {
-          const r = perm[start + k] as number;
+          const r = perm[start + k];
           xb.set(xs.subarray(r * d, (r + 1) * d), k * d);
-          yb[k] = train.y[r] as number;
-          wb[k] = trainW[r] as number;
+          yb[k] = train.y[r];
+          wb[k] = trainW[r];
         }
         const maskSeeds = layers.map(() => Math.floor(dropoutRnd() * 2147483647));
         let dataLoss: Scalar | null = null;
@@ -408,11 +406,11 @@ export async function trainPropensityMlp(
                 tf.sub(tf.relu(z), tf.mul(z, yt)),
                 tf.log1p(tf.exp(tf.neg(tf.abs(z)))),
               );
-              const data = tf.mean(tf.mul(ce, wt)) as Scalar;
+              const data = tf.mean<Scalar>(tf.mul(ce, wt));
               dataLoss = tf.keep(tf.clone(data));
               if (l2 <= 0 || kernels.length === 0) return data;
               const penalty = tf.addN(kernels.map((k) => tf.sum(tf.square(k))));
-              return tf.add(data, tf.mul(penalty, l2)) as Scalar;
+              return tf.add<Scalar>(data, tf.mul(penalty, l2));
             },
             false,
             varList,
@@ -420,7 +418,7 @@ export async function trainPropensityMlp(
         });
         const held = dataLoss as Scalar | null;
         if (held) {
-          lossSum += held.dataSync()[0] as number;
+          lossSum += held.dataSync()[0];
           held.dispose();
         }
         batches++;
@@ -456,7 +454,7 @@ export async function trainPropensityMlp(
   if (calibrate) {
     const z = logits(tf, model, xv, val.n, d);
     const lr = LogisticRegression.fit(z, val.n, 1, val.y, val.weight, { l2: 1e-6 });
-    calibration = { a: lr.coefficients[0] as number, b: lr.intercept };
+    calibration = { a: lr.coefficients[0], b: lr.intercept };
   }
   const ms = performance.now() - t0;
   return {
@@ -496,7 +494,7 @@ export function predictPropensity(
       transform: m.transform ?? null,
     });
     const z = logits(tf, m.model, xs, nb, d);
-    for (let i = 0; i < nb; i++) out[start + i] = sigmoid(a * (z[i] as number) + b);
+    for (let i = 0; i < nb; i++) out[start + i] = sigmoid(a * z[i] + b);
   }
   return out;
 }

@@ -34,6 +34,7 @@ export function parseTransform(json: string): FeatureTransform {
   } catch (e) {
     throw new Error(
       `feature transform: not valid JSON: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
     );
   }
   const parsed = transformSchema.safeParse(raw);
@@ -89,31 +90,31 @@ export function fitStandardizer(
   const sumW = new Float64Array(d);
   const sum = new Float64Array(d);
   const value = (i: number, j: number): number => {
-    const v = x[i * d + j] as number;
+    const v = x[i * d + j];
     return mask[j] ? signedLog1p(v) : v;
   };
   for (let i = 0; i < n; i++) {
-    const wi = weighted ? (set.weight[i] as number) : 1;
+    const wi = weighted ? set.weight[i] : 1;
     for (let j = 0; j < d; j++) {
       const v = value(i, j);
       if (!Number.isFinite(v)) continue;
-      sumW[j] = (sumW[j] as number) + wi;
-      sum[j] = (sum[j] as number) + wi * v;
+      sumW[j] = sumW[j] + wi;
+      sum[j] = sum[j] + wi * v;
     }
   }
-  const means = Array.from(sumW, (w, j) => (w > 0 ? (sum[j] as number) / w : 0));
+  const means = Array.from(sumW, (w, j) => (w > 0 ? sum[j] / w : 0));
   const sq = new Float64Array(d);
   for (let i = 0; i < n; i++) {
-    const wi = weighted ? (set.weight[i] as number) : 1;
+    const wi = weighted ? set.weight[i] : 1;
     for (let j = 0; j < d; j++) {
       const v = value(i, j);
       if (!Number.isFinite(v)) continue;
-      const c = v - (means[j] as number);
-      sq[j] = (sq[j] as number) + wi * c * c;
+      const c = v - means[j];
+      sq[j] = sq[j] + wi * c * c;
     }
   }
   const stds = Array.from(sumW, (w, j) => {
-    const s = w > 0 ? Math.sqrt((sq[j] as number) / w) : 0;
+    const s = w > 0 ? Math.sqrt(sq[j] / w) : 0;
     return s < STD_FLOOR ? 1 : s;
   });
   return { featureNames: [...set.featureNames], means, stds };
@@ -138,10 +139,10 @@ export function applyStandardizer(
   const out = new Float32Array(n * d);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < d; j++) {
-      const raw = x[i * d + j] as number;
+      const raw = x[i * d + j];
       if (Number.isNaN(raw)) continue; // missing -> the training mean -> 0
       const v = mask[j] ? signedLog1p(raw) : raw;
-      const zv = (v - (stats.means[j] as number)) / (stats.stds[j] as number);
+      const zv = (v - stats.means[j]) / stats.stds[j];
       out[i * d + j] = zv > clip ? clip : zv < -clip ? -clip : zv;
     }
   }
@@ -161,7 +162,7 @@ export function suggestLog1pColumns(set: LabelledSet, minSkew = 2): string[] {
     let k = 0;
     let negative = false;
     for (let i = 0; i < n; i++) {
-      const v = x[i * d + j] as number;
+      const v = x[i * d + j];
       if (!Number.isFinite(v)) continue;
       if (v < 0) negative = true;
       k++;
@@ -171,7 +172,7 @@ export function suggestLog1pColumns(set: LabelledSet, minSkew = 2): string[] {
     let m2 = 0;
     let m3 = 0;
     for (let i = 0; i < n; i++) {
-      const v = x[i * d + j] as number;
+      const v = x[i * d + j];
       if (!Number.isFinite(v)) continue;
       const c = v - m;
       m2 += c * c;
@@ -179,7 +180,7 @@ export function suggestLog1pColumns(set: LabelledSet, minSkew = 2): string[] {
     }
     m2 /= k;
     m3 /= k;
-    if (m2 > 0 && m3 / Math.pow(m2, 1.5) > minSkew) out.push(set.featureNames[j] as string);
+    if (m2 > 0 && m3 / Math.pow(m2, 1.5) > minSkew) out.push(set.featureNames[j]);
   }
   return out;
 }
