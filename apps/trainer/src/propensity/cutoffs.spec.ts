@@ -126,7 +126,8 @@ describe('TrainingSetBuilder (fake history and features)', () => {
         ]),
       ),
     // u-early orders exactly at the test cut-off (T0 + 9 d) and 1 ms before the validation one
-    orderTimes: () => Promise.resolve(new Map([['u-early', [T0 + 8 * DAY_MS - 1, T0 + 9 * DAY_MS]]])),
+    orderTimes: () =>
+      Promise.resolve(new Map([['u-early', [T0 + 8 * DAY_MS - 1, T0 + 9 * DAY_MS]]])),
   };
   const asked: { id: string; atMs: number }[] = [];
   const features: PointInTimeFeatures = {

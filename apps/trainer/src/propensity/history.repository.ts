@@ -12,7 +12,6 @@ export interface PropensityHistory {
   orderTimes(fromMs: number, toMs: number): Promise<Map<string, number[]>>;
 }
 
-
 export class ClickHousePropensityHistory implements PropensityHistory {
   constructor(private readonly client: ClickHouseClient) {}
 

@@ -122,7 +122,9 @@ export function selectColumns(set: LabelledSet, names: readonly string[]): Float
 /** JSON with non-finite numbers (an undefined metric, e.g. precision with no predicted positive) as null. */
 export function finiteJson(v: unknown): Record<string, unknown> {
   return JSON.parse(
-    JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? null : x)),
+    JSON.stringify(v, (_k, x: unknown) =>
+      typeof x === 'number' && !Number.isFinite(x) ? null : x,
+    ),
   ) as Record<string, unknown>;
 }
 
@@ -209,7 +211,7 @@ export class PropensityTrainer {
 
     progress({ phase: 'evaluation', fraction: 0.87 });
     const mlpVal = predictPropensity(this.tf, trained, validation.x, validation.n);
-    const threshold = bestF1Threshold(validation.y, mlpVal, validation.weight);
+    const threshold = bestF1Threshold(validation.y, mlpVal, validation.weight).threshold;
     const mlpTest = predictPropensity(this.tf, trained, test.x, test.n);
 
     const stats = fitStandardizer(train);
@@ -220,7 +222,8 @@ export class PropensityTrainer {
     const heuristic = RecencyFrequencyHeuristic.fit(train, HEURISTIC_COLUMNS);
     const hVal = heuristic.predict(validation.x, validation.n, validation.featureNames);
     const hTest = heuristic.predict(test.x, test.n, test.featureNames);
-    const thr = (y: Float32Array, p: Float32Array, w: Float32Array) => bestF1Threshold(y, p, w);
+    const thr = (y: Float32Array, p: Float32Array, w: Float32Array) =>
+      bestF1Threshold(y, p, w).threshold;
     const metric = (s: LabelledSet, p: Float32Array, t: number) =>
       summary(binaryMetrics(s.y, p, { threshold: t }));
     const testMetrics: PropensityRunResult['test'] = {
@@ -300,13 +303,23 @@ export class PropensityTrainer {
         version: registered.version,
         promoted: decision.promote,
         reason: decision.reason,
-        auc: { mlp: testMetrics.mlp.rocAuc, logistic: testMetrics.logistic.rocAuc, heuristic: testMetrics.heuristic.rocAuc, champion: testMetrics.champion?.rocAuc },
+        auc: {
+          mlp: testMetrics.mlp.rocAuc,
+          logistic: testMetrics.logistic.rocAuc,
+          heuristic: testMetrics.heuristic.rocAuc,
+          champion: testMetrics.champion?.rocAuc,
+        },
       },
       decision.promote ? 'candidate promoted to champion' : 'candidate rejected by the gate',
     );
     trained.model.dispose();
     warm?.model.dispose();
     if (championLoaded && championLoaded !== warm) championLoaded.model.dispose();
-    return { ...result, version: registered.version, promoted: decision.promote, reason: decision.reason };
+    return {
+      ...result,
+      version: registered.version,
+      promoted: decision.promote,
+      reason: decision.reason,
+    };
   }
 }

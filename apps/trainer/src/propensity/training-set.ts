@@ -2,17 +2,12 @@
 // planCutoffs, users active before each cut-off, point-in-time features from the catalog, labels from
 // placed orders in [t, t + H), negatives optionally subsampled with recorded weights.
 import type { TrainingRow } from '@storepulse/features';
+import type { LabelledSet as MlLabelledSet } from '@storepulse/ml';
 import { hasOrderIn, keepNegative, planCutoffs, sampleUsers, type CutoffPlan } from './cutoffs';
 import type { PropensityHistory } from './history.repository';
 
-/** A dense labelled matrix (rows = (user, cut-off) examples, NaN = missing feature). */
-export interface LabelledSet {
-  x: Float32Array;
-  n: number;
-  d: number;
-  featureNames: string[];
-  y: Float32Array;
-  weight: Float32Array;
+/** A dense labelled matrix (rows = (user, cut-off) examples, NaN = missing feature), with row ids. */
+export interface LabelledSet extends MlLabelledSet {
   ids: string[];
   cutoffs: number[];
 }
@@ -53,7 +48,9 @@ export class TrainingSetBuilder {
   async build(o: TrainingSetOptions): Promise<PropensitySets> {
     const bounds = await this.history.bounds();
     if (!bounds)
-      throw new Error('no events stored yet: a propensity model needs clickstream and order history');
+      throw new Error(
+        'no events stored yet: a propensity model needs clickstream and order history',
+      );
     const plan = planCutoffs({
       dataStartMs: bounds.startMs,
       watermarkMs: bounds.watermarkMs,
