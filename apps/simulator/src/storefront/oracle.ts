@@ -56,6 +56,13 @@ const DELAY_QUANTILES = 16;
 const CHECKOUT_DELAY_MS = 81_600;
 /** An expected stock below this many units counts as out of stock. */
 const OUT_OF_STOCK_BELOW = 0.5;
+/**
+ * State keys: SKUs with at least this share of the popularity enter the key one by one; for the
+ * others only the out-of-stock popularity share of each category counts, in buckets of this width
+ * (so states that differ by a few unpopular SKUs share one Monte Carlo run).
+ */
+const KEY_SKU_SHARE = 0.005;
+const KEY_BUCKET_SHARE = 0.0025;
 const ID_RE = /^u-(\d{6,})$/;
 
 /** Cumulative seasonality over one week, per hour from the epoch-aligned week start (ms units). */
@@ -85,6 +92,8 @@ interface StateStats {
   p: Float64Array;
   /** Expected units ordered per session (activity-weighted over users), per SKU. */
   units: Float64Array;
+  /** Availability the Monte Carlo ran with (undefined = everything in stock). */
+  availableAtRun: Uint8Array | undefined;
 }
 
 interface Segment {
@@ -119,6 +128,8 @@ export class PropensityOracle {
   private readonly reorderPoint: Int32Array;
   private readonly reorderQty: Int32Array;
   private readonly available: Uint8Array;
+  /** Units per session of each SKU by popularity (demand of a SKU the cached state had out). */
+  private readonly fallbackUnits: Float64Array;
   private readonly cache = new Map<string, StateStats>();
   private readonly segments: Segment[] = [];
   private comboWeight: Float64Array | undefined;
@@ -180,6 +191,9 @@ export class PropensityOracle {
     this.reorderPoint = inv.reorderPoint;
     this.reorderQty = inv.reorderQty;
     this.available = new Uint8Array(skus).fill(1);
+    this.fallbackUnits = this.cat.popularity.map(
+      (pop) => (shape.unitsPerSession * pop) / this.cat.totalPopularity,
+    );
   }
 
   /** The latent attributes of a user (evaluation only, never a feature); unknown id → null. */
@@ -321,9 +335,7 @@ export class PropensityOracle {
       }
     }
     key += '|';
-    if (this.stockModel) {
-      for (let i = 0; i < this.available.length; i++) if (this.available[i] === 0) key += i + ',';
-    }
+    if (this.stockModel) key += this.stockKey();
     let stats = this.cache.get(key);
     if (!stats) {
       stats = this.simulate(active ? view : undefined, this.stockModel);
@@ -332,6 +344,25 @@ export class PropensityOracle {
     this.segments.push({ start, end, stats });
     if (this.stockModel && end > this.emitFrom)
       this.sell(stats, Math.max(start, this.emitFrom), end);
+  }
+
+  /** The availability part of a state key (see KEY_SKU_SHARE). */
+  private stockKey(): string {
+    const cat = this.cat;
+    const small = new Float64Array(NCAT);
+    let key = '';
+    for (let i = 0; i < this.available.length; i++) {
+      if (this.available[i] === 1) continue;
+      const share = (cat.popularity[i] ?? 0) / cat.totalPopularity;
+      if (share >= KEY_SKU_SHARE) key += i + ',';
+      else {
+        const c = cat.categoryOf[i] ?? 0;
+        small[c] = (small[c] ?? 0) + share;
+      }
+    }
+    key += '|';
+    for (const share of small) key += Math.round(share / KEY_BUCKET_SHARE) + ',';
+    return key;
   }
 
   /** Replenishments due by `t` arrive; availability follows the expected stock. */
@@ -349,8 +380,11 @@ export class PropensityOracle {
   /** Expected units sold in [start, end) (net of cancellations), with the reorder rule. */
   private sell(stats: StateStats, start: number, end: number): void {
     const sessions = this.sessionsPerMs * this.traffic(start, end);
+    const ran = stats.availableAtRun;
     for (let i = 0; i < this.onHand.length; i++) {
-      const sold = sessions * (stats.units[i] ?? 0) * (1 - CANCEL_RATE);
+      if (this.available[i] === 0) continue;
+      const perSession = ran && ran[i] === 0 ? (this.fallbackUnits[i] ?? 0) : (stats.units[i] ?? 0);
+      const sold = sessions * perSession * (1 - CANCEL_RATE);
       if (sold <= 0) continue;
       const left = (this.onHand[i] ?? 0) - sold;
       this.onHand[i] = left;
@@ -398,7 +432,7 @@ export class PropensityOracle {
         p[j] = (nonEmpty / this.mc) * close;
       }
     }
-    return { p, units };
+    return { p, units, availableAtRun: withStock ? avail.slice() : undefined };
   }
 
   /** Share of all sessions going to each (intent, preferred category): Σ of pick probabilities. */
