@@ -132,7 +132,10 @@ void describe('propensity oracle: calibration against the simulator', () => {
 
   void it('the test has power: without the stock model the oracle over-predicts this run', () => {
     const y = ids.map((id) => (outcomes().week.has(id) ? 1 : 0));
-    const p = new PropensityOracle(opts, { stockModel: false }).probabilities(ids, CUT, 7 * DAY);
+    const p = new PropensityOracle(opts, {
+      stockModel: false,
+      monteCarloSessions: 500,
+    }).probabilities(ids, CUT, 7 * DAY);
     const cal = calibration(p, y);
     assert.ok(cal.zAll < -3, `z = ${cal.zAll.toFixed(2)} (expected ${cal.expected.toFixed(1)})`);
   });
@@ -254,6 +257,24 @@ void describe('propensity oracle: latent attributes and queries', () => {
     assert.equal(or.probability(ids[5] ?? '', CUT, DAY), or.probabilities(ids, CUT, DAY)[5]);
   });
 
+  void it('counts valid order messages only: invalidRate thins the order process', () => {
+    const some = ids.slice(0, 300);
+    const at = START + 6 * HOUR;
+    const clean = oracle().probabilities(some, at, 6 * HOUR);
+    const noisy = new PropensityOracle({ ...opts, invalidRate: 0.3 }).probabilities(
+      some,
+      at,
+      6 * HOUR,
+    );
+    for (let i = 0; i < some.length; i++) {
+      const expected = 0.7 * -Math.log1p(-(clean[i] ?? 0));
+      assert.ok(
+        Math.abs(-Math.log1p(-(noisy[i] ?? 0)) - expected) < 1e-9 * (1 + expected),
+        some[i],
+      );
+    }
+  });
+
   void it('rejects unknown users and bad windows precisely', () => {
     const or = oracle();
     assert.throws(
@@ -263,5 +284,6 @@ void describe('propensity oracle: latent attributes and queries', () => {
     assert.throws(() => or.probability('u-000001', CUT, -1), /horizonMs must be/);
     assert.throws(() => or.probability('u-000001', Number.NaN, DAY), /tMs must be/);
     assert.throws(() => new PropensityOracle(opts, { monteCarloSessions: 0 }), /monteCarlo/);
+    assert.throws(() => new PropensityOracle({ ...opts, invalidRate: 2 }), /invalidRate must be/);
   });
 });

@@ -111,6 +111,8 @@ export class PropensityOracle {
   private readonly cat: Catalogue;
   private readonly users: Users;
   private readonly sessionsPerMs: number;
+  /** Share of order messages left valid (the rest are deliberately malformed, never stored). */
+  private readonly validShare: number;
   private readonly useSeasonality: boolean;
   private readonly arrivalStart: number;
   private readonly emitFrom: number;
@@ -138,11 +140,14 @@ export class PropensityOracle {
   private delays: Float64Array[] | undefined;
 
   constructor(opts: StorefrontOptions, cfg: PropensityOracleConfig = {}) {
-    const { seed, users, skus, startMs } = opts;
+    const { seed, users, skus, startMs, invalidRate } = opts;
     if (!Number.isInteger(users) || users < 1)
       throw new RangeError('users must be an integer >= 1');
     if (!Number.isInteger(skus) || skus < 1) throw new RangeError('skus must be an integer >= 1');
     if (!Number.isFinite(startMs)) throw new RangeError('startMs must be a finite epoch ms');
+    if (!(invalidRate >= 0 && invalidRate <= 1))
+      throw new RangeError('invalidRate must be in [0, 1]');
+    this.validShare = 1 - invalidRate;
     const eventsPerSec = opts.eventsPerSec ?? DEFAULT_EVENTS_PER_SEC;
     if (!(eventsPerSec >= 0) || !Number.isFinite(eventsPerSec)) {
       throw new RangeError('eventsPerSec must be a finite number >= 0');
@@ -212,7 +217,10 @@ export class PropensityOracle {
     };
   }
 
-  /** True P(the user places >= 1 order_placed with event time in [tMs, tMs + horizonMs)). */
+  /**
+   * True P(the user places >= 1 order_placed with event time in [tMs, tMs + horizonMs)), counting
+   * valid messages only (with `invalidRate` r each order message is malformed with probability r).
+   */
   probability(userId: string, tMs: number, horizonMs: number): number {
     return this.probabilities([userId], tMs, horizonMs)[0] ?? 0;
   }
@@ -267,7 +275,7 @@ export class PropensityOracle {
           const x = Math.max(a, s.start);
           const y = Math.min(b, s.end);
           if (!(y > x)) continue;
-          const sessions = (this.sessionsPerMs * this.traffic(x, y)) / q.length;
+          const sessions = (this.validShare * this.sessionsPerMs * this.traffic(x, y)) / q.length;
           for (let c = 0; c < NCAT; c++) {
             const j = i * NCAT + c;
             out[j] = (out[j] ?? 0) + sessions * (s.stats.p[j] ?? 0);
