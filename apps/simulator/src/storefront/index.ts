@@ -5,3 +5,4 @@ export type { Promotion } from './promotions';
 export { INTENTS, type Intent } from './users';
 export { seasonality } from './seasonality';
 export { Prng, uuidV4 } from './prng';
+export { PropensityOracle, type PropensityOracleConfig, type UserLatent } from './oracle';

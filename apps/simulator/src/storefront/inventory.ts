@@ -16,8 +16,9 @@ export class Inventory {
   readonly onHand: Int32Array;
   readonly onOrder: Int32Array;
   readonly leadTimeDays: Float64Array;
-  private readonly reorderPoint: Int32Array;
-  private readonly reorderQty: Int32Array;
+  /** Replenishment policy per SKU (read by the propensity oracle's expected-stock model). */
+  readonly reorderPoint: Int32Array;
+  readonly reorderQty: Int32Array;
   private touched = false;
 
   constructor(

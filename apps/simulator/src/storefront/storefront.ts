@@ -1,9 +1,18 @@
 import { TOPICS, type TopicName } from '@storepulse/contracts';
+import {
+  CANCEL_RATE,
+  DEFAULT_EVENTS_PER_SEC,
+  DEFAULT_INVENTORY_INTERVAL_MS,
+  runStreams,
+  sessionShape,
+  sessionsPerSecond,
+  type SessionShape,
+} from './calibration';
 import { Catalogue, type CatalogueItem } from './catalogue';
 import { MinHeap } from './heap';
 import { Inventory } from './inventory';
 import { malform, type InvalidKind } from './malformed';
-import { hash32, hashMs, hex8, Prng, uuidV4 } from './prng';
+import { hash32, Prng, uuidV4 } from './prng';
 import { Promotions, type Promotion } from './promotions';
 import { seasonality } from './seasonality';
 import { planSession, type OrderLine, type Step } from './session';
@@ -45,7 +54,6 @@ export interface StorefrontOptions {
 }
 
 const DAY_MS = 86_400_000;
-const CANCEL_RATE = 0.04;
 const CURRENCY = 'EUR';
 
 const ARRIVAL = 0;
@@ -104,8 +112,7 @@ export class Storefront {
   private readonly useSeasonality: boolean;
   private readonly invIntervalMs: number;
   private readonly emitFromMs: number;
-  private readonly eventsPerSession: number;
-  private readonly unitsPerSession: number;
+  private readonly shape: SessionShape;
   private sessionsPerMs = 0;
   private seq = 0;
   private sessions = 0;
@@ -123,45 +130,30 @@ export class Storefront {
     if (!Number.isFinite(startMs)) throw new RangeError('startMs must be a finite epoch ms');
     this.invalidRate = invalidRate;
     this.useSeasonality = opts.seasonality ?? true;
-    this.invIntervalMs = opts.inventoryIntervalMs ?? 3_600_000;
+    this.invIntervalMs = opts.inventoryIntervalMs ?? DEFAULT_INVENTORY_INTERVAL_MS;
     this.cat = new Catalogue(seed, skus);
     this.catalogue = this.cat.items;
     this.users = new Users(seed, users);
-    const run = hash32(seed, hashMs(startMs), 0x5707e);
-    this.runTag = hex8(run);
-    const root = new Prng(run);
-    this.beh = root.fork(1);
-    this.ids = root.fork(2);
-    this.mal = root.fork(3);
+    const streams = runStreams(seed, startMs);
+    this.runTag = streams.runTag;
+    this.beh = streams.beh;
+    this.ids = streams.ids;
+    this.mal = streams.mal;
     this.inventory = new Inventory(this.cat, new Prng(hash32(seed, 0x1471)));
     const warmup = Math.max(0, opts.warmupMs ?? 0);
-    this.promos = new Promotions(this.cat, root.fork(4), startMs - warmup, opts.promotions ?? true);
+    this.promos = new Promotions(
+      this.cat,
+      streams.promo,
+      startMs - warmup,
+      opts.promotions ?? true,
+    );
 
     // Calibrate the session rate: how many messages and units does an average session produce?
-    const cal = new Prng(hash32(seed, 0xca1b));
-    let ev = 0;
-    let units = 0;
-    const n = 2000;
-    for (let k = 0; k < n; k++) {
-      const plan = planSession(
-        { catalogue: this.cat, inventory: undefined, promotions: undefined },
-        cal,
-        this.users.pick(cal),
-        startMs,
-      );
-      ev += plan.length;
-      const last = plan[plan.length - 1];
-      if (last?.items) {
-        ev += CANCEL_RATE;
-        for (const it of last.items) units += it.qty;
-      }
-    }
-    this.eventsPerSession = ev / n;
-    this.unitsPerSession = units / n;
+    this.shape = sessionShape(seed, this.cat, this.users, startMs);
 
     this.emitFromMs = startMs;
     this.clock = startMs;
-    this.setRate(opts.eventsPerSec ?? 50);
+    this.setRate(opts.eventsPerSec ?? DEFAULT_EVENTS_PER_SEC);
     this.schedule(startMs - warmup, ARRIVAL);
     this.schedule(startMs + this.beh.next() * (this.invIntervalMs / skus), INV_TICK);
   }
@@ -181,11 +173,15 @@ export class Storefront {
     if (!(eventsPerSec >= 0) || !Number.isFinite(eventsPerSec)) {
       throw new RangeError('eventsPerSec must be a finite number >= 0');
     }
-    const inventoryPerSec = (this.cat.size * 1000) / this.invIntervalMs;
-    const sessionsPerSec = Math.max(0, eventsPerSec - inventoryPerSec) / this.eventsPerSession;
+    const sessionsPerSec = sessionsPerSecond(
+      eventsPerSec,
+      this.shape,
+      this.cat.size,
+      this.invIntervalMs,
+    );
     const wasIdle = this.sessionsPerMs === 0;
     this.sessionsPerMs = sessionsPerSec / 1000;
-    this.inventory.configure(sessionsPerSec * 86_400 * this.unitsPerSession);
+    this.inventory.configure(sessionsPerSec * 86_400 * this.shape.unitsPerSession);
     // An idle arrival process has no pending arrival: restart it.
     if (wasIdle && this.sessionsPerMs > 0 && this.seq > 0) this.schedule(this.clock, ARRIVAL);
   }

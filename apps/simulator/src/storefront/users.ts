@@ -92,6 +92,9 @@ export const INTENTS: Record<Intent, IntentParams> = {
   },
 };
 
+/** `pick` draws the activity rank as floor(count * u^ACTIVITY_SKEW), u uniform in [0, 1). */
+const ACTIVITY_SKEW = 2.2;
+
 const INTENT_ORDER: readonly Intent[] = ['browser', 'researcher', 'deal_hunter', 'loyal'];
 
 export interface UserProfile {
@@ -112,6 +115,7 @@ export function userId(i: number): string {
 export class Users {
   private readonly mult: number;
   private readonly offset: number;
+  private inverse: number | undefined;
 
   constructor(
     private readonly seed: number,
@@ -138,11 +142,44 @@ export class Users {
 
   /** A user for a new session (heavy users come back more often). */
   pick(rng: Prng): UserProfile {
-    const rank = Math.floor(this.count * Math.pow(rng.next(), 2.2));
+    const rank = Math.floor(this.count * Math.pow(rng.next(), ACTIVITY_SKEW));
     // mult < count <= 1e7, so the product stays far below 2^53.
     const idx = (rank * this.mult + this.offset) % this.count;
     return this.profile(idx);
   }
+
+  /** Activity rank of a user index (0 = the most active): the inverse of the scramble in `pick`. */
+  rankOf(index: number): number {
+    if (!Number.isInteger(index) || index < 0 || index >= this.count) {
+      throw new RangeError(`user index ${index} is outside [0, ${this.count})`);
+    }
+    this.inverse ??= modInverse(this.mult, this.count);
+    const shifted = (index - this.offset + this.count) % this.count;
+    return (shifted * this.inverse) % this.count;
+  }
+
+  /**
+   * Exact probability that `pick` returns the user at `index`:
+   * P(rank = r) = ((r + 1) / count)^(1/2.2) - (r / count)^(1/2.2).
+   */
+  pickProbability(index: number): number {
+    const r = this.rankOf(index);
+    const e = 1 / ACTIVITY_SKEW;
+    return Math.pow((r + 1) / this.count, e) - Math.pow(r / this.count, e);
+  }
+}
+
+/** Inverse of `a` modulo `n` (gcd(a, n) = 1), by the extended Euclidean algorithm. */
+function modInverse(a: number, n: number): number {
+  if (n === 1) return 0;
+  let [r0, r1] = [n, a % n];
+  let [t0, t1] = [0, 1];
+  while (r1 !== 0) {
+    const q = Math.floor(r0 / r1);
+    [r0, r1] = [r1, r0 - q * r1];
+    [t0, t1] = [t1, t0 - q * t1];
+  }
+  return ((t0 % n) + n) % n;
 }
 
 function gcd(a: number, b: number): number {
