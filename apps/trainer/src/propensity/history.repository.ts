@@ -18,11 +18,11 @@ export class ClickHousePropensityHistory implements PropensityHistory {
   async bounds(): Promise<{ startMs: number; watermarkMs: number } | null> {
     const rows = await queryRows<{ lo: string; hi: string; n: string }>(
       this.client,
-      `SELECT toString(min(lo)) AS lo, toString(max(hi)) AS hi, toString(sum(n)) AS n FROM (
-         SELECT toUnixTimestamp64Milli(min(ts)) AS lo, toUnixTimestamp64Milli(max(ts)) AS hi, count() AS n FROM clickstream_events
+      `SELECT toString(min(l)) AS lo, toString(max(h)) AS hi, toString(sum(c)) AS n FROM (
+         SELECT toUnixTimestamp64Milli(min(ts)) AS l, toUnixTimestamp64Milli(max(ts)) AS h, count() AS c FROM clickstream_events
          UNION ALL
          SELECT toUnixTimestamp64Milli(min(ts)), toUnixTimestamp64Milli(max(ts)), count() FROM order_lines)
-       WHERE n > 0`,
+       WHERE c > 0`,
     );
     const r = rows[0];
     if (!r || Number(r.n) === 0) return null;
