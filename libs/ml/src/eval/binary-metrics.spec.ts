@@ -183,11 +183,14 @@ void describe('binaryMetrics', () => {
       y[i] = rnd() < 0.05 ? 1 : 0;
       p[i] = Math.min(1, rnd() * 0.8 + 0.2 * y[i]);
     }
-    const t0 = performance.now();
+    // CPU time, not wall time: other processes on a shared machine do not count against it
+    const c0 = process.cpuUsage();
     const m = binaryMetrics(y, p);
-    const ms = performance.now() - t0;
+    const c1 = process.cpuUsage(c0);
+    const ms = (c1.user + c1.system) / 1000;
     assert.ok(m.rocAuc > 0.55 && m.rocAuc < 0.75, `auc ${m.rocAuc}`);
-    assert.ok(ms < 1500, `binaryMetrics on 1e6 rows took ${ms.toFixed(0)} ms`);
+    // about 0.3 s on an idle core; the bound still fails an O(n^2) or comparator-sort regression
+    assert.ok(ms < 1000, `binaryMetrics on 1e6 rows took ${ms.toFixed(0)} ms of CPU`);
   });
 });
 

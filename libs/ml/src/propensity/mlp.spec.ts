@@ -124,6 +124,22 @@ void describe('propensity MLP', () => {
     );
   });
 
+  void it('stores the feature transform and applies it when scoring', async () => {
+    const small = synthetic(500, 800);
+    const transform = { version: 1 as const, log1p: ['x_a', 'x_e'] };
+    const r = await trainPropensityMlp(tf, small, val, { ...BASE, maxEpochs: 1, transform });
+    assert.deepEqual(r.transform, transform);
+    const loaded = await loadPropensityModel(tf, await savePropensityModel(tf, r));
+    assert.deepEqual(loaded.transform, transform);
+    const x = test.x.subarray(0, 100 * D);
+    const p = predictPropensity(tf, loaded, x, 100);
+    assert.deepEqual(p, predictPropensity(tf, r, x, 100));
+    // scoring without the transform gives other numbers: it is really applied
+    assert.notDeepEqual(predictPropensity(tf, { ...loaded, transform: null }, x, 100), p);
+    r.model.dispose();
+    loaded.model.dispose();
+  });
+
   void it('warm start reaches the from-scratch validation loss within a few epochs, faster', async () => {
     const fresh = synthetic(8000, 400); // the next day's data, same distribution
     const scratchBest = Math.min(...main.history.map((h) => h.valLoss));
