@@ -3,6 +3,9 @@ import { join, resolve } from 'node:path';
 import type { Logger } from '@storepulse/observability';
 import { startLocalBroker, type LocalBroker } from '@storepulse/runtime';
 import { Storefront } from '@storepulse/simulator';
+import type { KafkaMessage } from 'kafkajs';
+import { insertIdempotent, type ClickHouseHandle } from '@storepulse/clickhouse';
+import { RAW_TABLE_BY_TOPIC, prepareChunk } from '@storepulse/aggregator';
 
 export function machine(): Record<string, string> {
   const c = cpus();
@@ -108,4 +111,47 @@ export class PhaseClock {
     const cpuMs = this.cpu ? (this.cpu.user + this.cpu.system) / 1000 : NaN;
     return { rate: n / (ms / 1000), seconds: ms / 1000, cores: cpuMs / ms };
   }
+}
+
+/**
+ * Simulated history straight into the raw tables (the aggregator's own row preparation and idempotent
+ * inserts, so the rollup views run as in production; no broker). Returns the messages loaded.
+ */
+export async function loadRawHistory(
+  ch: ClickHouseHandle,
+  sf: Storefront,
+  endMs: number,
+  eventsPerDay: number,
+): Promise<number> {
+  let events = 0;
+  let offset = 0;
+  const t0 = Date.now();
+  for (const chunk of sf.history(endMs, eventsPerDay, 50_000)) {
+    const byTopic = new Map<string, KafkaMessage[]>();
+    for (const m of chunk) {
+      const l = byTopic.get(m.topic) ?? [];
+      l.push({ key: null, value: m.value, offset: String(offset++) } as unknown as KafkaMessage);
+      byTopic.set(m.topic, l);
+    }
+    for (const [topic, msgs] of byTopic) {
+      const p = prepareChunk(msgs, {
+        topic,
+        partition: 0,
+        consumerGroup: 'bench',
+        now: new Date(),
+      });
+      await insertIdempotent(
+        ch.client,
+        RAW_TABLE_BY_TOPIC[topic as keyof typeof RAW_TABLE_BY_TOPIC],
+        p.rows,
+        `bench/${topic}/${msgs[0]?.offset}`,
+        { maxRows: 100_000, maxBytes: 64 << 20 },
+      );
+    }
+    events += chunk.length;
+    progress(
+      `${events} events loaded, simulated ${new Date(sf.now).toISOString().slice(0, 10)}, ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+    );
+  }
+  return events;
 }

@@ -80,7 +80,7 @@ describe('propensity cut-offs: time split with purging', () => {
         }),
       (e: unknown) =>
         e instanceof NotEnoughHistoryError &&
-        /too little history for a time split with horizon 7d: .* need at least 16d/.test(e.message),
+        /too little history for a time split with horizon 7d: .* need at least 23d of history/.test(e.message),
     );
     assert.throws(
       () =>

@@ -41,7 +41,7 @@ export function planCutoffs(p: CutoffPlanInput): CutoffPlan {
   const every = Math.max(HOUR_MS, Math.round(p.everyMs / HOUR_MS) * HOUR_MS);
   const first = Math.ceil((p.dataStartMs + (p.minHistoryMs ?? DAY_MS)) / every) * every;
   const last = Math.floor((p.watermarkMs - p.horizonMs) / every) * every;
-  const need = `need at least ${fmt(2 * p.horizonMs + (p.minHistoryMs ?? DAY_MS) + every)} of history`;
+  const need = `need at least ${fmt(3 * p.horizonMs + (p.minHistoryMs ?? DAY_MS) + every)} of history (three horizons: train labels, validation, test)`;
   if (last < first)
     throw new NotEnoughHistoryError(
       `no complete label: data spans ${iso(p.dataStartMs)} – ${iso(p.watermarkMs)}, ${need}`,

@@ -36,6 +36,8 @@ export interface TrainingSetOptions {
   usersPerCutoff: number;
   negativeKeepRate: number;
   featureNames: readonly string[];
+  /** Train as if the data ended here (backtests, benches); default: the latest event stored. */
+  watermarkMs?: number;
   onProgress?: (p: { cutoff: number; done: number; total: number; rows: number }) => void;
 }
 
@@ -53,7 +55,7 @@ export class TrainingSetBuilder {
       );
     const plan = planCutoffs({
       dataStartMs: bounds.startMs,
-      watermarkMs: bounds.watermarkMs,
+      watermarkMs: Math.min(bounds.watermarkMs, o.watermarkMs ?? Infinity),
       horizonMs: o.horizonMs,
       everyMs: o.everyMs,
       windowMs: o.windowMs,

@@ -1,0 +1,209 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { loadConfig } from '@storepulse/config';
+import { createClickHouse, runMigrations } from '@storepulse/clickhouse';
+import { FeatureStore } from '@storepulse/features';
+import {
+  LogisticRegression,
+  RecencyFrequencyHeuristic,
+  applyStandardizer,
+  binaryMetrics,
+  fitStandardizer,
+  getTf,
+  getTfBackendInfo,
+  predictPropensity,
+} from '@storepulse/ml';
+import { PropensityOracle, Storefront, type StorefrontOptions } from '@storepulse/simulator';
+import {
+  ClickHousePropensityHistory,
+  TrainingSetBuilder,
+  propensityFeatures,
+  type PropensitySets,
+} from '@storepulse/trainer';
+import { tempDir } from '../test/support/env';
+import { loadRawHistory, mib, printTable, progress, rssSampler } from './support';
+import { trainingRuns, writeSets, type BackendRuns, type Sets } from './propensity-runs';
+
+/**
+ * npm run bench -- propensity
+ *   BENCH_USERS (20000), BENCH_EVENTS_PER_DAY (86400), BENCH_DAYS (28), BENCH_USERS_PER_CUTOFF (3000),
+ *   BENCH_EPOCHS (40), BENCH_WARM_EPOCHS (10), BENCH_WASM (1: also train on wasm in a child)
+ * Quality of the 7-day propensity model on simulated history (latest cut-off held out): the TF.js MLP,
+ * logistic regression, the recency/frequency heuristic and the simulator's oracle side by side on the
+ * same test rows; training wall time and samples/s from scratch and warm-started, on native and wasm.
+ */
+const DAY = 86_400_000;
+const H = 7 * DAY;
+const USERS = Number(process.env.BENCH_USERS ?? 20_000);
+const PER_DAY = Number(process.env.BENCH_EVENTS_PER_DAY ?? 86_400);
+const DAYS = Number(process.env.BENCH_DAYS ?? 28);
+const PER_CUTOFF = Number(process.env.BENCH_USERS_PER_CUTOFF ?? 3_000);
+const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 40);
+const WARM_EPOCHS = Number(process.env.BENCH_WARM_EPOCHS ?? 10);
+const WASM = (process.env.BENCH_WASM ?? '1') !== '0';
+
+const f4 = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : String(x));
+
+function childRuns(path: string, backend: string): Promise<BackendRuns> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [join(__dirname, 'propensity.child.js'), path, backend, String(EPOCHS), String(WARM_EPOCHS)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code !== 0 || !line) reject(new Error(`${backend} child exited ${code}: ${out}`));
+      else resolve(JSON.parse(line.slice(7)) as BackendRuns);
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig({
+    CLICKHOUSE_DATA_DIR: tempDir('bench-propensity'),
+    LOG_LEVEL: 'error',
+  });
+  const ch = await createClickHouse(config.clickhouse);
+  await runMigrations(ch.client);
+  const rss = rssSampler();
+  const end = Date.UTC(2026, 10, 1);
+  const opts: StorefrontOptions = {
+    seed: 12,
+    users: USERS,
+    skus: 300,
+    invalidRate: 0,
+    startMs: end - DAYS * DAY,
+    // the oracle assumes the constant rate the history runs at
+    eventsPerSec: PER_DAY / 86_400,
+  };
+  progress(`loading ${DAYS} days of history (${USERS} users, ~${PER_DAY} events/day)`);
+  const t0 = Date.now();
+  const events = await loadRawHistory(ch, new Storefront(opts), end, PER_DAY);
+  const loadMs = Date.now() - t0;
+
+  const { names } = propensityFeatures();
+  const builder = new TrainingSetBuilder(
+    new ClickHousePropensityHistory(ch.client),
+    new FeatureStore(ch.client),
+  );
+  const build = async (watermarkMs: number, what: string): Promise<PropensitySets> =>
+    builder.build({
+      horizonMs: H,
+      everyMs: 6 * 3_600_000,
+      windowMs: DAYS * DAY,
+      usersPerCutoff: PER_CUTOFF,
+      negativeKeepRate: 1,
+      featureNames: names,
+      watermarkMs,
+      onProgress: (p) =>
+        p.done % 5 === 0 || p.done === p.total
+          ? progress(`${what} training set: cut-off ${p.done}/${p.total} (${p.rows} rows)`)
+          : undefined,
+    });
+  const t1 = Date.now();
+  const newer = await build(end, 'latest');
+  const setMs = Date.now() - t1;
+  const older = await build(end - 2 * DAY, 'older (champion)');
+  const pick = (s: PropensitySets): Sets => ({
+    train: s.train,
+    validation: s.validation,
+    test: s.test,
+  });
+
+  const { tf } = await getTf({ log: () => undefined });
+  const native = getTfBackendInfo()?.backend ?? 'unknown';
+  progress(`training on ${native}`);
+  const { runs, scratch } = await trainingRuns(
+    tf,
+    native,
+    pick(older),
+    pick(newer),
+    { scratch: EPOCHS, warm: WARM_EPOCHS },
+    progress,
+  );
+  const { test, train, validation } = newer;
+  const mlp = predictPropensity(tf, scratch, test.x, test.n);
+  const stats = fitStandardizer(train);
+  const lr = LogisticRegression.fit(
+    applyStandardizer(stats, train.x, train.n, train.d),
+    train.n,
+    train.d,
+    train.y,
+    train.weight,
+  );
+  const lrP = lr.predict(applyStandardizer(stats, test.x, test.n, test.d), test.n);
+  const heur = RecencyFrequencyHeuristic.fit(train, {
+    recency: 'user_seconds_since_last_order',
+    frequency: 'user_orders_28d',
+    fallbackRecency: 'user_seconds_since_last_event',
+  }).predict(test.x, test.n, test.featureNames);
+  progress('oracle probabilities (Monte Carlo of the simulator)');
+  const oracle = new PropensityOracle(opts);
+  const tTest = newer.plan.test[0]!;
+  const oracleP = oracle.probabilities(test.ids, tTest, H);
+  const m = {
+    mlp: binaryMetrics(test.y, mlp),
+    logistic: binaryMetrics(test.y, lrP),
+    heuristic: binaryMetrics(test.y, heur),
+    oracle: binaryMetrics(test.y, oracleP),
+  };
+  const wasm = WASM
+    ? await (async () => {
+        const path = join(tempDir('bench-propensity-sets'), 'sets.bin');
+        writeSets(path, { older: pick(older), newer: pick(newer) });
+        progress('training on wasm (child process)');
+        return childRuns(path, 'wasm');
+      })()
+    : null;
+
+  const rows: [string, string][] = [
+    [
+      'history',
+      `${USERS} users, ${DAYS} days, ${events} events (loaded in ${(loadMs / 1000).toFixed(0)} s)`,
+    ],
+    [
+      'horizon / split',
+      `7d; train ${newer.plan.train.length} cut-offs (${train.n} rows), validation ${validation.n}, test ${test.n} rows at ${new Date(tTest).toISOString()} (latest, held out)`,
+    ],
+    ['test positives', `${m.mlp.positives} (${(m.mlp.prevalence * 100).toFixed(1)} %)`],
+    [
+      'training set build',
+      `${(setMs / 1000).toFixed(1)} s (${((train.n + validation.n + test.n) / (setMs / 1000)).toFixed(0)} rows/s)`,
+    ],
+  ];
+  for (const [k, b] of Object.entries(m))
+    rows.push([
+      `${k} (test)`,
+      `AUC ${f4(b.rocAuc)}  PR AUC ${f4(b.prAuc)}  log loss ${f4(b.logLoss)}  Brier ${f4(b.brier)}  ECE ${f4(b.ece)}  lift@10% ${b.topDecileLift.toFixed(2)}`,
+    ]);
+  rows.push(
+    ['MLP AUC / oracle AUC', `${f4(m.mlp.rocAuc / m.oracle.rocAuc)} (target ≥ 0.97)`],
+    ['MLP AUC − logistic AUC', `${f4(m.mlp.rocAuc - m.logistic.rocAuc)} (target ≥ 0)`],
+    ['MLP ECE', `${f4(m.mlp.ece)} (target ≤ 0.02)`],
+  );
+  for (const r of [runs, ...(wasm ? [wasm] : [])])
+    for (const k of ['scratch', 'warm'] as const)
+      rows.push([
+        `train ${r.backend} ${k === 'scratch' ? 'from scratch' : 'warm start'}`,
+        `${(r[k].ms / 1000).toFixed(1)} s, ${r[k].epochs} epochs, ${r[k].samplesPerSec} samples/s, test AUC ${f4(r[k].testAuc)}, log loss ${f4(r[k].testLogLoss)}`,
+      ]);
+  rows.push(
+    [
+      'warm / scratch wall time',
+      `${runs.backend} ${(runs.warm.ms / runs.scratch.ms).toFixed(2)}${wasm ? `, wasm ${(wasm.warm.ms / wasm.scratch.ms).toFixed(2)}` : ''}`,
+    ],
+    ['peak RSS', mib(rss.peak())],
+  );
+  rss.stop();
+  printTable('propensity (npm run bench -- propensity)', rows);
+  await ch.close();
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
