@@ -1,0 +1,266 @@
+// ETS with additive errors — level, optional (damped) additive trend, optional additive or
+// multiplicative season — fitted by maximum likelihood with a deterministic Nelder–Mead, with
+// AICc on statsforecast's likelihood definition and analytical (class 1) or simulated intervals.
+import { seededRandom } from '../models';
+import {
+  class1Variance,
+  etsName,
+  filterSse,
+  initialStates,
+  loadState,
+  pointForecast,
+  stateCount,
+  type EtsParams,
+  type EtsSeason,
+  type EtsSpec,
+  type EtsState,
+  type EtsTrend,
+} from './ets-core';
+import { nelderMead } from './nelder-mead';
+import {
+  checkPredictArgs,
+  checkSeasonLength,
+  finaliseForecast,
+  ForecastInputError,
+  normalForecast,
+  toSeries,
+  type BaselineOptions,
+  type FitOptions,
+  type Forecast,
+  type ForecastModel,
+} from './types';
+
+export interface EtsOptions extends BaselineOptions {
+  /** Trend: 'N' none, 'A' additive, 'Ad' damped additive. Default 'N'. */
+  trend?: EtsTrend;
+  /** Season: 'N' none, 'A' additive, 'M' multiplicative. Default 'A'. */
+  season?: EtsSeason;
+  /** Season length; default 7. */
+  seasonLength?: number;
+  /** Nelder–Mead iteration cap; default 1000 (statsforecast's). */
+  maxIter?: number;
+  /** Extra Nelder–Mead runs restarted from the best point; default 1. */
+  restarts?: number;
+  /** Sample paths for the intervals of multiplicative-season models; default 1000. */
+  nPaths?: number;
+  /** Seed of those sample paths; default 42. */
+  seed?: number;
+}
+
+/** The fitted model: parameters, states and information criteria. */
+export interface EtsFit {
+  name: string;
+  spec: EtsSpec;
+  seasonLength: number;
+  params: EtsParams;
+  /** [l0, b0?, s_1 … s_{m−1}] as estimated. */
+  initialStates: Float64Array;
+  n: number;
+  sse: number;
+  /** −2·log-likelihood up to a constant: n·log(SSE) (statsforecast's `lik` for additive errors). */
+  lik: number;
+  /** Parameters counted by the criteria: smoothing parameters + initial states + 1 (σ²). */
+  nParams: number;
+  aic: number;
+  aicc: number;
+  /** SSE / (n − nParams − 1), the variance statsforecast uses for intervals. */
+  sigma2: number;
+  iterations: number;
+}
+
+const LOWER = { alpha: 1e-4, beta: 1e-4, gamma: 1e-4, phi: 0.8 };
+const UPPER = { alpha: 0.9999, beta: 0.9999, gamma: 0.9999, phi: 0.98 };
+
+/** AIC and AICc from lik = −2·log L (up to a constant) and k parameters over n observations. */
+export function informationCriteria(lik: number, k: number, n: number): { aic: number; aicc: number } {
+  const aic = lik + 2 * k;
+  const aicc = n - k - 1 > 0 ? aic + (2 * k * (k + 1)) / (n - k - 1) : Infinity;
+  return { aic, aicc };
+}
+
+/**
+ * One ETS(A, trend, season) model. Parameters: α ∈ [1e-4, 0.9999], β = α·β′ and γ = (1−α)·γ′
+ * with β′, γ′ ∈ [1e-4, 0.9999] (the usual region 0 < β < α, 0 < γ < 1 − α), φ ∈ [0.8, 0.98]; they
+ * and the initial states are estimated jointly by minimising n·log(SSE). Start values and the
+ * initial-state heuristic follow statsforecast. Intervals: class-1 analytical variance for the
+ * additive-season models, simulated paths (fixed seed) for multiplicative seasonality.
+ */
+export class Ets implements ForecastModel {
+  readonly name: string;
+  private readonly spec: EtsSpec;
+  private m: number;
+  private readonly o: Required<Omit<EtsOptions, 'trend' | 'season' | 'seasonLength'>>;
+  private result: EtsFit | null = null;
+  private state: EtsState | null = null;
+
+  constructor(opts: EtsOptions = {}) {
+    this.spec = { trend: opts.trend ?? 'N', season: opts.season ?? 'A' };
+    this.name = etsName(this.spec);
+    this.m = checkSeasonLength(this.name, opts.seasonLength ?? 7);
+    this.o = {
+      nonNegative: opts.nonNegative ?? true,
+      maxIter: opts.maxIter ?? 1000,
+      restarts: opts.restarts ?? 1,
+      nPaths: opts.nPaths ?? 1000,
+      seed: opts.seed ?? 42,
+    };
+  }
+
+  /** The fit of the last fit() call. */
+  get fitted(): EtsFit {
+    if (!this.result) throw new ForecastInputError(`${this.name}: call fit() first`);
+    return this.result;
+  }
+
+  fit(y: ArrayLike<number>, opts?: FitOptions): this {
+    if (opts?.seasonLength !== undefined) this.m = checkSeasonLength(this.name, opts.seasonLength);
+    const x = toSeries(y, this.name, 4);
+    const { spec } = this;
+    const seasonal = spec.season !== 'N';
+    const m = seasonal ? this.m : 1;
+    const n = x.length;
+    if (seasonal && m < 2) throw new ForecastInputError(`${this.name}.fit: a seasonal model needs seasonLength ≥ 2, got ${m}`);
+    if (seasonal && n <= m) {
+      throw new ForecastInputError(`${this.name}.fit: y has ${n} values, a seasonal model needs more than seasonLength = ${m}`);
+    }
+    if (spec.season === 'M') {
+      const i = x.findIndex((v) => v <= 0);
+      if (i >= 0) throw new ForecastInputError(`${this.name}.fit: multiplicative seasonality needs y > 0, y[${i}] = ${x[i]}`);
+    }
+    const hasTrend = spec.trend !== 'N';
+    const damped = spec.trend === 'Ad';
+    const ns = stateCount(spec, m);
+    const nSmooth = 1 + (hasTrend ? 1 : 0) + (seasonal ? 1 : 0) + (damped ? 1 : 0);
+    const k = nSmooth + ns + 1;
+    if (k >= n - 1) {
+      throw new ForecastInputError(`${this.name}.fit: y has ${n} values, too few for ${k} parameters (needs at least ${k + 2})`);
+    }
+    // start values as statsforecast's initparam
+    const alpha0 = LOWER.alpha + (0.2 * (UPPER.alpha - LOWER.alpha)) / m;
+    const beta0 = LOWER.beta + 0.1 * (Math.min(UPPER.beta, alpha0) - LOWER.beta);
+    const gamma0 = LOWER.gamma + 0.05 * (Math.min(UPPER.gamma, 1 - alpha0) - LOWER.gamma);
+    const phi0 = LOWER.phi + 0.99 * (UPPER.phi - LOWER.phi);
+    const x0 = new Float64Array(nSmooth + ns);
+    const lo = new Float64Array(nSmooth + ns).fill(-Infinity);
+    const hi = new Float64Array(nSmooth + ns).fill(Infinity);
+    let j = 0;
+    const put = (v: number, l: number, u: number): void => {
+      x0[j] = v;
+      lo[j] = l;
+      hi[j] = u;
+      j++;
+    };
+    put(alpha0, LOWER.alpha, UPPER.alpha);
+    if (hasTrend) put(beta0 / alpha0, LOWER.beta, UPPER.beta);
+    if (seasonal) put(gamma0 / (1 - alpha0), LOWER.gamma, UPPER.gamma);
+    if (damped) put(phi0, LOWER.phi, UPPER.phi);
+    x0.set(initialStates(x, m, spec), nSmooth);
+
+    const st: EtsState = { level: 0, trend: 0, ring: new Float64Array(m), t: 0 };
+    const par: EtsParams = { alpha: 0, beta: 0, gamma: 0, phi: 1 };
+    const decode = (v: ArrayLike<number>): void => {
+      let i = 0;
+      par.alpha = v[i++] as number;
+      par.beta = hasTrend ? par.alpha * (v[i++] as number) : 0;
+      par.gamma = seasonal ? (1 - par.alpha) * (v[i++] as number) : 0;
+      par.phi = damped ? (v[i++] as number) : 1;
+    };
+    const objective = (v: Float64Array): number => {
+      decode(v);
+      if (!loadState(v, nSmooth, spec, m, st)) return Infinity;
+      const sse = filterSse(x, spec, par, m, st);
+      const lik = n * Math.log(sse > 0 ? sse : sse + 1e-8);
+      return Number.isFinite(lik) ? lik : Infinity;
+    };
+    let best = nelderMead(objective, x0, lo, hi, { maxIter: this.o.maxIter });
+    let iterations = best.iterations;
+    for (let r = 0; r < this.o.restarts; r++) {
+      const next = nelderMead(objective, best.x, lo, hi, { maxIter: this.o.maxIter });
+      iterations += next.iterations;
+      if (next.fx <= best.fx) best = next;
+    }
+    if (!Number.isFinite(best.fx)) throw new Error(`${this.name}.fit: the likelihood is not finite at any point tried`);
+    decode(best.x);
+    loadState(best.x, nSmooth, spec, m, st);
+    const sse = filterSse(x, spec, par, m, st);
+    const lik = n * Math.log(sse > 0 ? sse : sse + 1e-8);
+    const ic = informationCriteria(lik, k, n);
+    this.state = st;
+    this.result = {
+      name: this.name,
+      spec: { ...spec },
+      seasonLength: m,
+      params: { ...par },
+      initialStates: best.x.slice(nSmooth),
+      n,
+      sse,
+      lik,
+      nParams: k,
+      aic: ic.aic,
+      aicc: ic.aicc,
+      sigma2: sse / (n - k - 1),
+      iterations,
+    };
+    return this;
+  }
+
+  predict(h: number, level = 80): Forecast {
+    checkPredictArgs(this.name, this.result !== null, h, level);
+    const fit = this.result as EtsFit;
+    const st = this.state as EtsState;
+    const mean = pointForecast(fit.spec, fit.params.phi, fit.seasonLength, st, h);
+    if (fit.spec.season !== 'M') {
+      const v = class1Variance(fit.spec, fit.params, fit.seasonLength, fit.sigma2, h);
+      const sd = v.map((x) => Math.sqrt(Math.max(x, 0)));
+      return normalForecast(mean, sd, level, this.o.nonNegative);
+    }
+    const lo = 0.5 - level / 200;
+    const [p10, p90] = simulateQuantiles(fit, st, h, this.o.nPaths, this.o.seed, [lo, 1 - lo]);
+    return finaliseForecast({ mean, p10: p10!, p50: mean.slice(), p90: p90! }, this.o.nonNegative);
+  }
+}
+
+/**
+ * Quantiles per step of nPaths simulated futures (errors N(0, σ²) from a seeded generator, same
+ * recursions as the fit), linear interpolation between order statistics.
+ */
+export function simulateQuantiles(
+  fit: EtsFit,
+  from: EtsState,
+  h: number,
+  nPaths: number,
+  seed: number,
+  taus: readonly number[],
+): Float64Array[] {
+  const rnd = seededRandom(seed);
+  const sigma = Math.sqrt(fit.sigma2);
+  const draws = new Float64Array(h * nPaths);
+  const st: EtsState = { level: 0, trend: 0, ring: new Float64Array(from.ring.length), t: 0 };
+  const one = new Float64Array(1);
+  const point = new Float64Array(1);
+  for (let p = 0; p < nPaths; p++) {
+    st.level = from.level;
+    st.trend = from.trend;
+    st.t = from.t;
+    st.ring.set(from.ring);
+    for (let i = 0; i < h; i++) {
+      const u = Math.max(rnd(), 1e-12);
+      const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd());
+      point[0] = pointForecast(fit.spec, fit.params.phi, fit.seasonLength, st, 1)[0]!;
+      one[0] = point[0] + sigma * z;
+      draws[i * nPaths + p] = one[0];
+      filterSse(one, fit.spec, fit.params, fit.seasonLength, st);
+    }
+  }
+  const out = taus.map(() => new Float64Array(h));
+  for (let i = 0; i < h; i++) {
+    const col = draws.subarray(i * nPaths, (i + 1) * nPaths).sort();
+    taus.forEach((tau, q) => {
+      const pos = tau * (nPaths - 1);
+      const a = Math.floor(pos);
+      const b = Math.min(a + 1, nPaths - 1);
+      out[q]![i] = col[a]! + (pos - a) * (col[b]! - col[a]!);
+    });
+  }
+  return out;
+}
