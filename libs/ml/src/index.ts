@@ -4,3 +4,4 @@ export * from './model-io';
 export * from './models';
 export { readExpectNativeEnv, readTfBackendEnv } from './tf-env';
 export * from './ml.module';
+export * from './forecast';

@@ -7,3 +7,7 @@ export * from './ets-core';
 export * from './ets';
 export * from './auto-ets';
 export * from './nelder-mead';
+export * from './intermittent';
+export * from './ensemble';
+export * from './metrics';
+export * from './backtest';
