@@ -226,50 +226,65 @@ export function filterSse(
   st: EtsState,
   errors?: Float64Array,
 ): number {
-  const { alpha, beta, gamma } = p;
-  const phi = spec.trend === 'Ad' ? p.phi : 1;
-  const hasTrend = spec.trend !== 'N';
-  const season = spec.season;
+  const alpha = p.alpha;
+  const gamma = p.gamma;
+  const phi = spec.trend === 'Ad' ? p.phi : spec.trend === 'A' ? 1 : 0;
+  // with no trend phi = 0 and ba = 0 keep b at 0, so one loop serves all three trends
+  const ba = spec.trend === 'N' ? 0 : p.beta / alpha;
   const ring = st.ring;
+  const n = y.length;
   let l = st.level;
   let b = st.trend;
-  let t = st.t;
-  let j = season === 'N' ? 0 : t % m;
   let sse = 0;
-  const ba = hasTrend ? beta / alpha : 0;
-  for (let i = 0; i < y.length; i++) {
-    const yi = y[i]!;
-    const phib = hasTrend ? phi * b : 0;
-    const q = l + phib;
-    let f: number;
-    let pv: number;
-    let so = 0;
-    if (season === 'N') {
-      f = q;
-      pv = yi;
-    } else if (season === 'A') {
-      so = ring[j]!;
-      f = q + so;
-      pv = yi - so;
-    } else {
-      so = ring[j]!;
-      f = q * so;
-      pv = Math.abs(so) < TOL ? HUGE : yi / so;
+  if (spec.season === 'N') {
+    for (let i = 0; i < n; i++) {
+      const yi = y[i]!;
+      const phib = phi * b;
+      const q = l + phib;
+      const e = yi - q;
+      if (errors) errors[i] = e;
+      sse += e * e;
+      const ln = q + alpha * e;
+      b = phib + ba * (ln - l - phib);
+      l = ln;
     }
-    const e = yi - f;
-    if (errors) errors[i] = e;
-    sse += e * e;
-    const ln = q + alpha * (pv - q);
-    if (hasTrend) b = phib + ba * (ln - l - phib);
-    if (season === 'A') ring[j] = so + gamma * (yi - q - so);
-    else if (season === 'M') ring[j] = so + gamma * ((Math.abs(q) < TOL ? HUGE : yi / q) - so);
-    l = ln;
-    t++;
-    if (season !== 'N' && ++j === m) j = 0;
+  } else if (spec.season === 'A') {
+    let j = st.t % m;
+    for (let i = 0; i < n; i++) {
+      const yi = y[i]!;
+      const phib = phi * b;
+      const q = l + phib;
+      const so = ring[j]!;
+      const e = yi - q - so;
+      if (errors) errors[i] = e;
+      sse += e * e;
+      const ln = q + alpha * e;
+      b = phib + ba * (ln - l - phib);
+      ring[j] = so + gamma * (yi - q - so);
+      l = ln;
+      if (++j === m) j = 0;
+    }
+  } else {
+    let j = st.t % m;
+    for (let i = 0; i < n; i++) {
+      const yi = y[i]!;
+      const phib = phi * b;
+      const q = l + phib;
+      const so = ring[j]!;
+      const e = yi - q * so;
+      if (errors) errors[i] = e;
+      sse += e * e;
+      const pv = Math.abs(so) < TOL ? HUGE : yi / so;
+      const ln = q + alpha * (pv - q);
+      b = phib + ba * (ln - l - phib);
+      ring[j] = so + gamma * ((Math.abs(q) < TOL ? HUGE : yi / q) - so);
+      l = ln;
+      if (++j === m) j = 0;
+    }
   }
   st.level = l;
   st.trend = b;
-  st.t = t;
+  st.t += n;
   return sse;
 }
 

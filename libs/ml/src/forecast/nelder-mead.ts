@@ -43,6 +43,7 @@ export function nelderMead(
     return v;
   };
   const rows = n + 1;
+  // the running column sums of the simplex (for the centroid) are refreshed every 64 iterations
   const simplex = new Float64Array(rows * n);
   const fs = new Float64Array(rows);
   const row = (i: number): Float64Array => simplex.subarray(i * n, i * n + n);
@@ -54,12 +55,24 @@ export function nelderMead(
     simplex[i * n + i] = Math.min(Math.max(p, lo[i]!), hi[i]!);
   }
   for (let i = 0; i < rows; i++) fs[i] = f(row(i));
+  const colSum = new Float64Array(n);
+  const resum = (): void => {
+    colSum.fill(0);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < n; j++) colSum[j] += simplex[i * n + j]!;
+  };
+  resum();
+  // replaces the worst vertex (row offset w) by v
+  const replace = (w: number, v: Float64Array): void => {
+    for (let j = 0; j < n; j++) colSum[j] += v[j]! - simplex[w + j]!;
+    simplex.set(v, w);
+  };
   const xo = new Float64Array(n);
   const xr = new Float64Array(n);
   const xt = new Float64Array(n);
   let best = 0;
   let it = 0;
   for (; it < maxIter; it++) {
+    if ((it & 63) === 63) resum();
     // best, worst, second worst
     best = 0;
     let worst = 0;
@@ -79,19 +92,14 @@ export function nelderMead(
     let v = 0;
     for (let i = 0; i < rows; i++) v += (fs[i]! - mean) * (fs[i]! - mean);
     if (Math.sqrt(v / rows) < tolStd) break;
-    // centroid without the worst
-    xo.fill(0);
-    for (let i = 0; i < rows; i++) {
-      if (i === worst) continue;
-      for (let j = 0; j < n; j++) xo[j] += simplex[i * n + j]!;
-    }
-    for (let j = 0; j < n; j++) xo[j] /= n;
+    // centroid without the worst, from the running column sums
     const w = worst * n;
+    for (let j = 0; j < n; j++) xo[j] = (colSum[j]! - simplex[w + j]!) / n;
     for (let j = 0; j < n; j++) xr[j] = xo[j]! + alpha * (xo[j]! - simplex[w + j]!);
     clamp(xr);
     const fr = f(xr);
     if (fs[best]! <= fr && fr < fs[second]!) {
-      simplex.set(xr, w);
+      replace(w, xr);
       fs[worst] = fr;
       continue;
     }
@@ -100,10 +108,10 @@ export function nelderMead(
       clamp(xt);
       const fe = f(xt);
       if (fe < fr) {
-        simplex.set(xt, w);
+        replace(w, xt);
         fs[worst] = fe;
       } else {
-        simplex.set(xr, w);
+        replace(w, xr);
         fs[worst] = fr;
       }
       continue;
@@ -113,7 +121,7 @@ export function nelderMead(
       clamp(xt);
       const fc = f(xt);
       if (fc <= fr) {
-        simplex.set(xt, w);
+        replace(w, xt);
         fs[worst] = fc;
         continue;
       }
@@ -122,7 +130,7 @@ export function nelderMead(
       clamp(xt);
       const fc = f(xt);
       if (fc < fs[worst]!) {
-        simplex.set(xt, w);
+        replace(w, xt);
         fs[worst] = fc;
         continue;
       }
@@ -139,6 +147,7 @@ export function nelderMead(
       clamp(r);
       fs[i] = f(r);
     }
+    resum();
   }
   best = 0;
   for (let i = 1; i < rows; i++) if (fs[i]! < fs[best]!) best = i;
