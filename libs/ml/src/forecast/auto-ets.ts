@@ -51,7 +51,9 @@ export class AutoEts implements ForecastModel {
   get selected(): EtsFit {
     if (!this.best) {
       throw new ForecastInputError(
-        this.constant !== null ? `${this.name}: the series is constant, no ETS model was fitted` : `${this.name}: call fit() first`,
+        this.constant !== null
+          ? `${this.name}: the series is constant, no ETS model was fitted`
+          : `${this.name}: call fit() first`,
       );
     }
     return this.best.fitted;
@@ -81,7 +83,8 @@ export class AutoEts implements ForecastModel {
         const name = etsName(spec);
         let why: string | undefined;
         if (season !== 'N' && m < 2) why = 'no season (seasonLength 1)';
-        else if (season !== 'N' && x.length <= m) why = `history of ${x.length} ≤ seasonLength ${m}`;
+        else if (season !== 'N' && x.length <= m)
+          why = `history of ${x.length} ≤ seasonLength ${m}`;
         else if (season === 'M' && !positive) why = 'multiplicative season needs y > 0';
         if (why) {
           this.tried.push({ name, aicc: Infinity, skipped: why });

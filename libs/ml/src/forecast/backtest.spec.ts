@@ -20,7 +20,7 @@ function syntheticSet(count: number, n: number, seed: number): BacktestSeries[] 
     const y = new Float64Array(n);
     for (let t = 0; t < n; t++) {
       const z = Math.sqrt(-2 * Math.log(Math.max(rnd(), 1e-12))) * Math.cos(2 * Math.PI * rnd());
-      y[t] = Math.max(0, level * (1 + amp * profile[t % 7]!) + drift * t + 0.15 * level * z);
+      y[t] = Math.max(0, level * (1 + amp * profile[t % 7]) + drift * t + 0.15 * level * z);
     }
     out.push({ id: `sku-${k}`, y });
   }
@@ -34,7 +34,7 @@ class Spy implements ForecastModel {
   private last = 0;
   fit(y: ArrayLike<number>, opts?: FitOptions): this {
     Spy.seen.push({ length: y.length, values: Array.from(y), seasonLength: opts?.seasonLength });
-    this.last = y[y.length - 1] as number;
+    this.last = y[y.length - 1];
     return this;
   }
   predict(h: number): Forecast {
@@ -48,12 +48,19 @@ void describe('rollingOriginBacktest', () => {
     Spy.seen = [];
     const a = Float64Array.from({ length: 100 }, (_, i) => i);
     const b = Float64Array.from({ length: 60 }, (_, i) => 1000 + i);
-    const r = rollingOriginBacktest([{ id: 'a', y: a }, { id: 'b', y: b }], () => new Spy(), {
-      origins: 3,
-      horizon: 28,
-      step: 7,
-      minTrain: 20,
-    });
+    const r = rollingOriginBacktest(
+      [
+        { id: 'a', y: a },
+        { id: 'b', y: b },
+      ],
+      () => new Spy(),
+      {
+        origins: 3,
+        horizon: 28,
+        step: 7,
+        minTrain: 20,
+      },
+    );
     // a: 100 − 28 = 72, 65, 58; b: 60 − 28 = 32, 25, 18 < 20 → skipped at origin 3
     assert.deepEqual(
       Spy.seen.map((s) => s.length),
@@ -61,7 +68,11 @@ void describe('rollingOriginBacktest', () => {
     );
     for (const s of Spy.seen) {
       const base = s.values[0] === 0 ? 0 : 1000;
-      assert.deepEqual(s.values, Array.from({ length: s.length }, (_, i) => base + i), 'exactly the prefix');
+      assert.deepEqual(
+        s.values,
+        Array.from({ length: s.length }, (_, i) => base + i),
+        'exactly the prefix',
+      );
       assert.equal(s.seasonLength, 7);
     }
     assert.deepEqual(
@@ -77,7 +88,7 @@ void describe('rollingOriginBacktest', () => {
     assert.equal(r.model, 'Spy');
     // origin 1, series a: last value 71 forecast for 72…99 → Σ|e| = Σ_{j=1}^{28} j = 406; b: same 406
     // Σ|y| = Σ 72…99 + Σ 1032…1059 = 28·171/2 + 28·2091/2 = 2394 + 29274 = 31668
-    assert.ok(Math.abs(r.origins[0]!.metrics.wape - 812 / 31668) < 1e-12);
+    assert.ok(Math.abs(r.origins[0].metrics.wape - 812 / 31668) < 1e-12);
     assert.equal(r.total.n, 5 * 28);
   });
 
@@ -94,15 +105,18 @@ void describe('rollingOriginBacktest', () => {
       return { id: s.id, y };
     });
     const bad = rollingOriginBacktest(poisoned, () => new AutoEts({ seasonLength: 7 }), opts);
-    const f0 = base.origins[2]!.forecasts ?? assert.fail('no forecasts kept');
-    const f1 = bad.origins[2]!.forecasts ?? assert.fail('no forecasts kept');
+    const f0 = base.origins[2].forecasts ?? assert.fail('no forecasts kept');
+    const f1 = bad.origins[2].forecasts ?? assert.fail('no forecasts kept');
     assert.equal(f0.length, 4);
     for (let i = 0; i < f0.length; i++) {
-      assert.equal(f0[i]!.cutoff, cutoff);
-      assert.deepEqual(f1[i]!.forecast, f0[i]!.forecast, `series ${f0[i]!.id}`);
+      assert.equal(f0[i].cutoff, cutoff);
+      assert.deepEqual(f1[i].forecast, f0[i].forecast, `series ${f0[i].id}`);
     }
     // the later origins did see the poison (the test would be vacuous otherwise)
-    assert.notDeepEqual(bad.origins[0]!.forecasts![0]!.forecast, base.origins[0]!.forecasts![0]!.forecast);
+    assert.notDeepEqual(
+      bad.origins[0].forecasts![0].forecast,
+      base.origins[0].forecasts![0].forecast,
+    );
   });
 
   void it('AutoEts beats SeasonalNaive on mean wQL on 20 weekly-seasonal series (3 origins × 28 days)', () => {
@@ -119,16 +133,28 @@ void describe('rollingOriginBacktest', () => {
     assert.equal(ets.fits, 60);
     assert.ok(ets.total.meanWql < sn.total.meanWql, `${ets.total.meanWql} vs ${sn.total.meanWql}`);
     for (let k = 0; k < 3; k++) {
-      assert.ok(ets.origins[k]!.metrics.meanWql < sn.origins[k]!.metrics.meanWql, `origin ${k + 1}`);
+      assert.ok(ets.origins[k].metrics.meanWql < sn.origins[k].metrics.meanWql, `origin ${k + 1}`);
     }
     // a calibrated 80 % band on this Gaussian-noise set
-    assert.ok(ets.total.coverage80 > 0.7 && ets.total.coverage80 < 0.9, `coverage ${ets.total.coverage80}`);
+    assert.ok(
+      ets.total.coverage80 > 0.7 && ets.total.coverage80 < 0.9,
+      `coverage ${ets.total.coverage80}`,
+    );
   });
 
   void it('rejects invalid options precisely', () => {
     const s = [{ id: 'x', y: new Float64Array(50) }];
-    assert.throws(() => rollingOriginBacktest(s, () => new Spy(), { origins: 2, horizon: 7 }), /origins must be an integer ≥ 3, got 2/);
-    assert.throws(() => rollingOriginBacktest(s, () => new Spy(), { origins: 3, horizon: 0 }), /horizon must be a positive integer, got 0/);
-    assert.throws(() => rollingOriginBacktest(s, () => new Spy(), { origins: 3, horizon: 7, minTrain: 7 }), /minTrain must be an integer > seasonLength \(7\)/);
+    assert.throws(
+      () => rollingOriginBacktest(s, () => new Spy(), { origins: 2, horizon: 7 }),
+      /origins must be an integer ≥ 3, got 2/,
+    );
+    assert.throws(
+      () => rollingOriginBacktest(s, () => new Spy(), { origins: 3, horizon: 0 }),
+      /horizon must be a positive integer, got 0/,
+    );
+    assert.throws(
+      () => rollingOriginBacktest(s, () => new Spy(), { origins: 3, horizon: 7, minTrain: 7 }),
+      /minTrain must be an integer > seasonLength \(7\)/,
+    );
   });
 });

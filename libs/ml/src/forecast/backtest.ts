@@ -79,16 +79,24 @@ export function rollingOriginBacktest(
   const minTrain = opts.minTrain ?? 2 * m;
   const level = opts.level ?? 80;
   if (!Number.isInteger(origins) || origins < 3) {
-    throw new ForecastInputError(`rollingOriginBacktest: origins must be an integer ≥ 3, got ${origins}`);
+    throw new ForecastInputError(
+      `rollingOriginBacktest: origins must be an integer ≥ 3, got ${origins}`,
+    );
   }
   if (!Number.isInteger(horizon) || horizon < 1) {
-    throw new ForecastInputError(`rollingOriginBacktest: horizon must be a positive integer, got ${horizon}`);
+    throw new ForecastInputError(
+      `rollingOriginBacktest: horizon must be a positive integer, got ${horizon}`,
+    );
   }
   if (!Number.isInteger(step) || step < 1) {
-    throw new ForecastInputError(`rollingOriginBacktest: step must be a positive integer, got ${step}`);
+    throw new ForecastInputError(
+      `rollingOriginBacktest: step must be a positive integer, got ${step}`,
+    );
   }
   if (!Number.isInteger(minTrain) || minTrain <= m) {
-    throw new ForecastInputError(`rollingOriginBacktest: minTrain must be an integer > seasonLength (${m}) for MASE, got ${minTrain}`);
+    throw new ForecastInputError(
+      `rollingOriginBacktest: minTrain must be an integer > seasonLength (${m}) for MASE, got ${minTrain}`,
+    );
   }
   const total = emptySums();
   const out: OriginResult[] = [];

@@ -14,7 +14,7 @@ const Z90 = 1.2815515655446004; // Φ⁻¹(0.9)
 function close(actual: ArrayLike<number>, expected: number[], tol = 1e-9): void {
   assert.equal(actual.length, expected.length);
   for (let i = 0; i < expected.length; i++) {
-    assert.ok(Math.abs((actual[i] as number) - expected[i]!) <= tol, `[${i}] ${actual[i]} ≠ ${expected[i]}`);
+    assert.ok(Math.abs(actual[i] - expected[i]) <= tol, `[${i}] ${actual[i]} ≠ ${expected[i]}`);
   }
 }
 
@@ -41,8 +41,16 @@ void describe('SeasonalNaive', () => {
     close(fc.mean, [6, 9, 5, 6]);
     close(fc.p50, [6, 9, 5, 6]);
     const sd = [sigma, sigma, sigma, sigma * Math.SQRT2];
-    close(fc.p10, [6, 9, 5, 6].map((v, i) => v - Z90 * sd[i]!), 1e-8);
-    close(fc.p90, [6, 9, 5, 6].map((v, i) => v + Z90 * sd[i]!), 1e-8);
+    close(
+      fc.p10,
+      [6, 9, 5, 6].map((v, i) => v - Z90 * sd[i]),
+      1e-8,
+    );
+    close(
+      fc.p90,
+      [6, 9, 5, 6].map((v, i) => v + Z90 * sd[i]),
+      1e-8,
+    );
   });
 
   void it('fit() seasonLength overrides the constructor; a 95 % level widens the interval', () => {
@@ -56,14 +64,26 @@ void describe('SeasonalNaive', () => {
     const clipped = new SeasonalNaive(3).fit(low).predict(3);
     close(clipped.p10, [0, 0, 4 - Z90 * Math.sqrt(1.01 / 3)], 1e-8);
     const raw = new SeasonalNaive({ seasonLength: 3, nonNegative: false }).fit(low).predict(3);
-    assert.ok(raw.p10[0]! < 0);
+    assert.ok(raw.p10[0] < 0);
   });
 
   void it('rejects bad input precisely', () => {
-    assert.throws(() => new SeasonalNaive(3).fit([1, Number.NaN, 2]), (e: unknown) => e instanceof ForecastInputError && /y\[1\] is NaN/.test(e.message));
-    assert.throws(() => new SeasonalNaive(3).predict(3), /SeasonalNaive.predict: call fit\(\) first/);
-    assert.throws(() => new SeasonalNaive(3).fit(y).predict(0), /h must be a positive integer, got 0/);
-    assert.throws(() => new SeasonalNaive(3).fit(y).predict(2, 100), /level must be in \(0, 100\), got 100/);
+    assert.throws(
+      () => new SeasonalNaive(3).fit([1, Number.NaN, 2]),
+      (e: unknown) => e instanceof ForecastInputError && /y\[1\] is NaN/.test(e.message),
+    );
+    assert.throws(
+      () => new SeasonalNaive(3).predict(3),
+      /SeasonalNaive.predict: call fit\(\) first/,
+    );
+    assert.throws(
+      () => new SeasonalNaive(3).fit(y).predict(0),
+      /h must be a positive integer, got 0/,
+    );
+    assert.throws(
+      () => new SeasonalNaive(3).fit(y).predict(2, 100),
+      /level must be in \(0, 100\), got 100/,
+    );
     assert.throws(() => new SeasonalNaive(0), /seasonLength must be a positive integer, got 0/);
   });
 });
@@ -106,7 +126,8 @@ void describe('Croston and TSB', () => {
   void it('an all-zero history forecasts 0 with zero quantiles', () => {
     for (const model of [new Croston(), new Tsb()]) {
       const fc = model.fit([0, 0, 0, 0]).predict(2);
-      for (const k of ['mean', 'p10', 'p50', 'p90'] as const) assert.deepEqual(Array.from(fc[k]), [0, 0]);
+      for (const k of ['mean', 'p10', 'p50', 'p90'] as const)
+        assert.deepEqual(Array.from(fc[k]), [0, 0]);
     }
   });
 
@@ -140,13 +161,20 @@ class Fixed implements ForecastModel {
 void describe('MedianEnsemble', () => {
   void it('takes per-step medians of mean and quantiles', () => {
     // means 1, 5, 3 → 3; p10 = 0, 3, 2 → 2; p90 = 2, 7, 4 → 4
-    const e = new MedianEnsemble([new Fixed('a', 1, 1), new Fixed('b', 5, 2), new Fixed('c', 3, 1)]);
+    const e = new MedianEnsemble([
+      new Fixed('a', 1, 1),
+      new Fixed('b', 5, 2),
+      new Fixed('c', 3, 1),
+    ]);
     const fc = e.fit([1, 2, 3]).predict(2);
     close(fc.mean, [3, 3]);
     close(fc.p10, [2, 2]);
     close(fc.p90, [4, 4]);
     assert.equal(e.name, 'MedianEnsemble(a, b, c)');
     // two members: the average of the two
-    close(new MedianEnsemble([new Fixed('a', 1, 1), new Fixed('b', 5, 1)]).fit([1]).predict(1).mean, [3]);
+    close(
+      new MedianEnsemble([new Fixed('a', 1, 1), new Fixed('b', 5, 1)]).fit([1]).predict(1).mean,
+      [3],
+    );
   });
 });

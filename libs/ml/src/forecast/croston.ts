@@ -41,8 +41,8 @@ export class Croston implements ForecastModel {
     const intervals: number[] = [];
     let prev = 0;
     for (let t = 0; t < x.length; t++) {
-      if (x[t]! > 0) {
-        sizes.push(x[t]!);
+      if (x[t] > 0) {
+        sizes.push(x[t]);
         intervals.push(t + 1 - prev);
         prev = t + 1;
       }

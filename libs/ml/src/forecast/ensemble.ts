@@ -13,7 +13,7 @@ import {
 function median(v: Float64Array): number {
   v.sort();
   const k = v.length >> 1;
-  return v.length % 2 ? v[k]! : (v[k - 1]! + v[k]!) / 2;
+  return v.length % 2 ? v[k] : (v[k - 1] + v[k]) / 2;
 }
 
 /**
@@ -29,7 +29,8 @@ export class MedianEnsemble implements ForecastModel {
     private readonly models: ForecastModel[],
     opts: BaselineOptions = {},
   ) {
-    if (models.length === 0) throw new ForecastInputError('MedianEnsemble: needs at least one model');
+    if (models.length === 0)
+      throw new ForecastInputError('MedianEnsemble: needs at least one model');
     this.name = `MedianEnsemble(${models.map((m) => m.name).join(', ')})`;
     this.nonNegative = opts.nonNegative ?? true;
   }
@@ -52,7 +53,7 @@ export class MedianEnsemble implements ForecastModel {
     const col = new Float64Array(fcs.length);
     for (const k of ['mean', 'p10', 'p50', 'p90'] as const) {
       for (let i = 0; i < h; i++) {
-        for (let j = 0; j < fcs.length; j++) col[j] = fcs[j]![k][i]!;
+        for (let j = 0; j < fcs.length; j++) col[j] = fcs[j][k][i]!;
         out[k][i] = median(col);
       }
     }

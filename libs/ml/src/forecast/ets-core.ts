@@ -32,38 +32,44 @@ export function stateCount(spec: EtsSpec, m: number): number {
 }
 
 /** Least squares via normal equations (Gaussian elimination with partial pivoting); X row-major n×p. */
-export function leastSquares(X: Float64Array, y: ArrayLike<number>, n: number, p: number): Float64Array {
+export function leastSquares(
+  X: Float64Array,
+  y: ArrayLike<number>,
+  n: number,
+  p: number,
+): Float64Array {
   const A = new Float64Array(p * (p + 1));
   for (let i = 0; i < n; i++) {
     for (let a = 0; a < p; a++) {
-      const xa = X[i * p + a]!;
-      for (let b = 0; b < p; b++) A[a * (p + 1) + b] += xa * X[i * p + b]!;
-      A[a * (p + 1) + p] += xa * (y[i] as number);
+      const xa = X[i * p + a];
+      for (let b = 0; b < p; b++) A[a * (p + 1) + b] += xa * X[i * p + b];
+      A[a * (p + 1) + p] += xa * y[i];
     }
   }
   for (let c = 0; c < p; c++) {
     let piv = c;
-    for (let r = c + 1; r < p; r++) if (Math.abs(A[r * (p + 1) + c]!) > Math.abs(A[piv * (p + 1) + c]!)) piv = r;
+    for (let r = c + 1; r < p; r++)
+      if (Math.abs(A[r * (p + 1) + c]) > Math.abs(A[piv * (p + 1) + c])) piv = r;
     if (piv !== c) {
       for (let k = 0; k <= p; k++) {
-        const t = A[c * (p + 1) + k]!;
+        const t = A[c * (p + 1) + k];
         A[c * (p + 1) + k] = A[piv * (p + 1) + k]!;
         A[piv * (p + 1) + k] = t;
       }
     }
-    const d = A[c * (p + 1) + c]!;
+    const d = A[c * (p + 1) + c];
     if (Math.abs(d) < 1e-300) continue;
     for (let r = 0; r < p; r++) {
       if (r === c) continue;
-      const fct = A[r * (p + 1) + c]! / d;
+      const fct = A[r * (p + 1) + c] / d;
       if (fct === 0) continue;
-      for (let k = c; k <= p; k++) A[r * (p + 1) + k] -= fct * A[c * (p + 1) + k]!;
+      for (let k = c; k <= p; k++) A[r * (p + 1) + k] -= fct * A[c * (p + 1) + k];
     }
   }
   const out = new Float64Array(p);
   for (let c = 0; c < p; c++) {
-    const d = A[c * (p + 1) + c]!;
-    out[c] = Math.abs(d) < 1e-300 ? 0 : A[c * (p + 1) + p]! / d;
+    const d = A[c * (p + 1) + c];
+    out[c] = Math.abs(d) < 1e-300 ? 0 : A[c * (p + 1) + p] / d;
   }
   return out;
 }
@@ -73,7 +79,11 @@ export function leastSquares(X: Float64Array, y: ArrayLike<number>, n: number, p
  * for even m), per-position means of the detrended series, normalised to sum 0 (additive) or mean 1
  * (multiplicative). Returns the m seasonal figures, index = t mod m.
  */
-export function classicalSeasonal(y: Float64Array, m: number, multiplicative: boolean): Float64Array {
+export function classicalSeasonal(
+  y: Float64Array,
+  m: number,
+  multiplicative: boolean,
+): Float64Array {
   const n = y.length;
   const even = m % 2 === 0;
   const half = even ? m / 2 : (m - 1) / 2;
@@ -82,23 +92,23 @@ export function classicalSeasonal(y: Float64Array, m: number, multiplicative: bo
   for (let t = half; t < n - half; t++) {
     let s = 0;
     if (even) {
-      s = 0.5 * (y[t - half]! + y[t + half]!);
-      for (let k = t - half + 1; k < t + half; k++) s += y[k]!;
+      s = 0.5 * (y[t - half] + y[t + half]);
+      for (let k = t - half + 1; k < t + half; k++) s += y[k];
     } else {
-      for (let k = t - half; k <= t + half; k++) s += y[k]!;
+      for (let k = t - half; k <= t + half; k++) s += y[k];
     }
     const trend = s / m;
-    sums[t % m] += multiplicative ? y[t]! / trend : y[t]! - trend;
+    sums[t % m] += multiplicative ? y[t] / trend : y[t] - trend;
     counts[t % m] += 1;
   }
   const pa = new Float64Array(m);
   let mean = 0;
   for (let i = 0; i < m; i++) {
-    pa[i] = sums[i]! / counts[i]!;
-    mean += pa[i]!;
+    pa[i] = sums[i] / counts[i];
+    mean += pa[i];
   }
   mean /= m;
-  for (let i = 0; i < m; i++) pa[i] = multiplicative ? pa[i]! / mean : pa[i]! - mean;
+  for (let i = 0; i < m; i++) pa[i] = multiplicative ? pa[i] / mean : pa[i] - mean;
   return pa;
 }
 
@@ -133,8 +143,8 @@ export function initialStates(y: Float64Array, m: number, spec: EtsSpec): Float6
       const c = leastSquares(X, y, n, p);
       raw = new Float64Array(n);
       for (let t = 0; t < n; t++) {
-        const base = c[0]! + c[1]! * (t + 1);
-        raw[t] = mult ? y[t]! / base : y[t]! - base;
+        const base = c[0] + c[1] * (t + 1);
+        raw[t] = mult ? y[t] / base : y[t] - base;
       }
     }
     initSeas = new Float64Array(m - 1);
@@ -142,26 +152,26 @@ export function initialStates(y: Float64Array, m: number, spec: EtsSpec): Float6
     if (mult) {
       let sum = 0;
       for (let i = 0; i < m - 1; i++) {
-        initSeas[i] = Math.max(initSeas[i]!, 1e-2);
-        sum += initSeas[i]!;
+        initSeas[i] = Math.max(initSeas[i], 1e-2);
+        sum += initSeas[i];
       }
       if (sum > m) {
         const div = sum + 1e-2 * (m - 1);
-        for (let i = 0; i < m - 1; i++) initSeas[i] = initSeas[i]! / div;
+        for (let i = 0; i < m - 1; i++) initSeas[i] = initSeas[i] / div;
       }
-      seasonal = (t) => Math.max(raw[t]!, 1e-2);
+      seasonal = (t) => Math.max(raw[t], 1e-2);
     } else {
-      seasonal = (t) => raw[t]!;
+      seasonal = (t) => raw[t];
     }
   }
   const maxn = Math.min(Math.max(10, spec.season === 'N' ? 2 : 2 * m), n);
   const ysa = new Float64Array(maxn);
-  for (let t = 0; t < maxn; t++) ysa[t] = mult ? y[t]! / seasonal(t) : y[t]! - seasonal(t);
+  for (let t = 0; t < maxn; t++) ysa[t] = mult ? y[t] / seasonal(t) : y[t] - seasonal(t);
   const out = new Float64Array(stateCount(spec, m));
   let j = 0;
   if (spec.trend === 'N') {
     let s = 0;
-    for (let t = 0; t < maxn; t++) s += ysa[t]!;
+    for (let t = 0; t < maxn; t++) s += ysa[t];
     out[j++] = s / maxn;
   } else {
     const X = new Float64Array(maxn * 2);
@@ -193,23 +203,29 @@ export interface EtsState {
  * Loads the initial states [l0, b0?, s_1 … s_{m−1}] into `st` (s_m = 0 or m minus the others' sum).
  * Returns false when a multiplicative seasonal state would be negative.
  */
-export function loadState(x0: ArrayLike<number>, offset: number, spec: EtsSpec, m: number, st: EtsState): boolean {
+export function loadState(
+  x0: ArrayLike<number>,
+  offset: number,
+  spec: EtsSpec,
+  m: number,
+  st: EtsState,
+): boolean {
   let j = offset;
-  st.level = x0[j++] as number;
-  st.trend = spec.trend === 'N' ? 0 : (x0[j++] as number);
+  st.level = x0[j++];
+  st.trend = spec.trend === 'N' ? 0 : x0[j++];
   st.t = 0;
   if (spec.season === 'N') return true;
   let sum = 0;
   // s_i (i = 1 … m−1) is the season of time −i; time t uses the state of time t − m, i.e. ring[t mod m]
   // at t = m − i holds s_i, and ring[0] holds s_m.
   for (let i = 1; i < m; i++) {
-    const v = x0[j + i - 1] as number;
+    const v = x0[j + i - 1];
     st.ring[m - i] = v;
     sum += v;
   }
   st.ring[0] = (spec.season === 'M' ? m : 0) - sum;
   if (spec.season === 'M') {
-    for (let i = 0; i < m; i++) if (st.ring[i]! < 0) return false;
+    for (let i = 0; i < m; i++) if (st.ring[i] < 0) return false;
   }
   return true;
 }
@@ -238,7 +254,7 @@ export function filterSse(
   let sse = 0;
   if (spec.season === 'N') {
     for (let i = 0; i < n; i++) {
-      const yi = y[i]!;
+      const yi = y[i];
       const phib = phi * b;
       const q = l + phib;
       const e = yi - q;
@@ -251,10 +267,10 @@ export function filterSse(
   } else if (spec.season === 'A') {
     let j = st.t % m;
     for (let i = 0; i < n; i++) {
-      const yi = y[i]!;
+      const yi = y[i];
       const phib = phi * b;
       const q = l + phib;
-      const so = ring[j]!;
+      const so = ring[j];
       const e = yi - q - so;
       if (errors) errors[i] = e;
       sse += e * e;
@@ -267,10 +283,10 @@ export function filterSse(
   } else {
     let j = st.t % m;
     for (let i = 0; i < n; i++) {
-      const yi = y[i]!;
+      const yi = y[i];
       const phib = phi * b;
       const q = l + phib;
-      const so = ring[j]!;
+      const so = ring[j];
       const e = yi - q * so;
       if (errors) errors[i] = e;
       sse += e * e;
@@ -292,12 +308,18 @@ export function filterSse(
 export function oneStepForecast(spec: EtsSpec, phi: number, m: number, st: EtsState): number {
   const q = st.level + (spec.trend === 'N' ? 0 : (spec.trend === 'Ad' ? phi : 1) * st.trend);
   if (spec.season === 'N') return q;
-  const s = st.ring[st.t % m]!;
+  const s = st.ring[st.t % m];
   return spec.season === 'A' ? q + s : q * s;
 }
 
 /** Point forecasts for h steps from the filtered state. */
-export function pointForecast(spec: EtsSpec, phi: number, m: number, st: EtsState, h: number): Float64Array {
+export function pointForecast(
+  spec: EtsSpec,
+  phi: number,
+  m: number,
+  st: EtsState,
+  h: number,
+): Float64Array {
   const f = new Float64Array(h);
   const ph = spec.trend === 'Ad' ? phi : 1;
   let cum = 0;
@@ -307,7 +329,7 @@ export function pointForecast(spec: EtsSpec, phi: number, m: number, st: EtsStat
     cum += pw;
     let v = st.level + (spec.trend === 'N' ? 0 : cum * st.trend);
     if (spec.season !== 'N') {
-      const s = st.ring[(st.t + i) % m]!;
+      const s = st.ring[(st.t + i) % m];
       v = spec.season === 'A' ? v + s : v * s;
     }
     f[i] = v;
@@ -319,7 +341,13 @@ export function pointForecast(spec: EtsSpec, phi: number, m: number, st: EtsStat
  * Class-1 forecast variances for the additive models (Hyndman et al. 2008, table 6.1), with
  * h_m = ⌊(h−1)/m⌋ evaluated per step. Throws for multiplicative seasonality (no closed form).
  */
-export function class1Variance(spec: EtsSpec, p: EtsParams, m: number, sigma2: number, h: number): Float64Array {
+export function class1Variance(
+  spec: EtsSpec,
+  p: EtsParams,
+  m: number,
+  sigma2: number,
+  h: number,
+): Float64Array {
   if (spec.season === 'M') throw new Error('class1Variance: ETS(A,·,M) has no class-1 variance');
   const { alpha: a, beta: b, gamma: g } = p;
   const phi = p.phi;
@@ -336,7 +364,9 @@ export function class1Variance(spec: EtsSpec, p: EtsParams, m: number, sigma2: n
       if (spec.season === 'A') {
         const pm = phi ** m;
         v += g * hm * (2 * a + g);
-        v += ((2 * b * g * phi) / ((1 - phi) * (1 - pm))) * (hm * (1 - pm) - pm * (1 - phi ** (m * hm)));
+        v +=
+          ((2 * b * g * phi) / ((1 - phi) * (1 - pm))) *
+          (hm * (1 - pm) - pm * (1 - phi ** (m * hm)));
       }
     } else if (spec.trend === 'A') {
       v = 1 + (k - 1) * (a * a + a * b * k + (b * b * k * (2 * k - 1)) / 6);

@@ -23,7 +23,7 @@ const f64 = (a: number[]): Float64Array => Float64Array.from(a);
 function close(actual: ArrayLike<number>, expected: number[], tol = 1e-9): void {
   assert.equal(actual.length, expected.length);
   for (let i = 0; i < expected.length; i++) {
-    assert.ok(Math.abs((actual[i] as number) - expected[i]!) <= tol, `[${i}] ${actual[i]} ≠ ${expected[i]}`);
+    assert.ok(Math.abs(actual[i] - expected[i]) <= tol, `[${i}] ${actual[i]} ≠ ${expected[i]}`);
   }
 }
 
@@ -34,7 +34,14 @@ void describe('ETS recursions', () => {
     const st = state(1);
     loadState([10], 0, spec, 1, st);
     const e = new Float64Array(4);
-    const sse = filterSse(f64([10, 12, 11, 13]), spec, { alpha: 0.5, beta: 0, gamma: 0, phi: 1 }, 1, st, e);
+    const sse = filterSse(
+      f64([10, 12, 11, 13]),
+      spec,
+      { alpha: 0.5, beta: 0, gamma: 0, phi: 1 },
+      1,
+      st,
+      e,
+    );
     assert.equal(sse, 8);
     assert.deepEqual(Array.from(e), [0, 2, 0, 2]);
     close(pointForecast(spec, 1, 1, st, 2), [12, 12]);
@@ -44,7 +51,10 @@ void describe('ETS recursions', () => {
     const spec: EtsSpec = { trend: 'A', season: 'N' };
     const st = state(1);
     loadState([0, 1], 0, spec, 1, st);
-    assert.equal(filterSse(f64([1, 2, 3, 4, 5]), spec, { alpha: 0.3, beta: 0.1, gamma: 0, phi: 1 }, 1, st), 0);
+    assert.equal(
+      filterSse(f64([1, 2, 3, 4, 5]), spec, { alpha: 0.3, beta: 0.1, gamma: 0, phi: 1 }, 1, st),
+      0,
+    );
     close(pointForecast(spec, 1, 1, st, 3), [6, 7, 8]);
     // damped, φ = 0.5, from l = 5, b = 1: 5 + 0.5, 5 + 0.5 + 0.25, 5 + 0.875
     close(pointForecast({ trend: 'Ad', season: 'N' }, 0.5, 1, st, 3), [5.5, 5.75, 5.875]);
@@ -55,7 +65,10 @@ void describe('ETS recursions', () => {
     const spec: EtsSpec = { trend: 'N', season: 'A' };
     const st = state(2);
     loadState([2, 1], 0, spec, 2, st);
-    assert.equal(filterSse(f64([1, 3, 1, 3]), spec, { alpha: 0.2, beta: 0, gamma: 0.1, phi: 1 }, 2, st), 0);
+    assert.equal(
+      filterSse(f64([1, 3, 1, 3]), spec, { alpha: 0.2, beta: 0, gamma: 0.1, phi: 1 }, 2, st),
+      0,
+    );
     close(pointForecast(spec, 1, 2, st, 3), [1, 3, 1]);
   });
 
@@ -63,7 +76,10 @@ void describe('ETS recursions', () => {
     const spec: EtsSpec = { trend: 'N', season: 'M' };
     const st = state(2);
     assert.ok(loadState([10, 1.5], 0, spec, 2, st));
-    assert.equal(filterSse(f64([5, 15, 5, 15]), spec, { alpha: 0.2, beta: 0, gamma: 0.1, phi: 1 }, 2, st), 0);
+    assert.equal(
+      filterSse(f64([5, 15, 5, 15]), spec, { alpha: 0.2, beta: 0, gamma: 0.1, phi: 1 }, 2, st),
+      0,
+    );
     close(pointForecast(spec, 1, 2, st, 2), [5, 15]);
     // a multiplicative state below 0 is rejected: s_2 = 2 − 2.5 < 0
     assert.equal(loadState([10, 2.5], 0, spec, 2, st), false);
@@ -72,9 +88,17 @@ void describe('ETS recursions', () => {
   void it('initial states from the classical decomposition: y = (1 2 6)×3, m = 3 → [l0 = 3, s_1 = 3, s_2 = −1]', () => {
     // centred MA(3) = 3 at t = 1…7; detrended means per position: pos0 −2, pos1 −1, pos2 +3 (sum 0)
     // s_1 = the season of t = −1 (position 2) = 3, s_2 = position 1 = −1; adjusted series ≡ 3 → l0 = 3
-    close(initialStates(f64([1, 2, 6, 1, 2, 6, 1, 2, 6]), 3, { trend: 'N', season: 'A' }), [3, 3, -1], 1e-12);
+    close(
+      initialStates(f64([1, 2, 6, 1, 2, 6, 1, 2, 6]), 3, { trend: 'N', season: 'A' }),
+      [3, 3, -1],
+      1e-12,
+    );
     // with a trend: regression of the adjusted series (≡ 3) on t = 1…9 → l0 = 3, b0 = 0
-    close(initialStates(f64([1, 2, 6, 1, 2, 6, 1, 2, 6]), 3, { trend: 'A', season: 'A' }), [3, 0, 3, -1], 1e-9);
+    close(
+      initialStates(f64([1, 2, 6, 1, 2, 6, 1, 2, 6]), 3, { trend: 'A', season: 'A' }),
+      [3, 0, 3, -1],
+      1e-9,
+    );
   });
 
   void it('class-1 variances (Hyndman et al. 2008, table 6.1)', () => {
@@ -87,8 +111,11 @@ void describe('ETS recursions', () => {
     close(class1Variance({ trend: 'N', season: 'A' }, p, 2, 1, 3), [1, 1.25, 1.74]);
     // AAdN → AAN as φ → 1 (φ = 1 − 1e-6), h = 2
     const almost = class1Variance({ trend: 'Ad', season: 'N' }, { ...p, phi: 1 - 1e-6 }, 1, 1, 2);
-    assert.ok(Math.abs(almost[1]! - 1.36) < 1e-3, String(almost[1]));
-    assert.throws(() => class1Variance({ trend: 'N', season: 'M' }, p, 2, 1, 2), /no class-1 variance/);
+    assert.ok(Math.abs(almost[1] - 1.36) < 1e-3, String(almost[1]));
+    assert.throws(
+      () => class1Variance({ trend: 'N', season: 'M' }, p, 2, 1, 2),
+      /no class-1 variance/,
+    );
   });
 
   void it('informationCriteria: AIC = lik + 2k, AICc adds 2k(k+1)/(n−k−1)', () => {
@@ -99,7 +126,7 @@ void describe('ETS recursions', () => {
 });
 
 void describe('nelderMead', () => {
-  const q = (x: Float64Array): number => (x[0]! - 1) ** 2 + 10 * (x[1]! + 2) ** 2;
+  const q = (x: Float64Array): number => (x[0] - 1) ** 2 + 10 * (x[1] + 2) ** 2;
   void it('finds the minimum of a quadratic', () => {
     const r = nelderMead(q, [0.5, 0.5], [-5, -5], [5, 5], { tolStd: 1e-14, maxIter: 5000 });
     close(r.x, [1, -2], 1e-6);
@@ -122,7 +149,7 @@ function synthetic(n: number, seed: number, trend = 0): Float64Array {
   const y = new Float64Array(n);
   for (let t = 0; t < n; t++) {
     const z = Math.sqrt(-2 * Math.log(Math.max(rnd(), 1e-12))) * Math.cos(2 * Math.PI * rnd());
-    y[t] = 50 + trend * t + season[t % 7]! + 1.5 * z;
+    y[t] = 50 + trend * t + season[t % 7] + 1.5 * z;
   }
   return y;
 }
@@ -134,13 +161,16 @@ void describe('Ets and AutoEts fitting', () => {
     const fc = model.predict(7);
     const season = [5, 8, 6, 2, -3, -9, -9];
     for (let i = 0; i < 7; i++) {
-      assert.ok(Math.abs(fc.mean[i]! - (50 + season[(140 + i) % 7]!)) < 1.5, `step ${i}: ${fc.mean[i]}`);
+      assert.ok(
+        Math.abs(fc.mean[i] - (50 + season[(140 + i) % 7])) < 1.5,
+        `step ${i}: ${fc.mean[i]}`,
+      );
     }
     const sigma = Math.sqrt(model.fitted.sigma2);
     assert.ok(sigma > 1.2 && sigma < 1.8, `σ = ${sigma}`);
     assert.equal(model.fitted.nParams, 2 + 7 + 1);
     // the 80 % band holds roughly 80 % of a fresh continuation of the same process
-    assert.ok(fc.p90[0]! - fc.p10[0]! > 2 * 1.28 * 1.2);
+    assert.ok(fc.p90[0] - fc.p10[0] > 2 * 1.28 * 1.2);
   });
 
   void it('AutoEts picks a trended model for a trending series and lists every candidate', () => {
@@ -150,7 +180,10 @@ void describe('Ets and AutoEts fitting', () => {
     const best = Math.min(...model.candidates.map((c) => c.aicc));
     assert.equal(model.selected.aicc, best);
     const fc = model.predict(28);
-    assert.ok(fc.mean[27]! > fc.mean[0]! + 5, `trend not extrapolated: ${fc.mean[0]} → ${fc.mean[27]}`);
+    assert.ok(
+      fc.mean[27] > fc.mean[0] + 5,
+      `trend not extrapolated: ${fc.mean[0]} → ${fc.mean[27]}`,
+    );
   });
 
   void it('AutoEts skips candidates that cannot be fitted and says why', () => {
@@ -160,7 +193,10 @@ void describe('Ets and AutoEts fitting', () => {
     const model = new AutoEts({ seasonLength: 7 }).fit(y);
     const byName = new Map(model.candidates.map((c) => [c.name, c]));
     assert.match(byName.get('ETS(A,N,M)')?.skipped ?? '', /multiplicative season needs y > 0/);
-    assert.match(byName.get('ETS(A,A,A)')?.skipped ?? '', /y has 12 values, too few for 12 parameters/);
+    assert.match(
+      byName.get('ETS(A,A,A)')?.skipped ?? '',
+      /y has 12 values, too few for 12 parameters/,
+    );
     assert.match(byName.get('ETS(A,Ad,A)')?.skipped ?? '', /too few for 13 parameters/);
     assert.ok(Number.isFinite(byName.get('ETS(A,N,N)')?.aicc));
   });
@@ -175,10 +211,18 @@ void describe('Ets and AutoEts fitting', () => {
   void it('Ets rejects what it cannot fit, precisely', () => {
     assert.throws(
       () => new Ets({ season: 'M' }).fit([1, 2, 0, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]),
-      (e: unknown) => e instanceof ForecastInputError && /multiplicative seasonality needs y > 0, y\[2\] = 0/.test(e.message),
+      (e: unknown) =>
+        e instanceof ForecastInputError &&
+        /multiplicative seasonality needs y > 0, y\[2\] = 0/.test(e.message),
     );
-    assert.throws(() => new Ets({ season: 'A', seasonLength: 7 }).fit([1, 2, 3, 4, 5, 6, 7]), /needs more than seasonLength = 7/);
-    assert.throws(() => new Ets({ season: 'N' }).fit([1, 2, 3, 4]), /y has 4 values, too few for 3 parameters/);
+    assert.throws(
+      () => new Ets({ season: 'A', seasonLength: 7 }).fit([1, 2, 3, 4, 5, 6, 7]),
+      /needs more than seasonLength = 7/,
+    );
+    assert.throws(
+      () => new Ets({ season: 'N' }).fit([1, 2, 3, 4]),
+      /y has 4 values, too few for 3 parameters/,
+    );
     assert.throws(() => new Ets().fitted, /call fit\(\) first/);
   });
 
@@ -187,6 +231,6 @@ void describe('Ets and AutoEts fitting', () => {
     const a = new Ets({ trend: 'A', season: 'M' }).fit(y).predict(14);
     const b = new Ets({ trend: 'A', season: 'M' }).fit(y).predict(14);
     assert.deepEqual(a, b);
-    for (let i = 0; i < 14; i++) assert.ok(a.p10[i]! < a.mean[i]! && a.mean[i]! < a.p90[i]!);
+    for (let i = 0; i < 14; i++) assert.ok(a.p10[i] < a.mean[i] && a.mean[i] < a.p90[i]);
   });
 });

@@ -79,7 +79,11 @@ const LOWER = { alpha: 1e-4, beta: 1e-4, gamma: 1e-4, phi: 0.8 };
 const UPPER = { alpha: 0.9999, beta: 0.9999, gamma: 0.9999, phi: 0.98 };
 
 /** AIC and AICc from lik = −2·log L (up to a constant) and k parameters over n observations. */
-export function informationCriteria(lik: number, k: number, n: number): { aic: number; aicc: number } {
+export function informationCriteria(
+  lik: number,
+  k: number,
+  n: number,
+): { aic: number; aicc: number } {
   const aic = lik + 2 * k;
   const aicc = n - k - 1 > 0 ? aic + (2 * k * (k + 1)) / (n - k - 1) : Infinity;
   return { aic, aicc };
@@ -127,13 +131,21 @@ export class Ets implements ForecastModel {
     const seasonal = spec.season !== 'N';
     const m = seasonal ? this.m : 1;
     const n = x.length;
-    if (seasonal && m < 2) throw new ForecastInputError(`${this.name}.fit: a seasonal model needs seasonLength ≥ 2, got ${m}`);
+    if (seasonal && m < 2)
+      throw new ForecastInputError(
+        `${this.name}.fit: a seasonal model needs seasonLength ≥ 2, got ${m}`,
+      );
     if (seasonal && n <= m) {
-      throw new ForecastInputError(`${this.name}.fit: y has ${n} values, a seasonal model needs more than seasonLength = ${m}`);
+      throw new ForecastInputError(
+        `${this.name}.fit: y has ${n} values, a seasonal model needs more than seasonLength = ${m}`,
+      );
     }
     if (spec.season === 'M') {
       const i = x.findIndex((v) => v <= 0);
-      if (i >= 0) throw new ForecastInputError(`${this.name}.fit: multiplicative seasonality needs y > 0, y[${i}] = ${x[i]}`);
+      if (i >= 0)
+        throw new ForecastInputError(
+          `${this.name}.fit: multiplicative seasonality needs y > 0, y[${i}] = ${x[i]}`,
+        );
     }
     const hasTrend = spec.trend !== 'N';
     const damped = spec.trend === 'Ad';
@@ -141,7 +153,9 @@ export class Ets implements ForecastModel {
     const nSmooth = 1 + (hasTrend ? 1 : 0) + (seasonal ? 1 : 0) + (damped ? 1 : 0);
     const k = nSmooth + ns + 1;
     if (k >= n - 1) {
-      throw new ForecastInputError(`${this.name}.fit: y has ${n} values, too few for ${k} parameters (needs at least ${k + 2})`);
+      throw new ForecastInputError(
+        `${this.name}.fit: y has ${n} values, too few for ${k} parameters (needs at least ${k + 2})`,
+      );
     }
     // start values as statsforecast's initparam
     const alpha0 = LOWER.alpha + (0.2 * (UPPER.alpha - LOWER.alpha)) / m;
@@ -173,10 +187,10 @@ export class Ets implements ForecastModel {
     const par: EtsParams = { alpha: 0, beta: 0, gamma: 0, phi: 1 };
     const decode = (v: ArrayLike<number>): void => {
       let i = 0;
-      par.alpha = v[i++] as number;
-      par.beta = hasTrend ? par.alpha * (v[i++] as number) : 0;
-      par.gamma = seasonal ? (1 - par.alpha) * (v[i++] as number) : 0;
-      par.phi = damped ? (v[i++] as number) : 1;
+      par.alpha = v[i++];
+      par.beta = hasTrend ? par.alpha * v[i++] : 0;
+      par.gamma = seasonal ? (1 - par.alpha) * v[i++] : 0;
+      par.phi = damped ? v[i] : 1;
     };
     const objective = (v: Float64Array): number => {
       decode(v);
@@ -193,7 +207,8 @@ export class Ets implements ForecastModel {
       iterations += next.iterations;
       if (next.fx <= best.fx) best = next;
     }
-    if (!Number.isFinite(best.fx)) throw new Error(`${this.name}.fit: the likelihood is not finite at any point tried`);
+    if (!Number.isFinite(best.fx))
+      throw new Error(`${this.name}.fit: the likelihood is not finite at any point tried`);
     decode(best.x);
     full.set(best.x.subarray(nSmooth), nSmooth);
     loadState(full, nSmooth, spec, m, st);
@@ -231,7 +246,7 @@ export class Ets implements ForecastModel {
     }
     const lo = 0.5 - level / 200;
     const [p10, p90] = simulateQuantiles(fit, st, h, this.o.nPaths, this.o.seed, [lo, 1 - lo]);
-    return finaliseForecast({ mean, p10: p10!, p50: mean.slice(), p90: p90! }, this.o.nonNegative);
+    return finaliseForecast({ mean, p10: p10, p50: mean.slice(), p90: p90 }, this.o.nonNegative);
   }
 }
 
@@ -272,7 +287,7 @@ export function simulateQuantiles(
       const pos = tau * (nPaths - 1);
       const a = Math.floor(pos);
       const b = Math.min(a + 1, nPaths - 1);
-      out[q]![i] = col[a]! + (pos - a) * (col[b]! - col[a]!);
+      out[q][i] = col[a] + (pos - a) * (col[b] - col[a]);
     });
   }
   return out;

@@ -17,7 +17,7 @@ const byName = (name: string): GoldenSeries =>
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length, 'lengths differ');
   let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs((a[i] as number) - (b[i] as number)));
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
   return d;
 }
 
@@ -25,8 +25,8 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 function smape(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) {
-    const x = a[i] as number;
-    const y = b[i] as number;
+    const x = a[i];
+    const y = b[i];
     const den = Math.abs(x) + Math.abs(y);
     s += den === 0 ? 0 : (2 * Math.abs(x - y)) / den;
   }
@@ -38,8 +38,8 @@ function widthRatio(fc: Forecast, g: GoldenSeries): number {
   let ours = 0;
   let ref = 0;
   for (let i = 0; i < fc.mean.length; i++) {
-    ours += fc.p90[i]! - fc.p10[i]!;
-    ref += g.auto_ets.hi_80[i]! - g.auto_ets.lo_80[i]!;
+    ours += fc.p90[i] - fc.p10[i];
+    ref += g.auto_ets.hi_80[i] - g.auto_ets.lo_80[i];
   }
   return ours / ref;
 }
@@ -62,7 +62,9 @@ void describe(`forecast baselines vs ${golden.generated_with}`, () => {
         const t = new Tsb(0.2, 0.2).fit(g.y).predict(horizon(g));
         const dc = maxAbsDiff(c.mean, croston);
         const dt = maxAbsDiff(t.mean, tsb);
-        console.log(`[golden] ${g.name} Croston |diff| = ${dc.toExponential(2)}, TSB |diff| = ${dt.toExponential(2)}`);
+        console.log(
+          `[golden] ${g.name} Croston |diff| = ${dc.toExponential(2)}, TSB |diff| = ${dt.toExponential(2)}`,
+        );
         assert.ok(dc <= 1e-6, `Croston max |diff| ${dc}`);
         assert.ok(dt <= 1e-6, `TSB max |diff| ${dt}`);
       });
@@ -91,7 +93,10 @@ void describe(`forecast baselines vs ${golden.generated_with}`, () => {
         `[golden] ${name} AutoEts chose ${sel.name} AICc ${sel.aicc.toFixed(2)} vs ${g.auto_ets.chosen} ${g.auto_ets.aicc} ` +
           `(${(100 * rel).toFixed(3)} %), mean sMAPE ${sm.toFixed(2)} %, width ratio ${w.toFixed(3)}`,
       );
-      assert.ok(rel <= 0.01, `AICc ${sel.aicc} is ${(100 * rel).toFixed(2)} % worse than ${g.auto_ets.aicc}`);
+      assert.ok(
+        rel <= 0.01,
+        `AICc ${sel.aicc} is ${(100 * rel).toFixed(2)} % worse than ${g.auto_ets.aicc}`,
+      );
       assert.ok(sm < 3, `mean sMAPE ${sm} %`);
       assert.ok(w > 0.75 && w < 1.25, `80 % width ratio ${w}`);
     });
@@ -107,7 +112,10 @@ void describe(`forecast baselines vs ${golden.generated_with}`, () => {
       `[golden] air_passengers_monthly AutoEts chose ${sel.name} AICc ${sel.aicc.toFixed(2)} vs ${g.auto_ets.chosen} ${g.auto_ets.aicc} ` +
         `(${(100 * rel).toFixed(3)} %), mean sMAPE ${smape(fc.mean, g.auto_ets.mean).toFixed(2)} %, width ratio ${widthRatio(fc, g).toFixed(3)}`,
     );
-    assert.ok(rel <= 0.01, `AICc ${sel.aicc} is ${(100 * rel).toFixed(2)} % worse than ${g.auto_ets.aicc}`);
+    assert.ok(
+      rel <= 0.01,
+      `AICc ${sel.aicc} is ${(100 * rel).toFixed(2)} % worse than ${g.auto_ets.aicc}`,
+    );
   });
 
   // KNOWN DIFFERENCE, stated rather than loosened: our chosen ETS(A,A,M) has a lower AICc than the
@@ -116,7 +124,9 @@ void describe(`forecast baselines vs ${golden.generated_with}`, () => {
   // the reference: ETS(A,N,M), the additive-error counterpart of ETS(M,N,M).
   void it('air_passengers_monthly forecast (the automatic choice differs: compared via ETS(A,N,M)): sMAPE < 3 %, width within 25 %', () => {
     const g = byName('air_passengers_monthly');
-    const model = new Ets({ trend: 'N', season: 'M', seasonLength: 12, nonNegative: false }).fit(g.y);
+    const model = new Ets({ trend: 'N', season: 'M', seasonLength: 12, nonNegative: false }).fit(
+      g.y,
+    );
     const fc = model.predict(horizon(g), golden.level);
     const sm = smape(fc.mean, g.auto_ets.mean);
     const w = widthRatio(fc, g);
@@ -129,11 +139,11 @@ void describe(`forecast baselines vs ${golden.generated_with}`, () => {
 
   void it('default nonNegative clips the intermittent series’ AutoEts interval at 0 (the reference’s lower bound is negative)', () => {
     const g = byName('daily_intermittent');
-    assert.ok(g.auto_ets.lo_80[0]! < 0);
+    assert.ok(g.auto_ets.lo_80[0] < 0);
     const fc = new AutoEts({ seasonLength: 7 }).fit(g.y).predict(horizon(g));
     for (let i = 0; i < fc.mean.length; i++) {
       assert.equal(fc.p10[i], 0);
-      assert.ok(fc.p10[i]! <= fc.p50[i]! && fc.p50[i]! <= fc.p90[i]!);
+      assert.ok(fc.p10[i] <= fc.p50[i] && fc.p50[i] <= fc.p90[i]);
     }
   });
 });

@@ -4,19 +4,19 @@ import { finaliseForecast, normalQuantile, type Forecast } from './types';
 
 /** One-step-ahead SES forecast with the level initialised to x[0] (statsforecast's ses_forecast). */
 export function sesForecast(x: ArrayLike<number>, alpha: number): number {
-  let f = x[0] as number;
-  for (let i = 0; i < x.length; i++) f = alpha * (x[i] as number) + (1 - alpha) * f;
+  let f = x[0];
+  for (let i = 0; i < x.length; i++) f = alpha * x[i] + (1 - alpha) * f;
   return f;
 }
 
 /** Variance-to-mean ratio of y (population variance); 1 when the mean is 0. */
 export function dispersionRatio(y: Float64Array): number {
   let s = 0;
-  for (let i = 0; i < y.length; i++) s += y[i]!;
+  for (let i = 0; i < y.length; i++) s += y[i];
   const mu = s / y.length;
   if (!(mu > 0)) return 1;
   let v = 0;
-  for (let i = 0; i < y.length; i++) v += (y[i]! - mu) * (y[i]! - mu);
+  for (let i = 0; i < y.length; i++) v += (y[i] - mu) * (y[i] - mu);
   return v / y.length / mu;
 }
 

@@ -16,9 +16,15 @@ const near = (a: number, b: number): void => assert.ok(Math.abs(a - b) < 1e-12, 
 void describe('forecastMetrics', () => {
   // A: y = 10 20, p10 = 8 15, p50 = 12 18, p90 = 14 25; insample 1…9, m = 7 → scale = (7 + 7)/2 = 7
   // B: y = 0 5,   p10 = 0 1,  p50 = 2 4,   p90 = 2 4.5; insample 2×7 then 4 → scale = |4 − 2| = 2
-  const actual = [[10, 20], [0, 5]];
+  const actual = [
+    [10, 20],
+    [0, 5],
+  ];
   const fcs = [fc([8, 15], [12, 18], [14, 25]), fc([0, 1], [2, 4], [2, 4.5])];
-  const insample = [[1, 2, 3, 4, 5, 6, 7, 8, 9], [2, 2, 2, 2, 2, 2, 2, 4]];
+  const insample = [
+    [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    [2, 2, 2, 2, 2, 2, 2, 4],
+  ];
 
   void it('aggregates numerators and denominators over all series', () => {
     const r = forecastMetrics(actual, fcs, insample, 7);
@@ -53,9 +59,21 @@ void describe('forecastMetrics', () => {
   });
 
   void it('rejects mismatched inputs precisely', () => {
-    assert.throws(() => forecastMetrics(actual, fcs.slice(0, 1), insample), /2 actual series, 1 forecasts, 2 insample series/);
-    assert.throws(() => forecastMetrics([[1, 2, 3]], [fcs[0]!], [insample[0]!]), /series 0: forecast mean has 2 values, actual has 3/);
-    assert.throws(() => forecastMetrics(actual, fcs, [insample[0]!, [1, 2, 3]]), /series 1: insample has 3 values, MASE with m = 7 needs more than 7/);
-    assert.throws(() => forecastMetrics([[1, Number.NaN]], [fcs[0]!], [insample[0]!]), /series 0: actual\[1\] is NaN/);
+    assert.throws(
+      () => forecastMetrics(actual, fcs.slice(0, 1), insample),
+      /2 actual series, 1 forecasts, 2 insample series/,
+    );
+    assert.throws(
+      () => forecastMetrics([[1, 2, 3]], [fcs[0]], [insample[0]]),
+      /series 0: forecast mean has 2 values, actual has 3/,
+    );
+    assert.throws(
+      () => forecastMetrics(actual, fcs, [insample[0], [1, 2, 3]]),
+      /series 1: insample has 3 values, MASE with m = 7 needs more than 7/,
+    );
+    assert.throws(
+      () => forecastMetrics([[1, Number.NaN]], [fcs[0]], [insample[0]]),
+      /series 0: actual\[1\] is NaN/,
+    );
   });
 });

@@ -37,7 +37,18 @@ export interface MetricSums {
 }
 
 export function emptySums(): MetricSums {
-  return { absErr: 0, absY: 0, sumY: 0, sumDiff: 0, scale: 0, ql10: 0, ql50: 0, ql90: 0, covered: 0, n: 0 };
+  return {
+    absErr: 0,
+    absY: 0,
+    sumY: 0,
+    sumDiff: 0,
+    scale: 0,
+    ql10: 0,
+    ql50: 0,
+    ql90: 0,
+    covered: 0,
+    n: 0,
+  };
 }
 
 export function addSums(into: MetricSums, s: MetricSums): MetricSums {
@@ -57,7 +68,7 @@ export function addSums(into: MetricSums, s: MetricSums): MetricSums {
 /** In-sample mean absolute error of the seasonal naive with lag m: mean over t ≥ m of |y[t] − y[t−m]|. */
 export function seasonalNaiveScale(insample: ArrayLike<number>, m: number): number {
   let s = 0;
-  for (let t = m; t < insample.length; t++) s += Math.abs((insample[t] as number) - (insample[t - m] as number));
+  for (let t = m; t < insample.length; t++) s += Math.abs(insample[t] - insample[t - m]);
   return s / (insample.length - m);
 }
 
@@ -76,19 +87,26 @@ export function seriesSums(
   const h = actual.length;
   for (const k of ['mean', 'p10', 'p50', 'p90'] as const) {
     if (fc[k].length !== h) {
-      throw new ForecastInputError(`forecastMetrics: series ${label}: forecast ${k} has ${fc[k].length} values, actual has ${h}`);
+      throw new ForecastInputError(
+        `forecastMetrics: series ${label}: forecast ${k} has ${fc[k].length} values, actual has ${h}`,
+      );
     }
   }
   if (insample.length <= m) {
-    throw new ForecastInputError(`forecastMetrics: series ${label}: insample has ${insample.length} values, MASE with m = ${m} needs more than ${m}`);
+    throw new ForecastInputError(
+      `forecastMetrics: series ${label}: insample has ${insample.length} values, MASE with m = ${m} needs more than ${m}`,
+    );
   }
   const s = emptySums();
   for (let i = 0; i < h; i++) {
-    const y = actual[i] as number;
-    if (!Number.isFinite(y)) throw new ForecastInputError(`forecastMetrics: series ${label}: actual[${i}] is ${String(y)}`);
-    const q10 = fc.p10[i]!;
-    const q50 = fc.p50[i]!;
-    const q90 = fc.p90[i]!;
+    const y = actual[i];
+    if (!Number.isFinite(y))
+      throw new ForecastInputError(
+        `forecastMetrics: series ${label}: actual[${i}] is ${String(y)}`,
+      );
+    const q10 = fc.p10[i];
+    const q50 = fc.p50[i];
+    const q90 = fc.p90[i];
     s.absErr += Math.abs(y - q50);
     s.absY += Math.abs(y);
     s.sumY += y;
@@ -138,6 +156,7 @@ export function forecastMetrics(
     );
   }
   const total = emptySums();
-  for (let i = 0; i < actual.length; i++) addSums(total, seriesSums(actual[i]!, fc[i]!, insample[i]!, m, i));
+  for (let i = 0; i < actual.length; i++)
+    addSums(total, seriesSums(actual[i], fc[i], insample[i], m, i));
   return metricsFromSums(total);
 }

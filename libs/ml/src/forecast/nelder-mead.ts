@@ -39,7 +39,7 @@ export function nelderMead(
   const lo = Float64Array.from(lower);
   const hi = Float64Array.from(upper);
   const clamp = (v: Float64Array): Float64Array => {
-    for (let j = 0; j < n; j++) v[j] = Math.min(Math.max(v[j]!, lo[j]!), hi[j]!);
+    for (let j = 0; j < n; j++) v[j] = Math.min(Math.max(v[j], lo[j]), hi[j]);
     return v;
   };
   const rows = n + 1;
@@ -50,26 +50,26 @@ export function nelderMead(
   const start = clamp(Float64Array.from(x0));
   for (let i = 0; i < rows; i++) row(i).set(start);
   for (let i = 0; i < n; i++) {
-    const v = simplex[i * n + i]!;
+    const v = simplex[i * n + i];
     const p = v === 0 ? zeroPert : v * (1 + initStep);
-    simplex[i * n + i] = Math.min(Math.max(p, lo[i]!), hi[i]!);
+    simplex[i * n + i] = Math.min(Math.max(p, lo[i]), hi[i]);
   }
   for (let i = 0; i < rows; i++) fs[i] = f(row(i));
   const colSum = new Float64Array(n);
   const resum = (): void => {
     colSum.fill(0);
-    for (let i = 0; i < rows; i++) for (let j = 0; j < n; j++) colSum[j] += simplex[i * n + j]!;
+    for (let i = 0; i < rows; i++) for (let j = 0; j < n; j++) colSum[j] += simplex[i * n + j];
   };
   resum();
   // replaces the worst vertex (row offset w) by v
   const replace = (w: number, v: Float64Array): void => {
-    for (let j = 0; j < n; j++) colSum[j] += v[j]! - simplex[w + j]!;
+    for (let j = 0; j < n; j++) colSum[j] += v[j] - simplex[w + j];
     simplex.set(v, w);
   };
   const xo = new Float64Array(n);
   const xr = new Float64Array(n);
   const xt = new Float64Array(n);
-  let best = 0;
+  let best: number;
   let it = 0;
   for (; it < maxIter; it++) {
     if ((it & 63) === 63) resum();
@@ -77,34 +77,34 @@ export function nelderMead(
     best = 0;
     let worst = 0;
     for (let i = 1; i < rows; i++) {
-      if (fs[i]! < fs[best]!) best = i;
-      if (fs[i]! > fs[worst]! || (fs[i] === fs[worst] && i > worst)) worst = i;
+      if (fs[i] < fs[best]) best = i;
+      if (fs[i] > fs[worst] || (fs[i] === fs[worst] && i > worst)) worst = i;
     }
     if (worst === best) worst = best === 0 ? 1 : 0;
     let second = best;
     for (let i = 0; i < rows; i++) {
-      if (i !== worst && (second === best || fs[i]! > fs[second]!)) second = i;
+      if (i !== worst && (second === best || fs[i] > fs[second])) second = i;
     }
     if (second === best) second = worst;
     let mean = 0;
-    for (let i = 0; i < rows; i++) mean += fs[i]!;
+    for (let i = 0; i < rows; i++) mean += fs[i];
     mean /= rows;
     let v = 0;
-    for (let i = 0; i < rows; i++) v += (fs[i]! - mean) * (fs[i]! - mean);
+    for (let i = 0; i < rows; i++) v += (fs[i] - mean) * (fs[i] - mean);
     if (Math.sqrt(v / rows) < tolStd) break;
     // centroid without the worst, from the running column sums
     const w = worst * n;
-    for (let j = 0; j < n; j++) xo[j] = (colSum[j]! - simplex[w + j]!) / n;
-    for (let j = 0; j < n; j++) xr[j] = xo[j]! + alpha * (xo[j]! - simplex[w + j]!);
+    for (let j = 0; j < n; j++) xo[j] = (colSum[j] - simplex[w + j]) / n;
+    for (let j = 0; j < n; j++) xr[j] = xo[j] + alpha * (xo[j] - simplex[w + j]);
     clamp(xr);
     const fr = f(xr);
-    if (fs[best]! <= fr && fr < fs[second]!) {
+    if (fs[best] <= fr && fr < fs[second]) {
       replace(w, xr);
       fs[worst] = fr;
       continue;
     }
-    if (fr < fs[best]!) {
-      for (let j = 0; j < n; j++) xt[j] = xo[j]! + gamma * (xr[j]! - xo[j]!);
+    if (fr < fs[best]) {
+      for (let j = 0; j < n; j++) xt[j] = xo[j] + gamma * (xr[j] - xo[j]);
       clamp(xt);
       const fe = f(xt);
       if (fe < fr) {
@@ -116,8 +116,8 @@ export function nelderMead(
       }
       continue;
     }
-    if (fs[second]! <= fr && fr < fs[worst]!) {
-      for (let j = 0; j < n; j++) xt[j] = xo[j]! + rho * (xr[j]! - xo[j]!);
+    if (fs[second] <= fr && fr < fs[worst]) {
+      for (let j = 0; j < n; j++) xt[j] = xo[j] + rho * (xr[j] - xo[j]);
       clamp(xt);
       const fc = f(xt);
       if (fc <= fr) {
@@ -126,10 +126,10 @@ export function nelderMead(
         continue;
       }
     } else {
-      for (let j = 0; j < n; j++) xt[j] = xo[j]! - rho * (xr[j]! - xo[j]!);
+      for (let j = 0; j < n; j++) xt[j] = xo[j] - rho * (xr[j] - xo[j]);
       clamp(xt);
       const fc = f(xt);
-      if (fc < fs[worst]!) {
+      if (fc < fs[worst]) {
         replace(w, xt);
         fs[worst] = fc;
         continue;
@@ -141,7 +141,7 @@ export function nelderMead(
       if (i === best) continue;
       for (let j = 0; j < n; j++) {
         const k = i * n + j;
-        simplex[k] = simplex[b + j]! + sigma * (simplex[k]! - simplex[b + j]!);
+        simplex[k] = simplex[b + j] + sigma * (simplex[k] - simplex[b + j]);
       }
       const r = row(i);
       clamp(r);
@@ -150,6 +150,6 @@ export function nelderMead(
     resum();
   }
   best = 0;
-  for (let i = 1; i < rows; i++) if (fs[i]! < fs[best]!) best = i;
-  return { x: row(best).slice(), fx: fs[best]!, iterations: it + 1 };
+  for (let i = 1; i < rows; i++) if (fs[i] < fs[best]) best = i;
+  return { x: row(best).slice(), fx: fs[best], iterations: it + 1 };
 }

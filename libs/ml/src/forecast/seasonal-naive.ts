@@ -44,7 +44,7 @@ export class SeasonalNaive implements ForecastModel {
     let ss = 0;
     let count = 0;
     for (let t = m; t < n; t++) {
-      const r = x[t]! - x[t - m]!;
+      const r = x[t] - x[t - m];
       ss += r * r;
       count++;
     }

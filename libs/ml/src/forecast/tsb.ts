@@ -39,8 +39,8 @@ export class Tsb implements ForecastModel {
     const sizes: number[] = [];
     const occurs = new Float64Array(x.length);
     for (let t = 0; t < x.length; t++) {
-      if (x[t]! !== 0) occurs[t] = 1;
-      if (x[t]! > 0) sizes.push(x[t]!);
+      if (x[t] !== 0) occurs[t] = 1;
+      if (x[t] > 0) sizes.push(x[t]);
     }
     this.mean =
       sizes.length === 0 ? 0 : sesForecast(occurs, this.alphaP) * sesForecast(sizes, this.alphaD);

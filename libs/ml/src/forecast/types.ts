@@ -47,9 +47,11 @@ export function toSeries(y: ArrayLike<number>, model: string, minLength = 1): Fl
   }
   const out = new Float64Array(y.length);
   for (let i = 0; i < y.length; i++) {
-    const v = y[i] as number;
+    const v = y[i];
     if (!Number.isFinite(v)) {
-      throw new ForecastInputError(`${model}.fit: y[${i}] is ${String(v)}, expected a finite number`);
+      throw new ForecastInputError(
+        `${model}.fit: y[${i}] is ${String(v)}, expected a finite number`,
+      );
     }
     out[i] = v;
   }
@@ -82,13 +84,13 @@ export function finaliseForecast(fc: Forecast, nonNegative: boolean): Forecast {
   const { mean, p10, p50, p90 } = fc;
   for (let i = 0; i < mean.length; i++) {
     if (nonNegative) {
-      if (mean[i]! < 0) mean[i] = 0;
-      if (p10[i]! < 0) p10[i] = 0;
-      if (p50[i]! < 0) p50[i] = 0;
-      if (p90[i]! < 0) p90[i] = 0;
+      if (mean[i] < 0) mean[i] = 0;
+      if (p10[i] < 0) p10[i] = 0;
+      if (p50[i] < 0) p50[i] = 0;
+      if (p90[i] < 0) p90[i] = 0;
     }
-    if (p10[i]! > p50[i]!) p10[i] = p50[i]!;
-    if (p90[i]! < p50[i]!) p90[i] = p50[i]!;
+    if (p10[i] > p50[i]) p10[i] = p50[i]!;
+    if (p90[i] < p50[i]) p90[i] = p50[i]!;
   }
   return fc;
 }
@@ -106,9 +108,9 @@ export function normalForecast(
   const p50 = new Float64Array(h);
   const p90 = new Float64Array(h);
   for (let i = 0; i < h; i++) {
-    p10[i] = mean[i]! - z * sd[i]!;
+    p10[i] = mean[i] - z * sd[i];
     p50[i] = mean[i]!;
-    p90[i] = mean[i]! + z * sd[i]!;
+    p90[i] = mean[i] + z * sd[i];
   }
   return finaliseForecast({ mean: Float64Array.from(mean), p10, p50, p90 }, nonNegative);
 }
@@ -117,24 +119,39 @@ export function normalForecast(
  * Inverse of the standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9).
  */
 export function normalQuantile(p: number): number {
-  if (!(p > 0 && p < 1)) throw new ForecastInputError(`normalQuantile: p must be in (0, 1), got ${p}`);
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
-  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  if (!(p > 0 && p < 1))
+    throw new ForecastInputError(`normalQuantile: p must be in (0, 1), got ${p}`);
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
+    2.506628277459239,
+  ];
+  const b = [
+    -54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972,
+    -13.28068155288572,
+  ];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734,
+    4.374664141464968, 2.938163982698783,
+  ];
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const pl = 0.02425;
   let x: number;
   if (p < pl) {
     const q = Math.sqrt(-2 * Math.log(p));
-    x = (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+    x =
+      (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   } else if (p <= 1 - pl) {
     const q = p - 0.5;
     const r = q * q;
-    x = ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+    x =
+      ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
+      (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
   } else {
     const q = Math.sqrt(-2 * Math.log(1 - p));
-    x = -(((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+    x =
+      -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   }
   return x;
 }
-

@@ -20,7 +20,12 @@ export interface GoldenFile {
   series: GoldenSeries[];
 }
 
-export const GOLDEN_RELATIVE = join('shared', 'golden', 'forecasting', 'statsforecast-reference.json');
+export const GOLDEN_RELATIVE = join(
+  'shared',
+  'golden',
+  'forecasting',
+  'statsforecast-reference.json',
+);
 
 /** Walks up from `start`; returns the first <ancestor>/shared/golden/forecasting/statsforecast-reference.json. */
 export function findGoldenFile(start: string): string {
