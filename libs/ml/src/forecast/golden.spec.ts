@@ -80,62 +80,77 @@ void describe(`forecast baselines vs ${golden.generated_with}`, () => {
     'daily_multiplicative_weekly',
     'daily_intermittent',
   ];
-  for (const name of close) {
-    void it(`AutoEts on ${name}: AICc ≤ reference + 1 %, mean sMAPE < 3 %, 80 % width within 25 %`, () => {
-      const g = byName(name);
-      const model = new AutoEts({ seasonLength: g.season_length, nonNegative: false }).fit(g.y);
+  // Both fitting modes: seasonal initial states estimated (default, as statsforecast) or kept at
+  // the decomposition values (fitInitialSeason: false, the fast mode).
+  for (const fitInitialSeason of [true, false]) {
+    const tag = fitInitialSeason ? '' : ' (fitInitialSeason: false)';
+    for (const name of close) {
+      void it(`AutoEts${tag} on ${name}: AICc ≤ reference + 1 %, mean sMAPE < 3 %, 80 % width within 25 %`, () => {
+        const g = byName(name);
+        const model = new AutoEts({
+          seasonLength: g.season_length,
+          nonNegative: false,
+          fitInitialSeason,
+        }).fit(g.y);
+        const fc = model.predict(horizon(g), golden.level);
+        const sel = model.selected;
+        const rel = (sel.aicc - g.auto_ets.aicc) / Math.abs(g.auto_ets.aicc);
+        const sm = smape(fc.mean, g.auto_ets.mean);
+        const w = widthRatio(fc, g);
+        console.log(
+          `[golden]${tag} ${name} AutoEts chose ${sel.name} AICc ${sel.aicc.toFixed(2)} vs ${g.auto_ets.chosen} ${g.auto_ets.aicc} ` +
+            `(${(100 * rel).toFixed(3)} %), mean sMAPE ${sm.toFixed(2)} %, width ratio ${w.toFixed(3)}`,
+        );
+        assert.ok(
+          rel <= 0.01,
+          `AICc ${sel.aicc} is ${(100 * rel).toFixed(2)} % worse than ${g.auto_ets.aicc}`,
+        );
+        assert.ok(sm < 3, `mean sMAPE ${sm} %`);
+        assert.ok(w > 0.75 && w < 1.25, `80 % width ratio ${w}`);
+      });
+    }
+
+    void it(`AutoEts${tag} on air_passengers_monthly: AICc ≤ reference + 1 % (it picks a trended ETS(A,A,M), the reference ETS(M,N,M))`, () => {
+      const g = byName('air_passengers_monthly');
+      const model = new AutoEts({ seasonLength: 12, nonNegative: false, fitInitialSeason }).fit(
+        g.y,
+      );
       const fc = model.predict(horizon(g), golden.level);
       const sel = model.selected;
       const rel = (sel.aicc - g.auto_ets.aicc) / Math.abs(g.auto_ets.aicc);
-      const sm = smape(fc.mean, g.auto_ets.mean);
-      const w = widthRatio(fc, g);
       console.log(
-        `[golden] ${name} AutoEts chose ${sel.name} AICc ${sel.aicc.toFixed(2)} vs ${g.auto_ets.chosen} ${g.auto_ets.aicc} ` +
-          `(${(100 * rel).toFixed(3)} %), mean sMAPE ${sm.toFixed(2)} %, width ratio ${w.toFixed(3)}`,
+        `[golden]${tag} air_passengers_monthly AutoEts chose ${sel.name} AICc ${sel.aicc.toFixed(2)} vs ${g.auto_ets.chosen} ${g.auto_ets.aicc} ` +
+          `(${(100 * rel).toFixed(3)} %), mean sMAPE ${smape(fc.mean, g.auto_ets.mean).toFixed(2)} %, width ratio ${widthRatio(fc, g).toFixed(3)}`,
       );
       assert.ok(
         rel <= 0.01,
         `AICc ${sel.aicc} is ${(100 * rel).toFixed(2)} % worse than ${g.auto_ets.aicc}`,
       );
+    });
+
+    // KNOWN DIFFERENCE, stated rather than loosened: our chosen ETS(A,A,M) has a lower AICc than the
+    // reference but, being a different (trended, additive-error) model, its mean is 6–7 % sMAPE away and its
+    // 80 % interval 15–30 % narrower. The forecast comparison is therefore made with the same structure as
+    // the reference: ETS(A,N,M), the additive-error counterpart of ETS(M,N,M).
+    void it(`air_passengers_monthly forecast${tag} (the automatic choice differs: compared via ETS(A,N,M)): sMAPE < 3 %, width within 25 %`, () => {
+      const g = byName('air_passengers_monthly');
+      const model = new Ets({
+        trend: 'N',
+        season: 'M',
+        seasonLength: 12,
+        nonNegative: false,
+        fitInitialSeason,
+      }).fit(g.y);
+      const fc = model.predict(horizon(g), golden.level);
+      const sm = smape(fc.mean, g.auto_ets.mean);
+      const w = widthRatio(fc, g);
+      console.log(
+        `[golden]${tag} air_passengers_monthly ETS(A,N,M) AICc ${model.fitted.aicc.toFixed(2)}, mean sMAPE ${sm.toFixed(2)} %, width ratio ${w.toFixed(3)}`,
+      );
       assert.ok(sm < 3, `mean sMAPE ${sm} %`);
       assert.ok(w > 0.75 && w < 1.25, `80 % width ratio ${w}`);
     });
   }
-
-  void it('AutoEts on air_passengers_monthly: AICc ≤ reference + 1 % (it picks a trended ETS(A,A,M), the reference ETS(M,N,M))', () => {
-    const g = byName('air_passengers_monthly');
-    const model = new AutoEts({ seasonLength: 12, nonNegative: false }).fit(g.y);
-    const fc = model.predict(horizon(g), golden.level);
-    const sel = model.selected;
-    const rel = (sel.aicc - g.auto_ets.aicc) / Math.abs(g.auto_ets.aicc);
-    console.log(
-      `[golden] air_passengers_monthly AutoEts chose ${sel.name} AICc ${sel.aicc.toFixed(2)} vs ${g.auto_ets.chosen} ${g.auto_ets.aicc} ` +
-        `(${(100 * rel).toFixed(3)} %), mean sMAPE ${smape(fc.mean, g.auto_ets.mean).toFixed(2)} %, width ratio ${widthRatio(fc, g).toFixed(3)}`,
-    );
-    assert.ok(
-      rel <= 0.01,
-      `AICc ${sel.aicc} is ${(100 * rel).toFixed(2)} % worse than ${g.auto_ets.aicc}`,
-    );
-  });
-
-  // KNOWN DIFFERENCE, stated rather than loosened: our chosen ETS(A,A,M) has a lower AICc than the
-  // reference but, being a different (trended, additive-error) model, its mean is ~7 % sMAPE away and its
-  // 80 % interval ~30 % narrower. The forecast comparison is therefore made with the same structure as
-  // the reference: ETS(A,N,M), the additive-error counterpart of ETS(M,N,M).
-  void it('air_passengers_monthly forecast (the automatic choice differs: compared via ETS(A,N,M)): sMAPE < 3 %, width within 25 %', () => {
-    const g = byName('air_passengers_monthly');
-    const model = new Ets({ trend: 'N', season: 'M', seasonLength: 12, nonNegative: false }).fit(
-      g.y,
-    );
-    const fc = model.predict(horizon(g), golden.level);
-    const sm = smape(fc.mean, g.auto_ets.mean);
-    const w = widthRatio(fc, g);
-    console.log(
-      `[golden] air_passengers_monthly ETS(A,N,M) AICc ${model.fitted.aicc.toFixed(2)}, mean sMAPE ${sm.toFixed(2)} %, width ratio ${w.toFixed(3)}`,
-    );
-    assert.ok(sm < 3, `mean sMAPE ${sm} %`);
-    assert.ok(w > 0.75 && w < 1.25, `80 % width ratio ${w}`);
-  });
 
   void it('default nonNegative clips the intermittent series’ AutoEts interval at 0 (the reference’s lower bound is negative)', () => {
     const g = byName('daily_intermittent');
