@@ -304,14 +304,6 @@ export function filterSse(
   return sse;
 }
 
-/** The one-step-ahead point forecast from a state (no allocation). */
-export function oneStepForecast(spec: EtsSpec, phi: number, m: number, st: EtsState): number {
-  const q = st.level + (spec.trend === 'N' ? 0 : (spec.trend === 'Ad' ? phi : 1) * st.trend);
-  if (spec.season === 'N') return q;
-  const s = st.ring[st.t % m];
-  return spec.season === 'A' ? q + s : q * s;
-}
-
 /** Point forecasts for h steps from the filtered state. */
 export function pointForecast(
   spec: EtsSpec,

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { seededRandom } from '../models';
 import { AutoEts } from './auto-ets';
-import { Ets, informationCriteria } from './ets';
+import { Ets, informationCriteria, simulateQuantiles } from './ets';
 import {
   class1Variance,
   filterSse,
@@ -224,6 +224,24 @@ void describe('Ets and AutoEts fitting', () => {
       /y has 4 values, too few for 3 parameters/,
     );
     assert.throws(() => new Ets().fitted, /call fit\(\) first/);
+  });
+
+  void it('simulated quantiles agree with the class-1 analytical ones for an additive model', () => {
+    const model = new Ets({ trend: 'A', season: 'A', seasonLength: 7, nonNegative: false }).fit(
+      synthetic(120, 5, 0.2),
+    );
+    const fit = model.fitted;
+    const [lo, hi] = simulateQuantiles(fit, model.finalState, 14, 20000, 1, [0.1, 0.9]);
+    const fc = model.predict(14);
+    for (let i = 0; i < 14; i++) {
+      const wSim = hi![i]! - lo![i]!;
+      const wAna = fc.p90[i]! - fc.p10[i]!;
+      assert.ok(
+        Math.abs(wSim / wAna - 1) < 0.05,
+        `step ${i}: simulated width ${wSim}, analytical ${wAna}`,
+      );
+      assert.ok(Math.abs((hi![i]! + lo![i]!) / 2 - fc.mean[i]!) < 0.05 * wAna, `step ${i} centre`);
+    }
   });
 
   void it('fits are deterministic: the same series gives bit-identical forecasts, with simulated intervals too', () => {

@@ -8,7 +8,6 @@ import {
   filterSse,
   initialStates,
   loadState,
-  oneStepForecast,
   pointForecast,
   stateCount,
   type EtsParams,
@@ -122,6 +121,12 @@ export class Ets implements ForecastModel {
   get fitted(): EtsFit {
     if (!this.result) throw new ForecastInputError(`${this.name}: call fit() first`);
     return this.result;
+  }
+
+  /** A copy of the state after the fitted history (level, trend, seasonal ring). */
+  get finalState(): EtsState {
+    if (!this.state) throw new ForecastInputError(`${this.name}: call fit() first`);
+    return { ...this.state, ring: this.state.ring.slice() };
   }
 
   fit(y: ArrayLike<number>, opts?: FitOptions): this {
@@ -264,20 +269,43 @@ export function simulateQuantiles(
 ): Float64Array[] {
   const rnd = seededRandom(seed);
   const sigma = Math.sqrt(fit.sigma2);
+  const { spec, seasonLength: m } = fit;
+  const { alpha, gamma } = fit.params;
+  const phi = spec.trend === 'Ad' ? fit.params.phi : spec.trend === 'A' ? 1 : 0;
+  const ba = spec.trend === 'N' ? 0 : fit.params.beta / alpha;
   const draws = new Float64Array(h * nPaths);
-  const st: EtsState = { level: 0, trend: 0, ring: new Float64Array(from.ring.length), t: 0 };
-  const one = new Float64Array(1);
+  const ring = new Float64Array(from.ring.length);
   for (let p = 0; p < nPaths; p++) {
-    st.level = from.level;
-    st.trend = from.trend;
-    st.t = from.t;
-    st.ring.set(from.ring);
+    let l = from.level;
+    let b = from.trend;
+    ring.set(from.ring);
+    let j = spec.season === 'N' ? 0 : from.t % m;
     for (let i = 0; i < h; i++) {
       const u = Math.max(rnd(), 1e-12);
       const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd());
-      one[0] = oneStepForecast(fit.spec, fit.params.phi, fit.seasonLength, st) + sigma * z;
-      draws[i * nPaths + p] = one[0];
-      filterSse(one, fit.spec, fit.params, fit.seasonLength, st);
+      const phib = phi * b;
+      const q = l + phib;
+      let yi: number;
+      let ln: number;
+      if (spec.season === 'N') {
+        yi = q + sigma * z;
+        ln = q + alpha * (yi - q);
+      } else {
+        const so = ring[j];
+        if (spec.season === 'A') {
+          yi = q + so + sigma * z;
+          ln = q + alpha * (yi - so - q);
+          ring[j] = so + gamma * (yi - q - so);
+        } else {
+          yi = q * so + sigma * z;
+          ln = q + alpha * ((Math.abs(so) < 1e-10 ? 1e10 : yi / so) - q);
+          ring[j] = so + gamma * ((Math.abs(q) < 1e-10 ? 1e10 : yi / q) - so);
+        }
+        if (++j === m) j = 0;
+      }
+      b = phib + ba * (ln - l - phib);
+      l = ln;
+      draws[i * nPaths + p] = yi;
     }
   }
   const out = taus.map(() => new Float64Array(h));
