@@ -234,13 +234,13 @@ void describe('Ets and AutoEts fitting', () => {
     const [lo, hi] = simulateQuantiles(fit, model.finalState, 14, 20000, 1, [0.1, 0.9]);
     const fc = model.predict(14);
     for (let i = 0; i < 14; i++) {
-      const wSim = hi![i]! - lo![i]!;
-      const wAna = fc.p90[i]! - fc.p10[i]!;
+      const wSim = hi[i] - lo[i];
+      const wAna = fc.p90[i] - fc.p10[i];
       assert.ok(
         Math.abs(wSim / wAna - 1) < 0.05,
         `step ${i}: simulated width ${wSim}, analytical ${wAna}`,
       );
-      assert.ok(Math.abs((hi![i]! + lo![i]!) / 2 - fc.mean[i]!) < 0.05 * wAna, `step ${i} centre`);
+      assert.ok(Math.abs((hi[i] + lo[i]) / 2 - fc.mean[i]) < 0.05 * wAna, `step ${i} centre`);
     }
   });
 
