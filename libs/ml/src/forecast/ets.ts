@@ -39,7 +39,11 @@ export interface EtsOptions extends BaselineOptions {
   seasonLength?: number;
   /** Nelder–Mead iteration cap; default 1000 (statsforecast's). */
   maxIter?: number;
-  /** Extra Nelder–Mead runs restarted from the best point; default 1. */
+  /**
+   * Nelder–Mead runs after the first, each restarted from the best point so far; default 1. For a
+   * seasonal model with fitInitialSeason, the first run keeps the seasonal states at their
+   * decomposition values (warm start) and the later runs search over everything.
+   */
   restarts?: number;
   /** Sample paths for the intervals of multiplicative-season models; default 1000. */
   nPaths?: number;
@@ -47,8 +51,8 @@ export interface EtsOptions extends BaselineOptions {
   seed?: number;
   /**
    * Estimate the m − 1 initial seasonal states by maximum likelihood with the rest (default true, as
-   * statsforecast). false keeps them at the classical-decomposition values: a 3–5 dimensional search
-   * instead of 9–12, several times faster, slightly worse likelihood; they still count in nParams.
+   * statsforecast). false keeps them at the classical-decomposition values (a 3–5 dimensional
+   * search, slightly worse likelihood); they still count in nParams.
    */
   fitInitialSeason?: boolean;
 }
@@ -167,13 +171,14 @@ export class Ets implements ForecastModel {
     const beta0 = LOWER.beta + 0.1 * (Math.min(UPPER.beta, alpha0) - LOWER.beta);
     const gamma0 = LOWER.gamma + 0.05 * (Math.min(UPPER.gamma, 1 - alpha0) - LOWER.gamma);
     const phi0 = LOWER.phi + 0.99 * (UPPER.phi - LOWER.phi);
-    const nFree = seasonal && !this.o.fitInitialSeason ? ns - (m - 1) : ns;
-    const x0 = new Float64Array(nSmooth + nFree);
-    const lo = new Float64Array(nSmooth + nFree).fill(-Infinity);
-    const hi = new Float64Array(nSmooth + nFree).fill(Infinity);
+    // the full vector: smoothing parameters (α, β′, γ′, φ as present) then the initial states
+    const dim = nSmooth + ns;
+    const full = new Float64Array(dim);
+    const lo = new Float64Array(dim).fill(-Infinity);
+    const hi = new Float64Array(dim).fill(Infinity);
     let j = 0;
     const put = (v: number, l: number, u: number): void => {
-      x0[j] = v;
+      full[j] = v;
       lo[j] = l;
       hi[j] = u;
       j++;
@@ -182,11 +187,7 @@ export class Ets implements ForecastModel {
     if (hasTrend) put(beta0 / alpha0, LOWER.beta, UPPER.beta);
     if (seasonal) put(gamma0 / (1 - alpha0), LOWER.gamma, UPPER.gamma);
     if (damped) put(phi0, LOWER.phi, UPPER.phi);
-    const init = initialStates(x, m, spec);
-    x0.set(init.subarray(0, nFree), nSmooth);
-    // all parameters and states; the optimiser varies the first nSmooth + nFree entries
-    const full = new Float64Array(nSmooth + ns);
-    full.set(init, nSmooth);
+    full.set(initialStates(x, m, spec), nSmooth);
 
     const st: EtsState = { level: 0, trend: 0, ring: new Float64Array(m), t: 0 };
     const par: EtsParams = { alpha: 0, beta: 0, gamma: 0, phi: 1 };
@@ -197,25 +198,44 @@ export class Ets implements ForecastModel {
       par.gamma = seasonal ? (1 - par.alpha) * v[i++] : 0;
       par.phi = damped ? v[i] : 1;
     };
-    const objective = (v: Float64Array): number => {
-      decode(v);
-      for (let i = nSmooth; i < nSmooth + nFree; i++) full[i] = v[i]!;
-      if (!loadState(full, nSmooth, spec, m, st)) return Infinity;
-      const sse = filterSse(x, spec, par, m, st);
-      const lik = n * Math.log(sse > 0 ? sse : sse + 1e-8);
-      return Number.isFinite(lik) ? lik : Infinity;
+    let iterations = 0;
+    let bestFx = Infinity;
+    // Nelder–Mead over the first d entries of `full` (the rest fixed), `runs` times, each run
+    // restarted from the previous best; writes the best point back into `full`.
+    const search = (d: number, runs: number): void => {
+      const objective = (v: Float64Array): number => {
+        decode(v);
+        for (let i = nSmooth; i < d; i++) full[i] = v[i];
+        if (!loadState(full, nSmooth, spec, m, st)) return Infinity;
+        const sse = filterSse(x, spec, par, m, st);
+        const lik = n * Math.log(sse > 0 ? sse : sse + 1e-8);
+        return Number.isFinite(lik) ? lik : Infinity;
+      };
+      let start: Float64Array = full.slice(0, d);
+      const l = lo.subarray(0, d);
+      const u = hi.subarray(0, d);
+      let best: { x: Float64Array; fx: number } = { x: start, fx: objective(start) };
+      for (let r = 0; r < runs; r++) {
+        const next = nelderMead(objective, start, l, u, { maxIter: this.o.maxIter });
+        iterations += next.iterations;
+        if (next.fx <= best.fx) best = next;
+        start = best.x;
+      }
+      full.set(best.x);
+      bestFx = best.fx;
     };
-    let best = nelderMead(objective, x0, lo, hi, { maxIter: this.o.maxIter });
-    let iterations = best.iterations;
-    for (let r = 0; r < this.o.restarts; r++) {
-      const next = nelderMead(objective, best.x, lo, hi, { maxIter: this.o.maxIter });
-      iterations += next.iterations;
-      if (next.fx <= best.fx) best = next;
+    const reduced = seasonal ? dim - (m - 1) : dim;
+    if (!this.o.fitInitialSeason || !seasonal) {
+      search(reduced, 1 + this.o.restarts);
+    } else {
+      // warm start: the seasonal states fixed first (a 3–5 dimensional search), then everything
+      search(reduced, 1);
+      search(dim, this.o.restarts);
     }
+    const best = { x: full, fx: bestFx };
     if (!Number.isFinite(best.fx))
       throw new Error(`${this.name}.fit: the likelihood is not finite at any point tried`);
-    decode(best.x);
-    full.set(best.x.subarray(nSmooth), nSmooth);
+    decode(full);
     loadState(full, nSmooth, spec, m, st);
     const sse = filterSse(x, spec, par, m, st);
     const lik = n * Math.log(sse > 0 ? sse : sse + 1e-8);
