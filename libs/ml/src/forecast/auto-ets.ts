@@ -1,7 +1,7 @@
 // AutoETS: fits every admissible additive-error ETS candidate and keeps the one with the lowest
 // AICc, in the spirit of statsforecast's AutoETS (which also tries multiplicative errors).
 import { etsName, type EtsSeason, type EtsSpec, type EtsTrend } from './ets-core';
-import { Ets, type EtsFit, type EtsOptions } from './ets';
+import { Ets, EtsFitError, type EtsFit, type EtsOptions } from './ets';
 import {
   checkPredictArgs,
   checkSeasonLength,
@@ -94,7 +94,7 @@ export class AutoEts implements ForecastModel {
         try {
           model.fit(x);
         } catch (e) {
-          if (!(e instanceof ForecastInputError)) throw e;
+          if (!(e instanceof ForecastInputError || e instanceof EtsFitError)) throw e;
           this.tried.push({ name, aicc: Infinity, skipped: e.message });
           continue;
         }

@@ -2,6 +2,7 @@
 // criteria and Nelder–Mead, and behavioural checks of Ets/AutoEts fitting.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
 import { seededRandom } from '../models';
 import { AutoEts } from './auto-ets';
 import { Ets, informationCriteria, simulateQuantiles } from './ets';
@@ -15,6 +16,7 @@ import {
   type EtsState,
 } from './ets-core';
 import { nelderMead } from './nelder-mead';
+import { findGoldenFile } from './testing/golden';
 import { ForecastInputError } from './types';
 
 const state = (m: number): EtsState => ({ level: 0, trend: 0, ring: new Float64Array(m), t: 0 });
@@ -250,5 +252,14 @@ void describe('Ets and AutoEts fitting', () => {
     const b = new Ets({ trend: 'A', season: 'M' }).fit(y).predict(14);
     assert.deepEqual(a, b);
     for (let i = 0; i < 14; i++) assert.ok(a.p10[i] < a.mean[i] && a.mean[i] < a.p90[i]);
+  });
+});
+
+void describe('golden file lookup', () => {
+  void it('fails with a precise message when no shared/golden folder is found up to the root', () => {
+    assert.throws(
+      () => findGoldenFile(tmpdir()),
+      /statsforecast reference not found: no shared\/golden\/forecasting\/statsforecast-reference.json in any folder from .* up to the root/,
+    );
   });
 });

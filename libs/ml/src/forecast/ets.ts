@@ -78,6 +78,14 @@ export interface EtsFit {
   iterations: number;
 }
 
+/** The optimiser found no point with a finite likelihood (AutoEts skips such a candidate). */
+export class EtsFitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EtsFitError';
+  }
+}
+
 const LOWER = { alpha: 1e-4, beta: 1e-4, gamma: 1e-4, phi: 0.8 };
 const UPPER = { alpha: 0.9999, beta: 0.9999, gamma: 0.9999, phi: 0.98 };
 
@@ -232,9 +240,9 @@ export class Ets implements ForecastModel {
       search(reduced, 1);
       search(dim, this.o.restarts);
     }
-    const best = { x: full, fx: bestFx };
-    if (!Number.isFinite(best.fx))
-      throw new Error(`${this.name}.fit: the likelihood is not finite at any point tried`);
+    if (!Number.isFinite(bestFx)) {
+      throw new EtsFitError(`${this.name}.fit: the likelihood is not finite at any point tried`);
+    }
     decode(full);
     loadState(full, nSmooth, spec, m, st);
     const sse = filterSse(x, spec, par, m, st);
