@@ -2,7 +2,10 @@
 // shared input validation, on tiny series with the arithmetic written out.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { seededRandom } from '../models';
+import { AutoEts } from './auto-ets';
 import { Croston } from './croston';
+import { Ets } from './ets';
 import { MedianEnsemble } from './ensemble';
 import { countQuantiles, sesForecast } from './intermittent';
 import { SeasonalNaive } from './seasonal-naive';
@@ -177,4 +180,39 @@ void describe('MedianEnsemble', () => {
       [3],
     );
   });
+});
+
+void describe('every model: quantiles never cross and stay ≥ 0 on non-negative demand', () => {
+  const rnd = seededRandom(17);
+  // smooth, trending-down-to-zero and intermittent histories of 60 days
+  const histories = [
+    Array.from({ length: 60 }, (_, t) => 20 + 8 * Math.sin((2 * Math.PI * t) / 7) + 6 * rnd()),
+    Array.from({ length: 60 }, (_, t) => Math.max(0, 30 - 0.6 * t + 5 * rnd())),
+    Array.from({ length: 60 }, () => (rnd() < 0.2 ? Math.ceil(4 * rnd()) : 0)),
+  ];
+  const makers: [string, () => ForecastModel][] = [
+    ['SeasonalNaive', () => new SeasonalNaive(7)],
+    ['Croston', () => new Croston()],
+    ['TSB', () => new Tsb()],
+    ['AutoEts', () => new AutoEts()],
+    ['Ets(A,Ad,A)', () => new Ets({ trend: 'Ad', season: 'A' })],
+  ];
+  for (const [name, make] of makers) {
+    void it(name, () => {
+      histories.forEach((y, k) => {
+        const fc = make().fit(y).predict(28);
+        for (let i = 0; i < 28; i++) {
+          const at = `history ${k}, step ${i}`;
+          assert.ok(
+            fc.p10[i] >= 0 && fc.mean[i] >= 0,
+            `${at}: p10 ${fc.p10[i]}, mean ${fc.mean[i]}`,
+          );
+          assert.ok(
+            fc.p10[i] <= fc.p50[i] && fc.p50[i] <= fc.p90[i],
+            `${at}: ${fc.p10[i]} ${fc.p50[i]} ${fc.p90[i]}`,
+          );
+        }
+      });
+    });
+  }
 });
