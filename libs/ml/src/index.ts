@@ -12,3 +12,4 @@ export * from './propensity/standardize';
 export * from './propensity/logistic';
 export * from './propensity/heuristic';
 export * from './propensity/mlp';
+export * from './forecast';
