@@ -46,7 +46,11 @@ describe('feature catalog', () => {
 
   it('answers windows up to 24 h from minute buckets and longer ones from hour buckets', () => {
     for (const f of FEATURES.filter((x) => x.aggregation.kind === 'total'))
-      assert.equal(f.granularity, ['7d', '28d'].includes(f.window) ? '1h' : '1m', f.name);
+      assert.equal(
+        f.granularity,
+        ['7d', '28d', 'lifetime'].includes(f.window) ? '1h' : '1m',
+        f.name,
+      );
   });
 
   it('the checked-in rollup migrations are exactly the ones generated from the rollup spec', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { CLICKSTREAM_TYPES } from '@storepulse/contracts';
 import { featuresOf } from './catalog';
-import { OnlineFeatureStore, type OnlineClick, type OnlineOrderLine } from './online';
+import { OnlineFeatureStore, onlineServes, type OnlineClick, type OnlineOrderLine } from './online';
 import { ReferenceFeatures, type RefClick, type RefOrderLine } from './reference';
 
 /** A ClickHouse stand-in whose queries return no rows (an empty store to warm up from). */
@@ -196,7 +196,18 @@ describe('online feature tier (unit, no ClickHouse rows)', () => {
       });
     }
     const ref = new ReferenceFeatures('user', { clicks, orders, inventory: [] });
-    const defs = featuresOf('user');
+    // the tier's own columns: every user feature but the lifetime ones (FeatureStore adds those)
+    const defs = featuresOf('user').filter(onlineServes);
+    assert.deepEqual(
+      featuresOf('user')
+        .filter((f) => !onlineServes(f))
+        .map((f) => f.window),
+      ['lifetime', 'lifetime', 'lifetime', 'lifetime', 'lifetime', 'lifetime'],
+    );
+    assert.deepEqual(
+      online.features,
+      defs.map((f) => f.name),
+    );
     const ids = [...ref.ids(), 'nobody'];
     const close = (a: number | null, b: number | null) =>
       a === null || b === null ? a === b : Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '@storepulse/clickhouse';
 import { CLICKSTREAM_TYPES } from '@storepulse/contracts';
-import { featuresOf, WINDOW_SECONDS, type FeatureDef, type WindowName } from './catalog';
+import { featuresOf, LIFETIME, WINDOW_SECONDS, type FeatureDef, type WindowName } from './catalog';
 import {
   ACTIVITY_MEASURES,
   activityNeeds,
@@ -44,6 +44,16 @@ import type { EntityFeatures } from './store';
  *    so nothing is missed or counted twice.
  * Point-in-time (`asOf`) queries and times outside the horizon stay on ClickHouse.
  */
+
+/**
+ * Whether the tier computes a user feature itself. Lifetime features are not: they read up to the
+ * whole rollup retention (400 days) while the tier holds 29 days, and a tier-side accumulator would
+ * drift from ClickHouse when the rollup TTL drops old buckets. FeatureStore answers those columns
+ * from ClickHouse for the users the tier serves (docs/features.md, "Lifetime window").
+ */
+export function onlineServes(f: FeatureDef): boolean {
+  return f.window !== LIFETIME;
+}
 
 /** One valid clickstream event, as stored. */
 export interface OnlineClick {
@@ -449,7 +459,7 @@ export class OnlineFeatureStore {
     this.now = opts.now ?? Date.now;
     this.click = new SourceBuckets(findRollup('user', 'click'), clickRow, this.users, CLICK);
     this.order = new SourceBuckets(findRollup('user', 'order'), orderRow, this.users, ORDER);
-    this.defs = featuresOf('user');
+    this.defs = featuresOf('user').filter(onlineServes);
     this.groups = plan('user', this.defs);
     this.activity = activityNeeds(this.defs);
     // every aggregate the plan needs must be a measure the online store keeps
@@ -489,6 +499,11 @@ export class OnlineFeatureStore {
       p.windows.sort((x, y) => WINDOW_SECONDS[x.window] - WINDOW_SECONDS[y.window]);
     const program = compileFeatures(this.defs, (alias) => aliasIndex.get(alias) ?? -1);
     this.compiled = { passes, nAggs, program };
+  }
+
+  /** The columns of this tier's lookups: the user features it computes ({@link onlineServes}), in catalog order. */
+  get features(): readonly string[] {
+    return this.compiled.program.names;
   }
 
   private source(s: SourceKind): SourceBuckets<OnlineClick> | SourceBuckets<OnlineOrderLine> {

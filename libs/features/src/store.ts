@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '@storepulse/clickhouse';
-import { featuresOf, WINDOW_SECONDS, type FeatureDef } from './catalog';
+import { featuresOf, LIFETIME, WINDOW_SECONDS, type FeatureDef } from './catalog';
 import {
   boundValues,
   compileFeatures,
@@ -27,7 +27,7 @@ import {
 export const SMALL_BATCH = 0;
 import { GRANULARITY_SECONDS, type EntityKind } from './rollups';
 import type { Activity } from './sessions';
-import type { OnlineFeatureStore } from './online';
+import { onlineServes, type OnlineFeatureStore } from './online';
 import { emptyMatrix, matrixRows, type FeatureMatrix } from './matrix';
 
 export type FeatureValues = Record<string, number | null>;
@@ -62,10 +62,18 @@ export class FeatureStore {
   private readonly pit = new Map<EntityKind, GeneratedQuery>();
   private readonly defs = new Map<EntityKind, FeatureDef[]>();
   /** Per entity: every aggregate alias of the plan, and each feature compiled against that order. */
-  private readonly compiled = new Map<EntityKind, { aliases: string[]; program: FeatureProgram }>();
+  private readonly compiled = new Map<EntityKind, Compiled>();
+  /**
+   * The user features the online tier does not compute (lifetime), as their own ClickHouse query
+   * (no existence branches: the tier decides `found`), and their columns in the catalog order.
+   */
+  private readonly notOnline: { q: GeneratedQuery; c: Compiled; cols: number[] } | undefined;
 
-  /** Lookups answered by each tier (user lookups use the online tier when it covers `at`). */
-  readonly served = { online: 0, clickhouse: 0 };
+  /**
+   * Lookups answered by each tier (user lookups use the online tier when it covers `at`);
+   * `clickhouseLifetime`: ClickHouse queries for the lifetime columns of tier-served lookups.
+   */
+  readonly served = { online: 0, clickhouse: 0, clickhouseLifetime: 0 };
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -78,13 +86,18 @@ export class FeatureStore {
       this.onlineSmall.set(e, onlineQuery(e, fs, 'forEach'));
       this.onlineBatch.set(e, onlineQuery(e, fs, 'if'));
       this.pit.set(e, pointInTimeQuery(e, fs));
-      const aliases = plan(e, fs).flatMap((g) => g.aggs.map((a) => a.alias));
-      const at = new Map(aliases.map((a, i) => [a, i]));
-      this.compiled.set(e, {
-        aliases,
-        program: compileFeatures(fs, (alias) => at.get(alias) ?? -1),
-      });
+      this.compiled.set(e, compiledFor(e, fs));
     }
+    const user = featuresOf('user');
+    const rest = user.filter((f) => !onlineServes(f));
+    this.notOnline =
+      rest.length > 0
+        ? {
+            q: onlineQuery('user', rest, 'if', false),
+            c: compiledFor('user', rest),
+            cols: rest.map((f) => user.indexOf(f)),
+          }
+        : undefined;
   }
 
   catalog(entity: EntityKind): FeatureDef[] {
@@ -116,31 +129,93 @@ export class FeatureStore {
     const t = Math.floor(atMs);
     const c = this.compiled.get(entity)!;
     if (keys.length === 0) return emptyMatrix(entity, c.program.names, keys, t);
-    if (entity === 'user' && mode === undefined && this.online?.covers(atMs)) {
-      const m = this.online.lookupMatrix(keys, atMs);
-      this.served.online += 1;
-      // unknown within the online horizon: ClickHouse decides (events older than 28 days exist there)
-      const rows: number[] = [];
-      for (let i = 0; i < keys.length; i++) if (m.found[i] === 0) rows.push(i);
-      if (rows.length === 0) return m;
-      const ch = await this.lookupMatrix(
-        entity,
-        rows.map((i) => keys[i]),
-        atMs,
-        'if',
-      );
-      const w = m.features.length;
-      rows.forEach((i, r) => {
-        m.found[i] = ch.found[r];
-        m.values.set(ch.values.subarray(r * w, (r + 1) * w), i * w);
-      });
-      return m;
-    }
+    if (entity === 'user' && mode === undefined && this.online?.covers(atMs))
+      return this.tiered(this.online, keys, t, c);
     this.served.clickhouse += 1;
     const q =
       (keys.length <= SMALL_BATCH || mode === 'forEach') && mode !== 'if'
         ? this.onlineSmall.get(entity)!
         : this.onlineBatch.get(entity)!;
+    return this.clickhouseMatrix(entity, q, c, keys, t);
+  }
+
+  /**
+   * A user lookup served by the online tier: its columns from memory; the lifetime columns (which the
+   * tier does not hold, see online.ts `onlineServes`) from one ClickHouse query over the users it
+   * found; users it did not find entirely from ClickHouse (they may have events older than 28 days).
+   */
+  private async tiered(
+    online: OnlineFeatureStore,
+    keys: string[],
+    t: number,
+    c: Compiled,
+  ): Promise<FeatureMatrix> {
+    const part = online.lookupMatrix(keys, t);
+    this.served.online += 1;
+    const m = emptyMatrix('user', c.program.names, keys, t);
+    const w = m.features.length;
+    const pw = part.features.length;
+    const cols = part.features.map((n) => c.program.names.indexOf(n));
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      if (part.found[i] === 0) {
+        unknown.push(i);
+        continue;
+      }
+      known.push(i);
+      m.found[i] = 1;
+      for (let k = 0; k < pw; k++) m.values[i * w + cols[k]] = part.values[i * pw + k];
+    }
+    const [life, rest] = await Promise.all([
+      known.length > 0 && this.notOnline
+        ? this.lifetimeColumns(
+            this.notOnline,
+            known.map((i) => keys[i]),
+            t,
+          )
+        : undefined,
+      unknown.length > 0
+        ? this.lookupMatrix(
+            'user',
+            unknown.map((i) => keys[i]),
+            t,
+            'if',
+          )
+        : undefined,
+    ]);
+    if (life && this.notOnline) {
+      const lw = life.features.length;
+      const lc = this.notOnline.cols;
+      known.forEach((i, r) => {
+        for (let k = 0; k < lw; k++) m.values[i * w + lc[k]] = life.values[r * lw + k];
+      });
+    }
+    if (rest)
+      unknown.forEach((i, r) => {
+        m.found[i] = rest.found[r];
+        m.values.set(rest.values.subarray(r * w, (r + 1) * w), i * w);
+      });
+    return m;
+  }
+
+  private lifetimeColumns(
+    part: { q: GeneratedQuery; c: Compiled },
+    keys: string[],
+    t: number,
+  ): Promise<FeatureMatrix> {
+    this.served.clickhouseLifetime += 1;
+    return this.clickhouseMatrix('user', part.q, part.c, keys, t);
+  }
+
+  /** One ClickHouse query (`q`, online shape) evaluated into a matrix of `c`'s features. */
+  private async clickhouseMatrix(
+    entity: EntityKind,
+    q: GeneratedQuery,
+    c: Compiled,
+    keys: string[],
+    t: number,
+  ): Promise<FeatureMatrix> {
     const params = {
       keys,
       ...boundValues(q.groups, t, q.activity.length > 0),
@@ -179,7 +254,13 @@ export class FeatureStore {
       uniq.set(`${s.id}\u0000${Math.floor(s.atMs)}`, [s.id, Math.floor(s.atMs)]);
     const pairs = [...uniq.values()];
     const keys = [...new Set(pairs.map((p) => p[0]))];
-    const maxW = Math.max(...Object.values(WINDOW_SECONDS)) * 1000;
+    // the scan prune of the sliding windows' branches (lifetime branches are not pruned below)
+    const maxW =
+      Math.max(
+        ...Object.entries(WINDOW_SECONDS)
+          .filter(([w]) => w !== LIFETIME)
+          .map(([, s]) => s),
+      ) * 1000;
     const hourMs = GRANULARITY_SECONDS['1h'] * 1000;
     let lo = Infinity;
     let hi = -Infinity;
@@ -224,6 +305,18 @@ export class FeatureStore {
     evaluateFeatures(c.program, vals, tMs, act, out);
     return out;
   }
+}
+
+/** A feature list compiled against the aliases of its plan. */
+interface Compiled {
+  aliases: string[];
+  program: FeatureProgram;
+}
+
+function compiledFor(entity: EntityKind, fs: readonly FeatureDef[]): Compiled {
+  const aliases = plan(entity, fs).flatMap((g) => g.aggs.map((a) => a.alias));
+  const at = new Map(aliases.map((a, i) => [a, i]));
+  return { aliases, program: compileFeatures(fs, (alias) => at.get(alias) ?? -1) };
 }
 
 /** Rows of the UNION (one per rollup table and entity[, t]) → aggregates by alias, per entity[, t]. */
