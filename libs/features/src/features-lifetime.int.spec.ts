@@ -265,29 +265,82 @@ describe('lifetime user features over 400 days (embedded engine)', () => {
     }
   });
 
-  it('with the online tier: the lifetime columns come from ClickHouse, every value equals ClickHouse alone', async () => {
-    const online = new OnlineFeatureStore(ch.client, { now: () => NOW });
+  it('with the online tier: lifetime accumulators from the hour rollups + the tier’s buckets equal ClickHouse, after eviction and after a row older than the horizon', async () => {
+    let clock = NOW;
+    const online = new OnlineFeatureStore(ch.client, { now: () => clock });
     await online.warmUp();
     const tiered = new FeatureStore(ch.client, online);
-    for (const t of [NOW, EDGE, EDGE + 30 * 60_000]) {
-      assert.ok(online.covers(t));
+    const same = async (t: number, what: string) => {
+      assert.ok(online.covers(t), what);
       const want = await store.lookup('user', [...ids, 'nobody'], t, 'if');
       const got = await tiered.lookup('user', [...ids, 'nobody'], t);
-      assert.deepEqual(got, want, `at ${new Date(t).toISOString()}`);
-      const m = await tiered.lookupMatrix('user', ids, t);
-      assert.deepEqual(
-        m.features,
-        defs.map((f) => f.name),
-      );
-    }
-    // 3 times × (objects + matrix): each one tier lookup + one lifetime query over the users it
-    // found + one full ClickHouse query for the users without events in its horizon
-    assert.equal(tiered.served.online, 6);
-    assert.equal(tiered.served.clickhouseLifetime, 6, 'one lifetime query per tier-served lookup');
-    assert.equal(tiered.served.clickhouse, 6);
-    const quiet = ids.filter((_, u) => u % 6 === 5);
-    const [q] = await tiered.lookup('user', [quiet[0]], NOW);
-    assert.equal(q.found, true);
-    assert.ok((q.features.user_first_seen_days ?? 0) > 40);
+      assert.deepEqual(got, want, `${what} at ${new Date(t).toISOString()}`);
+      return got;
+    };
+    for (const t of [NOW, EDGE, EDGE + 30 * 60_000]) await same(t, 'after warm-up');
+    assert.equal(tiered.served.online, 3);
+    assert.equal(tiered.served.clickhouseLifetime, 0, 'the tier answered the lifetime columns');
+    // users without events in the tier's horizon were looked up in ClickHouse entirely
+    assert.equal(tiered.served.clickhouse, 3);
+    // the tier's own part of the lifetime is not trivial: its answers use both accumulator and buckets
+    const direct = online.lookup(ids, NOW);
+    assert.ok(
+      direct.some(
+        (r) => (r.features.user_orders_lifetime ?? 0) > (r.features.user_orders_28d ?? 0),
+      ),
+    );
+
+    // three days later: buckets leave the horizon and are folded into the accumulators
+    clock = NOW + 3 * DAY;
+    online.evict();
+    const later = await same(clock, 'after eviction');
+    assert.ok(later.some((r) => (r.features.user_orders_lifetime ?? 0) > 0));
+    assert.equal(tiered.served.clickhouseLifetime, 0);
+
+    // a late order 100 days back, stored then fed live: the tier cannot place it in its accumulator
+    const late = NOW - 100 * DAY;
+    const row = {
+      event_id: '00000000-0000-4000-a000-000000000001',
+      type: 'order_placed',
+      order_id: 'o-late',
+      user_id: ids[0],
+      ts: toChDateTime64(late),
+      currency: 'EUR',
+      line_no: 0,
+      sku: 'S1',
+      category: 'c1',
+      qty: 2,
+      unit_price: 10,
+      _topic: 'storefront.orders.v1',
+      _partition: 0,
+      _offset: 10_000_000,
+    };
+    await insertIdempotent(ch.client, 'order_lines', [row], 'lifetime/late', LIMITS);
+    online.onStored({
+      topic: 'storefront.orders.v1',
+      partition: 0,
+      firstOffset: 10_000_000,
+      orderLines: [
+        { userId: ids[0], type: 'order_placed', lineNo: 0, qty: 2, unitPrice: 10, tsMs: late },
+      ],
+    });
+    assert.equal(online.lifetimeExact(ids[0]), false);
+    const before = later.find((r) => r.id === ids[0])!;
+    const withLate = await same(clock, 'after a late row');
+    const after1 = withLate.find((r) => r.id === ids[0])!;
+    assert.equal(
+      after1.features.user_orders_lifetime,
+      (before.features.user_orders_lifetime ?? 0) + 1,
+    );
+    assert.equal(
+      tiered.served.clickhouseLifetime,
+      1,
+      'that user’s lifetime columns from ClickHouse',
+    );
+    // the refresh re-reads the accumulators (the late row is in the rollups): exact in the tier again
+    assert.equal(await online.refreshLifetimeBase(), true);
+    assert.equal(online.lifetimeExact(ids[0]), true);
+    await same(clock, 'after the refresh');
+    assert.equal(tiered.served.clickhouseLifetime, 1);
   });
 });

@@ -27,7 +27,7 @@ import {
 export const SMALL_BATCH = 0;
 import { GRANULARITY_SECONDS, type EntityKind } from './rollups';
 import type { Activity } from './sessions';
-import { onlineServes, type OnlineFeatureStore } from './online';
+import type { OnlineFeatureStore } from './online';
 import { emptyMatrix, matrixRows, type FeatureMatrix } from './matrix';
 
 export type FeatureValues = Record<string, number | null>;
@@ -64,14 +64,16 @@ export class FeatureStore {
   /** Per entity: every aggregate alias of the plan, and each feature compiled against that order. */
   private readonly compiled = new Map<EntityKind, Compiled>();
   /**
-   * The user features the online tier does not compute (lifetime), as their own ClickHouse query
-   * (no existence branches: the tier decides `found`), and their columns in the catalog order.
+   * The lifetime user features as their own ClickHouse query (no existence branches: the tier
+   * decides `found`) and their columns in the catalog order: for tier-served users whose lifetime
+   * accumulator is not exact in the tier.
    */
-  private readonly notOnline: { q: GeneratedQuery; c: Compiled; cols: number[] } | undefined;
+  private readonly lifetime: { q: GeneratedQuery; c: Compiled; cols: number[] } | undefined;
 
   /**
    * Lookups answered by each tier (user lookups use the online tier when it covers `at`);
-   * `clickhouseLifetime`: ClickHouse queries for the lifetime columns of tier-served lookups.
+   * `clickhouseLifetime`: ClickHouse queries for the lifetime columns of tier-served users whose
+   * accumulator is not exact in the tier (see OnlineFeatureStore.lifetimeExact).
    */
   readonly served = { online: 0, clickhouse: 0, clickhouseLifetime: 0 };
 
@@ -89,8 +91,8 @@ export class FeatureStore {
       this.compiled.set(e, compiledFor(e, fs));
     }
     const user = featuresOf('user');
-    const rest = user.filter((f) => !onlineServes(f));
-    this.notOnline =
+    const rest = user.filter((f) => f.window === LIFETIME);
+    this.lifetime =
       rest.length > 0
         ? {
             q: onlineQuery('user', rest, 'if', false),
@@ -140,9 +142,10 @@ export class FeatureStore {
   }
 
   /**
-   * A user lookup served by the online tier: its columns from memory; the lifetime columns (which the
-   * tier does not hold, see online.ts `onlineServes`) from one ClickHouse query over the users it
-   * found; users it did not find entirely from ClickHouse (they may have events older than 28 days).
+   * A user lookup served by the online tier. Users it did not find are looked up in ClickHouse
+   * entirely (they may have events older than 28 days); users whose lifetime accumulator is not exact
+   * in the tier (`lifetimeExact`: a row older than its horizon arrived live) get their lifetime
+   * columns from one ClickHouse query.
    */
   private async tiered(
     online: OnlineFeatureStore,
@@ -150,28 +153,22 @@ export class FeatureStore {
     t: number,
     c: Compiled,
   ): Promise<FeatureMatrix> {
-    const part = online.lookupMatrix(keys, t);
+    const m = online.lookupMatrix(keys, t);
     this.served.online += 1;
-    const m = emptyMatrix('user', c.program.names, keys, t);
+    if (m.features.length !== c.program.names.length)
+      throw new Error('online tier: its columns are not the user catalog');
     const w = m.features.length;
-    const pw = part.features.length;
-    const cols = part.features.map((n) => c.program.names.indexOf(n));
-    const known: number[] = [];
     const unknown: number[] = [];
-    for (let i = 0; i < keys.length; i++) {
-      if (part.found[i] === 0) {
-        unknown.push(i);
-        continue;
-      }
-      known.push(i);
-      m.found[i] = 1;
-      for (let k = 0; k < pw; k++) m.values[i * w + cols[k]] = part.values[i * pw + k];
-    }
-    const [life, rest] = await Promise.all([
-      known.length > 0 && this.notOnline
+    const inexact: number[] = [];
+    for (let i = 0; i < keys.length; i++)
+      if (m.found[i] === 0) unknown.push(i);
+      else if (!online.lifetimeExact(keys[i])) inexact.push(i);
+    const life = this.lifetime;
+    const [lt, rest] = await Promise.all([
+      inexact.length > 0 && life
         ? this.lifetimeColumns(
-            this.notOnline,
-            known.map((i) => keys[i]),
+            life,
+            inexact.map((i) => keys[i]),
             t,
           )
         : undefined,
@@ -184,11 +181,10 @@ export class FeatureStore {
           )
         : undefined,
     ]);
-    if (life && this.notOnline) {
-      const lw = life.features.length;
-      const lc = this.notOnline.cols;
-      known.forEach((i, r) => {
-        for (let k = 0; k < lw; k++) m.values[i * w + lc[k]] = life.values[r * lw + k];
+    if (lt && life) {
+      const lw = lt.features.length;
+      inexact.forEach((i, r) => {
+        for (let k = 0; k < lw; k++) m.values[i * w + life.cols[k]] = lt.values[r * lw + k];
       });
     }
     if (rest)
