@@ -279,6 +279,10 @@ describe('lifetime user features over 400 days (embedded engine)', () => {
     };
     for (const t of [NOW, EDGE, EDGE + 30 * 60_000]) await same(t, 'after warm-up');
     assert.equal(tiered.served.online, 3);
+    assert.ok(
+      online.status().lifetimeUsers > ids.length / 2,
+      'accumulators of users seen before the horizon',
+    );
     assert.equal(tiered.served.clickhouseLifetime, 0, 'the tier answered the lifetime columns');
     // users without events in the tier's horizon were looked up in ClickHouse entirely
     assert.equal(tiered.served.clickhouse, 3);
@@ -325,6 +329,7 @@ describe('lifetime user features over 400 days (embedded engine)', () => {
       ],
     });
     assert.equal(online.lifetimeExact(ids[0]), false);
+    assert.equal(online.status().lifetimeInexact, 1);
     const before = later.find((r) => r.id === ids[0])!;
     const withLate = await same(clock, 'after a late row');
     const after1 = withLate.find((r) => r.id === ids[0])!;

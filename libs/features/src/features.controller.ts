@@ -134,6 +134,8 @@ export class FeaturesController {
         warmupMs: null,
         appliedRows: 0,
         skippedRows: 0,
+        lifetimeUsers: 0,
+        lifetimeInexact: 0,
       },
       served: { ...this.store.served },
     };

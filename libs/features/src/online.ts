@@ -46,17 +46,6 @@ import type { EntityFeatures } from './store';
  * Point-in-time (`asOf`) queries and times outside the horizon stay on ClickHouse.
  */
 
-/**
- * Whether the tier computes a user feature itself: every user feature. Lifetime features combine a
- * per-user accumulator of everything before the tier's horizon (bootstrapped from the hour rollups,
- * folded on eviction, refreshed by {@link OnlineFeatureStore.refreshLifetimeBase}) with the tier's
- * own hour buckets; for users with a row older than the horizon ingested while the tier runs
- * ({@link OnlineFeatureStore.lifetimeExact} false) FeatureStore takes those columns from ClickHouse.
- */
-export function onlineServes(f: FeatureDef): boolean {
-  return f.entity === 'user';
-}
-
 /** One valid clickstream event, as stored. */
 export interface OnlineClick {
   userId: string;
@@ -419,6 +408,9 @@ export interface OnlineStatus {
   warmupMs: number | null;
   appliedRows: number;
   skippedRows: number;
+  /** Users with a lifetime accumulator (events before the horizon), and those inexact (lifetimeExact). */
+  lifetimeUsers: number;
+  lifetimeInexact: number;
   error?: string;
 }
 
@@ -479,7 +471,7 @@ export class OnlineFeatureStore {
     this.now = opts.now ?? Date.now;
     this.click = new SourceBuckets(findRollup('user', 'click'), clickRow, this.users, CLICK);
     this.order = new SourceBuckets(findRollup('user', 'order'), orderRow, this.users, ORDER);
-    this.defs = featuresOf('user').filter(onlineServes);
+    this.defs = featuresOf('user');
     this.groups = plan('user', this.defs);
     this.activity = activityNeeds(this.defs);
     // every aggregate the plan needs must be a measure the online store keeps
@@ -534,7 +526,7 @@ export class OnlineFeatureStore {
     this.compiled = { passes, nAggs, program, lifetimeCols };
   }
 
-  /** The columns of this tier's lookups: the user features it computes ({@link onlineServes}), in catalog order. */
+  /** The columns of this tier's lookups: every user feature, in catalog order. */
   get features(): readonly string[] {
     return this.compiled.program.names;
   }
@@ -554,6 +546,8 @@ export class OnlineFeatureStore {
       warmupMs: this.warmupMs,
       appliedRows: this.applied,
       skippedRows: this.skipped,
+      lifetimeUsers: this.base.size,
+      lifetimeInexact: this.dirty.size,
       ...(this.error ? { error: this.error } : {}),
     };
   }

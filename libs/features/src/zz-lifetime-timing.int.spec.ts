@@ -8,8 +8,10 @@ import {
 } from '@storepulse/clickhouse';
 import { CLICKSTREAM_TYPES, toChDateTime64 } from '@storepulse/contracts';
 import { testConfig } from '../../../test/support/env';
-import { OnlineFeatureStore } from './online';
 import { FeatureStore } from './store';
+import { featuresOf } from './catalog';
+import { boundValues, pointInTimeQuery } from './query';
+import { queryRows } from '@storepulse/clickhouse';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -98,70 +100,29 @@ describe('timing', () => {
   });
 
   it('times', async () => {
-    const online = new OnlineFeatureStore(ch.client, { now: () => NOW });
-    await online.warmUp();
-    const tiered = new FeatureStore(ch.client, online);
     const plain = new FeatureStore(ch.client);
     const ids = Array.from({ length: USERS }, (_, u) => `u-${u}`);
-    const pick = (k: number) =>
-      Array.from({ length: k }, () => ids[Math.floor(Math.random() * ids.length)]);
-    const time = async (n: number, f: () => unknown) => {
-      const xs: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const t0 = performance.now();
-        await f();
-        xs.push(performance.now() - t0);
-      }
-      xs.sort((a, b) => a - b);
-      return `p50 ${xs[Math.floor(n / 2)].toFixed(2)} ms / p99 ${xs[Math.floor(n * 0.99)].toFixed(2)} ms`;
+    const life = featuresOf('user').filter((f) => f.window === 'lifetime');
+    const lq = pointInTimeQuery('user', life);
+    const rest = pointInTimeQuery('user', featuresOf('user').filter((f) => f.window !== 'lifetime'));
+    const run = async (q: typeof lq, spine: { id: string; atMs: number }[]) => {
+      const per = spine.map((x) => boundValues(q.groups, x.atMs, q.activity.length > 0));
+      const sb: Record<string, number[]> = {};
+      for (const n of Object.keys(per[0])) sb[`spine_${n}`] = per.map((b) => b[n]);
+      const t0 = performance.now();
+      await queryRows(ch.client, q.sql, { ...sb, spine_ids: spine.map((x) => x.id), spine_ts: spine.map((x) => x.atMs), keys: [...new Set(spine.map((x) => x.id))], lo: Math.floor((NOW - 400 * DAY) / 1000), hi: Math.floor(NOW / 1000) + 3600 });
+      return performance.now() - t0;
     };
+    const res: Record<string, number[]> = { full: [], lifetimeOnly: [], withoutLifetime: [] };
     for (let i = 0; i < 5; i++) {
-      await tiered.lookupMatrix('user', pick(1000), NOW);
-      online.lookupMatrix(pick(1000), NOW);
+      const spine = Array.from({ length: 1000 }, () => ({ id: ids[Math.floor(Math.random() * ids.length)], atMs: NOW - Math.floor(Math.random() * 300 * DAY) }));
+      let t0 = performance.now();
+      await plain.asOf('user', spine);
+      res.full.push(performance.now() - t0);
+      res.lifetimeOnly.push(await run(lq, spine));
+      res.withoutLifetime.push(await run(rest, spine));
     }
-    console.log(
-      'tier only, 1 user      ',
-      await time(300, () => online.lookupMatrix(pick(1), NOW)),
-    );
-    console.log(
-      'tier+lifetime, 1 user  ',
-      await time(300, () => tiered.lookupMatrix('user', pick(1), NOW)),
-    );
-    console.log(
-      'tier only, 1000 users  ',
-      await time(40, () => online.lookupMatrix(pick(1000), NOW)),
-    );
-    console.log(
-      'tier+lifetime, 1000    ',
-      await time(40, () => tiered.lookupMatrix('user', pick(1000), NOW)),
-    );
-    console.log(
-      'ClickHouse full, 1000  ',
-      await time(10, () => plain.lookupMatrix('user', pick(1000), NOW, 'if')),
-    );
-    console.log(
-      'ClickHouse full, 1     ',
-      await time(50, () => plain.lookupMatrix('user', pick(1), NOW, 'if')),
-    );
-    console.log(
-      'asOf 1000 rows         ',
-      await time(5, () =>
-        plain.asOf(
-          'user',
-          pick(1000).map((id) => ({ id, atMs: NOW - Math.floor(Math.random() * 300 * DAY) })),
-        ),
-      ),
-    );
-    const [r] = await queryHourRows(ch);
-    console.log(`hour rows: ${JSON.stringify(r)}`);
+    for (const [k, v] of Object.entries(res)) console.log(k, v.map((x) => x.toFixed(0)).join(' '));
   });
 });
 
-async function queryHourRows(ch: ClickHouseHandle) {
-  const rs = await ch.client.query({
-    query:
-      'SELECT (SELECT count() FROM fr_user_click_1h) AS c, (SELECT count() FROM fr_user_order_1h) AS o',
-    format: 'JSONEachRow',
-  });
-  return rs.json<{ c: string; o: string }>();
-}
