@@ -9,19 +9,35 @@ import {
 
 /** Sliding windows; each is answered from minute buckets (≤ 24 h) or hour buckets (7 d, 28 d). */
 export const WINDOWS = ['15m', '1h', '24h', '7d', '28d'] as const;
-export type WindowName = (typeof WINDOWS)[number];
+export type SlidingWindow = (typeof WINDOWS)[number];
 
+/**
+ * The all-time window: every hour bucket before the start of t's hour that the rollups still hold,
+ * i.e. "lifetime" means "within the rollup retention" (`FEATURES_ROLLUP_TTL_DAYS`, default 400 days;
+ * see docs/features.md, "Lifetime window"). Answered from hour buckets only.
+ */
+export const LIFETIME = 'lifetime' as const;
+export type WindowName = SlidingWindow | typeof LIFETIME;
+
+/** Span of each window; the lifetime window has no left edge (Infinity). */
 export const WINDOW_SECONDS: Record<WindowName, number> = {
   '15m': 900,
   '1h': 3600,
   '24h': 86_400,
   '7d': 7 * 86_400,
   '28d': 28 * 86_400,
+  lifetime: Infinity,
 };
+
+/** Every window name, sliding ones first (what `GET /api/features/catalog` lists). */
+export const ALL_WINDOWS: readonly WindowName[] = [...WINDOWS, LIFETIME];
 
 export function windowGranularity(w: WindowName): Granularity {
   return WINDOW_SECONDS[w] <= 86_400 ? '1m' : '1h';
 }
+
+/** One day in ms: the unit of the lifetime recency features. */
+export const DAY_MS = 86_400_000;
 
 export interface MeasureRef {
   source: SourceKind;
@@ -43,7 +59,16 @@ export type Aggregation =
    * minute buckets of the user's clickstream (first/last event time, add-to-carts) and placed orders
    * (first/last order time). Exact: see docs/features.md, "Sessions".
    */
-  | { kind: 'session'; stat: SessionStat };
+  | { kind: 'session'; stat: SessionStat }
+  /** (t − latest event time in the window) in days; null when none. */
+  | { kind: 'days_since'; of: MeasureRef }
+  /**
+   * (t − earliest event time in the window over all of `of`, earliest-time measures) in days; null
+   * when none. Earliest-time measures are read over the lifetime window only (see validateCatalog).
+   */
+  | { kind: 'days_since_first'; of: MeasureRef[] }
+  /** (last − first event time) / (count − 1) in days over the window; null when count < 2. */
+  | { kind: 'mean_interval'; count: MeasureRef; first: MeasureRef; last: MeasureRef };
 
 /**
  * sessions: number of sessions; mean_seconds: mean (last − first event time) of those sessions (null
@@ -56,7 +81,7 @@ export type SessionStat = 'sessions' | 'mean_seconds' | 'abandoned_carts' | 'car
 /** Inactivity gap that ends a session (and the grace period for an order to convert a cart). */
 export const SESSION_GAP_MS = 30 * 60_000;
 
-export type FeatureType = 'count' | 'money' | 'ratio' | 'seconds' | 'price' | 'quantity';
+export type FeatureType = 'count' | 'money' | 'ratio' | 'seconds' | 'days' | 'price' | 'quantity';
 
 /** One feature = one declaration; the online and the point-in-time SQL are both generated from it. */
 export interface FeatureDef {
@@ -85,6 +110,10 @@ export function measureRefs(a: Aggregation): MeasureRef[] {
       return [a.of, a.guard];
     case 'session':
       return [];
+    case 'days_since_first':
+      return a.of;
+    case 'mean_interval':
+      return [a.count, a.first, a.last];
     default:
       return [a.of];
   }
@@ -157,6 +186,47 @@ const CLICK_TYPE_FEATURES: Template[] = [
   type: 'count' as const,
   description: `Number of ${what}`,
 }));
+
+const LIFETIME_NOTE = 'over the lifetime: hour buckets before t’s hour within the rollup retention';
+
+/** The lifetime user features besides first_seen_days (named `user_<base>_lifetime`). */
+const LIFETIME_TEMPLATES: Template[] = [
+  {
+    base: 'orders',
+    aggregation: total(order('n_orders')),
+    type: 'count',
+    description: `Orders placed ${LIFETIME_NOTE}`,
+  },
+  {
+    base: 'units',
+    aggregation: total(order('units')),
+    type: 'quantity',
+    description: `Units bought (placed orders) ${LIFETIME_NOTE}`,
+  },
+  {
+    base: 'spend',
+    aggregation: total(order('spend')),
+    type: 'money',
+    description: `Money spent, sum of qty × unit_price of placed orders, ${LIFETIME_NOTE}`,
+  },
+  {
+    base: 'days_since_last_order',
+    aggregation: { kind: 'days_since', of: order('last_order_ts') },
+    type: 'days',
+    description: `Days from the last placed order to t, ${LIFETIME_NOTE} (null if never)`,
+  },
+  {
+    base: 'mean_days_between_orders',
+    aggregation: {
+      kind: 'mean_interval',
+      count: order('n_orders'),
+      first: order('first_order_ts'),
+      last: order('last_order_ts'),
+    },
+    type: 'days',
+    description: `(last − first placed order time) / (orders − 1) in days, ${LIFETIME_NOTE} (null with fewer than 2 orders)`,
+  },
+];
 
 export const FEATURES: readonly FeatureDef[] = [
   // ---- user ----
@@ -261,6 +331,19 @@ export const FEATURES: readonly FeatureDef[] = [
     '1m',
     'seconds',
     'Seconds from t to the last order placed before the start of t’s minute (looks back to 28 d before t’s hour; null if none)',
+  ),
+  // ---- user, lifetime (hour buckets before t's hour, within the rollup retention) ----
+  single(
+    'user',
+    'first_seen_days',
+    { kind: 'days_since_first', of: [click('first_ts'), order('first_order_ts')] },
+    LIFETIME,
+    '1h',
+    'days',
+    'Days from the user’s first event (clickstream event or placed order) to t, over the lifetime: hour buckets before t’s hour within the rollup retention (null if none)',
+  ),
+  ...LIFETIME_TEMPLATES.map((t) =>
+    single('user', `${t.base}_${LIFETIME}`, t.aggregation, LIFETIME, '1h', t.type, t.description),
   ),
   // ---- sku ----
   ...windowed('sku', [
@@ -425,14 +508,21 @@ export function validateCatalog(features: readonly FeatureDef[] = FEATURES): voi
     if (names.has(f.name)) throw new Error(`duplicate feature ${f.name}`);
     names.add(f.name);
     if (!FEATURE_NAME.test(f.name)) throw new Error(`bad feature name ${f.name}`);
-    if (WINDOW_SECONDS[f.window] % GRANULARITY_SECONDS[f.granularity] !== 0)
+    if (f.window === LIFETIME) {
+      if (f.granularity !== '1h')
+        throw new Error(`${f.name}: the lifetime window uses hour buckets`);
+    } else if (WINDOW_SECONDS[f.window] % GRANULARITY_SECONDS[f.granularity] !== 0)
       throw new Error(`${f.name}: window is not a whole number of buckets`);
     const a = f.aggregation;
     if (a.kind === 'session' && f.entity !== 'user')
       throw new Error(`${f.name}: session features are user features`);
     for (const r of measureRefs(a)) {
       const spec = findRollup(f.entity, r.source);
-      findMeasure(spec, r.measure);
+      const kind = findMeasure(spec, r.measure).kind;
+      if (kind === 'min_ts' && f.window !== LIFETIME)
+        throw new Error(
+          `${f.name}: earliest-time measures are read over the lifetime window only (or by sessions)`,
+        );
       if (
         a.kind === 'seconds_since' &&
         !(['1m', '1h'] as const).every((g) => spec.granularities.includes(g))

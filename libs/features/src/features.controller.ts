@@ -11,7 +11,14 @@ import {
   Query,
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@storepulse/config';
-import { FEATURES, WINDOWS, WINDOW_SECONDS, type FeatureDef } from './catalog';
+import {
+  ALL_WINDOWS,
+  FEATURES,
+  LIFETIME,
+  WINDOW_SECONDS,
+  type FeatureDef,
+  type WindowName,
+} from './catalog';
 import { FeatureStore, type EntityFeatures } from './store';
 import type { OnlineStatus } from './online';
 import type { EntityKind } from './rollups';
@@ -68,7 +75,26 @@ export interface BatchMatrixResponse {
 
 export interface CatalogEntry extends Omit<FeatureDef, 'aggregation'> {
   aggregation: FeatureDef['aggregation'];
+  /** The window's span; for `lifetime` the longest it can reach: the rollup retention. */
   windowSeconds: number;
+}
+
+export interface CatalogResponse {
+  windows: readonly WindowName[];
+  /** What each window covers at time t (the bucket-edge rule of docs/features.md). */
+  windowDescriptions: Record<WindowName, string>;
+  features: CatalogEntry[];
+}
+
+/** The catalog endpoint's window descriptions; `rollupTtlDays` = FEATURES_ROLLUP_TTL_DAYS. */
+export function windowDescriptions(rollupTtlDays: number): Record<WindowName, string> {
+  const out = {} as Record<WindowName, string>;
+  for (const w of ALL_WINDOWS)
+    out[w] =
+      w === LIFETIME
+        ? `everything before the start of t’s hour that the rollups still hold: "lifetime" means within the rollup retention (FEATURES_ROLLUP_TTL_DAYS = ${rollupTtlDays} days, counted back from the current time, not from t), from hour buckets`
+        : `the ${w} before the start of t’s ${WINDOW_SECONDS[w] <= 86_400 ? 'minute' : 'hour'} (${WINDOW_SECONDS[w] <= 86_400 ? 'minute' : 'hour'} buckets)`;
+  return out;
 }
 
 /**
@@ -84,10 +110,15 @@ export class FeaturesController {
   ) {}
 
   @Get('catalog')
-  catalog(): { windows: readonly string[]; features: CatalogEntry[] } {
+  catalog(): CatalogResponse {
+    const ttlDays = this.config.features.rollupTtlDays;
     return {
-      windows: WINDOWS,
-      features: FEATURES.map((f) => ({ ...f, windowSeconds: WINDOW_SECONDS[f.window] })),
+      windows: ALL_WINDOWS,
+      windowDescriptions: windowDescriptions(ttlDays),
+      features: FEATURES.map((f) => ({
+        ...f,
+        windowSeconds: f.window === LIFETIME ? ttlDays * 86_400 : WINDOW_SECONDS[f.window],
+      })),
     };
   }
 
@@ -103,6 +134,8 @@ export class FeaturesController {
         warmupMs: null,
         appliedRows: 0,
         skippedRows: 0,
+        lifetimeUsers: 0,
+        lifetimeInexact: 0,
       },
       served: { ...this.store.served },
     };

@@ -335,7 +335,18 @@ describe('features over simulated history (Kafka → aggregator → rollups)', (
     assert.ok(tb.served.clickhouse > 0, 'historical lookups are served by ClickHouse');
 
     const cat = await fetch(`${base}/catalog`);
-    const cb = (await cat.json()) as { features: { name: string }[] };
+    const cb = (await cat.json()) as {
+      windows: string[];
+      windowDescriptions: Record<string, string>;
+      features: { name: string; window: string; windowSeconds: number; description: string }[];
+    };
     assert.equal(cb.features.length, FEATURES.length);
+    // the lifetime window: listed, described as "within the rollup retention", spanning the TTL
+    assert.deepEqual(cb.windows, ['15m', '1h', '24h', '7d', '28d', 'lifetime']);
+    assert.match(cb.windowDescriptions.lifetime, /within the rollup retention/);
+    const life = cb.features.find((f) => f.name === 'user_orders_lifetime');
+    assert.equal(life?.window, 'lifetime');
+    assert.equal(life?.windowSeconds, config.features.rollupTtlDays * 86_400);
+    assert.match(life?.description ?? '', /rollup retention/);
   });
 });

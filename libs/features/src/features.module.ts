@@ -17,10 +17,20 @@ import { OnlineFeatureStore } from './online';
 /** The online tier (OnlineFeatureStore), or null when FEATURES_ONLINE resolves to off. */
 export const ONLINE_FEATURES = Symbol('ONLINE_FEATURES');
 
-/** Warms the online tier up in the background (lookups use ClickHouse meanwhile) and evicts old buckets. */
+/**
+ * How often the online tier re-reads its lifetime accumulators from the hour rollups (follows the
+ * rollup TTL; makes users with a late pre-horizon row exact in the tier again).
+ */
+export const LIFETIME_REFRESH_MS = 3_600_000;
+
+/**
+ * Warms the online tier up in the background (lookups use ClickHouse meanwhile), evicts old buckets
+ * every minute and refreshes the lifetime accumulators every {@link LIFETIME_REFRESH_MS}.
+ */
 @Injectable()
 export class OnlineFeaturesLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
   private timer: NodeJS.Timeout | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
   private warming: Promise<void> | undefined;
 
   constructor(
@@ -41,10 +51,24 @@ export class OnlineFeaturesLifecycle implements OnApplicationBootstrap, OnModule
     );
     this.timer = setInterval(() => online.evict(), 60_000);
     this.timer.unref();
+    this.refreshTimer = setInterval(() => {
+      online.refreshLifetimeBase().then(
+        (done) => {
+          if (done) this.logger.debug('online lifetime accumulators refreshed');
+        },
+        (e: unknown) =>
+          this.logger.warn(
+            { err: e },
+            'online lifetime accumulators: refresh failed; keeping the previous ones',
+          ),
+      );
+    }, LIFETIME_REFRESH_MS);
+    this.refreshTimer.unref();
   }
 
   async onModuleDestroy(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.online?.stop();
     await this.warming;
   }

@@ -182,6 +182,7 @@ describe('online feature tier (user): warm-up + live chunks == ClickHouse lookup
     assert.equal(a[a.length - 1].found, false);
     assert.equal(tiered.served.online, 1);
     assert.equal(tiered.served.clickhouse, 1, 'one ClickHouse query, for the unknown user only');
+    assert.equal(tiered.served.clickhouseLifetime, 0, 'lifetime columns from the tier');
     // training sets stay on ClickHouse
     await tiered.asOf('user', [{ id: ids[0], atMs: NOW }]);
     assert.equal(tiered.served.online, 1);

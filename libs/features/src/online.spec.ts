@@ -196,7 +196,12 @@ describe('online feature tier (unit, no ClickHouse rows)', () => {
       });
     }
     const ref = new ReferenceFeatures('user', { clicks, orders, inventory: [] });
+    // every user feature, the lifetime ones included (no ClickHouse rows: the accumulators start empty)
     const defs = featuresOf('user');
+    assert.deepEqual(
+      online.features,
+      defs.map((f) => f.name),
+    );
     const ids = [...ref.ids(), 'nobody'];
     const close = (a: number | null, b: number | null) =>
       a === null || b === null ? a === b : Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
@@ -210,10 +215,11 @@ describe('online feature tier (unit, no ClickHouse rows)', () => {
         defs.map((f) => f.name),
       );
       rows.forEach((r, i) => {
-        // found: any event before the start of t's minute
+        // found: any event before the start of t's minute, within the tier's horizon
         const minute = Math.floor(t / 60_000) * 60_000;
+        const from = online.status().coveredFromMs ?? -Infinity;
         const before = (x: { userId: string; tsMs: number }) =>
-          x.userId === r.id && x.tsMs < minute;
+          x.userId === r.id && x.tsMs < minute && x.tsMs >= from;
         assert.equal(r.found, clicks.some(before) || orders.some(before), `found ${r.id}`);
         assert.equal(m.found[i], r.found ? 1 : 0);
         defs.forEach((f, k) => {
@@ -232,10 +238,29 @@ describe('online feature tier (unit, no ClickHouse rows)', () => {
     };
     for (const t of [now, now - 17 * 60_000 + 1234, now - 5 * HOUR, now - 20 * HOUR - 59_999])
       check(t);
-    // a day later, after eviction: the same answers as the reference (which still has every event)
-    clock = now + DAY + 7 * 60_000;
+    // nine days later, after eviction: the same answers as the reference (which still has every
+    // event) — the buckets older than the horizon were folded into the lifetime accumulators
+    clock = now + 9 * DAY + 7 * 60_000;
+    const bucketsBefore = online.status().buckets;
     online.evict();
+    assert.ok(online.status().buckets < bucketsBefore * 0.9, 'a third of the history was evicted');
     check(clock);
+    const lt = online.lookup(ids, clock);
+    assert.ok(
+      lt.some((r) => (r.features.user_orders_lifetime ?? 0) > (r.features.user_orders_28d ?? 0)),
+      'lifetime counts evicted orders',
+    );
+    assert.ok(lt.some((r) => (r.features.user_first_seen_days ?? 0) > 29));
+    // a live row older than the horizon: the rollups have it, the accumulator not (FeatureStore asks ClickHouse)
+    assert.equal(online.lifetimeExact('u1'), true);
+    online.onStored({
+      topic: 'c',
+      partition: 0,
+      firstOffset: 99,
+      clicks: [{ userId: 'u1', type: 'page_view', sku: '', category: '', tsMs: now - 40 * DAY }],
+    });
+    assert.equal(online.lifetimeExact('u1'), false);
+    assert.equal(online.lifetimeExact('u2'), true);
     assert.ok(compared > 40 * defs.length * 5);
     assert.ok(
       nonZero > compared / 4,

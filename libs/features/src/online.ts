@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '@storepulse/clickhouse';
 import { CLICKSTREAM_TYPES } from '@storepulse/contracts';
-import { featuresOf, WINDOW_SECONDS, type FeatureDef, type WindowName } from './catalog';
+import { featuresOf, LIFETIME, WINDOW_SECONDS, type FeatureDef, type WindowName } from './catalog';
 import {
   ACTIVITY_MEASURES,
   activityNeeds,
@@ -15,6 +15,7 @@ import {
 } from './query';
 import {
   findRollup,
+  rollupTable,
   type Granularity,
   type MeasureKind,
   type RollupSpec,
@@ -259,6 +260,8 @@ function nextStamp(): number {
 /** Per-source layout and row semantics (user rollups only; checked against the spec at start-up). */
 class SourceBuckets<R extends { userId: string; tsMs: number }> {
   readonly slots: Slot[];
+  /** Per numeric column: 0 sum, 1 max, 2 min (the rollup merge rules). */
+  readonly ops: Uint8Array;
   private readonly bySlot = new Map<string, Slot>();
   private readonly width: number;
   private readonly setWidth: number;
@@ -273,6 +276,7 @@ class SourceBuckets<R extends { userId: string; tsMs: number }> {
     readonly base: typeof CLICK | typeof ORDER,
   ) {
     this.slots = slotsOf(spec);
+    this.ops = opsOf(this.slots);
     for (const s of this.slots) this.bySlot.set(s.name, s);
     this.width = this.slots.filter((s) => s.kind !== 'uniq').length;
     this.setWidth = this.slots.length - this.width;
@@ -284,6 +288,11 @@ class SourceBuckets<R extends { userId: string; tsMs: number }> {
       if (s.kind === 'arg_max_decimal' || s.kind === 'arg_max_int')
         throw new Error(`online store: ${spec.entity}/${spec.source} ${s.name} (${s.kind})`);
     }
+  }
+
+  /** A fresh row of numeric measures with the neutral values (0; Infinity for earliest times). */
+  initialRow(): Float64Array {
+    return Float64Array.from(this.init);
   }
 
   slot(name: string): Slot {
@@ -399,6 +408,9 @@ export interface OnlineStatus {
   warmupMs: number | null;
   appliedRows: number;
   skippedRows: number;
+  /** Users with a lifetime accumulator (events before the horizon), and those inexact (lifetimeExact). */
+  lifetimeUsers: number;
+  lifetimeInexact: number;
   error?: string;
 }
 
@@ -419,6 +431,14 @@ export interface OnlineOptions {
 export class OnlineFeatureStore {
   /** Every user's series (see {@link UserSeries}). */
   private readonly users = new Map<string, UserSeries>();
+  /**
+   * Lifetime accumulators: per user, [click, order] numeric measures (Series row layout) merged over
+   * every hour bucket before the horizon (`coveredFrom`), from the hour rollups at warm-up and folded
+   * from the evicted hour buckets afterwards. Kept when a user's series are evicted.
+   */
+  private base = new Map<string, (Float64Array | undefined)[]>();
+  /** Users with a row older than the horizon applied live: their base may lack it (see lifetimeExact). */
+  private dirty = new Set<string>();
   private readonly click: SourceBuckets<OnlineClick>;
   private readonly order: SourceBuckets<OnlineOrderLine>;
   private readonly defs: FeatureDef[];
@@ -430,6 +450,8 @@ export class OnlineFeatureStore {
     passes: Pass[];
     nAggs: number;
     program: FeatureProgram;
+    /** Per source (0 click, 1 order): the numeric columns the lifetime aggregates read. */
+    lifetimeCols: { index: number; kind: MeasureKind; name: string }[][];
   };
   private readonly now: () => number;
   private state: OnlineStatus['state'] = 'off';
@@ -478,7 +500,10 @@ export class OnlineFeatureStore {
         let w = pass.windows.find((x) => x.window === a.window);
         if (!w) pass.windows.push((w = { window: a.window, aggs: [] }));
         aliasIndex.set(a.alias, nAggs);
-        w.aggs.push({ j: nAggs++, kind: slot.kind, index: slot.index });
+        const agg = { j: nAggs++, kind: slot.kind, index: slot.index };
+        w.aggs.push(agg);
+        if (a.window === LIFETIME)
+          (pass.lifetime ??= { src: grp.source === 'click' ? 0 : 1, aggs: [] }).aggs.push(agg);
         if (slot.kind === 'uniq' && pass.uniqOf[slot.index] < 0) {
           pass.uniqOf[slot.index] = pass.uniq.length;
           pass.uniq.push(slot.index);
@@ -488,7 +513,22 @@ export class OnlineFeatureStore {
     for (const p of passes)
       p.windows.sort((x, y) => WINDOW_SECONDS[x.window] - WINDOW_SECONDS[y.window]);
     const program = compileFeatures(this.defs, (alias) => aliasIndex.get(alias) ?? -1);
-    this.compiled = { passes, nAggs, program };
+    const lifetimeCols: { index: number; kind: MeasureKind; name: string }[][] = [[], []];
+    for (const grp of this.groups.filter((g) => g.lifetime)) {
+      if (grp.g !== '1h') throw new Error('online store: lifetime aggregates read hour buckets');
+      const src = grp.source === 'click' ? 0 : 1;
+      for (const a of grp.aggs) {
+        const slot = this.source(grp.source).slot(a.ref.measure);
+        if (!lifetimeCols[src].some((x) => x.index === slot.index))
+          lifetimeCols[src].push({ index: slot.index, kind: slot.kind, name: slot.name });
+      }
+    }
+    this.compiled = { passes, nAggs, program, lifetimeCols };
+  }
+
+  /** The columns of this tier's lookups: every user feature, in catalog order. */
+  get features(): readonly string[] {
+    return this.compiled.program.names;
   }
 
   private source(s: SourceKind): SourceBuckets<OnlineClick> | SourceBuckets<OnlineOrderLine> {
@@ -506,6 +546,8 @@ export class OnlineFeatureStore {
       warmupMs: this.warmupMs,
       appliedRows: this.applied,
       skippedRows: this.skipped,
+      lifetimeUsers: this.base.size,
+      lifetimeInexact: this.dirty.size,
       ...(this.error ? { error: this.error } : {}),
     };
   }
@@ -570,6 +612,8 @@ export class OnlineFeatureStore {
             `[online] warm-up ${(((i + 1) / days.length) * 100).toFixed(0)}%  ${new Date(d).toISOString().slice(0, 10)}  ${loaded} minute buckets  ${((Date.now() - t0) / 1000).toFixed(1)} s`,
           );
       }
+      // after the ledger snapshot: every chunk done before it is in the rollups read here
+      this.base = await this.loadBase(from);
       this.snapshot = snap;
       this.coveredFrom = from;
       this.state = 'ready';
@@ -607,8 +651,13 @@ export class OnlineFeatureStore {
       return;
     }
     const from = this.coveredFrom ?? -Infinity;
-    for (const r of c.clicks ?? []) if (r.tsMs >= from) this.click.addRow(r);
-    for (const r of c.orderLines ?? []) if (r.tsMs >= from) this.order.addRow(r);
+    // a row older than the horizon: the rollups have it, the user's accumulator may not
+    for (const r of c.clicks ?? [])
+      if (r.tsMs >= from) this.click.addRow(r);
+      else this.dirty.add(r.userId);
+    for (const r of c.orderLines ?? [])
+      if (r.tsMs >= from) this.order.addRow(r);
+      else this.dirty.add(r.userId);
     this.applied += n;
   }
 
@@ -626,10 +675,103 @@ export class OnlineFeatureStore {
     if (from <= this.coveredFrom) return;
     for (const [user, u] of this.users) {
       let left = 0;
+      this.fold(user, u[CLICK + HR], 0, from);
+      this.fold(user, u[ORDER + HR], 1, from);
       for (const series of u) left += series?.dropBefore(from) ?? 0;
       if (left === 0) this.users.delete(user);
     }
     this.coveredFrom = from;
+  }
+
+  /**
+   * Whether the lifetime columns of this user are exact here: false after a row of the user older
+   * than the horizon was applied live (possible only with an allowed lateness above 29 days) until
+   * the next {@link refreshLifetimeBase}. FeatureStore then takes those columns from ClickHouse.
+   */
+  lifetimeExact(id: string): boolean {
+    return !this.dirty.has(id);
+  }
+
+  /**
+   * Re-reads the lifetime accumulators from the hour rollups before the horizon (call periodically,
+   * e.g. hourly: follows the rollup TTL dropping old buckets, and makes users exact again whose late
+   * rows were applied before the query started — those are in the rollups by then). Skipped when an
+   * eviction moved the horizon meanwhile.
+   */
+  async refreshLifetimeBase(): Promise<boolean> {
+    const from = this.coveredFrom;
+    if (this.state !== 'ready' || from === null) return false;
+    const dirtyBefore = this.dirty;
+    this.dirty = new Set();
+    let base: Map<string, (Float64Array | undefined)[]>;
+    try {
+      base = await this.loadBase(from);
+    } catch (e) {
+      for (const u of dirtyBefore) this.dirty.add(u);
+      throw e;
+    }
+    if (this.coveredFrom !== from) {
+      for (const u of dirtyBefore) this.dirty.add(u);
+      return false;
+    }
+    this.base = base;
+    return true;
+  }
+
+  /** The lifetime accumulators of every user: hour rollups with bucket < `fromMs`. */
+  private async loadBase(fromMs: number): Promise<Map<string, (Float64Array | undefined)[]>> {
+    const base = new Map<string, (Float64Array | undefined)[]>();
+    for (const [src, buckets] of [this.click, this.order].entries()) {
+      const cols = this.compiled.lifetimeCols[src];
+      if (cols.length === 0) continue;
+      const exprs = cols.map((col) => {
+        switch (col.kind) {
+          case 'money':
+            return `toFloat64(toInt64(sum(${col.name}) * 10000))`;
+          case 'max_ts':
+            return `toFloat64(toUnixTimestamp64Milli(max(${col.name})))`;
+          case 'min_ts':
+            return `toFloat64(toUnixTimestamp64Milli(min(${col.name})))`;
+          default:
+            return `toFloat64(sum(${col.name}))`;
+        }
+      });
+      const rs = await this.client.query({
+        query:
+          `SELECT user_id AS k, [${exprs.join(', ')}] AS v FROM ${rollupTable('user', buckets.spec.source, '1h')}\n` +
+          `WHERE bucket < toDateTime({from:Int64}, 'UTC') GROUP BY user_id`,
+        query_params: { from: Math.floor(fromMs / 1000) },
+        format: 'JSONCompactEachRow',
+      });
+      const rows = await rs.json<[string, number[]]>();
+      for (const [k, v] of rows) {
+        let b = base.get(k);
+        if (!b) base.set(k, (b = [undefined, undefined]));
+        const arr = (b[src] = buckets.initialRow());
+        cols.forEach((col, i) => (arr[col.index] = Number(v[i])));
+      }
+    }
+    return base;
+  }
+
+  /** Merges the user's hour buckets before `to` into its lifetime accumulator (before eviction). */
+  private fold(user: string, s: Series | undefined, src: 0 | 1, to: number): void {
+    if (!s || s.n === 0 || s.at(0) >= to) return;
+    const sb = src === 0 ? this.click : this.order;
+    let b = this.base.get(user);
+    if (!b) this.base.set(user, (b = [undefined, undefined]));
+    const acc = (b[src] ??= sb.initialRow());
+    const ops = sb.ops;
+    const end = s.lowerBound(to);
+    for (let i = 0; i < end; i++) {
+      const o = s.base(i);
+      for (let c = 0; c < acc.length; c++) {
+        const x = s.r[o + c];
+        if (ops[c] === 1) acc[c] = Math.max(acc[c], x);
+        else if (ops[c] === 2) acc[c] = Math.min(acc[c], x);
+        else acc[c] += x;
+      }
+    }
   }
 
   /**
@@ -671,6 +813,8 @@ export class OnlineFeatureStore {
         if (!series || series.n === 0) continue;
         runPass(pass, series, ends[pass.g], starts[pi], acc, vals);
       }
+      const b = this.base.get(id);
+      if (b) for (const pass of c.passes) if (pass.lifetime) mergeBase(pass.lifetime, b, vals);
       const act =
         this.activity.length > 0
           ? this.activityOf(clicks, orders, actFrom, endMinute)
@@ -745,8 +889,10 @@ interface Pass {
   series: number;
   g: Granularity;
   windows: { window: WindowName; aggs: { j: number; kind: MeasureKind; index: number }[] }[];
-  /** Per numeric column: 0 sum (counts, money), 1 max, 2 ignore (min: only the sessions read it). */
+  /** Per numeric column: 0 sum (counts, money), 1 max, 2 min. */
   ops: Uint8Array;
+  /** Hour passes: the lifetime aggregates, merged with the user's accumulator after the walk. */
+  lifetime?: { src: 0 | 1; aggs: { j: number; kind: MeasureKind; index: number }[] };
   /** Distinct columns the pass needs. */
   uniq: number[];
   /** Per distinct column: its position in `uniq`, or −1 when the pass does not read it. */
@@ -754,6 +900,24 @@ interface Pass {
   /** Scratch space for runPass (per position in `uniq`): the stamp and the running count. */
   stamps: Uint32Array;
   counts: Float64Array;
+}
+
+/** Adds a user's lifetime accumulator (before the horizon) to the lifetime aggregates of a pass. */
+function mergeBase(
+  life: NonNullable<Pass['lifetime']>,
+  b: (Float64Array | undefined)[],
+  vals: Float64Array,
+): void {
+  const row = b[life.src];
+  if (!row) return;
+  for (const a of life.aggs) {
+    const x = row[a.index];
+    if (a.kind === 'max_ts') vals[a.j] = Math.max(vals[a.j], x);
+    // 0: the user has no series of this source in the horizon (times are > 0)
+    else if (a.kind === 'min_ts') vals[a.j] = vals[a.j] > 0 ? Math.min(vals[a.j], x) : x;
+    else if (a.kind === 'money') vals[a.j] += x / 10_000;
+    else vals[a.j] += x;
+  }
 }
 
 function opsOf(slots: Slot[]): Uint8Array {
@@ -777,6 +941,7 @@ function runPass(
   const ops = pass.ops;
   const nu = pass.uniq.length;
   acc.fill(0);
+  for (let c = 0; c < w; c++) if (ops[c] === 2) acc[c] = Infinity;
   const stamps = pass.stamps;
   const counts = pass.counts;
   const uniqOf = pass.uniqOf;
@@ -797,7 +962,9 @@ function runPass(
       for (let c = 0; c < w; c++) {
         const op = ops[c];
         if (op === 0) acc[c] += r[o + c];
-        else if (op === 1 && r[o + c] > acc[c]) acc[c] = r[o + c];
+        else if (op === 1) {
+          if (r[o + c] > acc[c]) acc[c] = r[o + c];
+        } else if (r[o + c] < acc[c]) acc[c] = r[o + c];
       }
     }
     if (nu > 0)

@@ -11,6 +11,8 @@ import {
   type SourceKind,
 } from './rollups';
 import {
+  DAY_MS,
+  LIFETIME,
   measureRefs,
   WINDOW_SECONDS,
   type FeatureDef,
@@ -32,11 +34,20 @@ import { sessionStats, sessionValue, type Activity, type SessionStats } from './
  * a window W covers the buckets [E − W, E): only events with ts < E ≤ t are used.
  */
 
-/** Bounds of window `w` answered at granularity `g` for time `tMs`: [start, end) in ms. */
+/**
+ * Left edge of the lifetime window (epoch) in TypeScript; the SQL has no left bound for it at all
+ * (every bucket the rollups hold before the end bound).
+ */
+export const LIFETIME_START_MS = 0;
+
+/**
+ * Bounds of window `w` answered at granularity `g` for time `tMs`: [start, end) in ms. The lifetime
+ * window starts at {@link LIFETIME_START_MS}.
+ */
 export function windowBoundsMs(tMs: number, g: Granularity, w: WindowName): [number, number] {
   const gm = GRANULARITY_SECONDS[g] * 1000;
   const end = Math.floor(tMs / gm) * gm;
-  return [end - WINDOW_SECONDS[w] * 1000, end];
+  return [w === LIFETIME ? LIFETIME_START_MS : end - WINDOW_SECONDS[w] * 1000, end];
 }
 
 export const startName = (w: WindowName, g: Granularity) => `s_${w}_${g}`;
@@ -49,7 +60,8 @@ export function windowCond(
   g: Granularity,
   ref: (name: string) => string,
 ): string {
-  return `${bucket} >= ${ref(startName(w, g))} AND ${bucket} < ${ref(endName(g))}`;
+  const end = `${bucket} < ${ref(endName(g))}`;
+  return w === LIFETIME ? end : `${bucket} >= ${ref(startName(w, g))} AND ${end}`;
 }
 
 /**
@@ -72,7 +84,7 @@ export function boundValues(
   const out: Record<string, number> = {};
   for (const a of needed) {
     const [s, e] = windowBoundsMs(tMs, a.g, a.window);
-    out[startName(a.window, a.g)] = s / 1000;
+    if (a.window !== LIFETIME) out[startName(a.window, a.g)] = s / 1000; // lifetime: no left bound
     out[endName(a.g)] = e / 1000;
   }
   return out;
@@ -87,6 +99,11 @@ interface BaseAgg {
 }
 
 export interface TableGroup {
+  /**
+   * Lifetime aggregates get a branch of their own (`lifetime`), so that the sliding windows' branch of
+   * the same rollup keeps reading only its last 28 days (and not every state column of every bucket).
+   */
+  lifetime: boolean;
   source: SourceKind;
   g: Granularity;
   table: string;
@@ -122,9 +139,12 @@ export function plan(entity: EntityKind, features: readonly FeatureDef[]): Table
     for (const { ref, window, g } of aggSpecs(f)) {
       const spec = findRollup(entity, ref.source);
       const table = rollupTable(entity, ref.source, g);
-      let grp = groups.get(table);
+      const lifetime = window === LIFETIME;
+      const groupKey = lifetime ? `${table}/${LIFETIME}` : table;
+      let grp = groups.get(groupKey);
       if (!grp) {
         grp = {
+          lifetime,
           source: ref.source,
           g,
           table,
@@ -132,13 +152,16 @@ export function plan(entity: EntityKind, features: readonly FeatureDef[]): Table
           aggs: [],
           maxWindow: window,
         };
-        groups.set(table, grp);
+        groups.set(groupKey, grp);
       }
       if (WINDOW_SECONDS[window] > WINDOW_SECONDS[grp.maxWindow]) grp.maxWindow = window;
       const alias = aggAlias(ref, window, g);
       const kind = findMeasure(spec, ref.measure).kind;
-      if (kind === 'min_ts')
-        throw new Error(`${f.name}: earliest-time measures are read by the session features only`);
+      // a lifetime branch reads exactly its window (WHERE = window), so min over it is never empty
+      if (kind === 'min_ts' && !lifetime)
+        throw new Error(
+          `${f.name}: earliest-time measures are read over the lifetime window or by the session features only`,
+        );
       if (!grp.aggs.some((a) => a.alias === alias)) grp.aggs.push({ alias, ref, kind, window, g });
     }
   }
@@ -170,6 +193,12 @@ function branchValues(
   for (const [measure, aggs] of byMeasure) {
     const kind = aggs[0].kind;
     const col = column(measure);
+    if (grp.lifetime) {
+      // one window, and the branch's WHERE is that window: plain merges, no condition, no bound
+      parts.push(`[${aggs.map(() => asFloat(kind, mergeExpr(kind, col, undefined))).join(', ')}]`);
+      for (const a of aggs) order.push(a.alias);
+      continue;
+    }
     const starts = `[${aggs.map((a) => bound(startName(a.window, a.g))).join(', ')}]`;
     const zero =
       kind === 'max_ts' || kind === 'min_ts'
@@ -223,6 +252,17 @@ const OP_RATIO = 2;
 const OP_LATEST = 3;
 const OP_RECENCY = 4;
 const OP_SESSION = 5;
+const OP_DAYS_SINCE = 6;
+const OP_DAYS_SINCE_FIRST = 7;
+const OP_MEAN_INTERVAL = 8;
+
+/** Epoch ms of the "no event" value of earliest-time measures (NO_EARLIEST, 2299-12-31). */
+export const NO_EARLIEST_MS = Date.UTC(2299, 11, 31);
+
+/** An earliest time read back from an aggregate: 0 (no bucket) and NO_EARLIEST mean none (NaN). */
+function earliest(x: number): number {
+  return x > 0 && x < NO_EARLIEST_MS ? x : NaN;
+}
 const STATS: readonly SessionStat[] = [
   'sessions',
   'mean_seconds',
@@ -238,9 +278,13 @@ const STATS: readonly SessionStat[] = [
 export interface FeatureProgram {
   names: string[];
   op: Uint8Array;
-  /** Operand positions (value, denominator / guard, recency's second look-back). */
+  /**
+   * Operand positions (value, denominator / guard, recency's second look-back; mean_interval: count,
+   * first, last; days_since_first: up to three earliest times).
+   */
   a0: Int32Array;
   a1: Int32Array;
+  a2: Int32Array;
   /** Session features: window (granularity ms, span ms) and statistic. */
   gm: Float64Array;
   span: Float64Array;
@@ -257,6 +301,7 @@ export function compileFeatures(
     op: new Uint8Array(n),
     a0: new Int32Array(n).fill(-1),
     a1: new Int32Array(n).fill(-1),
+    a2: new Int32Array(n).fill(-1),
     gm: new Float64Array(n),
     span: new Float64Array(n),
     stat: new Uint8Array(n),
@@ -266,6 +311,8 @@ export function compileFeatures(
     const at = aliasesOf(f).map(index);
     p.a0[k] = at[0] ?? -1;
     p.a1[k] = at[1] ?? -1;
+    p.a2[k] = at[2] ?? -1;
+    if (at.length > 3) throw new Error(`${f.name}: at most three operands`);
     switch (a.kind) {
       case 'total':
         p.op[k] = f.type === 'money' ? OP_MONEY : OP_TOTAL;
@@ -285,6 +332,16 @@ export function compileFeatures(
         p.gm[k] = GRANULARITY_SECONDS[f.granularity] * 1000;
         p.span[k] = WINDOW_SECONDS[f.window] * 1000;
         p.stat[k] = STATS.indexOf(a.stat);
+        break;
+      case 'days_since':
+        p.op[k] = OP_DAYS_SINCE;
+        break;
+      case 'days_since_first':
+        if (at.length === 0) throw new Error(`${f.name}: days_since_first reads at least one time`);
+        p.op[k] = OP_DAYS_SINCE_FIRST;
+        break;
+      case 'mean_interval':
+        p.op[k] = OP_MEAN_INTERVAL;
         break;
     }
   });
@@ -326,6 +383,28 @@ export function evaluateInto(
       case OP_RECENCY: {
         const last = Math.max(v(p.a0[k]), v(p.a1[k]));
         x = last > 0 ? (tMs - last) / 1000 : NaN;
+        break;
+      }
+      case OP_DAYS_SINCE: {
+        const last = v(p.a0[k]);
+        x = last > 0 ? (tMs - last) / DAY_MS : NaN;
+        break;
+      }
+      case OP_DAYS_SINCE_FIRST: {
+        // the earliest of the operands that hold a time (NaN compares false: skipped)
+        let first = Infinity;
+        const e0 = p.a0[k] < 0 ? NaN : earliest(v(p.a0[k]));
+        const e1 = p.a1[k] < 0 ? NaN : earliest(v(p.a1[k]));
+        const e2 = p.a2[k] < 0 ? NaN : earliest(v(p.a2[k]));
+        if (e0 < first) first = e0;
+        if (e1 < first) first = e1;
+        if (e2 < first) first = e2;
+        x = first < Infinity ? (tMs - first) / DAY_MS : NaN;
+        break;
+      }
+      case OP_MEAN_INTERVAL: {
+        const n = v(p.a0[k]);
+        x = n >= 2 ? (v(p.a2[k]) - earliest(v(p.a1[k]))) / (n - 1) / DAY_MS : NaN;
         break;
       }
       default: {
@@ -463,6 +542,8 @@ export function onlineQuery(
   entity: EntityKind,
   features: readonly FeatureDef[],
   mode: AggMode = 'forEach',
+  /** Add the existence branches (`src` >= KNOWN_SRC); off when the caller already knows. */
+  existence = true,
 ): GeneratedQuery {
   const groups = plan(entity, features);
   const param = (name: string) => `{${name}:DateTime}`;
@@ -478,7 +559,7 @@ export function onlineQuery(
     );
   });
   // existence: any bucket before the end bound, in any of the entity's rollups (src >= KNOWN_SRC)
-  const known = knownTables(entity).map(
+  const known = (existence ? knownTables(entity) : []).map(
     (x, j) =>
       `SELECT toUInt8(${KNOWN_SRC + j}) AS src, ${x.key} AS k, toInt64(0) AS at_ms, CAST([] AS Array(Float64)) AS vals\n` +
       `FROM ${x.table} WHERE ${x.key} IN {keys:Array(String)} AND bucket < {${endName(x.g)}:DateTime} LIMIT 1 BY ${x.key}`,
@@ -533,7 +614,8 @@ export function pointInTimeQuery(
       `SELECT toUInt8(${i}) AS src, q.skey AS k, q.st AS at_ms,\n  ${v.sql} AS vals\n` +
       `FROM ${spine} AS q\n` +
       `INNER JOIN (SELECT * FROM ${grp.table} WHERE ${grp.keyColumn} IN {keys:Array(String)}` +
-      ` AND bucket >= toDateTime({lo:Int64}, 'UTC') AND bucket < toDateTime({hi:Int64}, 'UTC')) AS r` +
+      (grp.lifetime ? '' : ` AND bucket >= toDateTime({lo:Int64}, 'UTC')`) +
+      ` AND bucket < toDateTime({hi:Int64}, 'UTC')) AS r` +
       ` ON r.${grp.keyColumn} = q.skey\n` +
       `WHERE ${windowCond('r.bucket', grp.maxWindow, grp.g, col)}\n` +
       'GROUP BY q.skey, q.st'

@@ -1,4 +1,10 @@
-import { SESSION_GAP_MS, type FeatureDef, type MeasureRef, type SessionStat } from './catalog';
+import {
+  DAY_MS,
+  SESSION_GAP_MS,
+  type FeatureDef,
+  type MeasureRef,
+  type SessionStat,
+} from './catalog';
 import { windowBoundsMs } from './query';
 import type { EntityKind } from './rollups';
 
@@ -198,6 +204,24 @@ export class ReferenceFeatures {
     }
   }
 
+  /** Placed orders (one per order event), their first/last time and the first event time in [lo, hi). */
+  private lifetime(id: string, lo: number, hi: number) {
+    const inWin = (ts: number) => ts >= lo && ts < hi;
+    const placed = (this.orders.get(id) ?? []).filter(
+      (r) => r.type === 'order_placed' && r.lineNo === 0 && inWin(r.tsMs),
+    );
+    let firstEvent = Infinity;
+    for (const r of this.clicks.get(id) ?? [])
+      if (inWin(r.tsMs)) firstEvent = Math.min(firstEvent, r.tsMs);
+    let first = Infinity;
+    let last = -Infinity;
+    for (const r of placed) {
+      first = Math.min(first, r.tsMs);
+      last = Math.max(last, r.tsMs);
+    }
+    return { orders: placed.length, first, last, firstEvent: Math.min(firstEvent, first) };
+  }
+
   value(f: FeatureDef, id: string, tMs: number): number | null {
     const [lo, hi] =
       f.aggregation.kind === 'seconds_since'
@@ -221,6 +245,21 @@ export class ReferenceFeatures {
       }
       case 'session':
         return this.session(id, a.stat, lo, hi);
+      case 'days_since': {
+        if (a.of.source !== 'order' || a.of.measure !== 'last_order_ts')
+          throw new Error(`reference: days_since of ${a.of.source}.${a.of.measure}`);
+        const { orders, last } = this.lifetime(id, lo, hi);
+        return orders > 0 ? (tMs - last) / DAY_MS : null;
+      }
+      case 'days_since_first': {
+        // first event = first clickstream event or placed order (the measures the catalog names)
+        const { firstEvent } = this.lifetime(id, lo, hi);
+        return firstEvent < Infinity ? (tMs - firstEvent) / DAY_MS : null;
+      }
+      case 'mean_interval': {
+        const { orders, first, last } = this.lifetime(id, lo, hi);
+        return orders >= 2 ? (last - first) / (orders - 1) / DAY_MS : null;
+      }
     }
   }
 

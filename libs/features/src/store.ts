@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '@storepulse/clickhouse';
-import { featuresOf, WINDOW_SECONDS, type FeatureDef } from './catalog';
+import { featuresOf, LIFETIME, WINDOW_SECONDS, type FeatureDef } from './catalog';
 import {
   boundValues,
   compileFeatures,
@@ -62,10 +62,20 @@ export class FeatureStore {
   private readonly pit = new Map<EntityKind, GeneratedQuery>();
   private readonly defs = new Map<EntityKind, FeatureDef[]>();
   /** Per entity: every aggregate alias of the plan, and each feature compiled against that order. */
-  private readonly compiled = new Map<EntityKind, { aliases: string[]; program: FeatureProgram }>();
+  private readonly compiled = new Map<EntityKind, Compiled>();
+  /**
+   * The lifetime user features as their own ClickHouse query (no existence branches: the tier
+   * decides `found`) and their columns in the catalog order: for tier-served users whose lifetime
+   * accumulator is not exact in the tier.
+   */
+  private readonly lifetime: { q: GeneratedQuery; c: Compiled; cols: number[] } | undefined;
 
-  /** Lookups answered by each tier (user lookups use the online tier when it covers `at`). */
-  readonly served = { online: 0, clickhouse: 0 };
+  /**
+   * Lookups answered by each tier (user lookups use the online tier when it covers `at`);
+   * `clickhouseLifetime`: ClickHouse queries for the lifetime columns of tier-served users whose
+   * accumulator is not exact in the tier (see OnlineFeatureStore.lifetimeExact).
+   */
+  readonly served = { online: 0, clickhouse: 0, clickhouseLifetime: 0 };
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -78,13 +88,18 @@ export class FeatureStore {
       this.onlineSmall.set(e, onlineQuery(e, fs, 'forEach'));
       this.onlineBatch.set(e, onlineQuery(e, fs, 'if'));
       this.pit.set(e, pointInTimeQuery(e, fs));
-      const aliases = plan(e, fs).flatMap((g) => g.aggs.map((a) => a.alias));
-      const at = new Map(aliases.map((a, i) => [a, i]));
-      this.compiled.set(e, {
-        aliases,
-        program: compileFeatures(fs, (alias) => at.get(alias) ?? -1),
-      });
+      this.compiled.set(e, compiledFor(e, fs));
     }
+    const user = featuresOf('user');
+    const rest = user.filter((f) => f.window === LIFETIME);
+    this.lifetime =
+      rest.length > 0
+        ? {
+            q: onlineQuery('user', rest, 'if', false),
+            c: compiledFor('user', rest),
+            cols: rest.map((f) => user.indexOf(f)),
+          }
+        : undefined;
   }
 
   catalog(entity: EntityKind): FeatureDef[] {
@@ -116,31 +131,87 @@ export class FeatureStore {
     const t = Math.floor(atMs);
     const c = this.compiled.get(entity)!;
     if (keys.length === 0) return emptyMatrix(entity, c.program.names, keys, t);
-    if (entity === 'user' && mode === undefined && this.online?.covers(atMs)) {
-      const m = this.online.lookupMatrix(keys, atMs);
-      this.served.online += 1;
-      // unknown within the online horizon: ClickHouse decides (events older than 28 days exist there)
-      const rows: number[] = [];
-      for (let i = 0; i < keys.length; i++) if (m.found[i] === 0) rows.push(i);
-      if (rows.length === 0) return m;
-      const ch = await this.lookupMatrix(
-        entity,
-        rows.map((i) => keys[i]),
-        atMs,
-        'if',
-      );
-      const w = m.features.length;
-      rows.forEach((i, r) => {
-        m.found[i] = ch.found[r];
-        m.values.set(ch.values.subarray(r * w, (r + 1) * w), i * w);
-      });
-      return m;
-    }
+    if (entity === 'user' && mode === undefined && this.online?.covers(atMs))
+      return this.tiered(this.online, keys, t, c);
     this.served.clickhouse += 1;
     const q =
       (keys.length <= SMALL_BATCH || mode === 'forEach') && mode !== 'if'
         ? this.onlineSmall.get(entity)!
         : this.onlineBatch.get(entity)!;
+    return this.clickhouseMatrix(entity, q, c, keys, t);
+  }
+
+  /**
+   * A user lookup served by the online tier. Users it did not find are looked up in ClickHouse
+   * entirely (they may have events older than 28 days); users whose lifetime accumulator is not exact
+   * in the tier (`lifetimeExact`: a row older than its horizon arrived live) get their lifetime
+   * columns from one ClickHouse query.
+   */
+  private async tiered(
+    online: OnlineFeatureStore,
+    keys: string[],
+    t: number,
+    c: Compiled,
+  ): Promise<FeatureMatrix> {
+    const m = online.lookupMatrix(keys, t);
+    this.served.online += 1;
+    if (m.features.length !== c.program.names.length)
+      throw new Error('online tier: its columns are not the user catalog');
+    const w = m.features.length;
+    const unknown: number[] = [];
+    const inexact: number[] = [];
+    for (let i = 0; i < keys.length; i++)
+      if (m.found[i] === 0) unknown.push(i);
+      else if (!online.lifetimeExact(keys[i])) inexact.push(i);
+    const life = this.lifetime;
+    const [lt, rest] = await Promise.all([
+      inexact.length > 0 && life
+        ? this.lifetimeColumns(
+            life,
+            inexact.map((i) => keys[i]),
+            t,
+          )
+        : undefined,
+      unknown.length > 0
+        ? this.lookupMatrix(
+            'user',
+            unknown.map((i) => keys[i]),
+            t,
+            'if',
+          )
+        : undefined,
+    ]);
+    if (lt && life) {
+      const lw = lt.features.length;
+      inexact.forEach((i, r) => {
+        for (let k = 0; k < lw; k++) m.values[i * w + life.cols[k]] = lt.values[r * lw + k];
+      });
+    }
+    if (rest)
+      unknown.forEach((i, r) => {
+        m.found[i] = rest.found[r];
+        m.values.set(rest.values.subarray(r * w, (r + 1) * w), i * w);
+      });
+    return m;
+  }
+
+  private lifetimeColumns(
+    part: { q: GeneratedQuery; c: Compiled },
+    keys: string[],
+    t: number,
+  ): Promise<FeatureMatrix> {
+    this.served.clickhouseLifetime += 1;
+    return this.clickhouseMatrix('user', part.q, part.c, keys, t);
+  }
+
+  /** One ClickHouse query (`q`, online shape) evaluated into a matrix of `c`'s features. */
+  private async clickhouseMatrix(
+    entity: EntityKind,
+    q: GeneratedQuery,
+    c: Compiled,
+    keys: string[],
+    t: number,
+  ): Promise<FeatureMatrix> {
     const params = {
       keys,
       ...boundValues(q.groups, t, q.activity.length > 0),
@@ -179,7 +250,13 @@ export class FeatureStore {
       uniq.set(`${s.id}\u0000${Math.floor(s.atMs)}`, [s.id, Math.floor(s.atMs)]);
     const pairs = [...uniq.values()];
     const keys = [...new Set(pairs.map((p) => p[0]))];
-    const maxW = Math.max(...Object.values(WINDOW_SECONDS)) * 1000;
+    // the scan prune of the sliding windows' branches (lifetime branches are not pruned below)
+    const maxW =
+      Math.max(
+        ...Object.entries(WINDOW_SECONDS)
+          .filter(([w]) => w !== LIFETIME)
+          .map(([, s]) => s),
+      ) * 1000;
     const hourMs = GRANULARITY_SECONDS['1h'] * 1000;
     let lo = Infinity;
     let hi = -Infinity;
@@ -224,6 +301,18 @@ export class FeatureStore {
     evaluateFeatures(c.program, vals, tMs, act, out);
     return out;
   }
+}
+
+/** A feature list compiled against the aliases of its plan. */
+interface Compiled {
+  aliases: string[];
+  program: FeatureProgram;
+}
+
+function compiledFor(entity: EntityKind, fs: readonly FeatureDef[]): Compiled {
+  const aliases = plan(entity, fs).flatMap((g) => g.aggs.map((a) => a.alias));
+  const at = new Map(aliases.map((a, i) => [a, i]));
+  return { aliases, program: compileFeatures(fs, (alias) => at.get(alias) ?? -1) };
 }
 
 /** Rows of the UNION (one per rollup table and entity[, t]) → aggregates by alias, per entity[, t]. */
