@@ -73,7 +73,10 @@ export class ChampionCache {
           continue;
         }
         if (have?.version === version) continue;
-        const loaded = await loadPropensityModel(this.tf, await this.registry.artifact(name, version));
+        const loaded = await loadPropensityModel(
+          this.tf,
+          await this.registry.artifact(name, version),
+        );
         this.current.set(horizon, {
           name,
           version,

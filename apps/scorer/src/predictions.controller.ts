@@ -13,6 +13,7 @@ import {
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, type AppConfig } from '@storepulse/config';
 import { Inject } from '@nestjs/common';
+import type { LiveModelStats } from './live-stats';
 import { NoChampionError } from './propensity-scorer';
 import { ScorerService } from './scorer.service';
 
@@ -35,7 +36,8 @@ export class PredictionsController {
   private horizons(h: unknown): string[] {
     const known = this.config.trainer.horizons.map((x) => x.name);
     if (h === undefined || h === null || h === '') return known;
-    if (typeof h !== 'string') throw new BadRequestException('horizon: must be a string such as 7d');
+    if (typeof h !== 'string')
+      throw new BadRequestException('horizon: must be a string such as 7d');
     if (!known.includes(h))
       throw new BadRequestException(
         `horizon: unknown horizon '${h}', configured horizons are ${known.join(', ')}`,
@@ -43,7 +45,10 @@ export class PredictionsController {
     return [h];
   }
 
-  private async score(ids: string[], horizons: string[]): Promise<{ as_of: string; users: UserScore[] }> {
+  private async score(
+    ids: string[],
+    horizons: string[],
+  ): Promise<{ as_of: string; users: UserScore[] }> {
     try {
       const s = await this.scorer.scorer().score(ids, Date.now(), horizons);
       return {
@@ -72,15 +77,27 @@ export class PredictionsController {
       'Body `{user_ids: [...], horizon?}`. A user never seen is scored from empty features and flagged `known: false`. 400: unknown horizon; 503: no champion yet.',
   })
   async batch(@Body() body: unknown): Promise<{ as_of: string; users: UserScore[] }> {
-    if (!body || typeof body !== 'object') throw new BadRequestException('body must be a JSON object');
+    if (!body || typeof body !== 'object')
+      throw new BadRequestException('body must be a JSON object');
     const b = body as { user_ids?: unknown; horizon?: unknown };
-    if (!Array.isArray(b.user_ids)) throw new BadRequestException('user_ids: must be an array of user ids');
+    if (!Array.isArray(b.user_ids))
+      throw new BadRequestException('user_ids: must be an array of user ids');
     if (b.user_ids.length === 0) throw new BadRequestException('user_ids: must not be empty');
     if (b.user_ids.length > MAX_USERS)
-      throw new BadRequestException(`user_ids: at most ${MAX_USERS} per request (got ${b.user_ids.length})`);
+      throw new BadRequestException(
+        `user_ids: at most ${MAX_USERS} per request (got ${b.user_ids.length})`,
+      );
     const bad = b.user_ids.findIndex((u) => typeof u !== 'string' || u.length === 0);
     if (bad >= 0) throw new BadRequestException(`user_ids.${bad}: must be a non-empty string`);
     return this.score(b.user_ids as string[], this.horizons(b.horizon));
+  }
+
+  @Get('live')
+  @ApiOperation({
+    summary: 'What the scorer serves: per model the version, scores so far and their distribution',
+  })
+  live(): { models: LiveModelStats[] } {
+    return { models: this.scorer.scorer().live.list() };
   }
 
   @Get('propensity/:userId')

@@ -3,6 +3,7 @@
 import { predictPropensity, type Tf } from '@storepulse/ml';
 import type { FeatureMatrix } from '@storepulse/features';
 import type { ChampionCache, LoadedChampion } from './champions';
+import { LiveStats } from './live-stats';
 
 export interface UserFeatures {
   lookupMatrix(entity: 'user', ids: readonly string[], atMs?: number): Promise<FeatureMatrix>;
@@ -46,6 +47,8 @@ export function modelInput(m: FeatureMatrix, names: readonly string[]): Float32A
 }
 
 export class PropensityScorer {
+  readonly live = new LiveStats();
+
   constructor(
     private readonly tf: Tf,
     private readonly features: UserFeatures,
@@ -53,7 +56,13 @@ export class PropensityScorer {
   ) {}
 
   /** Scores `ids` as of `atMs` with every (or the listed) horizon's champion. */
-  async score(ids: readonly string[], atMs: number, horizons?: readonly string[]): Promise<ScoredUsers> {
+  async score(
+    ids: readonly string[],
+    atMs: number,
+    horizons?: readonly string[],
+    /** record: count the scores in the live distribution (the live path; API lookups do not). */
+    opts: { record?: boolean } = {},
+  ): Promise<ScoredUsers> {
     const wanted = horizons ?? [...this.champions.models.keys()];
     const models: LoadedChampion[] = [];
     const missing: string[] = [];
@@ -68,11 +77,16 @@ export class PropensityScorer {
       ids: m.ids,
       known: m.found,
       atMs: m.atMs,
-      horizons: models.map((c) => ({
-        horizon: c.horizon,
-        model: { name: c.name, version: c.version },
-        scores: predictPropensity(this.tf, c, modelInput(m, c.normalisation.featureNames), m.ids.length),
-      })),
+      horizons: models.map((c) => {
+        const scores = predictPropensity(
+          this.tf,
+          c,
+          modelInput(m, c.normalisation.featureNames),
+          m.ids.length,
+        );
+        if (opts.record) this.live.add(c.name, c.version, c.horizon, scores);
+        return { horizon: c.horizon, model: { name: c.name, version: c.version }, scores };
+      }),
     };
   }
 }

@@ -125,7 +125,7 @@ export class ScoreEvents {
     const scoredAt = new Date(this.now()).toISOString();
     for (const [t, evs] of byAsOf) {
       const users = [...new Set(evs.map((e) => e.userId))];
-      const s = await this.scorer.score(users, t);
+      const s = await this.scorer.score(users, t, undefined, { record: true });
       const row = new Map(s.ids.map((id, i) => [id, i]));
       const asOf = new Date(t).toISOString();
       for (const e of evs) {

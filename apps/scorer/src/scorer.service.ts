@@ -60,7 +60,13 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
   async onApplicationBootstrap(): Promise<void> {
     const { tf } = await getTf();
     const models = new Map(this.config.trainer.horizons.map((h) => [h.name, modelName(h.name)]));
-    this.cache = new ChampionCache(tf, this.registry, models, this.config.scorer.modelPollMs, this.log);
+    this.cache = new ChampionCache(
+      tf,
+      this.registry,
+      models,
+      this.config.scorer.modelPollMs,
+      this.log,
+    );
     this.scorerInstance = new PropensityScorer(tf, this.features, this.cache);
     this.eventsInstance = new ScoreEvents(this.scorerInstance, this.upstream, {
       aggregatorGroupId: this.config.aggregator.groupId,
