@@ -5,3 +5,4 @@ export * from './dead-letter';
 export * from './batch-consumer';
 export * from './kafka.module';
 export * from './health';
+export * from './transport';
