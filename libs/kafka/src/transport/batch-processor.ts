@@ -100,7 +100,7 @@ export class TransportBatchHandler implements BatchHandler {
       topic: batch.topic,
       partition: batch.partition,
       messages: messages.map((m) => toInboundMessage(batch.topic, batch.partition, m)),
-      heartbeat: batch.heartbeat,
+      heartbeat: () => batch.heartbeat(),
     };
   }
 
