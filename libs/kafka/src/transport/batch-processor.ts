@@ -149,10 +149,14 @@ export class TransportBatchHandler implements BatchHandler {
     }
     entry.busy = true;
     let txn: OutputTransaction | undefined;
+    // A failure inside the handler (or of its output) leaves the producer usable; any other one (a
+    // broker answer, e.g. fenced) replaces it, so that the retry re-registers and re-reads offsets.
+    let inHandler = false;
     try {
       // Begin first: a new producer registers its id here, fencing any zombie with the same id and
       // completing its open transaction, so the committed offset read next is final.
       txn = await entry.producer.begin();
+      this.opts.logger.debug({ transactionalId: entry.id }, 'transaction begun');
       if (!entry.floorChecked) {
         const c = await this.io.committedOffset(this.opts.groupId, batch.topic, batch.partition);
         entry.floor = c === null ? null : BigInt(c);
@@ -174,7 +178,13 @@ export class TransportBatchHandler implements BatchHandler {
         await txn.abort(); // nothing was added: ends the transaction client-side only
         return { commitOffset: null, committedOffset: next.toString() };
       }
+      inHandler = true;
       const records = toTopicMessages(await fn(this.inbound(batch, messages)), this.where(batch));
+      inHandler = false;
+      this.opts.logger.debug(
+        { transactionalId: entry.id, records: records.reduce((n, t) => n + t.messages.length, 0) },
+        'handler done; sending in the transaction',
+      );
       await txn.send(records);
       await txn.sendOffsets(this.opts.groupId, batch.topic, batch.partition, next.toString());
       await txn.commit();
@@ -183,12 +193,12 @@ export class TransportBatchHandler implements BatchHandler {
       return { commitOffset: null, committedOffset: next.toString() };
     } catch (err) {
       this.outcome('aborted');
-      let usable = txn !== undefined;
+      let usable = txn !== undefined && inHandler;
       if (txn) {
         try {
           await txn.abort();
         } catch (abortErr) {
-          usable = false; // fenced, or the coordinator is gone: start over with a new producer
+          usable = false;
           this.opts.logger.warn(
             { groupId: this.opts.groupId, transactionalId: entry.id, err: abortErr },
             'transaction abort failed; the producer is replaced',

@@ -392,6 +392,25 @@ void describe('TransportBatchHandler (transactional)', () => {
     assert.deepEqual(h.counts, { committed: 1, aborted: 1, skippedCommitted: 0 });
   });
 
+  void it('replaces the producer after any broker-side failure, even when the abort went through', async () => {
+    const f = fakeIo();
+    const { h } = handler(f.io, { in: mapper() });
+    f.fail.commit = 1;
+    await assert.rejects(h.handleBatch(pbatch('in', 0, [0])), /coordinator gone/);
+    assert.deepEqual(f.ops(), [
+      'connect',
+      'begin',
+      'send',
+      'sendOffsets',
+      'commit',
+      'abort',
+      'disconnect',
+    ]);
+    await h.handleBatch(pbatch('in', 0, [0]));
+    assert.equal(f.producersCreated(), 2);
+    assert.equal(f.offsetReads(), 2, 'the new producer re-reads the committed offset');
+  });
+
   void it('skips redelivered messages below the committed offset read after fencing', async () => {
     const f = fakeIo({ 'in:0': '7' });
     const seen: InboundBatch[] = [];

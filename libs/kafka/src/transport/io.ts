@@ -64,7 +64,7 @@ class KafkaTransaction implements OutputTransaction {
 
 /** TransportIo over a kafkajs client. `transactionTimeoutMs` defaults to kafkajs' 60 s. */
 export class KafkaTransportIo implements TransportIo {
-  private admin: Admin | undefined;
+  private admin: Promise<Admin> | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -108,10 +108,17 @@ export class KafkaTransportIo implements TransportIo {
   async committedOffset(groupId: string, topic: string, partition: number): Promise<string | null> {
     if (!this.admin) {
       const admin = this.kafka.admin();
-      await admin.connect();
-      this.admin = admin;
+      // one admin for concurrent callers; a failed connect is retried by the next call
+      this.admin = admin.connect().then(
+        () => admin,
+        (e: unknown) => {
+          this.admin = undefined;
+          throw e;
+        },
+      );
     }
-    const res = await this.admin.fetchOffsets({ groupId, topics: [topic] });
+    const admin = await this.admin;
+    const res = await admin.fetchOffsets({ groupId, topics: [topic] });
     const p = res.find((t) => t.topic === topic)?.partitions.find((x) => x.partition === partition);
     if (!p)
       throw new Error(`fetchOffsets(${groupId}) returned no offset for ${topic}/${partition}`);
@@ -121,6 +128,10 @@ export class KafkaTransportIo implements TransportIo {
   async close(): Promise<void> {
     const admin = this.admin;
     this.admin = undefined;
-    await admin?.disconnect();
+    if (admin)
+      await admin.then(
+        (a) => a.disconnect(),
+        () => undefined,
+      );
   }
 }
