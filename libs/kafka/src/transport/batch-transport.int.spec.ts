@@ -11,7 +11,15 @@ import { DLQ_HEADERS } from '@storepulse/contracts';
 import { PipelineMetrics } from '@storepulse/observability';
 import { createKafka } from '../client';
 import { testBrokers, testLogger } from '../../../../test/support/env';
-import { createTopicsReady, produce, testKafka, waitFor } from '../../../../test/support/kafka';
+import {
+  createTopicsReady,
+  produce,
+  readExpected,
+  testKafka,
+  waitFor,
+  waitGroupAtEnd,
+  type ReadRecord,
+} from '../../../../test/support/kafka';
 import { BatchTransport, type BatchTransportOptions } from './batch-transport';
 import { TransportBatchHandler } from './batch-processor';
 import { KafkaTransportIo, type TransportIo } from './io';
@@ -20,75 +28,6 @@ import type { BatchOutput, InboundBatch, OutboundRecord } from './types';
 import type { PartitionBatch } from '../batch-consumer';
 
 const logger = testLogger();
-
-interface Read {
-  partition: number;
-  offset: string;
-  key: string | null;
-  value: Buffer | null;
-  headers: Record<string, string>;
-}
-
-/**
- * Reads `topic` from the beginning with a fresh group until `expected` messages arrived, then keeps
- * reading for `settleMs` so that extra (duplicate) records would be seen too.
- */
-async function readTopic(
-  kafka: Kafka,
-  topic: string,
-  expected: number,
-  readUncommitted = false,
-  settleMs = 1500,
-): Promise<Read[]> {
-  const out: Read[] = [];
-  const consumer = kafka.consumer({
-    groupId: `reader-${topic}-${readUncommitted}-${Date.now()}`,
-    readUncommitted,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: ({ partition, message }) => {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(message.headers ?? {}))
-        headers[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
-      out.push({
-        partition,
-        offset: message.offset,
-        key: message.key?.toString('utf8') ?? null,
-        value: message.value,
-        headers,
-      });
-      return Promise.resolve();
-    },
-  });
-  try {
-    await waitFor(
-      () => Promise.resolve(out.length >= expected),
-      30_000,
-      `${expected} messages in ${topic} (got ${out.length})`,
-    );
-    await new Promise((r) => setTimeout(r, settleMs));
-  } finally {
-    await consumer.disconnect();
-  }
-  return out;
-}
-
-/** Waits until `groupId` committed the end offset of every partition of `topic`. */
-async function waitCommitted(admin: Admin, groupId: string, topic: string): Promise<void> {
-  await waitFor(
-    async () => {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      return ends.every(
-        (e) => committed?.partitions.find((p) => p.partition === e.partition)?.offset === e.high,
-      );
-    },
-    60_000,
-    `group ${groupId} committed the end of ${topic}`,
-  );
-}
 
 interface Names {
   input: string;
@@ -180,7 +119,7 @@ async function startApp(
   return { app, transport, metrics };
 }
 
-const parseOut = (r: Read) => JSON.parse(r.value?.toString('utf8') ?? '') as { id: number };
+const parseOut = (r: ReadRecord) => JSON.parse(r.value?.toString('utf8') ?? '') as { id: number };
 
 describe('BatchTransport on the real broker (transactional)', () => {
   let kafka: Kafka;
@@ -211,8 +150,8 @@ describe('BatchTransport on the real broker (transactional)', () => {
     const probe: AppProbe = { seen: [], failFirstAttempt: false };
     const { app, transport, metrics } = await startApp(n, probe);
     try {
-      await waitCommitted(admin, n.group, n.input);
-      const out = await readTopic(kafka, n.output, 540);
+      await waitGroupAtEnd(admin, n.group, n.input);
+      const out = await readExpected(kafka, n.output, 540);
       assert.equal(out.length, 540, 'one output per valid input, no duplicate');
       const ids = out.map((r) => parseOut(r).id).sort((a, b) => a - b);
       assert.deepEqual(
@@ -224,7 +163,7 @@ describe('BatchTransport on the real broker (transactional)', () => {
         assert.equal(r.key, `out-${id}`);
         assert.equal(r.headers['src-trace'], `tr-${id}`);
       }
-      const dlq = await readTopic(kafka, n.dlq, 60);
+      const dlq = await readExpected(kafka, n.dlq, 60);
       assert.equal(dlq.length, 60);
       for (const d of dlq) {
         const id = Number(d.key?.slice(2));
@@ -288,13 +227,13 @@ describe('BatchTransport on the real broker (transactional)', () => {
     const probe: AppProbe = { seen: [], failFirstAttempt: true };
     const { app, transport } = await startApp(n, probe, flaky);
     try {
-      await waitCommitted(admin, n.group, n.input);
-      const out = await readTopic(kafka, n.output, 270);
+      await waitGroupAtEnd(admin, n.group, n.input);
+      const out = await readExpected(kafka, n.output, 270);
       assert.equal(out.length, 270, 'each valid input exactly once among committed records');
       assert.equal(new Set(out.map((r) => parseOut(r).id)).size, 270);
-      const dlq = await readTopic(kafka, n.dlq, 30);
+      const dlq = await readExpected(kafka, n.dlq, 30);
       assert.equal(dlq.length, 30);
-      const raw = await readTopic(kafka, n.output, 271, true);
+      const raw = await readExpected(kafka, n.output, 271, { readUncommitted: true });
       assert.ok(
         raw.length > out.length,
         `the aborted transactions' records are in the log (${raw.length} read uncommitted vs ${out.length})`,
@@ -313,7 +252,7 @@ describe('BatchTransport on the real broker (transactional)', () => {
     await produce(kafka, n.input, inputs(0, 200));
     const first: AppProbe = { seen: [], failFirstAttempt: false };
     const a = await startApp(n, first);
-    await waitCommitted(admin, n.group, n.input);
+    await waitGroupAtEnd(admin, n.group, n.input);
     const { drained } = await a.transport.close();
     assert.equal(drained, true);
     await a.app.close();
@@ -321,10 +260,10 @@ describe('BatchTransport on the real broker (transactional)', () => {
     const b = await startApp(n, second);
     try {
       await produce(kafka, n.input, inputs(200, 300));
-      await waitCommitted(admin, n.group, n.input);
+      await waitGroupAtEnd(admin, n.group, n.input);
       const offsetsSeen = second.seen.flatMap((s) => s.messages.map((m) => m.offset));
       assert.equal(offsetsSeen.length, 100, 'the second instance handled only the new inputs');
-      const out = await readTopic(kafka, n.output, 270);
+      const out = await readExpected(kafka, n.output, 270);
       assert.equal(out.length, 270);
       assert.equal(new Set(out.map((r) => parseOut(r).id)).size, 270);
     } finally {
@@ -391,7 +330,7 @@ describe('BatchTransport on the real broker (transactional)', () => {
       });
       assert.equal(zombieCalls, 1, 'the zombie never handles the committed batch again');
       assert.equal(zombie.counts.skippedCommitted, 3);
-      const out = await readTopic(kafka, n.output, 3);
+      const out = await readExpected(kafka, n.output, 3);
       assert.deepEqual(out.map((r) => r.key).sort(), ['0', '1', '2']);
       const [committed] = await admin.fetchOffsets({ groupId: n.group, topics: [n.input] });
       assert.equal(committed?.partitions.find((p) => p.partition === 0)?.offset, '3');
