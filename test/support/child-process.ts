@@ -51,7 +51,7 @@ export function startChild<C = unknown>(o: ChildOptions): ChildHandle<C> {
       clearTimeout(timer);
       reject(new Error(`${o.script} exited before READY (code ${code}, signal ${signal})`));
     });
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
+    createInterface({ input: proc.stdout }).on('line', (line) => {
       if (line === 'READY') {
         clearTimeout(timer);
         resolve();
