@@ -64,6 +64,7 @@ async function startApp(
   n: Names,
   probe: AppProbe,
   io?: (kafka: Kafka) => TransportIo,
+  mode: BatchTransportOptions['mode'] = 'transactional',
 ): Promise<{ app: INestMicroservice; transport: BatchTransport; metrics: PipelineMetrics }> {
   const attempts = new Set<string>();
   @Controller()
@@ -100,7 +101,7 @@ async function startApp(
     kafka,
     groupId: n.group,
     topics: [n.input],
-    mode: 'transactional',
+    mode,
     partitionsConcurrency: 3,
     maxBytesPerPartition: 64 * 1024,
     retryMaxMs: 400,
@@ -268,6 +269,27 @@ describe('BatchTransport on the real broker (transactional)', () => {
       assert.equal(new Set(out.map((r) => parseOut(r).id)).size, 270);
     } finally {
       await b.app.close();
+    }
+  });
+
+  it('after-handler mode: publishes with the idempotent producer and commits the offsets afterwards', async () => {
+    const n = names('after');
+    await topics(n);
+    await produce(kafka, n.input, inputs(0, 300));
+    const probe: AppProbe = { seen: [], failFirstAttempt: false };
+    const { app, transport } = await startApp(n, probe, undefined, 'after-handler');
+    try {
+      await waitGroupAtEnd(admin, n.group, n.input);
+      const out = await readExpected(kafka, n.output, 270, { readUncommitted: true });
+      assert.equal(out.length, 270);
+      assert.equal(new Set(out.map((r) => parseOut(r).id)).size, 270);
+      assert.equal((await readExpected(kafka, n.dlq, 30)).length, 30);
+      const h = transport.health();
+      assert.equal(h.mode, 'after-handler');
+      assert.equal(h.transactions.committed, probe.seen.length);
+      assert.notEqual(h.lastCommitAt, null);
+    } finally {
+      await app.close();
     }
   });
 
