@@ -3,13 +3,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Kafka, KafkaMessage, TopicMessages } from 'kafkajs';
-import { of, throwError } from 'rxjs';
+import { lastValueFrom, of, throwError } from 'rxjs';
+import type { ArgumentsHost } from '@nestjs/common';
 import { DLQ_HEADERS } from '@storepulse/contracts';
 import { createLogger, PipelineMetrics } from '@storepulse/observability';
 import type { PartitionBatch } from '../batch-consumer';
 import { TransportBatchHandler, type BatchFn } from './batch-processor';
 import { BatchTransport, type BatchTransportOptions } from './batch-transport';
 import type { TransportIo } from './io';
+import { PassThroughRpcErrors } from './pass-through-errors';
 import { deadLetterRecord, decodeHeaders, toInboundMessage, toTopicMessages } from './records';
 import type { BatchOutput, InboundBatch, InboundMessage } from './types';
 
@@ -573,5 +575,15 @@ void describe('BatchTransport handler lookup', () => {
     const t2 = new BatchTransport(transportOpts(['a']), fakeIo().io);
     t2.addHandler('a', () => Promise.reject(new RangeError('bad feature vector')), true);
     await assert.rejects(t2.handlersByTopic().get('a')!(batch), RangeError);
+  });
+});
+
+void describe('PassThroughRpcErrors', () => {
+  void it('rethrows the original error object unchanged', async () => {
+    const original = new RangeError('feature vector has 11 values, the model wants 12');
+    await assert.rejects(
+      lastValueFrom(new PassThroughRpcErrors().catch(original, {} as ArgumentsHost)),
+      (e) => e === original,
+    );
   });
 });
