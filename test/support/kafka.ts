@@ -145,3 +145,80 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+export interface ReadRecord {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+/**
+ * Reads `topic` from the beginning with a fresh group until `expected` messages arrived, then keeps
+ * reading for `settleMs` (default 1.5 s) so that extra (duplicate) records are seen too. Reads
+ * `read_committed` unless `readUncommitted` (records of aborted transactions included). Unlike
+ * readAll it does not stop at the end offsets, which transaction markers make unreachable.
+ */
+export async function readExpected(
+  kafka: Kafka,
+  topic: string,
+  expected: number,
+  opts: { readUncommitted?: boolean; settleMs?: number; timeoutMs?: number } = {},
+): Promise<ReadRecord[]> {
+  const out: ReadRecord[] = [];
+  const readUncommitted = opts.readUncommitted ?? false;
+  const consumer = kafka.consumer({
+    groupId: `reader-${topic}-${readUncommitted}-${Date.now()}-${Math.random()}`,
+    readUncommitted,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: ({ partition, message }) => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(message.headers ?? {}))
+        headers[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+      out.push({
+        partition,
+        offset: message.offset,
+        key: message.key?.toString('utf8') ?? null,
+        value: message.value,
+        headers,
+      });
+      return Promise.resolve();
+    },
+  });
+  try {
+    await waitFor(
+      () => Promise.resolve(out.length >= expected),
+      opts.timeoutMs ?? 30_000,
+      `${expected} messages in ${topic} (got ${out.length})`,
+    );
+    await new Promise((r) => setTimeout(r, opts.settleMs ?? 1500));
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}
+
+/** Waits until `groupId` has committed the end offset of every partition of `topic`. */
+export async function waitGroupAtEnd(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  await waitFor(
+    async () => {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return ends.every(
+        (e) => committed?.partitions.find((p) => p.partition === e.partition)?.offset === e.high,
+      );
+    },
+    timeoutMs,
+    `group ${groupId} committed the end of ${topic}`,
+    500,
+  );
+}

@@ -2,11 +2,17 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { createLogger, PipelineMetrics } from '@storepulse/observability';
-import { BatchConsumer, type BatchHandler, type BatchResult } from './batch-consumer';
+import {
+  BatchConsumer,
+  batchConsumerConfig,
+  type BatchHandler,
+  type BatchResult,
+} from './batch-consumer';
 
 /** A kafkajs stand-in that records commits and hands us the eachBatch callback. */
 function fakeKafka() {
   const commits: { topic: string; partition: number; offset: string }[] = [];
+  const resolved: string[] = [];
   let eachBatch: ((p: EachBatchPayload) => Promise<void>) | undefined;
   const consumer = {
     events: { GROUP_JOIN: 'join', CRASH: 'crash' },
@@ -38,9 +44,11 @@ function fakeKafka() {
       heartbeat: () => Promise.resolve(),
       isRunning: running,
       isStale: () => false,
-      resolveOffset: () => undefined,
+      resolveOffset: (o: string) => {
+        resolved.push(o);
+      },
     }) as unknown as EachBatchPayload;
-  return { kafka, commits, run: (p: EachBatchPayload) => eachBatch!(p), payload };
+  return { kafka, commits, resolved, run: (p: EachBatchPayload) => eachBatch!(p), payload };
 }
 
 const opts = {
@@ -101,5 +109,33 @@ describe('BatchConsumer', () => {
     running = false;
     await inFlight;
     assert.equal(f.commits.length, 0, 'nothing committed for a batch never stored');
+  });
+
+  it('resolves, but does not commit, an offset the handler committed itself', async () => {
+    const f = fakeKafka();
+    const handler: BatchHandler = {
+      handleBatch: () => Promise.resolve({ commitOffset: null, committedOffset: '7' }),
+    };
+    const c = new BatchConsumer(f.kafka, opts, handler);
+    await c.start();
+    await f.run(f.payload(() => true));
+    assert.deepEqual(f.commits, []);
+    assert.deepEqual(f.resolved, ['6']);
+    assert.notEqual(c.health().lastCommitAt, null);
+  });
+
+  it('resolves nothing for commitOffset null without committedOffset', async () => {
+    const f = fakeKafka();
+    const handler: BatchHandler = { handleBatch: () => Promise.resolve({ commitOffset: null }) };
+    const c = new BatchConsumer(f.kafka, opts, handler);
+    await c.start();
+    await f.run(f.payload(() => true));
+    assert.deepEqual([f.commits, f.resolved], [[], []]);
+    assert.equal(c.health().lastCommitAt, null);
+  });
+
+  it('reads committed records only unless asked otherwise', () => {
+    assert.equal(batchConsumerConfig(opts).readUncommitted, false);
+    assert.equal(batchConsumerConfig({ ...opts, readUncommitted: true }).readUncommitted, true);
   });
 });

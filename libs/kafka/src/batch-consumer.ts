@@ -15,6 +15,12 @@ export interface PartitionBatch {
 export interface BatchResult {
   /** The next offset to consume (last handled + 1), committed after the work is durable; null commits nothing. */
   commitOffset: string | null;
+  /**
+   * The next offset the handler already committed itself (e.g. inside a Kafka transaction through
+   * `sendOffsets`), used when `commitOffset` is null: the consumer only resolves it (its fetch position
+   * moves on and the commit time is recorded), nothing is committed a second time.
+   */
+  committedOffset?: string;
 }
 
 /** Port implemented by services: handle one topic-partition batch, durably, before returning. */
@@ -36,6 +42,11 @@ export interface BatchConsumerOptions {
   fromBeginning?: boolean;
   /** Group session timeout (default 30 s): how long a dead member keeps its partitions. */
   sessionTimeoutMs?: number;
+  /**
+   * Read messages of open or aborted transactions too (default false: read_committed, so a consumer
+   * never sees records of an aborted or still open transaction).
+   */
+  readUncommitted?: boolean;
   logger: Logger;
   metrics: PipelineMetrics;
 }
@@ -44,7 +55,11 @@ export interface BatchConsumerOptions {
 export function batchConsumerConfig(
   opts: Pick<
     BatchConsumerOptions,
-    'groupId' | 'maxBytesPerPartition' | 'partitionsConcurrency' | 'sessionTimeoutMs'
+    | 'groupId'
+    | 'maxBytesPerPartition'
+    | 'partitionsConcurrency'
+    | 'sessionTimeoutMs'
+    | 'readUncommitted'
   >,
 ): ConsumerConfig {
   const sessionTimeout = opts.sessionTimeoutMs ?? 30_000;
@@ -57,6 +72,7 @@ export function batchConsumerConfig(
     sessionTimeout,
     heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
     allowAutoTopicCreation: false,
+    readUncommitted: opts.readUncommitted ?? false,
   };
 }
 
@@ -164,6 +180,9 @@ export class BatchConsumer {
             await this.consumer.commitOffsets([
               { topic: batch.topic, partition: batch.partition, offset: result.commitOffset },
             ]);
+            this.lastCommitAt = Date.now();
+          } else if (result.committedOffset !== undefined) {
+            resolveOffset((BigInt(result.committedOffset) - 1n).toString());
             this.lastCommitAt = Date.now();
           }
           this.lastBatchAt = Date.now();

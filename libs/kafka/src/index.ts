@@ -6,3 +6,4 @@ export * from './batch-consumer';
 export * from './kafka.module';
 export * from './health';
 export * from './group-offsets';
+export * from './transport';

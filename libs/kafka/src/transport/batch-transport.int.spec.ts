@@ -1,0 +1,364 @@
+// Integration tests of BatchTransport on the real broker: a real Nest microservice whose controller maps
+// each input to one output (malformed ones to a DLQ); outputs are read back with read_committed.
+import 'reflect-metadata';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Controller, Module, type INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
+import { DLQ_HEADERS } from '@storepulse/contracts';
+import { PipelineMetrics } from '@storepulse/observability';
+import { createKafka } from '../client';
+import { testBrokers, testLogger } from '../../../../test/support/env';
+import {
+  createTopicsReady,
+  produce,
+  readExpected,
+  testKafka,
+  waitFor,
+  waitGroupAtEnd,
+  type ReadRecord,
+} from '../../../../test/support/kafka';
+import { BatchTransport, type BatchTransportOptions } from './batch-transport';
+import { TransportBatchHandler } from './batch-processor';
+import { KafkaTransportIo, type TransportIo } from './io';
+import { deadLetterRecord } from './records';
+import type { BatchOutput, InboundBatch, OutboundRecord } from './types';
+import type { PartitionBatch } from '../batch-consumer';
+
+const logger = testLogger();
+
+interface Names {
+  input: string;
+  output: string;
+  dlq: string;
+  group: string;
+}
+
+function names(tag: string): Names {
+  const u = `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+  return { input: `tx-in-${u}`, output: `tx-out-${u}`, dlq: `tx-dlq-${u}`, group: `tx-g-${u}` };
+}
+
+/** Input i: key k-i, header src-trace: tr-i, JSON {id: i}; every 10th is malformed (not JSON). */
+function inputs(from: number, to: number) {
+  const out = [];
+  for (let i = from; i < to; i++)
+    out.push({
+      key: `k-${i}`,
+      value: i % 10 === 9 ? `not json ${i}` : JSON.stringify({ id: i }),
+      headers: { 'src-trace': `tr-${i}` },
+    });
+  return out;
+}
+
+interface AppProbe {
+  seen: InboundBatch[];
+  /** Throw on the first attempt of every batch (keyed by partition and first offset). */
+  failFirstAttempt: boolean;
+}
+
+/** A Nest microservice app whose controller maps `n.input` → `n.output` (malformed → `n.dlq`). */
+async function startApp(
+  n: Names,
+  probe: AppProbe,
+  io?: (kafka: Kafka) => TransportIo,
+  mode: BatchTransportOptions['mode'] = 'transactional',
+): Promise<{ app: INestMicroservice; transport: BatchTransport; metrics: PipelineMetrics }> {
+  const attempts = new Set<string>();
+  @Controller()
+  class MapController {
+    @EventPattern(n.input)
+    handle(@Payload() batch: InboundBatch): Promise<BatchOutput> {
+      const first = `${batch.partition}:${batch.messages[0]?.offset}`;
+      if (probe.failFirstAttempt && !attempts.has(first)) {
+        attempts.add(first);
+        return Promise.reject(new Error(`injected handler failure at ${first}`));
+      }
+      probe.seen.push(batch);
+      const records: OutboundRecord[] = batch.messages.map((m) => {
+        try {
+          const o = JSON.parse(m.value?.toString('utf8') ?? '') as { id: number };
+          return {
+            topic: n.output,
+            key: `out-${o.id}`,
+            value: JSON.stringify({ id: o.id, src: `${m.partition}:${m.offset}` }),
+            headers: { 'src-trace': m.headers['src-trace'] ?? '' },
+          };
+        } catch {
+          return deadLetterRecord(m, n.dlq, 'invalid json', ['$'], n.group);
+        }
+      });
+      return Promise.resolve({ records });
+    }
+  }
+  @Module({ controllers: [MapController] })
+  class MapModule {}
+  const kafka = createKafka({ brokers: testBrokers(), clientId: `tx-${n.group}`, logger });
+  const metrics = new PipelineMetrics(false);
+  const opts: BatchTransportOptions = {
+    kafka,
+    groupId: n.group,
+    topics: [n.input],
+    mode,
+    partitionsConcurrency: 3,
+    maxBytesPerPartition: 64 * 1024,
+    retryMaxMs: 400,
+    stallTimeoutMs: 60_000,
+    drainTimeoutMs: 10_000,
+    sessionTimeoutMs: 10_000,
+    logger,
+    metrics,
+  };
+  const transport = io ? new BatchTransport(opts, io(kafka)) : new BatchTransport(opts);
+  const app = await NestFactory.createMicroservice(MapModule, {
+    strategy: transport,
+    logger: false,
+  });
+  await app.listen();
+  return { app, transport, metrics };
+}
+
+const parseOut = (r: ReadRecord) => JSON.parse(r.value?.toString('utf8') ?? '') as { id: number };
+
+describe('BatchTransport on the real broker (transactional)', () => {
+  let kafka: Kafka;
+  let admin: Admin;
+
+  before(async () => {
+    kafka = testKafka();
+    admin = kafka.admin();
+    await admin.connect();
+  });
+  after(async () => {
+    await admin.disconnect();
+  });
+
+  async function topics(n: Names) {
+    await createTopicsReady(admin, [
+      { topic: n.input, numPartitions: 3 },
+      { topic: n.output, numPartitions: 3 },
+      { topic: n.dlq, numPartitions: 1 },
+    ]);
+  }
+
+  it('publishes exactly one committed output per input, keyed by the handler, and dead letters with the original bytes and headers', async () => {
+    const n = names('map');
+    await topics(n);
+    const sent = inputs(0, 600);
+    await produce(kafka, n.input, sent);
+    const probe: AppProbe = { seen: [], failFirstAttempt: false };
+    const { app, transport, metrics } = await startApp(n, probe);
+    try {
+      await waitGroupAtEnd(admin, n.group, n.input);
+      const out = await readExpected(kafka, n.output, 540);
+      assert.equal(out.length, 540, 'one output per valid input, no duplicate');
+      const ids = out.map((r) => parseOut(r).id).sort((a, b) => a - b);
+      assert.deepEqual(
+        ids,
+        sent.map((_, i) => i).filter((i) => i % 10 !== 9),
+      );
+      for (const r of out) {
+        const id = parseOut(r).id;
+        assert.equal(r.key, `out-${id}`);
+        assert.equal(r.headers['src-trace'], `tr-${id}`);
+      }
+      const dlq = await readExpected(kafka, n.dlq, 60);
+      assert.equal(dlq.length, 60);
+      for (const d of dlq) {
+        const id = Number(d.key?.slice(2));
+        assert.equal(d.value?.toString('utf8'), `not json ${id}`, 'original bytes');
+        assert.equal(d.headers['src-trace'], `tr-${id}`, 'original header');
+        assert.equal(d.headers[DLQ_HEADERS.sourceTopic], n.input);
+        assert.equal(d.headers[DLQ_HEADERS.reason], 'invalid json');
+        assert.equal(d.headers[DLQ_HEADERS.consumerGroup], n.group);
+        assert.match(d.headers[DLQ_HEADERS.sourceOffset] ?? '', /^\d+$/);
+      }
+      const h = transport.health();
+      assert.equal(h.running, true);
+      assert.equal(h.transactions.aborted, 0);
+      assert.equal(h.transactions.committed, probe.seen.length);
+      const metric = await metrics.registry
+        .getSingleMetric('storepulse_transport_transactions_total')
+        ?.get();
+      assert.deepEqual(
+        metric?.values.map((v) => [v.labels.group, v.labels.outcome, v.value]),
+        [[n.group, 'committed', probe.seen.length]],
+      );
+    } finally {
+      await app.close();
+    }
+    assert.equal(transport.health().running, false);
+  });
+
+  it('leaves no duplicate and no loss when handlers and commits fail on their first attempt (aborted records stay invisible)', async () => {
+    const n = names('flaky');
+    await topics(n);
+    await produce(kafka, n.input, inputs(0, 300));
+    const failedCommits = new Set<string>();
+    const flaky = (k: Kafka): TransportIo => {
+      const inner = new KafkaTransportIo(k);
+      return {
+        committedOffset: (g, t, p) => inner.committedOffset(g, t, p),
+        idempotentProducer: () => inner.idempotentProducer(),
+        close: () => inner.close(),
+        transactionalProducer: async (id) => {
+          const p = await inner.transactionalProducer(id);
+          return {
+            disconnect: () => p.disconnect(),
+            begin: async () => {
+              const t = await p.begin();
+              return {
+                send: (tm) => t.send(tm),
+                sendOffsets: (g, topic, part, off) => t.sendOffsets(g, topic, part, off),
+                abort: () => t.abort(),
+                // the first commit of every producer fails after its records were written
+                commit: () => {
+                  if (failedCommits.has(id)) return t.commit();
+                  failedCommits.add(id);
+                  return Promise.reject(new Error(`injected commit failure of ${id}`));
+                },
+              };
+            },
+          };
+        },
+      };
+    };
+    const probe: AppProbe = { seen: [], failFirstAttempt: true };
+    const { app, transport } = await startApp(n, probe, flaky);
+    try {
+      await waitGroupAtEnd(admin, n.group, n.input);
+      const out = await readExpected(kafka, n.output, 270);
+      assert.equal(out.length, 270, 'each valid input exactly once among committed records');
+      assert.equal(new Set(out.map((r) => parseOut(r).id)).size, 270);
+      const dlq = await readExpected(kafka, n.dlq, 30);
+      assert.equal(dlq.length, 30);
+      const raw = await readExpected(kafka, n.output, 271, { readUncommitted: true });
+      assert.ok(
+        raw.length > out.length,
+        `the aborted transactions' records are in the log (${raw.length} read uncommitted vs ${out.length})`,
+      );
+      const h = transport.health();
+      assert.equal(failedCommits.size, 3, 'one producer per input partition');
+      assert.ok(h.transactions.aborted >= 6, `aborted ${h.transactions.aborted}`);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('does not reprocess anything after a close and a restart with the same group', async () => {
+    const n = names('restart');
+    await topics(n);
+    await produce(kafka, n.input, inputs(0, 200));
+    const first: AppProbe = { seen: [], failFirstAttempt: false };
+    const a = await startApp(n, first);
+    await waitGroupAtEnd(admin, n.group, n.input);
+    const { drained } = await a.transport.close();
+    assert.equal(drained, true);
+    await a.app.close();
+    const second: AppProbe = { seen: [], failFirstAttempt: false };
+    const b = await startApp(n, second);
+    try {
+      await produce(kafka, n.input, inputs(200, 300));
+      await waitGroupAtEnd(admin, n.group, n.input);
+      const offsetsSeen = second.seen.flatMap((s) => s.messages.map((m) => m.offset));
+      assert.equal(offsetsSeen.length, 100, 'the second instance handled only the new inputs');
+      const out = await readExpected(kafka, n.output, 270);
+      assert.equal(out.length, 270);
+      assert.equal(new Set(out.map((r) => parseOut(r).id)).size, 270);
+    } finally {
+      await b.app.close();
+    }
+  });
+
+  it('after-handler mode: publishes with the idempotent producer and commits the offsets afterwards', async () => {
+    const n = names('after');
+    await topics(n);
+    await produce(kafka, n.input, inputs(0, 300));
+    const probe: AppProbe = { seen: [], failFirstAttempt: false };
+    const { app, transport } = await startApp(n, probe, undefined, 'after-handler');
+    try {
+      await waitGroupAtEnd(admin, n.group, n.input);
+      const out = await readExpected(kafka, n.output, 270, { readUncommitted: true });
+      assert.equal(out.length, 270);
+      assert.equal(new Set(out.map((r) => parseOut(r).id)).size, 270);
+      assert.equal((await readExpected(kafka, n.dlq, 30)).length, 30);
+      const h = transport.health();
+      assert.equal(h.mode, 'after-handler');
+      assert.equal(h.transactions.committed, probe.seen.length);
+      assert.notEqual(h.lastCommitAt, null);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('fences a zombie: a second producer with the same transactional id wins, the first cannot commit, nothing is published twice', async () => {
+    const n = names('zombie');
+    await topics(n);
+    const metrics = new PipelineMetrics(false);
+    const batch: PartitionBatch = {
+      topic: n.input,
+      partition: 0,
+      messages: [0, 1, 2].map((i): KafkaMessage => ({
+        offset: String(i),
+        key: Buffer.from(`k-${i}`),
+        value: Buffer.from(JSON.stringify({ id: i })),
+        timestamp: String(Date.now()),
+        attributes: 0,
+        headers: {},
+      })),
+      lastOffset: '2',
+      highWatermark: '3',
+      heartbeat: () => Promise.resolve(),
+    };
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const map = (b: InboundBatch) => ({
+      records: b.messages.map((m) => ({ topic: n.output, key: m.offset, value: m.value })),
+    });
+    let zombieCalls = 0;
+    const mk = (fn: (b: InboundBatch) => Promise<unknown>) =>
+      new TransportBatchHandler(
+        new KafkaTransportIo(createKafka({ brokers: testBrokers(), clientId: 'z', logger })),
+        new Map([[n.input, fn]]),
+        {
+          groupId: n.group,
+          mode: 'transactional',
+          transactionalIdPrefix: n.group,
+          logger,
+          metrics,
+        },
+      );
+    const zombie = mk(async (b) => {
+      zombieCalls++;
+      if (zombieCalls === 1) await gate; // stuck (GC pause, network partition) mid-batch
+      return map(b);
+    });
+    const successor = mk((b) => Promise.resolve(map(b)));
+    try {
+      const stuck = zombie.handleBatch(batch);
+      await waitFor(() => Promise.resolve(zombieCalls === 1), 30_000, 'zombie inside its handler');
+      assert.deepEqual(await successor.handleBatch(batch), {
+        commitOffset: null,
+        committedOffset: '3',
+      });
+      release();
+      await assert.rejects(stuck, (e: Error) => /epoch|fenced/i.test(e.message));
+      // its retry replaces the fenced producer, re-reads the committed offset and skips the batch
+      assert.deepEqual(await zombie.handleBatch(batch), {
+        commitOffset: null,
+        committedOffset: '3',
+      });
+      assert.equal(zombieCalls, 1, 'the zombie never handles the committed batch again');
+      assert.equal(zombie.counts.skippedCommitted, 3);
+      const out = await readExpected(kafka, n.output, 3);
+      assert.deepEqual(out.map((r) => r.key).sort(), ['0', '1', '2']);
+      const [committed] = await admin.fetchOffsets({ groupId: n.group, topics: [n.input] });
+      assert.equal(committed?.partitions.find((p) => p.partition === 0)?.offset, '3');
+    } finally {
+      await zombie.close();
+      await successor.close();
+    }
+  });
+});
