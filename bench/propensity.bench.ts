@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   }).predict(test.x, test.n, test.featureNames);
   progress('oracle probabilities (Monte Carlo of the simulator)');
   const oracle = new PropensityOracle(opts);
-  const tTest = newer.plan.test[0]!;
+  const tTest = newer.plan.test[0];
   const oracleP = oracle.probabilities(test.ids, tTest, H);
   const m = {
     mlp: binaryMetrics(test.y, mlp),

@@ -8,7 +8,7 @@ async function main(): Promise<void> {
     backend: parseTfBackendChoice(backend),
     log: () => undefined,
   });
-  const sets = readSets(path!);
+  const sets = readSets(path);
   const { runs } = await trainingRuns(
     tf,
     info.backend,

@@ -216,9 +216,9 @@ describe('propensity: simulator → trainer → champion → scorer → predicti
       const v = await get<ModelVersionDto>(`/api/models/propensity_${h}/1`);
       assert.equal(v.status, 'champion');
       const t = v.metrics.test!;
-      for (const m of ['mlp', 'logistic', 'heuristic']) assert.ok(t[m]!.rocAuc > 0.5, `${h} ${m}`);
+      for (const m of ['mlp', 'logistic', 'heuristic']) assert.ok(t[m].rocAuc > 0.5, `${h} ${m}`);
       console.log(
-        `propensity_${h} v1 test AUC: mlp ${t['mlp']!.rocAuc.toFixed(3)}, logistic ${t['logistic']!.rocAuc.toFixed(3)}, heuristic ${t['heuristic']!.rocAuc.toFixed(3)}`,
+        `propensity_${h} v1 test AUC: mlp ${t['mlp'].rocAuc.toFixed(3)}, logistic ${t['logistic'].rocAuc.toFixed(3)}, heuristic ${t['heuristic'].rocAuc.toFixed(3)}`,
       );
     }
     const r = await post('/api/predictions/propensity', { user_ids: ['u-000001', 'nobody'] });
@@ -227,8 +227,8 @@ describe('propensity: simulator → trainer → champion → scorer → predicti
       users: { user_id: string; known: boolean; scores: unknown[] }[];
     };
     assert.equal(body.users.length, 2);
-    assert.equal(body.users[1]!.known, false);
-    assert.equal(body.users[0]!.scores.length, HORIZONS.length);
+    assert.equal(body.users[1].known, false);
+    assert.equal(body.users[0].scores.length, HORIZONS.length);
     assert.equal(
       (await post('/api/predictions/propensity', { user_ids: ['a'], horizon: '3d' })).status,
       400,
@@ -305,7 +305,7 @@ describe('propensity: simulator → trainer → champion → scorer → predicti
     const events = await get<{ event: string; version: number }[]>(
       `/api/models/events?name=${model}`,
     );
-    assert.equal(events[0]!.event, 'rolled_back');
+    assert.equal(events[0].event, 'rolled_back');
   });
 
   it('SIGKILL under load: every event has exactly one committed prediction per horizon', async () => {

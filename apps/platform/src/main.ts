@@ -46,7 +46,10 @@ runMain('storepulse-platform', async ({ config: env, logger, metrics }) => {
     setupApiDocs(app, 'StorePulse');
     // The scorer's @EventPattern handlers run over the exactly-once batch transport (docs/transport.md).
     if (config.scorer.enabled)
-      app.connectMicroservice({ strategy: app.get(ScorerService).transport() });
+      app.connectMicroservice(
+        { strategy: app.get(ScorerService).transport() },
+        { inheritAppConfig: true },
+      );
     handleSignals(app, () => infra.close(), logger, 15_000);
     await app.listen(config.httpPort);
     await app.startAllMicroservices();

@@ -24,8 +24,8 @@ export class LiveStats {
       this.models.set(name, m);
     }
     for (let i = 0; i < scores.length; i++) {
-      const s = scores[i]!;
-      m.bins[Math.min(BINS - 1, Math.max(0, Math.floor(s * BINS)))]! += 1;
+      const s = scores[i];
+      m.bins[Math.min(BINS - 1, Math.max(0, Math.floor(s * BINS)))] += 1;
     }
     m.scored += scores.length;
   }

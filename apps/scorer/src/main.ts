@@ -31,7 +31,10 @@ runMain('storepulse-scorer', async ({ config, logger, metrics }) => {
   class AppModule {}
   const app = await NestFactory.create(AppModule, { logger: new PinoNestLogger(logger) });
   setupApiDocs(app, 'StorePulse scorer');
-  app.connectMicroservice({ strategy: app.get(ScorerService).transport() });
+  app.connectMicroservice(
+    { strategy: app.get(ScorerService).transport() },
+    { inheritAppConfig: true },
+  );
   handleSignals(app, () => infra.close(), logger, 15_000);
   await app.listen(config.httpPort);
   await app.startAllMicroservices();

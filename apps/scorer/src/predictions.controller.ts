@@ -58,7 +58,7 @@ export class PredictionsController {
           known: s.known[i] === 1,
           scores: s.horizons.map((h) => ({
             horizon: h.horizon,
-            score: h.scores[i]!,
+            score: h.scores[i],
             model: h.model,
           })),
         })),
@@ -107,6 +107,6 @@ export class PredictionsController {
     @Query('horizon') horizon?: string,
   ): Promise<UserScore & { as_of: string }> {
     const r = await this.score([userId], this.horizons(horizon));
-    return { ...r.users[0]!, as_of: r.as_of };
+    return { ...r.users[0], as_of: r.as_of };
   }
 }

@@ -40,8 +40,8 @@ export function modelInput(m: FeatureMatrix, names: readonly string[]): Float32A
   const out = new Float32Array(rows * names.length);
   for (let r = 0; r < rows; r++)
     for (let j = 0; j < idx.length; j++) {
-      const k = idx[j]!;
-      out[r * idx.length + j] = k < 0 ? NaN : m.values[r * w + k]!;
+      const k = idx[j];
+      out[r * idx.length + j] = k < 0 ? NaN : m.values[r * w + k];
     }
   return out;
 }

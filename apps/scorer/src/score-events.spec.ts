@@ -113,7 +113,7 @@ describe('ScoreEvents', () => {
     const ts = NOW - 90_000; // 11:58:30
     const ids = ['0b6f2f5e-8a5b-4f8e-9a43-3c1d2b7e9f10', '1c7f3a6e-9b6c-4a9f-8b54-4d2e3c8f0a21'];
     const out = await se.handle(
-      batch([click('u-1', ts, ids[0]!), Buffer.from('{not json'), click('u-new', ts + 1, ids[1]!)]),
+      batch([click('u-1', ts, ids[0]), Buffer.from('{not json'), click('u-new', ts + 1, ids[1])]),
     );
     assert.deepEqual(up.waits, [`${TOPICS.clickstream}[2]@13`], 'waits for offset last + 1');
     assert.equal(out.length, 4);
@@ -127,7 +127,7 @@ describe('ScoreEvents', () => {
     const first = preds.find((p) => p.event_id === ids[0] && p.horizon === '24h')!;
     assert.equal(
       first.prediction_id,
-      predictionId(ids[0]!, { name: 'propensity_24h', version: 3 }, '24h'),
+      predictionId(ids[0], { name: 'propensity_24h', version: 3 }, '24h'),
     );
     assert.equal(first.score, Math.fround(0.1));
     assert.equal(first.features_as_of, '2026-12-01T11:59:00.000Z');

@@ -135,7 +135,7 @@ export class ScoreEvents {
             prediction_id: predictionId(e.eventId, h.model, h.horizon),
             user_id: e.userId,
             horizon: h.horizon,
-            score: Math.min(1, Math.max(0, h.scores[i]!)),
+            score: Math.min(1, Math.max(0, h.scores[i])),
             model: h.model,
             known: s.known[i] === 1,
             features_as_of: asOf,

@@ -1,12 +1,14 @@
 // The scorer's Kafka handlers: storefront clickstream and order batches in, predictions out, over the
 // exactly-once BatchTransport (docs/transport.md).
-import { Controller } from '@nestjs/common';
+import { Controller, UseFilters } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { TOPICS } from '@storepulse/contracts';
-import type { BatchOutput, InboundBatch } from '@storepulse/kafka';
+import { PassThroughRpcErrors, type BatchOutput, type InboundBatch } from '@storepulse/kafka';
 import { ScorerService } from './scorer.service';
 
+/** PassThroughRpcErrors: the transport logs and retries with the handler's own error. */
 @Controller()
+@UseFilters(PassThroughRpcErrors)
 export class ScorerEventsController {
   constructor(private readonly scorer: ScorerService) {}
 

@@ -75,7 +75,7 @@ describe('propensity training on simulated history (embedded engine, real TF.js)
     );
     assert.ok(first.positives.test > 5, JSON.stringify(first.positives));
     // time split: the test cut-off is the latest, validation labels end before it
-    assert.ok(Date.parse(first.cutoffs.validation[0]!) + DAY <= Date.parse(first.cutoffs.test[0]!));
+    assert.ok(Date.parse(first.cutoffs.validation[0]) + DAY <= Date.parse(first.cutoffs.test[0]));
     const t = first.test;
     for (const m of [t.mlp, t.logistic, t.heuristic]) {
       assert.ok(m.rocAuc > 0.6 && m.rocAuc <= 1, `AUC ${m.rocAuc}`);
@@ -100,7 +100,7 @@ describe('propensity training on simulated history (embedded engine, real TF.js)
       events.map((e) => e.event),
       ['promoted', 'registered'],
     );
-    assert.match(events[0]!.reason, /baseline|heuristic/i);
+    assert.match(events[0].reason, /baseline|heuristic/i);
   });
 
   it('a second run warm-starts from the champion, is compared with it on the same cut-off, and is gated', async () => {

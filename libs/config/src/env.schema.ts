@@ -88,11 +88,9 @@ export const envSchema = z.object({
     .string()
     .default('24h,7d')
     .pipe(
-      z
-        .string()
-        .regex(/^\s*\d+[hd]\s*(,\s*\d+[hd]\s*)*$/, {
-          error: 'must be a comma-separated list such as 24h,7d (hours or days)',
-        }),
+      z.string().regex(/^\s*\d+[hd]\s*(,\s*\d+[hd]\s*)*$/, {
+        error: 'must be a comma-separated list such as 24h,7d (hours or days)',
+      }),
     ),
   TRAINER_ENABLED: bool.default(true),
   TRAINER_INTERVAL_MS: int(0, 30 * 86_400_000).default(3_600_000),

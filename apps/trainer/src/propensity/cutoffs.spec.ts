@@ -43,11 +43,11 @@ describe('propensity cut-offs: time split with purging', () => {
       windowMs: 28 * DAY_MS,
     });
     assert.deepEqual(p.test, [T0 + 20 * DAY_MS + 18 * HOUR_MS]);
-    assert.ok(p.test[0]! + H <= T0 + 28 * DAY_MS - 1);
+    assert.ok(p.test[0] + H <= T0 + 28 * DAY_MS - 1);
     assert.deepEqual(p.validation, [T0 + 13 * DAY_MS + 18 * HOUR_MS]);
-    assert.ok(p.validation[0]! + H <= p.test[0]!);
+    assert.ok(p.validation[0] + H <= p.test[0]);
     assert.equal(p.train.at(-1), T0 + 6 * DAY_MS + 18 * HOUR_MS);
-    assert.ok(p.train.at(-1)! + H <= p.validation[0]!);
+    assert.ok(p.train.at(-1)! + H <= p.validation[0]);
     // first cut-off: one day of history, on the 6-hour grid
     assert.equal(p.train[0], T0 + 1 * DAY_MS + 6 * HOUR_MS);
     for (const t of [...p.train, ...p.validation, ...p.test]) assert.equal(t % HOUR_MS, 0);
@@ -80,7 +80,9 @@ describe('propensity cut-offs: time split with purging', () => {
         }),
       (e: unknown) =>
         e instanceof NotEnoughHistoryError &&
-        /too little history for a time split with horizon 7d: .* need at least 23d of history/.test(e.message),
+        /too little history for a time split with horizon 7d: .* need at least 23d of history/.test(
+          e.message,
+        ),
     );
     assert.throws(
       () =>
@@ -159,7 +161,7 @@ describe('TrainingSetBuilder (fake history and features)', () => {
     assert.equal(sets.train.n, 7); // cut-offs day 1..7, only u-early
     assert.ok([...sets.train.y].every((v) => v === 0 || v === 1));
     assert.equal(sets.train.x[0], 1);
-    assert.ok(Number.isNaN(sets.train.x[1]!));
+    assert.ok(Number.isNaN(sets.train.x[1]));
     assert.ok(asked.every((s) => s.atMs % HOUR_MS === 0));
   });
   it('subsampled negatives carry weight 1 / rate, held-out sets keep every row', async () => {

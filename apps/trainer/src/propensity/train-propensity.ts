@@ -113,8 +113,8 @@ export function selectColumns(set: LabelledSet, names: readonly string[]): Float
   const out = new Float32Array(set.n * names.length);
   for (let r = 0; r < set.n; r++)
     for (let j = 0; j < idx.length; j++) {
-      const k = idx[j]!;
-      out[r * idx.length + j] = k < 0 ? NaN : set.x[r * set.d + k]!;
+      const k = idx[j];
+      out[r * idx.length + j] = k < 0 ? NaN : set.x[r * set.d + k];
     }
   return out;
 }

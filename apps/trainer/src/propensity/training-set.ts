@@ -121,12 +121,12 @@ export class TrainingSetBuilder {
     for (const [t, idx] of byCutoff) {
       const feats = await this.features.asOf(
         'user',
-        idx.map((i) => ({ id: rows[i]!.id, atMs: t })),
+        idx.map((i) => ({ id: rows[i].id, atMs: t })),
       );
       feats.forEach((f, k) => {
-        const off = idx[k]! * d;
+        const off = idx[k] * d;
         for (let j = 0; j < d; j++) {
-          const v = f.features[names[j]!];
+          const v = f.features[names[j]];
           x[off + j] = v === null || v === undefined ? NaN : v;
         }
       });

@@ -57,7 +57,7 @@ export class RunTracker {
       result: null,
       error: null,
     };
-    this.runs.set(run.id, run as RunRecord);
+    this.runs.set(run.id, run);
     this.active.set(meta.model, run.id);
     this.trim();
     const done = (async () => {
