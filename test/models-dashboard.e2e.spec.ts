@@ -728,6 +728,9 @@ describe('Models page in headless Chromium (monitor dashboard + fake trainer/sco
       'trainer not reachable in this process (GET /api/models/runs → 404)',
     );
     assert.equal(await page.locator('#runs-recent').isVisible(), false);
+    const file = join(outputDir(), 'models-dashboard-standalone.png');
+    await page.screenshot({ path: file, fullPage: true });
+    console.log(`standalone models page screenshot: ${file}`);
     // ... and comes back when the trainer does.
     apis.trainer = true;
     apis.scorer = true;

@@ -42,6 +42,7 @@ const PAGE_HEAD = `<!doctype html>
     --line: #2a3550; --ok: #2fbf71; --warn: #f2b134; --stall: #f07c2e; --stop: #e5484d; --accent: #5b9cff;
   }
   * { box-sizing: border-box; }
+  [hidden] { display: none !important; }
   body { margin: 0; background: var(--bg); color: var(--text);
     font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
   a { color: var(--accent); text-decoration: none; }
