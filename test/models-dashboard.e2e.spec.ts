@@ -735,9 +735,22 @@ describe('Models page in headless Chromium (monitor dashboard + fake trainer/sco
     apis.trainer = true;
     apis.scorer = true;
     apis.demand = false;
+    // A scorer that has not switched to the rolled-back-to champion yet.
+    const served = LIVE.models[0];
+    assert.ok(served);
+    served.version = 3;
     await nextPolls(2);
     assert.equal(await page.locator('#trainer-notice').isVisible(), false);
     assert.equal(await page.locator('section.model').count(), 2);
+    assert.equal(
+      await text('[data-model="propensity_7d"] [data-field="live-stale"]'),
+      'the scorer serves v3, the registry champion is v1',
+    );
+    assert.equal(
+      await page.locator('[data-model="propensity_28d"] [data-field="live-stale"]').isVisible(),
+      false,
+    );
+    served.version = 1;
     assert.deepEqual(errors, [], 'no page errors');
     assert.equal(await page.locator('body').getAttribute('data-render-error'), null);
 

@@ -80,6 +80,7 @@ const PAGE_HEAD = `<!doctype html>
   .empty { color: var(--muted); font-style: italic; }
   .notice { border-left: 4px solid var(--warn); background: var(--panel2); padding: 10px 14px; border-radius: 6px; }
   .reason { white-space: normal; }
+  .stale { color: var(--warn); font-size: 12px; font-weight: 600; }
   .run { display: grid; grid-template-columns: 220px 1fr 70px; gap: 12px; align-items: center; padding: 6px 0; }
   .progress { height: 12px; background: var(--panel2); border: 1px solid var(--line); border-radius: 6px; overflow: hidden; }
   .progress .bar { height: 100%; background: var(--accent); }
@@ -256,6 +257,8 @@ const SCRIPT = `(function () {
     var vBox = chartBox('Test AUC across versions (◆ = was champion)', 'versions');
     var cBox = chartBox('Calibration of the champion (test set)', 'calibration');
     var lBox = chartBox('Live score distribution', 'live');
+    var liveStale = node('div', '', 'stale'); liveStale.dataset.field = 'live-stale'; liveStale.hidden = true;
+    lBox.note.after(liveStale);
     root.appendChild(charts);
 
     var lower = node('div', null, 'grid2');
@@ -282,7 +285,7 @@ const SCRIPT = `(function () {
     cards[name] = {
       root: root, kind: kind, champ: champ, loses: loses, metrics: mb, trainInfo: trainInfo,
       backtestBox: backtestBox, backtest: bb, drift: db, events: eb,
-      versions: vBox, calibration: cBox, live: lBox,
+      versions: vBox, calibration: cBox, live: lBox, liveStale: liveStale,
       versionsChart: versionsChart(vBox.canvas), calibrationChart: calibrationChart(cBox.canvas), liveChart: liveChart(lBox.canvas)
     };
     return cards[name];
@@ -404,12 +407,13 @@ const SCRIPT = `(function () {
     ch.update('none');
   }
 
-  function renderLive(c, live, name) {
+  function renderLive(c, live, name, champion) {
     var ch = c.liveChart;
     var db = c.drift; db.textContent = '';
     var entry = null;
     if (live.ok && obj(live.body) && Array.isArray(live.body.models))
       entry = live.body.models.find(function (m) { return m.name === name; }) || null;
+    c.liveStale.hidden = true;
     if (!live.ok) {
       c.live.note.textContent = '';
       showChart(c.live, 'scorer not running (' + why(live) + ')');
@@ -428,6 +432,10 @@ const SCRIPT = `(function () {
     var la = obj(entry.liveAuc);
     c.live.note.textContent = 'v' + entry.version + ' · ' + fmtInt(entry.scored) + ' scored · live AUC ' +
       (la ? fmt(la.auc, 3) + ' (n=' + fmtInt(la.n) + ')' : 'not yet measurable');
+    var stale = c.liveStale;
+    var mismatch = champion !== null && entry.version !== champion.version;
+    stale.hidden = !mismatch;
+    stale.textContent = mismatch ? 'the scorer serves v' + entry.version + ', the registry champion is v' + champion.version : '';
     showChart(c.live, hist.length === 0 ? 'no scores yet' : null);
     ch.update('none');
     var drift = Array.isArray(entry.drift) ? entry.drift.slice() : [];
@@ -485,7 +493,7 @@ const SCRIPT = `(function () {
       renderBacktest(c, champion);
       renderVersions(c, versions, evs);
       renderCalibration(c, champion);
-      renderLive(c, live, name);
+      renderLive(c, live, name, champion);
       renderEvents(c, evs);
     });
   }
