@@ -1,7 +1,9 @@
+// The dashboard's HTTP routes: the ops page at /, the Models page at /models, and Chart.js.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { modelsPageHtml } from './models-page';
 import { DASHBOARD_HTML } from './page';
 
 /** Chart.js from node_modules (UMD build), read once. */
@@ -14,12 +16,22 @@ function chartJs(): string {
 @Controller()
 export class DashboardController {
   private chart: string | undefined;
+  private modelsHtml: string | undefined;
 
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Cache-Control', 'no-cache')
   page(): string {
     return DASHBOARD_HTML;
+  }
+
+  /** The Models page (reads the trainer's and scorer's APIs; works without them). */
+  @Get('models')
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Cache-Control', 'no-cache')
+  models(): string {
+    this.modelsHtml ??= modelsPageHtml();
+    return this.modelsHtml;
   }
 
   @Get('dashboard/chart.umd.min.js')

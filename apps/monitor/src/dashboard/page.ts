@@ -22,6 +22,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   header h1 { font-size: 18px; margin: 0; font-weight: 600; letter-spacing: .2px; }
   header .meta { color: var(--muted); font-size: 13px; }
   header .spacer { flex: 1; }
+  header nav a { color: var(--accent); text-decoration: none; font-size: 13px; padding: 4px 10px; border: 1px solid var(--line); border-radius: 6px; }
   .dot { width: 10px; height: 10px; border-radius: 50%; display: inline-block; background: var(--stop); margin-right: 6px; }
   .dot.live { background: var(--ok); box-shadow: 0 0 8px var(--ok); }
   main { padding: 18px 24px 40px; display: grid; gap: 16px; }
@@ -57,6 +58,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <header>
   <h1>StorePulse · Ops monitor</h1>
   <span class="meta" id="cluster"></span>
+  <nav><a href="/models" id="nav-models">Models →</a></nav>
   <span class="spacer"></span>
   <span class="meta"><span class="dot" id="live-dot"></span><span id="live-text">connecting…</span></span>
   <span class="meta">updated <span id="updated">–</span></span>
