@@ -71,6 +71,21 @@ void describe('profileFeatures', () => {
     assert.deepEqual(p.features[1].expected, [1, 0]);
   });
 
+  void it('weighted quantiles: the same edges as duplicated rows', () => {
+    const v = Array.from({ length: 200 }, (_, i) => (i * 37) % 200);
+    const w = v.map((_, i) => 1 + (i % 3));
+    const dup: number[] = [];
+    v.forEach((x, i) => {
+      for (let k = 0; k < w[i]; k++) dup.push(x);
+    });
+    const weighted = profileFeatures(matrix([v]), v.length, ['a'], { weights: w });
+    const duplicated = profileFeatures(matrix([dup]), dup.length, ['a']);
+    assert.deepEqual(weighted.features[0].edges, duplicated.features[0].edges);
+    weighted.features[0].expected.forEach((p, k) =>
+      close(p, duplicated.features[0].expected[k], 1e-12, `bin ${k}`),
+    );
+  });
+
   void it('weights move the quantiles and the proportions', () => {
     // 0 and 1 each once; weight 3 on the 1
     const f = profileFeatures(matrix([[0, 1]]), 2, ['a'], { weights: [1, 3] }).features[0];
@@ -146,6 +161,19 @@ void describe('LiveFeatureHistogram', () => {
     assert.deepEqual(seen, [1, 2, 3, 4, 3, 4, 3]);
     // rows 5..7 (values 1, 2, 0) remain after the 7th
     assert.deepEqual(h.counts()[0].counts, [1, 1, 1, 0]);
+  });
+
+  void it('every = 3 counts stream rows 0, 3, 6, 9 across add() calls', () => {
+    const h = new LiveFeatureHistogram(profile, { every: 3 });
+    // stream values: row i has value i % 3 except rows 3 and 9 (value 2) and row 6 (NaN)
+    const stream = [0, 1, 2, 2, 1, 2, NaN, 1, 2, 2, 1];
+    h.add(Float32Array.from(stream.slice(0, 2)), 2, ['k']);
+    h.add(Float32Array.from(stream.slice(2, 7)), 5, ['k']);
+    h.add(Float32Array.from(stream.slice(7, 11)), 4, ['k']);
+    assert.equal(h.rows(), 4);
+    // counted: 0 (bin 0), 2, NaN, 2
+    assert.deepEqual(h.counts()[0].counts, [1, 0, 2, 1]);
+    assert.throws(() => new LiveFeatureHistogram(profile, { every: 0 }), /every = 0/);
   });
 
   void it('rejects a window that blocks do not divide, and a wrong x length', () => {

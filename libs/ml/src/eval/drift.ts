@@ -135,7 +135,11 @@ export function profileFeatures(
   if (!(total > 0)) throw new Error('profileFeatures: the weights sum to 0');
 
   const features: FeatureBins[] = [];
-  const order = new Uint32Array(n);
+  // equal weights need no index sort: the column's values are sorted natively
+  let uniform = true;
+  for (let i = 1; i < n && uniform; i++) uniform = w[i] === w[0];
+  const column = new Float64Array(n);
+  const columnW = new Float64Array(n);
   for (let f = 0; f < d; f++) {
     // finite values (weight > 0) sorted ascending, with their weights
     let m = 0;
@@ -144,15 +148,25 @@ export function profileFeatures(
       if (w[i] === 0) continue;
       const v = x[i * d + f];
       if (Number.isNaN(v)) missing += w[i];
-      else order[m++] = i;
+      else {
+        column[m] = v;
+        columnW[m++] = w[i];
+      }
     }
-    const idx = Array.from(order.subarray(0, m));
-    idx.sort((a, b) => x[a * d + f] - x[b * d + f] || a - b);
-    const values = new Float64Array(m);
-    const vw = new Float64Array(m);
-    for (let k = 0; k < m; k++) {
-      values[k] = x[idx[k] * d + f];
-      vw[k] = w[idx[k]];
+    let values: Float64Array;
+    let vw: Float64Array;
+    if (uniform) {
+      values = column.slice(0, m).sort();
+      vw = new Float64Array(m).fill(w[0]);
+    } else {
+      const idx = Array.from({ length: m }, (_, k) => k);
+      idx.sort((a, b) => column[a] - column[b] || a - b);
+      values = new Float64Array(m);
+      vw = new Float64Array(m);
+      for (let k = 0; k < m; k++) {
+        values[k] = column[idx[k]];
+        vw[k] = columnW[idx[k]];
+      }
     }
     const edges = columnEdges(values, vw, bins);
     const mass = new Array<number>(edges.length + 2).fill(0);
@@ -245,6 +259,12 @@ export interface LiveHistogramOptions {
   window?: number;
   /** The window moves in steps of window/blocks rows (must divide window); default 10. */
   blocks?: number;
+  /**
+   * Count one row in `every` (rows 0, every, 2·every, … of the stream across add() calls); default 1.
+   * The window and rows() are in counted rows. PSI's sampling noise is about (bins − 1)/rows, so a
+   * few thousand counted rows per window are plenty; see DRIFT.md for the cost per row.
+   */
+  every?: number;
 }
 
 export interface FeatureCounts {
@@ -275,6 +295,9 @@ export class LiveFeatureHistogram {
   private readonly blockFeatureRows: Float64Array[];
   private readonly blockRowsAdded: number[];
   private current = 0;
+  private readonly every: number;
+  /** Incoming rows to skip before the next counted one. */
+  private skip = 0;
   private readonly byName = new Map<string, number>();
   private lastNames: readonly string[] | null = null;
   private lastNamesCopy: string[] = [];
@@ -294,6 +317,10 @@ export class LiveFeatureHistogram {
       throw new Error(
         `LiveFeatureHistogram: blocks = ${blocks} does not divide window = ${window}`,
       );
+    const every = opts.every ?? 1;
+    if (!Number.isInteger(every) || every < 1)
+      throw new Error(`LiveFeatureHistogram: every = ${every}, expected an integer >= 1`);
+    this.every = every;
     this.window = window;
     this.blockCount = window === Infinity ? 1 : blocks;
     this.blockRows = window === Infinity ? Infinity : window / blocks;
@@ -334,12 +361,14 @@ export class LiveFeatureHistogram {
     const map = this.columns(featureNames); // map[f] = column of profile feature f, or -1
     const fCount = map.length;
     const { edges, edgeStart, binStart } = this;
-    let row = 0;
+    const every = this.every;
+    let row = this.skip; // the first row of this batch that is counted
     while (row < n) {
       if (this.blockRowsAdded[this.current] >= this.blockRows) this.advance();
       const counts = this.blockCounts[this.current];
-      const take = Math.min(n - row, this.blockRows - this.blockRowsAdded[this.current]);
-      const end = row + take;
+      const room = this.blockRows - this.blockRowsAdded[this.current];
+      const take = Math.min(room, Math.ceil((n - row) / every));
+      const end = row + take * every;
       for (let f = 0; f < fCount; f++) {
         const col = map[f];
         if (col < 0) continue;
@@ -347,7 +376,7 @@ export class LiveFeatureHistogram {
         const hi = edgeStart[f + 1];
         const base = binStart[f];
         const missing = base + hi - lo + 1;
-        for (let r = row; r < end; r++) {
+        for (let r = row; r < end; r += every) {
           const v = x[r * d + col];
           if (v !== v) {
             counts[missing] += 1;
@@ -367,6 +396,7 @@ export class LiveFeatureHistogram {
       this.blockRowsAdded[this.current] += take;
       row = end;
     }
+    this.skip = row - n;
   }
 
   /** Counts per bin of every profile feature over the window, in profile order. */
@@ -386,7 +416,7 @@ export class LiveFeatureHistogram {
     }));
   }
 
-  /** Rows added that are inside the window. */
+  /** Counted rows inside the window. */
   rows(): number {
     let r = 0;
     for (const added of this.blockRowsAdded) r += added;
@@ -401,6 +431,7 @@ export class LiveFeatureHistogram {
       this.blockRowsAdded[b] = 0;
     }
     this.current = 0;
+    this.skip = 0;
   }
 
   private advance(): void {
