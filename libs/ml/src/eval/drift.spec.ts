@@ -143,6 +143,48 @@ void describe('LiveFeatureHistogram', () => {
     assert.deepEqual(h.counts()[0].counts, [0, 0, 0, 0]);
   });
 
+  void it('bins equal a brute-force count of edges <= v, edge values, ±0, ±Infinity, heavy tails', () => {
+    const n = 3000;
+    const z = randomNormals(n * 3, 9);
+    const cols = [
+      Array.from({ length: n }, (_, i) => Math.exp(3 * z[i])), // heavy tail
+      Array.from({ length: n }, (_, i) =>
+        i % 50 === 0 ? -Infinity : i % 70 === 0 ? Infinity : z[n + i],
+      ),
+      Array.from({ length: n }, (_, i) => Math.round(z[2 * n + i] * 3)), // discrete
+    ];
+    const names = ['tail', 'inf', 'disc'];
+    const prof = profileFeatures(matrix(cols), n, names);
+    assert.ok(prof.features.every((f) => f.edges.every((e) => Number.isFinite(e))));
+    // live values: every edge, its float neighbours, -0, ±Infinity, NaN and fresh draws
+    const live: number[][] = prof.features.map((f, k) => {
+      const v: number[] = [
+        -0,
+        0,
+        Infinity,
+        -Infinity,
+        NaN,
+        ...Array.from(randomNormals(500, 20 + k)).map((x) => x * 10),
+      ];
+      for (const e of f.edges) v.push(e, e * (1 - 1e-15), e * (1 + 1e-15), Math.fround(e));
+      return v;
+    });
+    const m = Math.max(...live.map((v) => v.length));
+    const rowsLive = live.map((v) => Array.from({ length: m }, (_, i) => v[i % v.length]));
+    const h = new LiveFeatureHistogram(prof);
+    const x = new Float64Array(m * 3);
+    for (let i = 0; i < m; i++) for (let f = 0; f < 3; f++) x[i * 3 + f] = rowsLive[f][i];
+    h.add(x, m, names);
+    prof.features.forEach((f, k) => {
+      const expected = new Array<number>(f.edges.length + 2).fill(0);
+      for (const v of rowsLive[k]) {
+        const b = Number.isNaN(v) ? f.edges.length + 1 : f.edges.filter((e) => e <= v).length;
+        expected[b] = expected[b] + 1;
+      }
+      assert.deepEqual(h.counts()[k].counts, expected, f.name);
+    });
+  });
+
   void it('an exact window of the last 4 rows (blocks = window)', () => {
     const h = new LiveFeatureHistogram(profile, { window: 4, blocks: 4 });
     h.add(new Float32Array([0, 0, 0]), 3, ['k']);

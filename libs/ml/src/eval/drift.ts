@@ -11,12 +11,14 @@ export const PSI_MODERATE = 0.1;
 export const PSI_SIGNIFICANT = 0.25;
 /** Bin indices are stored in bytes elsewhere; 250 finite bins is far beyond any sensible profile. */
 export const MAX_PROFILE_BINS = 250;
+/** Cells of the live histogram's per-feature bin lookup grid (a speed hint only). */
+const GRID_CELLS = 256;
 
 export interface FeatureBins {
   name: string;
   /**
-   * Ascending cut points between the finite bins: a finite value v (±Infinity included) falls in bin
-   * j = number of edges <= v, so there are edges.length + 1 finite bins. Each edge is the midpoint
+   * Ascending finite cut points between the finite bins: a value v (±Infinity included, not NaN)
+   * falls in bin j = number of edges <= v, so there are edges.length + 1 finite bins. Each edge is the midpoint
    * between two consecutive distinct training values, so float32/float64 rounding of a training
    * value never moves it to another bin.
    */
@@ -87,8 +89,10 @@ function columnEdges(values: Float64Array, w: Float64Array, bins: number): numbe
   return edges;
 }
 
+/** A cut point c with a < c <= b (a < b): their midpoint; ±Infinity get the largest finite double. */
 function mid(a: number, b: number): number {
-  if (!Number.isFinite(a) || !Number.isFinite(b)) return Number.isFinite(a) ? b : a; // ±Infinity
+  if (a === -Infinity) return b === Infinity ? 0 : -Number.MAX_VALUE;
+  if (b === Infinity) return Number.MAX_VALUE;
   const m = a + (b - a) / 2;
   return m > a && m <= b ? m : b;
 }
@@ -212,10 +216,10 @@ export function parseFeatureProfile(value: unknown): FeatureProfile {
       throw new Error(`feature profile: features[${i}].name must be a non-empty string`);
     if (
       !Array.isArray(edges) ||
-      !edges.every((e): e is number => typeof e === 'number' && !Number.isNaN(e))
+      !edges.every((e): e is number => typeof e === 'number' && Number.isFinite(e))
     )
       throw new Error(
-        `feature profile: features[${i}] (${name}).edges must be an array of numbers`,
+        `feature profile: features[${i}] (${name}).edges must be an array of finite numbers`,
       );
     for (let k = 1; k < edges.length; k++)
       if (!(edges[k] > edges[k - 1]))
@@ -284,10 +288,22 @@ export class LiveFeatureHistogram {
   readonly window: number;
   private readonly blockRows: number;
   private readonly blockCount: number;
-  /** Flat edges of all features; feature f's are edges[edgeStart[f], edgeStart[f + 1]). */
+  /**
+   * Flat edges of all features, each feature's followed by a NaN sentinel (no comparison is true):
+   * feature f's are edges[edgeStart[f], edgeStart[f + 1] - 1).
+   */
   private readonly edges: Float64Array;
   private readonly edgeStart: Int32Array;
-  /** Offset of feature f's bins in a block's counts; f has edgeStart[f+1] - edgeStart[f] + 2 bins. */
+  /**
+   * Bin lookup hint per feature: GRID_CELLS equal cells over [first edge, last edge] plus one below
+   * and one above; grid[f·(GRID_CELLS + 2) + cell] is the bin of the cell's lower bound. add() starts
+   * there and steps to the exact bin (both directions), so the hint never decides the result; it
+   * replaces a binary search's unpredictable branches by about one predictable compare.
+   */
+  private readonly grid: Uint8Array;
+  private readonly gridLo: Float64Array;
+  private readonly gridScale: Float64Array;
+  /** Offset of feature f's bins in a block's counts; the missing bin is binStart[f + 1] - 1. */
   private readonly binStart: Int32Array;
   private readonly binsTotal: number;
   /** Ring of per-block counts (binsTotal each) and the rows per block per feature. */
@@ -328,12 +344,29 @@ export class LiveFeatureHistogram {
     this.edgeStart = new Int32Array(fs.length + 1);
     this.binStart = new Int32Array(fs.length + 1);
     fs.forEach((f, i) => {
-      this.edgeStart[i + 1] = this.edgeStart[i] + f.edges.length;
+      this.edgeStart[i + 1] = this.edgeStart[i] + f.edges.length + 1;
       this.binStart[i + 1] = this.binStart[i] + f.edges.length + 2;
       this.byName.set(f.name, i);
     });
-    this.edges = new Float64Array(this.edgeStart[fs.length]);
+    this.edges = new Float64Array(this.edgeStart[fs.length]).fill(NaN);
     fs.forEach((f, i) => this.edges.set(f.edges, this.edgeStart[i]));
+    const cells = GRID_CELLS + 2;
+    this.grid = new Uint8Array(fs.length * cells);
+    this.gridLo = new Float64Array(fs.length);
+    this.gridScale = new Float64Array(fs.length);
+    fs.forEach((f, i) => {
+      const e = f.edges;
+      if (e.length === 0) return;
+      const lo = e[0];
+      const span = e[e.length - 1] - lo;
+      const scale = span > 0 && Number.isFinite(span) ? GRID_CELLS / span : 0;
+      this.gridLo[i] = Number.isFinite(lo) ? lo : 0;
+      this.gridScale[i] = scale;
+      for (let c = 1; c < cells; c++) {
+        const bound = scale > 0 ? lo + (c - 1) / scale : lo;
+        this.grid[i * cells + c] = finiteBin(e, 0, e.length, bound);
+      }
+    });
     this.binsTotal = this.binStart[fs.length];
     this.blockCounts = [];
     this.blockFeatureRows = [];
@@ -360,7 +393,8 @@ export class LiveFeatureHistogram {
       );
     const map = this.columns(featureNames); // map[f] = column of profile feature f, or -1
     const fCount = map.length;
-    const { edges, edgeStart, binStart } = this;
+    const { edges, edgeStart, binStart, grid, gridLo, gridScale } = this;
+    const cells = GRID_CELLS + 2;
     const every = this.every;
     let row = this.skip; // the first row of this batch that is counted
     while (row < n) {
@@ -369,30 +403,28 @@ export class LiveFeatureHistogram {
       const room = this.blockRows - this.blockRowsAdded[this.current];
       const take = Math.min(room, Math.ceil((n - row) / every));
       const end = row + take * every;
-      for (let f = 0; f < fCount; f++) {
-        const col = map[f];
-        if (col < 0) continue;
-        const lo = edgeStart[f];
-        const hi = edgeStart[f + 1];
-        const base = binStart[f];
-        const missing = base + hi - lo + 1;
-        for (let r = row; r < end; r += every) {
-          const v = x[r * d + col];
+      // row by row (sequential reads of x), every profile feature of the row
+      for (let r = row; r < end; r += every) {
+        const off = r * d;
+        for (let f = 0; f < fCount; f++) {
+          const col = map[f];
+          if (col < 0) continue;
+          const v = x[off + col];
           if (v !== v) {
-            counts[missing] += 1;
+            counts[binStart[f + 1] - 1] += 1;
             continue;
           }
-          let a = lo;
-          let b = hi;
-          while (a < b) {
-            const m = (a + b) >>> 1;
-            if (edges[m] <= v) a = m + 1;
-            else b = m;
-          }
-          counts[base + a - lo] += 1;
+          // cell in [0, GRID_CELLS + 1]; NaN from ∞·0 truncates to cell 0, which is still exact below
+          const t = Math.min(Math.max((v - gridLo[f]) * gridScale[f] + 1, 0), GRID_CELLS + 1);
+          const p = edgeStart[f];
+          let k = grid[f * cells + (t | 0)];
+          while (edges[p + k] <= v) k++; // stops at the NaN sentinel
+          while (k > 0 && edges[p + k - 1] > v) k--;
+          counts[binStart[f] + k] += 1;
         }
-        this.blockFeatureRows[this.current][f] += take;
       }
+      for (let f = 0; f < fCount; f++)
+        if (map[f] >= 0) this.blockFeatureRows[this.current][f] += take;
       this.blockRowsAdded[this.current] += take;
       row = end;
     }
