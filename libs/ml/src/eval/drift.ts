@@ -105,7 +105,7 @@ function mid(a: number, b: number): number {
 export function profileFeatures(
   x: Float32Array,
   n: number,
-  featureNames: string[],
+  featureNames: readonly string[],
   opts: ProfileOptions = {},
 ): FeatureProfile {
   const bins = opts.bins ?? 10;
@@ -117,6 +117,8 @@ export function profileFeatures(
   if (!Number.isInteger(n) || n < 1)
     throw new Error(`profileFeatures: n = ${n}, expected an integer >= 1`);
   if (d < 1) throw new Error('profileFeatures: no feature names');
+  const empty = featureNames.findIndex((name) => name === '');
+  if (empty >= 0) throw new Error(`profileFeatures: featureNames[${empty}] is empty`);
   checkNames(featureNames, 'profileFeatures');
   if (x.length !== n * d)
     throw new Error(
@@ -194,7 +196,7 @@ function checkNames(names: readonly string[], what: string): void {
 
 /**
  * Parse and validate a profile read back from JSON (the registry): every feature needs ascending
- * finite-or-infinite edges and edges.length + 2 non-negative proportions summing to 1 (± 1e-6).
+ * finite edges and edges.length + 2 non-negative proportions summing to 1 (± 1e-6).
  */
 export function parseFeatureProfile(value: unknown): FeatureProfile {
   if (
