@@ -13,3 +13,5 @@ export * from './propensity/logistic';
 export * from './propensity/heuristic';
 export * from './propensity/mlp';
 export * from './forecast';
+export * from './eval/drift';
+export * from './eval/matured-labels';
