@@ -13,3 +13,4 @@ export * from './propensity/logistic';
 export * from './propensity/heuristic';
 export * from './propensity/mlp';
 export * from './forecast';
+export * from './replenishment';
