@@ -2,3 +2,4 @@
 export * from './types';
 export * from './daily-distribution';
 export * from './replenish';
+export * from './normal-scores';

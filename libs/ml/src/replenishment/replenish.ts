@@ -1,8 +1,8 @@
 // replenish(): reorder point, order-up-to level, safety stock, order quantity, projected stock-out
 // date and action for one SKU, from its daily quantile forecast, by a seeded (deterministic) Monte
 // Carlo over demand paths and, optionally, the lead time. Pure computation, no I/O.
-import { seededRandom } from '../models';
 import { fitDailyDistribution, type SplitNormalDay } from './daily-distribution';
+import { NormalScores } from './normal-scores';
 import {
   ReplenishmentInputError,
   type DailyQuantiles,
@@ -149,14 +149,52 @@ export function extendedDayIndex(t: number, horizon: number): number {
   return horizon - p + ((t - horizon) % p);
 }
 
-/** Linear-interpolation (type 7) τ-quantile of an ascending array. */
-function sortedQuantile(x: Float64Array, tau: number): number {
-  const h = (x.length - 1) * tau;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, x.length - 1);
-  return x[lo] + (h - lo) * (x[hi] - x[lo]);
+/** Hoare quickselect: reorders x so that x[k] is its k-th smallest, smaller before, larger after. */
+function select(x: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = x.length - 1;
+  while (hi > lo) {
+    const p0 = x[lo];
+    const p1 = x[(lo + hi) >> 1];
+    const p2 = x[hi];
+    const pivot = Math.max(Math.min(p0, p1), Math.min(Math.max(p0, p1), p2));
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (x[i] < pivot) i++;
+      while (x[j] > pivot) j--;
+      if (i <= j) {
+        const tmp = x[i];
+        x[i] = x[j];
+        x[j] = tmp;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return x[k];
+  }
+  return x[k];
 }
 
+/**
+ * Linear-interpolation (type 7, R's default) τ-quantile of the values, τ ∈ [0, 1]: with
+ * h = (n − 1)τ, x₍⌊h⌋₎ + (h − ⌊h⌋)(x₍⌊h⌋+1₎ − x₍⌊h⌋₎) over the order statistics. O(n); reorders x.
+ */
+export function sampleQuantile(x: Float64Array, tau: number): number {
+  const n = x.length;
+  if (n === 0) throw new RangeError('sampleQuantile: no values');
+  const h = (n - 1) * tau;
+  const lo = Math.floor(h);
+  const v = select(x, lo);
+  if (lo + 1 >= n || h === lo) return v;
+  let next = Infinity;
+  for (let i = lo + 1; i < n; i++) if (x[i] < next) next = x[i];
+  return v + (h - lo) * (next - v);
+}
+
+/** Mean, std, median and τ-quantile of the samples (reorders them). */
 function summarise(samples: Float64Array, tau: number): DemandSummary {
   const n = samples.length;
   let sum = 0;
@@ -164,19 +202,18 @@ function summarise(samples: Float64Array, tau: number): DemandSummary {
   const mean = sum / n;
   let ss = 0;
   for (let i = 0; i < n; i++) ss += (samples[i] - mean) ** 2;
-  const sorted = Float64Array.from(samples).sort();
   return {
     mean,
-    p50: sortedQuantile(sorted, 0.5),
-    pService: sortedQuantile(sorted, tau),
+    p50: sampleQuantile(samples, 0.5),
+    pService: sampleQuantile(samples, tau),
     std: n > 1 ? Math.sqrt(ss / (n - 1)) : 0,
   };
 }
 
 /**
  * Monte Carlo demand over [0, ℓ) and [0, ℓ + R) per path. Day t's demand covers [t, t+1) at a
- * constant rate, so a fractional last day counts pro rata. Scores are N(0, 1) by Box–Muller from
- * mulberry32, AR(1) with coefficient ρ across days of one path; the lead time, when uncertain, is
+ * constant rate, so a fractional last day counts pro rata. Scores are N(0, 1) from NormalScores(seed)
+ * (mulberry32 + Box–Muller), AR(1) with coefficient ρ across days of one path; the lead time, when uncertain, is
  * max(0, L + σ_L·Z), drawn first on each path.
  */
 function simulate(
@@ -184,24 +221,12 @@ function simulate(
   stock: Required<StockPosition>,
   p: ResolvedPolicy,
 ): { lead: Float64Array; leadReview: Float64Array } {
-  const rnd = seededRandom(p.seed);
-  let spare = 0;
-  let hasSpare = false;
-  const normal = (): number => {
-    if (hasSpare) {
-      hasSpare = false;
-      return spare;
-    }
-    const r = Math.sqrt(-2 * Math.log(1 - rnd()));
-    const th = 2 * Math.PI * rnd();
-    spare = r * Math.sin(th);
-    hasSpare = true;
-    return r * Math.cos(th);
-  };
+  const scores = new NormalScores(p.seed);
   const h = days.length;
+  // σ(z)·z = A·z + B·|z| with A = (σ_high + σ_low)/2, B = (σ_high − σ_low)/2 (no branch on z's sign).
   const med = Float64Array.from(days, (d) => d.median);
-  const sLo = Float64Array.from(days, (d) => d.sigmaLow);
-  const sHi = Float64Array.from(days, (d) => d.sigmaHigh);
+  const A = Float64Array.from(days, (d) => (d.sigmaHigh + d.sigmaLow) / 2);
+  const B = Float64Array.from(days, (d) => (d.sigmaHigh - d.sigmaLow) / 2);
   const rho = p.dayCorrelation;
   const innov = Math.sqrt(1 - rho * rho);
   const { leadTimeDays: L, leadTimeStdDays: sL } = stock;
@@ -210,20 +235,16 @@ function simulate(
   const leadReview = new Float64Array(p.samples);
   for (let i = 0; i < p.samples; i++) {
     let ell = L;
-    if (sL > 0) {
-      ell = L + sL * normal();
-      if (ell < 0) ell = 0;
-    }
+    if (sL > 0) ell = Math.max(0, L + sL * scores.next());
     const end = ell + R;
     let a = 0;
     let b = 0;
     let z = 0;
     for (let t = 0; t < end; t++) {
       const k = t < h ? t : extendedDayIndex(t, h);
-      const e = normal();
+      const e = scores.next();
       z = t === 0 || rho === 0 ? e : rho * z + innov * e;
-      let d = med[k] + (z < 0 ? sLo[k] : sHi[k]) * z;
-      if (d < 0) d = 0;
+      const d = Math.max(0, med[k] + A[k] * z + B[k] * Math.abs(z));
       const wb = end - t;
       b += wb < 1 ? d * wb : d;
       const wa = ell - t;
