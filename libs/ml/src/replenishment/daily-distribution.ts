@@ -36,7 +36,9 @@ export function normalCdf(z: number): number {
                       (-0.18628806 +
                         t *
                           (0.27886807 +
-                            t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+                            t *
+                              (-1.13520398 +
+                                t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   const erfc = x >= 0 ? y : 2 - y;
   return 0.5 * erfc;
@@ -69,7 +71,8 @@ export class SplitNormalDay {
   /** P(X ≤ x); the mass Φ(−p50/sigmaLow) below 0 sits at 0. */
   cdf(x: number): number {
     if (x < 0) return 0;
-    if (x < this.median) return this.sigmaLow > 0 ? normalCdf((x - this.median) / this.sigmaLow) : 0;
+    if (x < this.median)
+      return this.sigmaLow > 0 ? normalCdf((x - this.median) / this.sigmaLow) : 0;
     return this.sigmaHigh > 0 ? normalCdf((x - this.median) / this.sigmaHigh) : 1;
   }
 

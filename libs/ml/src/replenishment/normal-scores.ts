@@ -49,7 +49,9 @@ class SeedScores {
     const want = Math.min(MAX_MEMOISED_SCORES, (Math.max(n, 2 * this.len) + 1) & ~1);
     if (want <= this.len) return;
     if (want > this.buf.length) {
-      const b = new Float64Array(Math.min(MAX_MEMOISED_SCORES, Math.max(want, 2 * this.buf.length)));
+      const b = new Float64Array(
+        Math.min(MAX_MEMOISED_SCORES, Math.max(want, 2 * this.buf.length)),
+      );
       b.set(this.buf.subarray(0, this.len));
       this.buf = b;
     }

@@ -58,7 +58,10 @@ function parseDay(field: string, date: unknown): number {
 }
 
 function validateForecast(forecast: readonly DailyQuantiles[]): SplitNormalDay[] {
-  if (!Array.isArray(forecast) || forecast.length === 0) {
+  if (!Array.isArray(forecast as unknown)) {
+    fail('forecast', 'forecast is not an array, expected daily quantiles');
+  }
+  if (forecast.length === 0) {
     fail('forecast', 'forecast is empty, expected at least one day of quantiles');
   }
   const days: SplitNormalDay[] = [];
@@ -98,10 +101,7 @@ function validateStock(stock: StockPosition): Required<StockPosition> {
   return { onHand, onOrder, leadTimeDays, leadTimeStdDays };
 }
 
-function resolvePolicy(
-  policy: Partial<ReplenishmentPolicy>,
-  leadTimeDays: number,
-): ResolvedPolicy {
+function resolvePolicy(policy: Partial<ReplenishmentPolicy>, leadTimeDays: number): ResolvedPolicy {
   const d = REPLENISHMENT_DEFAULTS;
   const serviceLevel = policy.serviceLevel ?? d.serviceLevel;
   if (typeof serviceLevel !== 'number' || !(serviceLevel > 0 && serviceLevel < 1)) {
