@@ -58,7 +58,8 @@ function parseDay(field: string, date: unknown): number {
 }
 
 function validateForecast(forecast: readonly DailyQuantiles[]): SplitNormalDay[] {
-  if (!Array.isArray(forecast as unknown)) {
+  const raw: unknown = forecast;
+  if (!Array.isArray(raw)) {
     fail('forecast', 'forecast is not an array, expected daily quantiles');
   }
   if (forecast.length === 0) {
