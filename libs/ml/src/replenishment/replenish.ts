@@ -225,31 +225,47 @@ function simulate(
   const scores = new NormalScores(p.seed);
   const h = days.length;
   // σ(z)·z = A·z + B·|z| with A = (σ_high + σ_low)/2, B = (σ_high − σ_low)/2 (no branch on z's sign).
-  const med = Float64Array.from(days, (d) => d.median);
-  const A = Float64Array.from(days, (d) => (d.sigmaHigh + d.sigmaLow) / 2);
-  const B = Float64Array.from(days, (d) => (d.sigmaHigh - d.sigmaLow) / 2);
-  const rho = p.dayCorrelation;
-  const innov = Math.sqrt(1 - rho * rho);
+  // Parameters laid out over the extended days up to the longest path likely (L + R + 8σ_L); paths
+  // longer than that (practically never) look their days up with extendedDayIndex.
   const { leadTimeDays: L, leadTimeStdDays: sL } = stock;
   const R = p.reviewPeriodDays;
+  const n = Math.max(h, Math.ceil(L + R + 8 * sL) + 1);
+  const med = new Float64Array(n);
+  const A = new Float64Array(n);
+  const B = new Float64Array(n);
+  for (let t = 0; t < n; t++) {
+    const d = days[extendedDayIndex(t, h)];
+    med[t] = d.median;
+    A[t] = (d.sigmaHigh + d.sigmaLow) / 2;
+    B[t] = (d.sigmaHigh - d.sigmaLow) / 2;
+  }
+  const rho = p.dayCorrelation;
+  const innov = Math.sqrt(1 - rho * rho);
   const lead = new Float64Array(p.samples);
   const leadReview = new Float64Array(p.samples);
   for (let i = 0; i < p.samples; i++) {
     let ell = L;
     if (sL > 0) ell = Math.max(0, L + sL * scores.next());
     const end = ell + R;
+    const full = Math.floor(ell); // days wholly inside the lead time
     let a = 0;
-    let b = 0;
     let z = 0;
-    for (let t = 0; t < end; t++) {
-      const k = t < h ? t : extendedDayIndex(t, h);
+    let t = 0;
+    for (; t < full; t++) {
       const e = scores.next();
       z = t === 0 || rho === 0 ? e : rho * z + innov * e;
+      const k = t < n ? t : extendedDayIndex(t, h);
+      a += Math.max(0, med[k] + A[k] * z + B[k] * Math.abs(z));
+    }
+    let b = a;
+    for (; t < end; t++) {
+      const e = scores.next();
+      z = t === 0 || rho === 0 ? e : rho * z + innov * e;
+      const k = t < n ? t : extendedDayIndex(t, h);
       const d = Math.max(0, med[k] + A[k] * z + B[k] * Math.abs(z));
       const wb = end - t;
       b += wb < 1 ? d * wb : d;
-      const wa = ell - t;
-      if (wa > 0) a += wa < 1 ? d * wa : d;
+      if (t === full) a += d * (ell - full); // the lead time's fractional last day, pro rata
     }
     lead[i] = a;
     leadReview[i] = b;
