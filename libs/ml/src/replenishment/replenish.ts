@@ -298,7 +298,7 @@ export function projectStockout(
   return null;
 }
 
-function describe(stock: Required<StockPosition>, p: ResolvedPolicy, horizon: number): string {
+function methodText(stock: Required<StockPosition>, p: ResolvedPolicy, horizon: number): string {
   const lt =
     stock.leadTimeStdDays > 0
       ? `lead time max(0, N(${stock.leadTimeDays}, ${stock.leadTimeStdDays}²)) days sampled per path`
@@ -350,6 +350,6 @@ export function replenish(
     projectedStockoutDate: projectStockout(forecast, s.onHand, s.onOrder, s.leadTimeDays),
     action,
     serviceLevel: p.serviceLevel,
-    method: describe(s, p, forecast.length),
+    method: methodText(s, p, forecast.length),
   };
 }
