@@ -15,3 +15,4 @@ export * from './propensity/mlp';
 export * from './forecast';
 export * from './eval/drift';
 export * from './eval/matured-labels';
+export * from './replenishment';
