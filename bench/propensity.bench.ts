@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { loadConfig } from '@storepulse/config';
 import { createClickHouse, runMigrations } from '@storepulse/clickhouse';
-import { FeatureStore } from '@storepulse/features';
+import { ClickHousePropensityHistory, FeatureStore } from '@storepulse/features';
 import {
   LogisticRegression,
   RecencyFrequencyHeuristic,
@@ -14,12 +14,7 @@ import {
   predictPropensity,
 } from '@storepulse/ml';
 import { PropensityOracle, Storefront, type StorefrontOptions } from '@storepulse/simulator';
-import {
-  ClickHousePropensityHistory,
-  TrainingSetBuilder,
-  propensityFeatures,
-  type PropensitySets,
-} from '@storepulse/trainer';
+import { TrainingSetBuilder, propensityFeatures, type PropensitySets } from '@storepulse/trainer';
 import { tempDir } from '../test/support/env';
 import { loadRawHistory, mib, printTable, progress, rssSampler } from './support';
 import { trainingRuns, writeSets, type BackendRuns, type Sets } from './propensity-runs';

@@ -2,6 +2,12 @@
 // champion version every SCORER_MODEL_POLL_MS; a new version (promotion or rollback) is loaded and
 // replaces the old one atomically, without a restart.
 import {
+  FEATURE_PROFILE_METADATA_KEY,
+  LiveFeatureHistogram,
+  MaturedLabelMonitor,
+  parseFeatureProfile,
+  type FeatureProfile,
+  type MaturedAuc,
   loadPropensityModel,
   type ModelRegistry,
   type NormalisationStats,
@@ -17,8 +23,21 @@ export interface LoadedChampion {
   model: LayersModel;
   normalisation: NormalisationStats;
   calibration: { a: number; b: number } | null;
+  transform: LoadedPropensity['transform'];
   loadedAt: number;
+  /** Training distribution of the inputs (null for a model saved without one). */
+  profile: FeatureProfile | null;
+  /** Live distribution of the inputs scored by this version (PSI against `profile`). */
+  drift: LiveFeatureHistogram | null;
+  /** Sampled live scores, labelled once their horizon has passed: the live AUC. */
+  labels: MaturedLabelMonitor;
+  liveAuc: MaturedAuc | null;
 }
+
+type LoadedPropensity = Awaited<ReturnType<typeof loadPropensityModel>>;
+
+/** Rows of the live window the drift histogram keeps. */
+const DRIFT_WINDOW = 20_000;
 
 export class ChampionCache {
   private readonly current = new Map<string, LoadedChampion>();
@@ -33,6 +52,8 @@ export class ChampionCache {
     private readonly registry: ModelRegistry,
     /** Model name per horizon name, e.g. 7d → propensity_7d. */
     readonly models: ReadonlyMap<string, string>,
+    /** Horizon length (ms) per horizon name. */
+    private readonly horizonsMs: ReadonlyMap<string, number>,
     private readonly pollMs: number,
     private readonly log: Logger,
   ) {}
@@ -77,6 +98,9 @@ export class ChampionCache {
           this.tf,
           await this.registry.artifact(name, version),
         );
+        const raw = loaded.metadata[FEATURE_PROFILE_METADATA_KEY];
+        const profile =
+          typeof raw === 'string' ? parseFeatureProfile(JSON.parse(raw) as unknown) : null;
         this.current.set(horizon, {
           name,
           version,
@@ -84,7 +108,12 @@ export class ChampionCache {
           model: loaded.model,
           normalisation: loaded.normalisation,
           calibration: loaded.calibration,
+          transform: loaded.transform,
           loadedAt: Date.now(),
+          profile,
+          drift: profile ? new LiveFeatureHistogram(profile, { window: DRIFT_WINDOW }) : null,
+          labels: new MaturedLabelMonitor(this.horizonsMs.get(horizon) ?? 0),
+          liveAuc: null,
         });
         this.switches.push({
           name,

@@ -13,9 +13,8 @@ import {
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, type AppConfig } from '@storepulse/config';
 import { Inject } from '@nestjs/common';
-import type { LiveModelStats } from './live-stats';
 import { NoChampionError } from './propensity-scorer';
-import { ScorerService } from './scorer.service';
+import { ScorerService, type LiveModelView } from './scorer.service';
 
 export interface UserScore {
   user_id: string;
@@ -96,8 +95,8 @@ export class PredictionsController {
   @ApiOperation({
     summary: 'What the scorer serves: per model the version, scores so far and their distribution',
   })
-  live(): { models: LiveModelStats[] } {
-    return { models: this.scorer.scorer().live.list() };
+  live(): { models: LiveModelView[] } {
+    return { models: this.scorer.live() };
   }
 
   @Get('propensity/:userId')

@@ -78,13 +78,13 @@ export class PropensityScorer {
       known: m.found,
       atMs: m.atMs,
       horizons: models.map((c) => {
-        const scores = predictPropensity(
-          this.tf,
-          c,
-          modelInput(m, c.normalisation.featureNames),
-          m.ids.length,
-        );
-        if (opts.record) this.live.add(c.name, c.version, c.horizon, scores);
+        const x = modelInput(m, c.normalisation.featureNames);
+        const scores = predictPropensity(this.tf, c, x, m.ids.length);
+        if (opts.record) {
+          this.live.add(c.name, c.version, c.horizon, scores);
+          c.drift?.add(x, m.ids.length, c.normalisation.featureNames);
+          for (let i = 0; i < m.ids.length; i++) c.labels.record(m.ids[i], m.atMs, scores[i]);
+        }
         return { horizon: c.horizon, model: { name: c.name, version: c.version }, scores };
       }),
     };

@@ -9,16 +9,28 @@ import {
 import type { Kafka } from 'kafkajs';
 import { APP_CONFIG, type AppConfig } from '@storepulse/config';
 import { TOPICS } from '@storepulse/contracts';
-import { FeatureStore } from '@storepulse/features';
+import { CLICKHOUSE, type ClickHouseHandle } from '@storepulse/clickhouse';
+import {
+  ClickHousePropensityHistory,
+  FeatureStore,
+  type PropensityHistory,
+} from '@storepulse/features';
 import { BatchTransport, KAFKA, KafkaGroupProgress } from '@storepulse/kafka';
-import { getTf, ModelRegistry } from '@storepulse/ml';
+import { getTf, ModelRegistry, psi, type MaturedAuc } from '@storepulse/ml';
 import { HealthRegistry, LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability';
 import { Counter, Gauge } from 'prom-client';
 import { ChampionCache } from './champions';
+import type { LiveModelStats } from './live-stats';
 import { PropensityScorer } from './propensity-scorer';
 import { ScoreEvents } from './score-events';
 
 const modelName = (h: string) => `propensity_${h}`;
+const LIVE_AUC_EVERY_MS = 60_000;
+
+export interface LiveModelView extends LiveModelStats {
+  drift: { feature: string; psi: number }[];
+  liveAuc: { auc: number; n: number } | null;
+}
 
 @Injectable()
 export class ScorerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -28,6 +40,9 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
   private eventsInstance: ScoreEvents | undefined;
   private readonly upstream: KafkaGroupProgress;
   private transportInstance: BatchTransport | undefined;
+  private readonly history: PropensityHistory;
+  private aucTimer: NodeJS.Timeout | undefined;
+  private resolving: Promise<void> | undefined;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -37,8 +52,10 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
     private readonly features: FeatureStore,
     private readonly metrics: PipelineMetrics,
     health: HealthRegistry,
+    @Inject(CLICKHOUSE) ch: ClickHouseHandle,
   ) {
     this.log = logger.child({ component: 'scorer' });
+    this.history = new ClickHousePropensityHistory(ch.client);
     this.upstream = new KafkaGroupProgress(kafka, config.aggregator.groupId);
     health.register({
       name: 'scorer',
@@ -64,6 +81,7 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
       tf,
       this.registry,
       models,
+      new Map(this.config.trainer.horizons.map((h) => [h.name, h.ms])),
       this.config.scorer.modelPollMs,
       this.log,
     );
@@ -76,9 +94,57 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
     });
     this.registerMetrics();
     await this.cache.start();
+    this.aucTimer = setInterval(() => {
+      this.resolving ??= this.resolveLiveAuc().finally(() => (this.resolving = undefined));
+    }, LIVE_AUC_EVERY_MS);
+    this.aucTimer.unref();
+  }
+
+  /** Labels the live scores whose horizon has passed the data watermark: the live AUC per model. */
+  async resolveLiveAuc(): Promise<void> {
+    try {
+      const bounds = await this.history.bounds();
+      if (!bounds) return;
+      for (const c of this.cache?.all() ?? []) {
+        if (c.labels.due(bounds.watermarkMs).length === 0) continue;
+        const auc: MaturedAuc = await c.labels.resolve(
+          bounds.watermarkMs,
+          async (ids, from, to) => {
+            const all = await this.history.orderTimes(from, to);
+            return new Map(ids.map((id) => [id, all.get(id) ?? []]));
+          },
+        );
+        if (auc.n > 0) c.liveAuc = auc;
+      }
+    } catch (e) {
+      this.log.warn({ err: e }, 'live AUC resolution failed; retried next interval');
+    }
+  }
+
+  /** Per model: what the scorer serves, its live score distribution, input drift, live AUC. */
+  live(): LiveModelView[] {
+    const champions = new Map((this.cache?.all() ?? []).map((c) => [c.name, c]));
+    return this.scorer()
+      .live.list()
+      .map((m) => {
+        const c = champions.get(m.name);
+        const current = c && c.version === m.version ? c : undefined;
+        return {
+          ...m,
+          drift:
+            current?.profile && current.drift && current.drift.rows() > 0
+              ? psi(current.profile, current.drift)
+                  .slice(0, 10)
+                  .map((p) => ({ feature: p.feature, psi: p.psi }))
+              : [],
+          liveAuc: current?.liveAuc ? { auc: current.liveAuc.auc, n: current.liveAuc.n } : null,
+        };
+      });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    if (this.aucTimer) clearInterval(this.aucTimer);
+    await this.resolving;
     await this.cache?.stop();
     await this.upstream.close();
   }
@@ -106,7 +172,8 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
       topics: [TOPICS.clickstream, TOPICS.orders],
       mode: 'transactional',
       partitionsConcurrency: this.config.aggregator.partitionsConcurrency,
-      maxBytesPerPartition: 1024 * 1024,
+      // outputs are about twice the input (two horizons); the transport also chunks its sends
+      maxBytesPerPartition: 256 * 1024,
       retryMaxMs: 5_000,
       stallTimeoutMs: this.config.aggregator.stallTimeoutMs,
       drainTimeoutMs: this.config.shutdownDrainTimeoutMs,
@@ -146,6 +213,28 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
         if (!c) return;
         this.reset();
         this.inc(c.predictions);
+      },
+    });
+    const live = () => (this.scorerInstance ? this.live() : []);
+    new Gauge({
+      name: 'storepulse_feature_psi',
+      help: 'Population stability index of a model input, training vs live scoring (top 10 per model)',
+      labelNames: ['model', 'feature'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const m of live())
+          for (const d of m.drift) this.set({ model: m.name, feature: d.feature }, d.psi);
+      },
+    });
+    new Gauge({
+      name: 'storepulse_model_live_auc',
+      help: 'ROC AUC of live scores whose labels have matured (horizon passed)',
+      labelNames: ['model'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const m of live()) if (m.liveAuc) this.set({ model: m.name }, m.liveAuc.auc);
       },
     });
     const cache = () => this.cache;

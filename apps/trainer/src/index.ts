@@ -4,5 +4,4 @@ export * from './models.controller';
 export * from './runs/run-tracker';
 export * from './propensity/cutoffs';
 export * from './propensity/training-set';
-export * from './propensity/history.repository';
 export * from './propensity/train-propensity';

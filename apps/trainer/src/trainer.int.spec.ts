@@ -1,11 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClickHouse, runMigrations, type ClickHouseHandle } from '@storepulse/clickhouse';
-import { FeatureStore } from '@storepulse/features';
+import { ClickHousePropensityHistory, FeatureStore } from '@storepulse/features';
 import { getTf, ModelRegistry, type Tf } from '@storepulse/ml';
 import { testConfig, testLogger } from '../../../test/support/env';
 import { loadHistory } from '../../../test/support/history';
-import { ClickHousePropensityHistory } from './propensity/history.repository';
 import { TrainingSetBuilder } from './propensity/training-set';
 import { PropensityTrainer, type PropensityRunResult } from './propensity/train-propensity';
 

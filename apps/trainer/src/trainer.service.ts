@@ -7,12 +7,11 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, type Horizon } from '@storepulse/config';
-import { FeatureStore } from '@storepulse/features';
+import { ClickHousePropensityHistory, FeatureStore } from '@storepulse/features';
 import { CLICKHOUSE, type ClickHouseHandle } from '@storepulse/clickhouse';
 import { getTf, ModelRegistry } from '@storepulse/ml';
 import { LOGGER, type Logger } from '@storepulse/observability';
 import { NotEnoughHistoryError } from './propensity/cutoffs';
-import { ClickHousePropensityHistory } from './propensity/history.repository';
 import { TrainingSetBuilder } from './propensity/training-set';
 import {
   PropensityTrainer,

@@ -12,3 +12,4 @@ export * from './sessions';
 export * from './online';
 export * from './matrix';
 export * from './reconcile';
+export * from './history';

@@ -10,7 +10,7 @@ import {
   sampleUsers,
 } from './cutoffs';
 import { TrainingSetBuilder, type PointInTimeFeatures } from './training-set';
-import type { PropensityHistory } from './history.repository';
+import type { PropensityHistory } from '@storepulse/features';
 
 const T0 = Date.UTC(2026, 10, 1);
 

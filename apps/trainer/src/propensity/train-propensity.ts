@@ -12,6 +12,8 @@ import {
   binaryMetrics,
   decidePromotion,
   fitStandardizer,
+  profileFeatures,
+  FEATURE_PROFILE_METADATA_KEY,
   loadPropensityModel,
   predictPropensity,
   savePropensityModel,
@@ -246,10 +248,15 @@ export class PropensityTrainer {
     };
 
     progress({ phase: 'registry', fraction: 0.95 });
+    // Reference distribution of every input (PSI against live scoring), carried in the artifact.
+    const profile = profileFeatures(train.x, train.n, train.featureNames, {
+      weights: train.weight,
+    });
     const artifact = await savePropensityModel(this.tf, trained, {
       name,
       horizon: horizon.name,
       threshold,
+      [FEATURE_PROFILE_METADATA_KEY]: JSON.stringify(profile),
     });
     const warmStart = warm !== null;
     const parentVersion = warmStart && champion ? champion.version : null;

@@ -4,7 +4,7 @@
 import type { TrainingRow } from '@storepulse/features';
 import type { LabelledSet as MlLabelledSet } from '@storepulse/ml';
 import { hasOrderIn, keepNegative, planCutoffs, sampleUsers, type CutoffPlan } from './cutoffs';
-import type { PropensityHistory } from './history.repository';
+import type { PropensityHistory } from '@storepulse/features';
 
 /** A dense labelled matrix (rows = (user, cut-off) examples, NaN = missing feature), with row ids. */
 export interface LabelledSet extends MlLabelledSet {

@@ -1,5 +1,6 @@
 // The Kafka I/O a BatchTransport needs, behind small ports (so the batch logic is unit-testable), and
 // their kafkajs implementation: transactional producers, one idempotent producer, committed offsets.
+import { chunkTopicMessages } from './records';
 import {
   Partitioners,
   type Admin,
@@ -46,7 +47,8 @@ export interface TransportIo {
 class KafkaTransaction implements OutputTransaction {
   constructor(private readonly txn: Transaction) {}
   async send(topicMessages: TopicMessages[]): Promise<void> {
-    if (topicMessages.length > 0) await this.txn.sendBatch({ topicMessages, acks: -1 });
+    for (const chunk of chunkTopicMessages(topicMessages))
+      await this.txn.sendBatch({ topicMessages: chunk, acks: -1 });
   }
   async sendOffsets(groupId: string, topic: string, partition: number, offset: string) {
     await this.txn.sendOffsets({
@@ -99,7 +101,8 @@ export class KafkaTransportIo implements TransportIo {
     await producer.connect();
     return {
       send: async (topicMessages) => {
-        if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1 });
+        for (const chunk of chunkTopicMessages(topicMessages))
+          await producer.sendBatch({ topicMessages: chunk, acks: -1 });
       },
       disconnect: () => producer.disconnect(),
     };

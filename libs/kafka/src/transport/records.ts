@@ -103,3 +103,54 @@ export function toTopicMessages(output: unknown, where: string): TopicMessages[]
   });
   return [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages }));
 }
+
+/** Bytes of a record as it counts against the broker's message size (key + value + headers). */
+function recordBytes(m: TopicMessages['messages'][number]): number {
+  let n = 64;
+  const len = (v: unknown): number =>
+    v === null || v === undefined
+      ? 0
+      : Buffer.isBuffer(v)
+        ? v.length
+        : typeof v === 'string'
+          ? Buffer.byteLength(v)
+          : Array.isArray(v)
+            ? v.reduce((a: number, x: unknown) => a + len(x), 0)
+            : 0;
+  n += len(m.key) + len(m.value);
+  for (const [k, v] of Object.entries(m.headers ?? {})) n += Buffer.byteLength(k) + len(v);
+  return n;
+}
+
+/**
+ * Splits output into sends of at most `maxBytes` each (a record larger than that goes alone), in
+ * order, so one batch's records never exceed the broker's request and message size limits
+ * (`message.max.bytes`, 1 MiB by default). Sent one after the other in the same transaction, the
+ * order per topic-partition is kept.
+ */
+export function chunkTopicMessages(
+  topicMessages: readonly TopicMessages[],
+  maxBytes = 512 * 1024,
+): TopicMessages[][] {
+  const chunks: TopicMessages[][] = [];
+  let current: TopicMessages[] = [];
+  let bytes = 0;
+  for (const tm of topicMessages) {
+    let part: TopicMessages = { topic: tm.topic, messages: [] };
+    for (const m of tm.messages) {
+      const b = recordBytes(m);
+      if (bytes + b > maxBytes && bytes > 0) {
+        if (part.messages.length > 0) current.push(part);
+        chunks.push(current);
+        current = [];
+        bytes = 0;
+        part = { topic: tm.topic, messages: [] };
+      }
+      part.messages.push(m);
+      bytes += b;
+    }
+    if (part.messages.length > 0) current.push(part);
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}

@@ -3,6 +3,9 @@
 // population stability index (PSI) between the two, its usual status bands, and the pure retraining
 // trigger combining PSI with the matured-label AUC. Definitions and thresholds: DRIFT.md.
 
+/** Model-io metadata key under which a model carries its training FeatureProfile (JSON). */
+export const FEATURE_PROFILE_METADATA_KEY = 'feature_profile';
+
 /** Proportions below this are raised to it before PSI's log ratio (empty bins, either side). */
 export const PSI_EPSILON = 1e-4;
 /** PSI below this: stable. */

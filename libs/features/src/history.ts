@@ -1,4 +1,4 @@
-// ClickHouse reads the propensity training sets need besides features: data bounds, when each user
+// ClickHouse reads that propensity training sets and live-AUC labelling need besides features: data bounds, when each user
 // was first seen, and placed-order times (exact event times, for the label edges).
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '@storepulse/clickhouse';
