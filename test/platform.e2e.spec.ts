@@ -49,6 +49,8 @@ describe('all-in-one process (npm start)', () => {
       KAFKA_DATA_DIR: join(dataDir, 'kafka'),
       CLICKHOUSE_DATA_DIR: join(dataDir, 'chdb'),
       SIMULATOR_EVENTS_PER_SEC: '200',
+      // this test checks live ingest; the first-run history and training are in propensity.e2e
+      SIMULATOR_HISTORY_DAYS: '0',
       STATUS_INTERVAL_MS: '2000',
       LOG_LEVEL: 'warn',
     };

@@ -77,8 +77,8 @@ describe('propensity: simulator → trainer → champion → scorer → predicti
           FEATURES_ALLOWED_LATENESS_MS: String(30 * DAY),
           PROPENSITY_HORIZONS: HORIZONS.join(','),
           TRAINER_INTERVAL_MS: '0',
-          TRAINER_USERS_PER_CUTOFF: '600',
-          TRAINER_CUTOFF_EVERY_HOURS: '12',
+          TRAINER_USERS_PER_CUTOFF: '1500',
+          TRAINER_CUTOFF_EVERY_HOURS: '6',
           TRAINER_MAX_EPOCHS: '12',
           TRAINER_WARM_MAX_EPOCHS: '4',
           SCORER_MODEL_POLL_MS: '500',
@@ -178,7 +178,7 @@ describe('propensity: simulator → trainer → champion → scorer → predicti
     });
     const byTopic = new Map<string, Message[]>();
     // ends 2 h ago: older than SCORER_MAX_EVENT_AGE_MS, so only the live events below are scored
-    for (const chunk of hist.history(now - 2 * 3_600_000, 9_000))
+    for (const chunk of hist.history(now - 2 * 3_600_000, 14_000))
       for (const m of chunk) {
         const l = byTopic.get(m.topic) ?? [];
         l.push({ key: m.key, value: m.value });

@@ -9,7 +9,10 @@ import {
 import { APP_CONFIG, type AppConfig, type Horizon } from '@storepulse/config';
 import { ClickHousePropensityHistory, FeatureStore } from '@storepulse/features';
 import { CLICKHOUSE, type ClickHouseHandle } from '@storepulse/clickhouse';
+import { TOPICS } from '@storepulse/contracts';
+import { groupLag, KAFKA } from '@storepulse/kafka';
 import { getTf, ModelRegistry } from '@storepulse/ml';
+import type { Kafka } from 'kafkajs';
 import { LOGGER, type Logger } from '@storepulse/observability';
 import { NotEnoughHistoryError } from './propensity/cutoffs';
 import { TrainingSetBuilder } from './propensity/training-set';
@@ -32,6 +35,8 @@ export class UnknownHorizonError extends Error {
 
 /** While a model has no champion, a failed first run (e.g. history still arriving) is retried this often. */
 const FIRST_RUN_RETRY_MS = 15_000;
+/** Scheduled training waits while the aggregator has more than this many messages to consume. */
+const INGEST_LAG_TOLERANCE = 1_000;
 
 @Injectable()
 export class TrainerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -48,6 +53,7 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
     @Inject(LOGGER) logger: Logger,
     private readonly registry: ModelRegistry,
     features: FeatureStore,
+    @Inject(KAFKA) private readonly kafka: Kafka,
   ) {
     this.log = logger.child({ component: 'trainer' });
     this.builder = new TrainingSetBuilder(new ClickHousePropensityHistory(ch.client), features);
@@ -111,6 +117,16 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
   /** One scheduler tick: every model due (no champion yet, or older than the interval) is trained. */
   private async tick(): Promise<number> {
     let missing = 0;
+    // Scheduled runs train on complete data: while the aggregator is still catching up (a first-run
+    // history, a backlog) the watermark would cut the window short, so they wait (API runs do not).
+    const lag = await groupLag(this.kafka, this.config.aggregator.groupId, [
+      TOPICS.clickstream,
+      TOPICS.orders,
+    ]).catch(() => 0);
+    if (lag > INGEST_LAG_TOLERANCE) {
+      this.log.info({ lag }, 'waiting for ingest to catch up before scheduled training');
+      return this.horizons.length;
+    }
     for (const h of this.horizons) {
       const name = propensityModelName(h.name);
       if (this.runs.isRunning(name)) continue;

@@ -98,3 +98,29 @@ export class KafkaGroupProgress implements GroupProgress {
     await a?.disconnect();
   }
 }
+
+/**
+ * Messages of `topics` a consumer group has not committed yet (log end − committed, summed over
+ * partitions; a partition without a commit counts from its log start). One admin round trip.
+ */
+export async function groupLag(kafka: Kafka, groupId: string, topics: string[]): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const committed = await admin.fetchOffsets({ groupId, topics });
+    let lag = 0n;
+    for (const topic of topics) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const c = committed.find((t) => t.topic === topic);
+      for (const e of ends) {
+        const off = c?.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1';
+        const from = off === '-1' ? BigInt(e.low) : BigInt(off);
+        const d = BigInt(e.high) - from;
+        if (d > 0n) lag += d;
+      }
+    }
+    return Number(lag);
+  } finally {
+    await admin.disconnect();
+  }
+}
