@@ -11,3 +11,4 @@ export * from './intermittent';
 export * from './ensemble';
 export * from './metrics';
 export * from './backtest';
+export * from './global';
