@@ -46,13 +46,24 @@ describe('propensity: simulator → trainer → champion → scorer → predicti
   let sf: Storefront;
 
   const base = `http://127.0.0.1:${HTTP_PORT}`;
+  /** fetch, retried on a connection reset (a keep-alive socket closed by the busy child). */
+  const call = async (path: string, init?: RequestInit): Promise<Response> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fetch(base + path, init);
+      } catch (e) {
+        if (attempt >= 4) throw e;
+        await new Promise((r) => setTimeout(r, 250 * attempt));
+      }
+    }
+  };
   const get = async <T>(path: string): Promise<T> => {
-    const r = await fetch(base + path);
+    const r = await call(path);
     assert.equal(r.status, 200, `${path}: ${r.status} ${await r.clone().text()}`);
     return (await r.json()) as T;
   };
   const post = (path: string, body: unknown) =>
-    fetch(base + path, {
+    call(path, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { processEnvironment } from '@storepulse/config';
 import { PinoNestLogger } from '@storepulse/observability';
 import { setupApiDocs } from '@storepulse/monitor';
-import { connectInfra, handleSignals, runMain, StartupError } from '@storepulse/runtime';
+import { connectInfra, handleSignals, keepAlive, runMain, StartupError } from '@storepulse/runtime';
 import { ScorerService } from '@storepulse/scorer';
 import { PlatformModule } from './platform.module';
 import type { AppConfig } from '@storepulse/config';
@@ -52,6 +52,7 @@ runMain('storepulse-platform', async ({ config: env, logger, metrics }) => {
       );
     handleSignals(app, () => infra.close(), logger, 15_000);
     await app.listen(config.httpPort);
+    keepAlive(app);
     await app.startAllMicroservices();
   } catch (e) {
     // Do not leave a broker we started running behind a failed start-up (e.g. port in use).

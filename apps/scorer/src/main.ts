@@ -6,7 +6,7 @@ import { ClickHouseModule } from '@storepulse/clickhouse';
 import { KafkaModule } from '@storepulse/kafka';
 import { ObservabilityModule, PinoNestLogger } from '@storepulse/observability';
 import { setupApiDocs } from '@storepulse/monitor';
-import { connectInfra, handleSignals, runMain, StartupError } from '@storepulse/runtime';
+import { connectInfra, handleSignals, keepAlive, runMain, StartupError } from '@storepulse/runtime';
 import { ScorerModule } from './scorer.module';
 import { ScorerService } from './scorer.service';
 
@@ -37,6 +37,7 @@ runMain('storepulse-scorer', async ({ config, logger, metrics }) => {
   );
   handleSignals(app, () => infra.close(), logger, 15_000);
   await app.listen(config.httpPort);
+  keepAlive(app);
   await app.startAllMicroservices();
   logger.info({ port: config.httpPort }, 'scorer running');
 });

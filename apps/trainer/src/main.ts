@@ -6,7 +6,7 @@ import { ClickHouseModule } from '@storepulse/clickhouse';
 import { KafkaModule } from '@storepulse/kafka';
 import { ObservabilityModule, PinoNestLogger } from '@storepulse/observability';
 import { setupApiDocs } from '@storepulse/monitor';
-import { connectInfra, handleSignals, runMain, StartupError } from '@storepulse/runtime';
+import { connectInfra, handleSignals, keepAlive, runMain, StartupError } from '@storepulse/runtime';
 import { TrainerModule } from './trainer.module';
 
 /** Standalone trainer: KAFKA_BROKERS and a ClickHouse server (CLICKHOUSE_URL); serves its API, /metrics and /health. */
@@ -33,6 +33,7 @@ runMain('storepulse-trainer', async ({ config, logger, metrics }) => {
 
   handleSignals(app, () => infra.close(), logger, 15_000);
   await app.listen(config.httpPort);
+  keepAlive(app);
 
   logger.info({ port: config.httpPort }, 'trainer running');
 });

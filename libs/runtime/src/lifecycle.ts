@@ -41,3 +41,14 @@ export function handleSignals(
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
+
+/**
+ * Idle keep-alive sockets stay open longer than clients' (and load balancers') reuse windows, so a
+ * client never sends a request on a socket the server is closing (ECONNRESET), also while training
+ * keeps the event loop busy.
+ */
+export function keepAlive(app: INestApplication, ms = 65_000): void {
+  const server = app.getHttpServer() as { keepAliveTimeout?: number; headersTimeout?: number };
+  server.keepAliveTimeout = ms;
+  server.headersTimeout = ms + 1_000;
+}
