@@ -82,7 +82,7 @@ describe('propensity: simulator → trainer → champion → scorer → predicti
           KAFKA_BROKERS: testBrokers().join(','),
           CLICKHOUSE_DATA_DIR: join(dataDir, 'chdb'),
           AGGREGATOR_GROUP_ID: `agg-${suffix}`,
-          AGGREGATOR_SESSION_TIMEOUT_MS: '6000',
+          AGGREGATOR_SESSION_TIMEOUT_MS: '10000',
           SCORER_GROUP_ID: `scorer-${suffix}`,
           SIMULATOR_EVENTS_PER_SEC: '0',
           FEATURES_ALLOWED_LATENESS_MS: String(30 * DAY),
@@ -354,7 +354,7 @@ describe('propensity: simulator → trainer → champion → scorer → predicti
     sending = false;
     await producer;
     const ids = liveIds();
-    await allScored(ids, 120_000).catch((e: unknown) => {
+    await allScored(ids, 240_000).catch((e: unknown) => {
       throw new Error(`${String(e)}\n--- child output ---\n${output}`);
     });
     const count = new Map<string, number>();

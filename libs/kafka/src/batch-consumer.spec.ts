@@ -4,6 +4,7 @@ import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { createLogger, PipelineMetrics } from '@storepulse/observability';
 import {
   BatchConsumer,
+  lostMembership,
   batchConsumerConfig,
   type BatchHandler,
   type BatchResult,
@@ -137,5 +138,21 @@ describe('BatchConsumer', () => {
   it('reads committed records only unless asked otherwise', () => {
     assert.equal(batchConsumerConfig(opts).readUncommitted, false);
     assert.equal(batchConsumerConfig({ ...opts, readUncommitted: true }).readUncommitted, true);
+  });
+});
+
+describe('lostMembership', () => {
+  it('recognises kafkajs membership errors through their cause chain, and nothing else', () => {
+    const protocol = Object.assign(new Error('The coordinator is not aware of this member'), {
+      type: 'UNKNOWN_MEMBER_ID',
+    });
+    const wrapped = Object.assign(new Error('retries exhausted'), { cause: protocol });
+    assert.equal(lostMembership(wrapped), true);
+    assert.equal(
+      lostMembership(Object.assign(new Error('x'), { type: 'REBALANCE_IN_PROGRESS' })),
+      true,
+    );
+    assert.equal(lostMembership(Object.assign(new Error('x'), { type: 'NOT_COORDINATOR' })), false);
+    assert.equal(lostMembership(new Error('ClickHouse down')), false);
   });
 });

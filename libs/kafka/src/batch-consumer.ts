@@ -89,6 +89,24 @@ export interface ConsumerHealth {
   assignments: { topic: string; partitions: number[] }[];
 }
 
+const MEMBERSHIP_ERRORS = new Set([
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'REBALANCE_IN_PROGRESS',
+]);
+
+/** A kafkajs error (or its cause chain) saying this member is no longer part of the group. */
+export function lostMembership(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string' && MEMBERSHIP_ERRORS.has(type)) return true;
+    e =
+      (e as { cause?: unknown; originalError?: unknown }).cause ??
+      (e as { originalError?: unknown }).originalError;
+  }
+  return false;
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
@@ -191,6 +209,21 @@ export class BatchConsumer {
         } catch (err) {
           this.consecutiveFailures++;
           this.lastError = err instanceof Error ? err.message : String(err);
+          if (lostMembership(err)) {
+            // The group moved on (this member missed its session or a rebalance started): a commit
+            // can never succeed from this batch. Give it up uncommitted so kafkajs rejoins; the new
+            // owner gets the messages again (handlers are idempotent: ledger, transactions).
+            this.opts.logger.warn(
+              {
+                groupId: this.opts.groupId,
+                topic: batch.topic,
+                partition: batch.partition,
+                err,
+              },
+              'group membership lost during a batch; leaving it uncommitted to rejoin',
+            );
+            return;
+          }
           this.opts.metrics.retries.inc({ topic: batch.topic });
           const delay =
             Math.min(this.opts.retryMaxMs, 200 * 2 ** Math.min(attempt, 16)) *
