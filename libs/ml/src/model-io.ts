@@ -142,14 +142,8 @@ function weightBytes(tf: Tf, artifacts: ModelArtifacts): Uint8Array {
   return new Uint8Array(joined);
 }
 
-/** Serialise a model (topology + weights + normalisation stats + metadata) into one buffer. */
-export async function saveModelToBuffer(
-  tf: Tf,
-  model: LayersModel,
-  normalisation: NormalisationStats,
-  metadata: ModelMetadata = {},
-): Promise<Buffer> {
-  validateNormalisationStats(normalisation);
+/** The model's artifacts (JSON topology + weights) through an in-memory save handler. */
+async function captureArtifacts(model: LayersModel, tf: Tf): Promise<ModelArtifacts | null> {
   let captured: ModelArtifacts | null = null;
   await model.save(
     tf.io.withSaveHandler((artifacts: ModelArtifacts) => {
@@ -159,7 +153,25 @@ export async function saveModelToBuffer(
       });
     }),
   );
-  const artifacts = captured as ModelArtifacts | null;
+  return captured as ModelArtifacts | null;
+}
+
+/** An independent copy of a model (topology + weights): training the copy never changes the original. */
+export async function cloneLayersModel(tf: Tf, model: LayersModel): Promise<LayersModel> {
+  const artifacts = await captureArtifacts(model, tf);
+  if (!artifacts) throw new Error('cloneLayersModel: model.save produced no artifacts');
+  return tf.loadLayersModel(tf.io.fromMemory(artifacts));
+}
+
+/** Serialise a model (topology + weights + normalisation stats + metadata) into one buffer. */
+export async function saveModelToBuffer(
+  tf: Tf,
+  model: LayersModel,
+  normalisation: NormalisationStats,
+  metadata: ModelMetadata = {},
+): Promise<Buffer> {
+  validateNormalisationStats(normalisation);
+  const artifacts = await captureArtifacts(model, tf);
   if (
     !artifacts ||
     !artifacts.modelTopology ||

@@ -17,12 +17,13 @@ import { LogisticRegression } from './logistic';
 import { rocAuc } from '../eval/binary-metrics';
 import { seededRandom } from '../models';
 import {
+  cloneLayersModel,
   loadModelFromBuffer,
   saveModelToBuffer,
   type ModelMetadata,
   type NormalisationStats,
 } from '../model-io';
-import type { LayersModel, ModelArtifacts, Tensor, Tf } from '../tf-provider';
+import type { LayersModel, Tensor, Tf } from '../tf-provider';
 
 type Variable = ReturnType<Tf['variable']>;
 type Scalar = ReturnType<Tf['scalar']>;
@@ -170,22 +171,6 @@ function checkFeatureNames(champion: string[], train: string[]): void {
     );
 }
 
-/** An independent copy of a model (topology + weights), so training never mutates the champion. */
-async function cloneModel(tf: Tf, model: LayersModel): Promise<LayersModel> {
-  let captured: ModelArtifacts | null = null;
-  await model.save(
-    tf.io.withSaveHandler((artifacts: ModelArtifacts) => {
-      captured = artifacts;
-      return Promise.resolve({
-        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' },
-      });
-    }),
-  );
-  const artifacts = captured as ModelArtifacts | null;
-  if (!artifacts) throw new Error('warm start: model.save produced no artifacts');
-  return tf.loadLayersModel(tf.io.fromMemory(artifacts));
-}
-
 function checkChampion(model: LayersModel, d: number): void {
   const input = model.inputs[0]?.shape;
   if (model.inputs.length !== 1 || input?.length !== 2 || input[1] !== d)
@@ -301,7 +286,7 @@ export async function trainPropensityMlp(
       stds: [...opts.warmStart.normalisation.stds],
     };
     transform = opts.warmStart.transform ?? null;
-    model = await cloneModel(tf, opts.warmStart.model);
+    model = await cloneLayersModel(tf, opts.warmStart.model);
   } else {
     const hidden = opts.hidden ?? [64, 32];
     hidden.forEach((u, i) => positiveInt(`hidden[${i}]`, u));

@@ -5,8 +5,13 @@
 // save/load through model-io, and a per-series ForecastModel adapter.
 import { z } from 'zod';
 import { seededRandom } from '../../models';
-import { loadModelFromBuffer, saveModelToBuffer, type ModelMetadata } from '../../model-io';
-import type { LayersModel, ModelArtifacts, Tensor, Tf } from '../../tf-provider';
+import {
+  cloneLayersModel,
+  loadModelFromBuffer,
+  saveModelToBuffer,
+  type ModelMetadata,
+} from '../../model-io';
+import type { LayersModel, Tensor, Tf } from '../../tf-provider';
 import { ForecastInputError, type Forecast, type ForecastModel } from '../types';
 import {
   MIN_TRAIN_HISTORY,
@@ -137,21 +142,6 @@ function posInt(name: string, v: number, min = 1): number {
       `GlobalQuantileModel.fit: ${name} = ${v}, expected an integer ≥ ${min}`,
     );
   return v;
-}
-
-async function cloneNetwork(tf: Tf, model: LayersModel): Promise<LayersModel> {
-  let captured: ModelArtifacts | null = null;
-  await model.save(
-    tf.io.withSaveHandler((artifacts: ModelArtifacts) => {
-      captured = artifacts;
-      return Promise.resolve({
-        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' },
-      });
-    }),
-  );
-  const artifacts = captured as ModelArtifacts | null;
-  if (!artifacts) throw new Error('GlobalQuantileModel: model.save produced no artifacts');
-  return tf.loadLayersModel(tf.io.fromMemory(artifacts));
 }
 
 function parseJsonMeta(meta: ModelMetadata, key: string): unknown {
@@ -285,7 +275,7 @@ export class GlobalQuantileModel {
     const valW = Float32Array.from(val.scale, weightOf);
     const nTrain = trainRefs.length;
 
-    const network = warm ? await cloneNetwork(tf, warm.network) : buildNetwork(tf, shape, seed);
+    const network = warm ? await cloneLayersModel(tf, warm.network) : buildNetwork(tf, shape, seed);
     const varList = network.trainableWeights.map((v) => v.read() as Variable);
     const optimizer = tf.train.adam(learningRate);
     const shuffle = seededRandom(seed ^ 0x5bd1e995);
