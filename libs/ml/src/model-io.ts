@@ -153,7 +153,7 @@ async function captureArtifacts(model: LayersModel, tf: Tf): Promise<ModelArtifa
       });
     }),
   );
-  return captured as ModelArtifacts | null;
+  return captured;
 }
 
 /** An independent copy of a model (topology + weights): training the copy never changes the original. */
