@@ -2,7 +2,9 @@
 // criteria and Nelder–Mead, and behavioural checks of Ets/AutoEts fitting.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { seededRandom } from '../models';
 import { AutoEts } from './auto-ets';
 import { Ets, informationCriteria, simulateQuantiles } from './ets';
@@ -256,10 +258,14 @@ void describe('Ets and AutoEts fitting', () => {
 });
 
 void describe('golden file lookup', () => {
-  void it('fails with a precise message when no shared/golden folder is found up to the root', () => {
+  void it('fails with a precise message when no shared/golden folder is found', () => {
+    // an empty folder tree, searched up to its own top (an ancestor of /tmp may hold shared/)
+    const top = mkdtempSync(join(tmpdir(), 'golden-'));
+    const start = join(top, 'a', 'b');
+    mkdirSync(start, { recursive: true });
     assert.throws(
-      () => findGoldenFile(tmpdir()),
-      /statsforecast reference not found: no shared\/golden\/forecasting\/statsforecast-reference.json in any folder from .* up to the root/,
+      () => findGoldenFile(start, top),
+      /statsforecast reference not found: no shared\/golden\/forecasting\/statsforecast-reference.json in any folder from .* up to .*golden-/,
     );
   });
 });

@@ -27,8 +27,11 @@ export const GOLDEN_RELATIVE = join(
   'statsforecast-reference.json',
 );
 
-/** Walks up from `start`; returns the first <ancestor>/shared/golden/forecasting/statsforecast-reference.json. */
-export function findGoldenFile(start: string): string {
+/**
+ * Walks up from `start` (to the filesystem root, or to `top` inclusive); returns the first
+ * <ancestor>/shared/golden/forecasting/statsforecast-reference.json.
+ */
+export function findGoldenFile(start: string, top?: string): string {
   const tried: string[] = [];
   let dir = start;
   for (;;) {
@@ -36,11 +39,11 @@ export function findGoldenFile(start: string): string {
     tried.push(candidate);
     if (existsSync(candidate)) return candidate;
     const parent = dirname(dir);
-    if (parent === dir) break;
+    if (parent === dir || dir === top) break;
     dir = parent;
   }
   throw new Error(
-    `statsforecast reference not found: no ${GOLDEN_RELATIVE} in any folder from ${start} up to the root ` +
+    `statsforecast reference not found: no ${GOLDEN_RELATIVE} in any folder from ${start} up to ${top ?? 'the root'} ` +
       `(a checkout needs the shared/ folder beside it; looked at ${tried.length} places, first ${tried[0]}, last ${tried[tried.length - 1]})`,
   );
 }
