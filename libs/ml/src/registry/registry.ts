@@ -299,6 +299,14 @@ export interface RegisterOptions {
   reason?: string;
 }
 
+/** The arguments every status change takes: a valid name and version, a reason and an actor. */
+function checkChange(name: string, version: number, reason: string, actor: string): void {
+  checkName(name);
+  checkVersion(name, version);
+  checkText(name, version, 'reason', reason);
+  checkText(name, version, 'actor', actor);
+}
+
 export class ModelRegistry {
   private readonly locks = new Map<string, Promise<void>>();
 
@@ -503,10 +511,7 @@ export class ModelRegistry {
    * Records 'promoted' with from_version = the previous champion (null when there was none).
    */
   async promote(name: string, version: number, reason: string, actor: string): Promise<void> {
-    checkName(name);
-    checkVersion(name, version);
-    checkText(name, version, 'reason', reason);
-    checkText(name, version, 'actor', actor);
+    checkChange(name, version, reason, actor);
     await this.serialise(name, async () => {
       const target = await this.get(name, version);
       if (!target) throw this.unknown(name, version);
@@ -537,10 +542,7 @@ export class ModelRegistry {
 
   /** Marks a candidate rejected (e.g. by the gate) and records the reason. */
   async reject(name: string, version: number, reason: string, actor: string): Promise<void> {
-    checkName(name);
-    checkVersion(name, version);
-    checkText(name, version, 'reason', reason);
-    checkText(name, version, 'actor', actor);
+    checkChange(name, version, reason, actor);
     await this.serialise(name, async () => {
       const target = await this.get(name, version);
       if (!target) throw this.unknown(name, version);
