@@ -55,6 +55,11 @@ export interface SimulatorConfig {
   historyDays: number;
   /** Average traffic of that history (daily/weekly curve applied). */
   historyEventsPerDay: number;
+  /**
+   * true: the simulated inventory system places the purchase orders recommended on
+   * inventory.replenishment.v1; false: it keeps its own fixed reorder-point policy.
+   */
+  followReplenishment: boolean;
 }
 export interface Horizon {
   /** Name as configured (`24h`, `7d`): in model names and predictions. */
@@ -93,6 +98,31 @@ export interface ScorerConfig {
    */
   maxEventAgeMs: number;
 }
+export interface DemandConfig {
+  enabled: boolean;
+  /** IANA zone whose midnight is the day boundary of the daily series. */
+  timeZone: string;
+  /** Scheduled retraining (backtest + champion) interval (0 = on demand only). */
+  trainIntervalMs: number;
+  /** How often a new forecast is published with the latest actuals (0 = never on a timer). */
+  forecastIntervalMs: number;
+  horizonDays: number;
+  /** Rolling-origin backtest origins (≥ 3), each with a horizonDays horizon. */
+  backtestOrigins: number;
+  /** Days of history read for training and forecasting. */
+  historyDays: number;
+  /** SKUs with fewer days since their first sale are forecast by the global model (cold_start). */
+  minHistoryDays: number;
+  globalMaxEpochs: number;
+  gate: { maxWqlIncrease: number };
+}
+export interface ReplenishmentConfig {
+  enabled: boolean;
+  groupId: string;
+  /** Target probability of not running out over lead time (cycle service level). */
+  serviceLevel: number;
+  reviewPeriodDays: number;
+}
 export interface MonitorConfig {
   /** `cluster_name` label on the kafka_consumergroup_* metrics. */
   clusterName: string;
@@ -125,6 +155,8 @@ export interface AppConfig {
   monitor: MonitorConfig;
   trainer: TrainerConfig;
   scorer: ScorerConfig;
+  demand: DemandConfig;
+  replenishment: ReplenishmentConfig;
   shutdownDrainTimeoutMs: number;
   statusIntervalMs: number;
   statusLine: boolean;
@@ -246,6 +278,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       invalidRate: e.SIMULATOR_INVALID_RATE,
       historyDays: e.SIMULATOR_HISTORY_DAYS,
       historyEventsPerDay: e.SIMULATOR_HISTORY_EVENTS_PER_DAY,
+      followReplenishment: e.SIMULATOR_FOLLOW_REPLENISHMENT,
     },
     monitor: {
       clusterName: e.MONITOR_CLUSTER_NAME,
@@ -283,6 +316,24 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       modelPollMs: e.SCORER_MODEL_POLL_MS,
       featuresWaitMs: e.SCORER_FEATURES_WAIT_MS,
       maxEventAgeMs: e.SCORER_MAX_EVENT_AGE_MS,
+    },
+    demand: {
+      enabled: e.DEMAND_ENABLED,
+      timeZone: e.SHOP_TIME_ZONE,
+      trainIntervalMs: e.DEMAND_TRAIN_INTERVAL_MS,
+      forecastIntervalMs: e.DEMAND_FORECAST_INTERVAL_MS,
+      horizonDays: e.DEMAND_HORIZON_DAYS,
+      backtestOrigins: e.DEMAND_BACKTEST_ORIGINS,
+      historyDays: e.DEMAND_HISTORY_DAYS,
+      minHistoryDays: e.DEMAND_MIN_HISTORY_DAYS,
+      globalMaxEpochs: e.DEMAND_GLOBAL_MAX_EPOCHS,
+      gate: { maxWqlIncrease: e.GATE_MAX_WQL_INCREASE },
+    },
+    replenishment: {
+      enabled: e.REPLENISHMENT_ENABLED,
+      groupId: e.REPLENISHMENT_GROUP_ID,
+      serviceLevel: e.REPLENISHMENT_SERVICE_LEVEL,
+      reviewPeriodDays: e.REPLENISHMENT_REVIEW_PERIOD_DAYS,
     },
     shutdownDrainTimeoutMs: e.SHUTDOWN_DRAIN_TIMEOUT_MS,
     statusIntervalMs: e.STATUS_INTERVAL_MS,

@@ -112,6 +112,35 @@ export const envSchema = z.object({
   SCORER_MODEL_POLL_MS: int(100, 60_000).default(1_000),
   SCORER_FEATURES_WAIT_MS: int(100, 600_000).default(30_000),
   SCORER_MAX_EVENT_AGE_MS: int(1000, 3650 * 86_400_000).default(3_600_000),
+  /** Demand forecasting (docs/models.md "Demand"). The day boundary is midnight in this IANA zone. */
+  SHOP_TIME_ZONE: z
+    .string()
+    .default('UTC')
+    .refine(
+      (tz) => {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { error: 'must be an IANA time zone such as UTC or Europe/Berlin' },
+    ),
+  DEMAND_ENABLED: bool.default(true),
+  DEMAND_TRAIN_INTERVAL_MS: int(0, 30 * 86_400_000).default(86_400_000),
+  DEMAND_FORECAST_INTERVAL_MS: int(0, 30 * 86_400_000).default(3_600_000),
+  DEMAND_HORIZON_DAYS: int(1, 365).default(28),
+  DEMAND_BACKTEST_ORIGINS: int(3, 52).default(3),
+  DEMAND_HISTORY_DAYS: int(28, 3650).default(365),
+  DEMAND_MIN_HISTORY_DAYS: int(1, 3650).default(28),
+  DEMAND_GLOBAL_MAX_EPOCHS: int(1, 1000).default(30),
+  GATE_MAX_WQL_INCREASE: num(0, 10).default(0.02),
+  REPLENISHMENT_ENABLED: bool.default(true),
+  REPLENISHMENT_GROUP_ID: z.string().min(1).default('storepulse-replenishment'),
+  REPLENISHMENT_SERVICE_LEVEL: num(0.5, 0.9999).default(0.95),
+  REPLENISHMENT_REVIEW_PERIOD_DAYS: num(0, 365).default(1),
+  SIMULATOR_FOLLOW_REPLENISHMENT: bool.default(true),
   SIMULATOR_HISTORY_DAYS: num(0, 3650).default(28),
   SIMULATOR_HISTORY_EVENTS_PER_DAY: int(1, 1_000_000_000).default(30_000),
 

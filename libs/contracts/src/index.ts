@@ -4,3 +4,4 @@ export * from './validate';
 export * from './json-schema';
 export * from './time';
 export * from './predictions';
+export * from './demand';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TOPICS } from './topics';
 import { propensityPredictionSchema } from './predictions';
+import { demandForecastSchema, replenishmentSchema } from './demand';
 import { clickstreamEventSchema, inventoryEventSchema, orderEventSchema } from './schemas';
 
 /** JSON Schema (draft 2020-12) of each topic's message value, for producers in any language. */
@@ -10,6 +11,8 @@ export function jsonSchemas(): Record<string, unknown> {
     [TOPICS.orders]: z.toJSONSchema(orderEventSchema, { io: 'input' }),
     [TOPICS.inventory]: z.toJSONSchema(inventoryEventSchema, { io: 'input' }),
     [TOPICS.propensityPredictions]: z.toJSONSchema(propensityPredictionSchema, { io: 'input' }),
+    [TOPICS.demandForecasts]: z.toJSONSchema(demandForecastSchema, { io: 'input' }),
+    [TOPICS.replenishment]: z.toJSONSchema(replenishmentSchema, { io: 'input' }),
   };
 }
 

@@ -9,6 +9,8 @@ export const TOPICS = {
   storefrontDlq: 'dlq.storefront.v1',
   opsAlerts: 'ops.alerts.v1',
   propensityPredictions: 'predictions.propensity.v1',
+  demandForecasts: 'forecasts.demand.v1',
+  replenishment: 'inventory.replenishment.v1',
 } as const;
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
@@ -69,6 +71,24 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     dlq: undefined,
     retentionMs: WEEK_MS,
     description: 'live purchase-propensity scores, one per event and horizon (docs/models.md)',
+  },
+  {
+    name: TOPICS.demandForecasts,
+    key: 'sku',
+    dlq: undefined,
+    retentionMs: 4 * WEEK_MS,
+    compacted: true,
+    description:
+      'daily P10/P50/P90 demand per SKU for 28 days, republished hourly (docs/models.md)',
+  },
+  {
+    name: TOPICS.replenishment,
+    key: 'sku',
+    dlq: undefined,
+    retentionMs: 4 * WEEK_MS,
+    compacted: true,
+    description:
+      'replenishment recommendation per SKU, on every forecast or stock change (docs/models.md)',
   },
 ];
 

@@ -13,3 +13,4 @@ export * from './online';
 export * from './matrix';
 export * from './reconcile';
 export * from './history';
+export * from './demand-series';

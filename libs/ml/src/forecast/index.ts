@@ -12,3 +12,4 @@ export * from './ensemble';
 export * from './metrics';
 export * from './backtest';
 export * from './global';
+export * from './demand-forecaster';
