@@ -15,6 +15,8 @@ export interface ChampionSwitch {
   from: number | null;
   to: number | null;
   at: string;
+  /** Seen by the background poll, or by a run's own refresh (which then uses it already). */
+  by: 'poll' | 'run';
 }
 
 const MAX_SWITCHES = 100;
@@ -58,7 +60,7 @@ export class DemandChampionWatcher implements ChampionSource {
   /** A background poll: never rejects (the error is kept in lastError and logged). */
   async poll(): Promise<void> {
     try {
-      await this.refresh();
+      await this.refresh('poll');
     } catch (e) {
       this.lastError = e instanceof Error ? e.message : String(e);
       this.log.warn({ model: this.modelName, err: e }, 'demand champion poll failed');
@@ -66,13 +68,13 @@ export class DemandChampionWatcher implements ChampionSource {
   }
 
   /** Reads the champion version; loads it when it changed. Throws on registry or load errors. */
-  refresh(): Promise<DemandForecaster | null> {
+  refresh(by: ChampionSwitch['by'] = 'run'): Promise<DemandForecaster | null> {
     // concurrent callers share one registry read and one load
-    this.refreshing ??= this.doRefresh().finally(() => (this.refreshing = undefined));
+    this.refreshing ??= this.doRefresh(by).finally(() => (this.refreshing = undefined));
     return this.refreshing;
   }
 
-  private async doRefresh(): Promise<DemandForecaster | null> {
+  private async doRefresh(by: ChampionSwitch['by']): Promise<DemandForecaster | null> {
     const version = await this.registry.championVersion(this.modelName);
     const have = this.current;
     if (version === (have?.version ?? null)) {
@@ -91,11 +93,21 @@ export class DemandChampionWatcher implements ChampionSource {
     }
     this.current = next;
     this.lastError = null;
-    const s = { from: have?.version ?? null, to: version, at: new Date().toISOString() };
+    const s: ChampionSwitch = {
+      from: have?.version ?? null,
+      to: version,
+      at: new Date().toISOString(),
+      by,
+    };
     this.switches.push(s);
     if (this.switches.length > MAX_SWITCHES) this.switches.shift();
-    if (next) this.log.info({ model: this.modelName, ...s, method: next.method }, 'demand champion loaded');
-    else this.log.warn({ model: this.modelName, from: s.from }, 'demand model has no champion any more');
+    if (next)
+      this.log.info({ model: this.modelName, ...s, method: next.method }, 'demand champion loaded');
+    else
+      this.log.warn(
+        { model: this.modelName, from: s.from },
+        'demand model has no champion any more',
+      );
     this.onChange(s);
     return next;
   }

@@ -106,8 +106,9 @@ export class DemandForecastService implements OnApplicationBootstrap, BeforeAppl
       this.config.scorer.modelPollMs,
       this.log,
       (s) => {
-        // a promotion or a rollback: forecast with the new champion at once
-        if (s.to !== null && !this.stopped) this.trigger('champion');
+        // a promotion or a rollback seen by the poll: forecast with the new champion at once (a
+        // change seen by a run's own refresh is used by that run already)
+        if (s.to !== null && s.by === 'poll' && !this.stopped) this.trigger('champion');
       },
     );
     this.publisher = new ForecastPublisher(

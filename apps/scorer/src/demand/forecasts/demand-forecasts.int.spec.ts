@@ -22,15 +22,16 @@ import { DEMAND_MODEL_NAME, ModelRegistry } from '@storepulse/ml';
 import { ConfigResourceTypes, type Kafka } from 'kafkajs';
 import { HealthRegistry, ObservabilityModule, PipelineMetrics } from '@storepulse/observability';
 import { testBrokers, testConfig, testLogger } from '../../../../../test/support/env';
-import { readExpected, testKafka, waitFor, type ReadRecord } from '../../../../../test/support/kafka';
+import {
+  readExpected,
+  testKafka,
+  waitFor,
+  type ReadRecord,
+} from '../../../../../test/support/kafka';
 import { DemandForecastService } from './demand-forecast.service';
 import { DemandForecastsModule } from './demand-forecasts.module';
 import { InMemoryDemandSeries, loadTestForecaster, testArtifact } from './testing';
-import {
-  DEMAND_FORECAST_CLOCK,
-  DEMAND_FORECASTER_LOADER,
-  DEMAND_SERIES_SOURCE,
-} from './tokens';
+import { DEMAND_FORECAST_CLOCK, DEMAND_FORECASTER_LOADER, DEMAND_SERIES_SOURCE } from './tokens';
 import { dayInZone } from './zone-day';
 
 /**
@@ -108,7 +109,12 @@ describe('demand forecast publisher (real Kafka broker, embedded ClickHouse)', (
         );
       }
       // as the platform does at start-up: the topic from its spec (3 partitions, compacted)
-      await ensureTopics(admin, TOPIC_SPECS.filter((s) => s.name === TOPIC), 3, 1);
+      await ensureTopics(
+        admin,
+        TOPIC_SPECS.filter((s) => s.name === TOPIC),
+        3,
+        1,
+      );
     } finally {
       await admin.disconnect();
     }
@@ -150,7 +156,10 @@ describe('demand forecast publisher (real Kafka broker, embedded ClickHouse)', (
     assert.match(text, /storepulse_demand_forecast_runs_total\{outcome="skipped_no_champion"\} 1/);
     const res = await fetch(`${base}/api/forecasts/demand/sku-001`);
     assert.equal(res.status, 404);
-    assert.match(((await res.json()) as { message: string }).message, /sku 'sku-001': no demand forecast/);
+    assert.match(
+      ((await res.json()) as { message: string }).message,
+      /sku 'sku-001': no demand forecast/,
+    );
     const health = await fetch(`${base}/health`);
     assert.equal(health.status, 200, await health.text());
   });
@@ -180,7 +189,10 @@ describe('demand forecast publisher (real Kafka broker, embedded ClickHouse)', (
     assert.equal(run?.trigger, 'champion');
     assert.equal(run?.skus, SKUS);
     assert.equal(run?.coldStarts, COLD.size);
-    assert.ok((run?.sends ?? 0) >= 2, `chunked into sends of ≤ 512 KiB (${run?.sends} sends, ${run?.bytes} bytes)`);
+    assert.ok(
+      (run?.sends ?? 0) >= 2,
+      `chunked into sends of ≤ 512 KiB (${run?.sends} sends, ${run?.bytes} bytes)`,
+    );
 
     const records = await readExpected(kafka, TOPIC, SKUS);
     assert.equal(records.length, SKUS, 'exactly one committed message per SKU');
@@ -195,13 +207,19 @@ describe('demand forecast publisher (real Kafka broker, embedded ClickHouse)', (
       assert.equal(m.horizon.length, 28);
       assert.equal(m.origin, '2026-12-01');
       assert.equal(m.horizon[27].date, '2026-12-28');
-      assert.deepEqual({ name: m.model.name, version: m.model.version }, { name: 'demand', version: 1 });
+      assert.deepEqual(
+        { name: m.model.name, version: m.model.version },
+        { name: 'demand', version: 1 },
+      );
       assert.equal(m.cold_start, COLD.has(m.sku), m.sku);
       assert.equal(m.model.method, COLD.has(m.sku) ? 'global' : 'seasonal_naive');
     }
     // one transaction: per partition the data records then ONE commit marker
     const counts = [0, 1, 2].map((p) => records.filter((r) => r.partition === p).length);
-    assert.deepEqual(await endOffsets(kafka), counts.map((c) => (c > 0 ? c + 1 : 0)));
+    assert.deepEqual(
+      await endOffsets(kafka),
+      counts.map((c) => (c > 0 ? c + 1 : 0)),
+    );
   });
 
   it('the API returns the latest forecast of a SKU and lists them by category with a limit', async () => {
@@ -215,7 +233,9 @@ describe('demand forecast publisher (real Kafka broker, embedded ClickHouse)', (
     const g = (await garden.json()) as { count: number; forecasts: DemandForecastMessage[] };
     assert.equal(g.count, SKUS / 3);
     assert.ok(g.forecasts.every((f) => f.category === 'garden'));
-    const firstByCategory = first.filter((m) => m.category === 'garden').sort((a, b) => (a.sku < b.sku ? -1 : 1));
+    const firstByCategory = first
+      .filter((m) => m.category === 'garden')
+      .sort((a, b) => (a.sku < b.sku ? -1 : 1));
     assert.deepEqual(g.forecasts, firstByCategory);
 
     const page = (await (await fetch(`${base}/api/forecasts/demand?limit=5`)).json()) as {
@@ -286,7 +306,9 @@ describe('demand forecast publisher (real Kafka broker, embedded ClickHouse)', (
       'a run with v2',
     );
     assert.equal(svc.status().runs.published, before + 1);
-    const v2Msg = await (await fetch(`${base}/api/forecasts/demand/sku-007`)).json() as DemandForecastMessage;
+    const v2Msg = (await (
+      await fetch(`${base}/api/forecasts/demand/sku-007`)
+    ).json()) as DemandForecastMessage;
     assert.equal(v2Msg.model.version, 2);
 
     await registry.rollback(DEMAND_MODEL_NAME, 'int test rollback', 'test');
@@ -300,7 +322,10 @@ describe('demand forecast publisher (real Kafka broker, embedded ClickHouse)', (
     const text = await metrics.registry.metrics();
     assert.match(text, /storepulse_demand_forecast_champion_version 1/);
     assert.match(text, /storepulse_demand_forecast_skus\{kind="cold_start"\} 2/);
-    assert.match(text, new RegExp(`storepulse_demand_forecast_skus\\{kind="forecast"\\} ${SKUS}\\b`));
+    assert.match(
+      text,
+      new RegExp(`storepulse_demand_forecast_skus\\{kind="forecast"\\} ${SKUS}\\b`),
+    );
     assert.match(text, /storepulse_demand_forecast_duration_seconds_count 4/);
   });
 
@@ -310,7 +335,9 @@ describe('demand forecast publisher (real Kafka broker, embedded ClickHouse)', (
     try {
       const d = await admin.describeConfigs({
         includeSynonyms: false,
-        resources: [{ type: ConfigResourceTypes.TOPIC, name: TOPIC, configNames: ['cleanup.policy'] }],
+        resources: [
+          { type: ConfigResourceTypes.TOPIC, name: TOPIC, configNames: ['cleanup.policy'] },
+        ],
       });
       const entry = d.resources[0].configEntries.find((e) => e.configName === 'cleanup.policy');
       assert.equal(entry?.configValue, 'compact');
@@ -321,7 +348,10 @@ describe('demand forecast publisher (real Kafka broker, embedded ClickHouse)', (
 
   it('reports the publisher in /health and the status endpoint', async () => {
     const health = (await (await fetch(`${base}/health`)).json()) as {
-      details: Record<string, { status: string; champion: string; skus: number; lastError: string }>;
+      details: Record<
+        string,
+        { status: string; champion: string; skus: number; lastError: string }
+      >;
     };
     const d = health.details['demand-forecasts'];
     assert.equal(d.status, 'up');

@@ -22,6 +22,10 @@ export class DemandForecastsModule {
     imports?: NonNullable<DynamicModule['imports']>;
     providers: Provider[];
   }): DynamicModule {
-    return { module: DemandForecastsModule, imports: deps.imports ?? [], providers: deps.providers };
+    return {
+      module: DemandForecastsModule,
+      imports: deps.imports ?? [],
+      providers: deps.providers,
+    };
   }
 }

@@ -1,6 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { demandForecastSchema, forecastId, type DemandForecastMessage } from '@storepulse/contracts';
+import {
+  demandForecastSchema,
+  forecastId,
+  type DemandForecastMessage,
+} from '@storepulse/contracts';
 import type { DemandForecaster, SkuDemandForecast } from '@storepulse/ml';
 import { createLogger } from '@storepulse/observability';
 import { ForecastPublisher, ForecastStoreError } from './forecast-publisher';
@@ -60,11 +64,18 @@ function source(today: number) {
       firstDay: today - 56,
       units: Array.from({ length: 56 }, (_, i) => ((today - 56 + i) % 7) + 1),
     },
-    { sku: 'sku-b', category: 'garden', firstDay: today - 10, units: Array(10).fill(3) as number[] },
+    {
+      sku: 'sku-b',
+      category: 'garden',
+      firstDay: today - 10,
+      units: Array(10).fill(3) as number[],
+    },
   ]);
 }
 
-function setup(opts: { now?: number; forecaster?: DemandForecaster | null; timeZone?: string } = {}) {
+function setup(
+  opts: { now?: number; forecaster?: DemandForecaster | null; timeZone?: string } = {},
+) {
   const calls: string[] = [];
   const sink = new FakeSink(calls);
   const store = new FakeStore(calls);
@@ -72,7 +83,9 @@ function setup(opts: { now?: number; forecaster?: DemandForecaster | null; timeZ
   const tz = opts.timeZone ?? 'UTC';
   const series = source(dayInZone(now, tz));
   const forecaster =
-    opts.forecaster === undefined ? new SeasonalNaiveDemandForecaster('demand', 3) : opts.forecaster;
+    opts.forecaster === undefined
+      ? new SeasonalNaiveDemandForecaster('demand', 3)
+      : opts.forecaster;
   const pub = new ForecastPublisher(
     series,
     champion(forecaster),

@@ -24,7 +24,9 @@ export function parseLimit(raw: unknown): number {
   if (raw === undefined || raw === '') return DEFAULT_LIST_LIMIT;
   if (typeof raw !== 'string') throw new BadRequestException('limit: must be given once');
   if (!/^\d+$/.test(raw))
-    throw new BadRequestException(`limit: must be a whole number from 1 to ${MAX_LIST_LIMIT} (got '${raw}')`);
+    throw new BadRequestException(
+      `limit: must be a whole number from 1 to ${MAX_LIST_LIMIT} (got '${raw}')`,
+    );
   const n = Number(raw);
   if (n < 1 || n > MAX_LIST_LIMIT)
     throw new BadRequestException(`limit: must be from 1 to ${MAX_LIST_LIMIT} (got ${raw})`);
@@ -57,14 +59,18 @@ export class DemandForecastsController {
   ): Promise<{ count: number; limit: number; forecasts: DemandForecastMessage[] }> {
     const l = parseLimit(limit);
     const c = parseCategory(category);
-    const forecasts = await this.forecasts.store.list({ limit: l, ...(c !== undefined ? { category: c } : {}) });
+    const forecasts = await this.forecasts.store.list({
+      limit: l,
+      ...(c !== undefined ? { category: c } : {}),
+    });
     return { count: forecasts.length, limit: l, forecasts };
   }
 
   @Get('demand/:sku')
   @ApiOperation({
     summary: 'The latest demand forecast of one SKU: P10/P50/P90 per day from the origin',
-    description: 'The fields of a forecasts.demand.v1 message. 404: no forecast was published for the SKU.',
+    description:
+      'The fields of a forecasts.demand.v1 message. 404: no forecast was published for the SKU.',
   })
   async one(@Param('sku') sku: string): Promise<DemandForecastMessage> {
     const f = await this.forecasts.store.latest(sku);
@@ -84,8 +90,10 @@ export class DemandForecastsController {
   @Post('demand-runs')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Runs the demand forecast publisher now and returns the run (after any run in progress)',
-    description: 'A run without a champion is skipped (status "skipped"). 503: publishing is disabled.',
+    summary:
+      'Runs the demand forecast publisher now and returns the run (after any run in progress)',
+    description:
+      'A run without a champion is skipped (status "skipped"). 503: publishing is disabled.',
   })
   async run(): Promise<ForecastRunResult> {
     if (!this.forecasts.status().enabled)

@@ -74,7 +74,10 @@ export class SeasonalNaiveDemandForecaster implements DemandForecaster {
 }
 
 export const loadTestForecaster: LoadDemandForecaster = (version, artifact) => {
-  const parsed = JSON.parse(artifact.toString('utf8')) as { format?: unknown; seasonLength?: unknown };
+  const parsed = JSON.parse(artifact.toString('utf8')) as {
+    format?: unknown;
+    seasonLength?: unknown;
+  };
   if (parsed.format !== TEST_ARTIFACT_FORMAT || typeof parsed.seasonLength !== 'number')
     return Promise.reject(
       new Error(`${version.name} v${version.version}: not a ${TEST_ARTIFACT_FORMAT} artifact`),
