@@ -4,8 +4,8 @@
 import {
   Inject,
   Injectable,
-  type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
+  type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { Counter, Gauge } from 'prom-client';
@@ -29,7 +29,7 @@ const COMMIT_WAIT_MS = 90_000;
 export type ReplenishmentCounts = ReturnType<typeof emptyCounts>;
 
 @Injectable()
-export class ReplenishmentService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class ReplenishmentService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log: Logger;
   readonly state = new ReplenishmentState();
   /** Committed outcomes since start. */
@@ -137,7 +137,8 @@ export class ReplenishmentService implements OnApplicationBootstrap, BeforeAppli
     await this.store.upsert(s.recommendations);
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  /** After the transport drained (Nest closes microservices before this hook): settle what is pending. */
+  async onApplicationShutdown(): Promise<void> {
     const clean = await this.watcher.stop(this.config.shutdownDrainTimeoutMs);
     if (!clean)
       this.log.warn('batches still pending at shutdown: their read-model rows were not written');
