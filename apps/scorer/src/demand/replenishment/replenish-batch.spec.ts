@@ -1,12 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  DLQ_HEADERS,
-  TOPICS,
-  recommendationId,
-  replenishmentSchema,
-  type ReplenishmentMessage,
-} from '@storepulse/contracts';
+import { DLQ_HEADERS, TOPICS, recommendationId, replenishmentSchema } from '@storepulse/contracts';
 import type { InboundBatch, InboundMessage, OutboundRecord } from '@storepulse/kafka';
 import { replenish } from '@storepulse/ml';
 import { createLogger } from '@storepulse/observability';
@@ -34,7 +28,7 @@ function batch(topic: string, values: (object | string)[], firstOffset = 10): In
 const outputs = (records: OutboundRecord[]) =>
   records
     .filter((r) => r.topic === TOPICS.replenishment)
-    .map((r) => replenishmentSchema.parse(JSON.parse(String(r.value))) as ReplenishmentMessage);
+    .map((r) => replenishmentSchema.parse(JSON.parse(String(r.value))));
 
 function setup() {
   const state = new ReplenishmentState();
