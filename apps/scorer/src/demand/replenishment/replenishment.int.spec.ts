@@ -35,10 +35,39 @@ import {
 } from '../../../../../test/support/kafka';
 import { ReplenishmentModule } from './replenishment.module';
 import { ReplenishmentService } from './replenishment.service';
+import { ClickHouseReplenishmentStore } from './store';
 import { forecastMessage, stockMessage } from './testing';
 
 const logger = testLogger();
 const chTs = (iso: string) => new Date(iso).toISOString().replace('T', ' ').replace('Z', '');
+
+const forecastRow = (f: DemandForecastMessage) => ({
+  forecast_id: f.forecast_id,
+  sku: f.sku,
+  category: f.category,
+  origin: f.origin,
+  generated_at: chTs(f.generated_at),
+  model_name: f.model.name,
+  model_version: f.model.version,
+  method: f.model.method,
+  cold_start: f.cold_start,
+  time_zone: f.time_zone,
+  dates: f.horizon.map((d) => d.date),
+  p10: f.horizon.map((d) => d.p10),
+  p50: f.horizon.map((d) => d.p50),
+  p90: f.horizon.map((d) => d.p90),
+});
+
+const stockRow = (s: InventoryEvent, offset: number) => ({
+  sku: s.sku,
+  on_hand: s.on_hand,
+  on_order: s.on_order,
+  lead_time_days: s.lead_time_days,
+  ts: chTs(s.ts),
+  _topic: TOPICS.inventory,
+  _partition: 0,
+  _offset: offset,
+});
 
 interface Running {
   app: INestApplication;
@@ -273,36 +302,12 @@ describe('replenishment consumer (real broker, embedded ClickHouse, exactly-once
     await ch.client.insert({
       table: 'demand_forecasts',
       format: 'JSONEachRow',
-      values: [...forecasts.values()].map((f) => ({
-        forecast_id: f.forecast_id,
-        sku: f.sku,
-        category: f.category,
-        origin: f.origin,
-        generated_at: chTs(f.generated_at),
-        model_name: f.model.name,
-        model_version: f.model.version,
-        method: f.model.method,
-        cold_start: f.cold_start,
-        time_zone: f.time_zone,
-        dates: f.horizon.map((d) => d.date),
-        p10: f.horizon.map((d) => d.p10),
-        p50: f.horizon.map((d) => d.p50),
-        p90: f.horizon.map((d) => d.p90),
-      })),
+      values: [...forecasts.values()].map(forecastRow),
     });
     await ch.client.insert({
       table: 'inventory_snapshots',
       format: 'JSONEachRow',
-      values: [...stock.values()].map((s, i) => ({
-        sku: s.sku,
-        on_hand: s.on_hand,
-        on_order: s.on_order,
-        lead_time_days: s.lead_time_days,
-        ts: chTs(s.ts),
-        _topic: TOPICS.inventory,
-        _partition: 0,
-        _offset: i,
-      })),
+      values: [...stock.values()].map((st, i) => stockRow(st, i)),
     });
     await running!.app.close();
     running = await start(config, kafka, ch);
@@ -325,5 +330,39 @@ describe('replenishment consumer (real broker, embedded ClickHouse, exactly-once
     const last = out.filter((m) => m.sku === 'sku-b').at(-1)!;
     assert.equal(last.stock.on_hand, 40);
     assertMatches(last, forecasts.get('sku-b')!, change, config);
+  });
+
+  it('the warm-up reads the latest forecast (FINAL, by generated_at) and the latest stock position (by ts) per SKU', async () => {
+    const store = new ClickHouseReplenishmentStore(ch.client);
+    const a = forecasts.get('sku-a')!;
+    const older = forecastMessage(
+      'sku-a',
+      a.origin,
+      77,
+      new Date(Date.parse(a.generated_at) - 7_200_000).toISOString(),
+      { version: 2 },
+    );
+    await ch.client.insert({
+      table: 'demand_forecasts',
+      format: 'JSONEachRow',
+      values: [forecastRow(older)],
+    });
+    const oldStock = stockMessage('sku-a', 999, new Date(Date.now() - 86_400_000).toISOString());
+    await ch.client.insert({
+      table: 'inventory_snapshots',
+      format: 'JSONEachRow',
+      values: [stockRow(oldStock, 99)],
+    });
+    const fs = await store.latestForecasts();
+    assert.deepEqual(
+      fs.map((f) => f.sku),
+      ['sku-a', 'sku-b', 'sku-c'],
+    );
+    assert.deepEqual(fs[0], a, 'the newer forecast of sku-a, read back as its contract');
+    const ss = await store.latestStock();
+    assert.deepEqual(
+      ss.map((x) => [x.sku, x.on_hand, x.ts]),
+      [...stock.values()].map((x) => [x.sku, x.on_hand, new Date(x.ts).toISOString()]).sort(),
+    );
   });
 });
