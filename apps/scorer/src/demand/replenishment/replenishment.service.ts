@@ -70,7 +70,9 @@ export class ReplenishmentService implements OnApplicationBootstrap, OnApplicati
       check: () => {
         const t = this.transportInstance?.health();
         return Promise.resolve({
-          ok: this.warmed !== undefined && (t ? !t.stalled : true),
+          ok:
+            (this.warmed !== undefined || !this.config.replenishment.enabled) &&
+            (t ? !t.stalled : true),
           details: {
             warmed: this.warmed !== undefined,
             ...this.state.sizes(),
@@ -87,7 +89,11 @@ export class ReplenishmentService implements OnApplicationBootstrap, OnApplicati
 
   async onApplicationBootstrap(): Promise<void> {
     this.registerMetrics();
-    await this.warm();
+    // Disabled (REPLENISHMENT_ENABLED=false): the app does not connect the transport; the API still
+    // serves the read model, and nothing is read at start.
+    if (this.config.replenishment.enabled) await this.warm();
+    else
+      this.log.info('replenishment consumer disabled; the API serves the stored recommendations');
   }
 
   /** The latest forecast and stock position per SKU from ClickHouse (before the transport starts). */
