@@ -5,7 +5,7 @@ import { processEnvironment } from '@storepulse/config';
 import { PinoNestLogger } from '@storepulse/observability';
 import { setupApiDocs } from '@storepulse/monitor';
 import { connectInfra, handleSignals, keepAlive, runMain, StartupError } from '@storepulse/runtime';
-import { ScorerService } from '@storepulse/scorer';
+import { ReplenishmentService, ScorerService } from '@storepulse/scorer';
 import { PlatformModule } from './platform.module';
 import type { AppConfig } from '@storepulse/config';
 import type { Logger } from '@storepulse/observability';
@@ -48,6 +48,12 @@ runMain('storepulse-platform', async ({ config: env, logger, metrics }) => {
     if (config.scorer.enabled)
       app.connectMicroservice(
         { strategy: app.get(ScorerService).transport() },
+        { inheritAppConfig: true },
+      );
+    // forecasts + stock positions → inventory.replenishment.v1, over the same transport
+    if (config.replenishment.enabled)
+      app.connectMicroservice(
+        { strategy: app.get(ReplenishmentService).transport() },
         { inheritAppConfig: true },
       );
     handleSignals(app, () => infra.close(), logger, 15_000);

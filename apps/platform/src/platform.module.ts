@@ -10,7 +10,7 @@ import { MlModule } from '@storepulse/ml';
 import { FeaturesModule } from '@storepulse/features';
 import { MonitorModule } from '@storepulse/monitor';
 import { TrainerModule } from '@storepulse/trainer';
-import { ScorerModule } from '@storepulse/scorer';
+import { DemandModule, ScorerModule } from '@storepulse/scorer';
 import type { Infra } from '@storepulse/runtime';
 import { StatusController } from './status/status.controller';
 import { RawController } from './status/raw.controller';
@@ -42,8 +42,10 @@ export class PlatformModule {
         MlModule,
         FeaturesModule,
         MonitorModule,
-        ...(d.config.trainer.enabled ? [TrainerModule] : []),
+        // propensity training (trainer.enabled) and demand training (demand.enabled) share the app
+        ...(d.config.trainer.enabled || d.config.demand.enabled ? [TrainerModule] : []),
         ...(d.config.scorer.enabled ? [ScorerModule] : []),
+        DemandModule.forConfig(d.config),
         ...(d.extraModules ?? []),
       ],
       controllers: [StatusController, RawController],

@@ -4,3 +4,6 @@ export * from './champions';
 export * from './propensity-scorer';
 export * from './score-events';
 export * from './predictions.controller';
+export * from './demand/forecasts';
+export * from './demand/replenishment';
+export * from './demand/demand.module';

@@ -9,8 +9,10 @@ import { setupApiDocs } from '@storepulse/monitor';
 import { connectInfra, handleSignals, keepAlive, runMain, StartupError } from '@storepulse/runtime';
 import { ScorerModule } from './scorer.module';
 import { ScorerService } from './scorer.service';
+import { DemandModule } from './demand/demand.module';
+import { ReplenishmentService } from './demand/replenishment';
 
-/** Standalone scorer: KAFKA_BROKERS and a ClickHouse server (CLICKHOUSE_URL); serves its API, /metrics and /health. */
+/** Standalone scorer (propensity scores, demand forecasts, replenishment): KAFKA_BROKERS and a ClickHouse server (CLICKHOUSE_URL); serves its API, /metrics and /health. */
 runMain('storepulse-scorer', async ({ config, logger, metrics }) => {
   const infra = await connectInfra(config, logger, {
     allowLocalBroker: false,
@@ -26,6 +28,7 @@ runMain('storepulse-scorer', async ({ config, logger, metrics }) => {
       KafkaModule.forRoot(infra.kafka, infra.kafkaInfo),
       ClickHouseModule.forRoot(ch),
       ScorerModule,
+      DemandModule.forConfig(config),
     ],
   })
   class AppModule {}
@@ -35,6 +38,11 @@ runMain('storepulse-scorer', async ({ config, logger, metrics }) => {
     { strategy: app.get(ScorerService).transport() },
     { inheritAppConfig: true },
   );
+  if (config.replenishment.enabled)
+    app.connectMicroservice(
+      { strategy: app.get(ReplenishmentService).transport() },
+      { inheritAppConfig: true },
+    );
   handleSignals(app, () => infra.close(), logger, 15_000);
   await app.listen(config.httpPort);
   keepAlive(app);
