@@ -5,3 +5,4 @@ export * from './runs/run-tracker';
 export * from './propensity/cutoffs';
 export * from './propensity/training-set';
 export * from './propensity/train-propensity';
+export * from './demand';

@@ -6,7 +6,9 @@ import {
   Controller,
   Get,
   HttpCode,
+  Inject,
   NotFoundException,
+  Optional,
   Param,
   ParseIntPipe,
   Post,
@@ -14,6 +16,7 @@ import {
 } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ModelRegistry, RegistryError, type ModelEvent, type ModelVersion } from '@storepulse/ml';
+import { DemandTrainerService } from './demand/demand-trainer.service';
 import { RunConflictError, type RunRecord } from './runs/run-tracker';
 import { TrainerService, UnknownHorizonError } from './trainer.service';
 
@@ -37,6 +40,9 @@ export class ModelsController {
   constructor(
     private readonly trainer: TrainerService,
     private readonly registry: ModelRegistry,
+    @Optional()
+    @Inject(DemandTrainerService)
+    private readonly demand: DemandTrainerService | null = null,
   ) {}
 
   @Post('propensity/train')
@@ -52,6 +58,26 @@ export class ModelsController {
       return { id: run.id, model: run.model, status: run.status };
     } catch (e) {
       if (e instanceof UnknownHorizonError) throw new BadRequestException(e.message);
+      if (e instanceof RunConflictError)
+        throw new ConflictException({ message: e.message, runId: e.runId });
+      throw e;
+    }
+  }
+
+  @Post('demand/train')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Start a demand training run (backtest of every method, champion, gate)',
+    description:
+      'Returns `{run_id}`; progress through GET /api/models/runs/:id. 409 while a demand run is in progress; 404 when demand forecasting is disabled (DEMAND_ENABLED=false).',
+  })
+  trainDemand(): { run_id: string; model: string; status: string } {
+    if (!this.demand)
+      throw new NotFoundException('demand forecasting is disabled (DEMAND_ENABLED=false)');
+    try {
+      const { run } = this.demand.train('api');
+      return { run_id: run.id, model: run.model, status: run.status };
+    } catch (e) {
       if (e instanceof RunConflictError)
         throw new ConflictException({ message: e.message, runId: e.runId });
       throw e;

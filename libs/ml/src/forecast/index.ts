@@ -13,3 +13,4 @@ export * from './metrics';
 export * from './backtest';
 export * from './global';
 export * from './demand-forecaster';
+export * from './demand-model';

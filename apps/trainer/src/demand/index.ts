@@ -1,0 +1,2 @@
+export * from './demand-trainer';
+export * from './demand-trainer.service';
