@@ -4,6 +4,12 @@ export * from './champions';
 export * from './propensity-scorer';
 export * from './score-events';
 export * from './predictions.controller';
-export * from './demand/forecasts';
-export * from './demand/replenishment';
+export {
+  DemandForecastsModule,
+  DemandForecastService,
+  DEMAND_FORECASTER_LOADER,
+  DEMAND_SERIES_SOURCE,
+  DEMAND_FORECAST_CLOCK,
+} from './demand/forecasts';
+export { ReplenishmentModule, ReplenishmentService } from './demand/replenishment';
 export * from './demand/demand.module';
