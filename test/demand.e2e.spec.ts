@@ -16,14 +16,14 @@ import { tempDir, testBrokers } from './support/env';
 
 /**
  * Demand end to end, on the real broker, the embedded engine and real TF.js training: simulated
- * order history (100 days) → aggregator → rollups → the trainer's demand run (rolling-origin
+ * order history (112 days) → aggregator → rollups → the trainer's demand run (rolling-origin
  * backtest of every method, champion by mean wQL, registry) → the hourly publisher's forecasts on
  * the compacted forecasts.demand.v1 → the replenishment consumer's recommendations on the compacted
  * inventory.replenishment.v1, both read by plain kafkajs read_committed consumers; a stock change
  * republishes the SKU's recommendation.
  */
 const DAY = 86_400_000;
-const HISTORY_DAYS = 100;
+const HISTORY_DAYS = 112;
 const SKUS = 60;
 const ROOT = join(__dirname, '..', '..');
 const HTTP_PORT = 30_000 + ((process.pid + 1_777) % 5_000);

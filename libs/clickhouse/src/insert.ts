@@ -161,6 +161,9 @@ const insertSettings = (dedupToken: string) =>
     // CPU per row with the 13 views (`npm run bench -- engine`, views+pvp vs shipped), +10 % ingest.
     // Readers never rely on merged parts: every rollup query aggregates, the ledger reads FINAL.
     optimize_on_insert: 0,
+    // Raw tables are partitioned by event day: a first-run history or an import spans months in one
+    // batch, more than the default 100 partitions per block (the insert would fail, retried forever).
+    max_partitions_per_insert_block: 1000,
   }) as const;
 
 /**
