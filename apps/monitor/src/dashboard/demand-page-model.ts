@@ -273,10 +273,10 @@ export function fanChart(
     if (a.length !== n) throw new Error(`${where}: ${k} has ${a.length} values for ${n} dates`);
   const origin = dayNumber(f.origin);
   for (let i = 0; i < n; i++) {
-    const date = f.dates[i] as string;
+    const date = f.dates[i];
     if (dayNumber(date) !== origin + i)
       throw new Error(`${where}: dates[${i}] is ${date}, expected ${dateOfDay(origin + i)}`);
-    const [lo, mid, hi] = [f.p10[i] as number, f.p50[i] as number, f.p90[i] as number];
+    const [lo, mid, hi] = [f.p10[i], f.p50[i], f.p90[i]];
     if (!(lo <= mid && mid <= hi))
       throw new Error(`${where}: quantiles cross on ${date} (p10 ${lo}, p50 ${mid}, p90 ${hi})`);
   }
