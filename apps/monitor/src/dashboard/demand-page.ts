@@ -72,6 +72,7 @@ const PAGE_HEAD = `<!doctype html>
   .empty { color: var(--muted); font-style: italic; }
   .notice { border-left: 4px solid var(--warn); background: var(--panel2); padding: 10px 14px; border-radius: 6px; }
   .reason { white-space: normal; }
+  .scroll { overflow-x: auto; }
   input[type=search] { width: 100%; padding: 6px 10px; border-radius: 6px; border: 1px solid var(--line);
     background: var(--panel2); color: var(--text); font: inherit; }
   ul.skus { list-style: none; margin: 8px 0 0; padding: 0; display: grid; gap: 2px; }
@@ -136,36 +137,47 @@ const PAGE_HEAD = `<!doctype html>
   <section class="panel">
     <h2>Reorder now</h2>
     <div class="tag" id="reorder-meta"></div>
+    <div class="scroll">
     <table id="reorder">
       <thead><tr><th>SKU</th><th>Category</th><th>Projected stock-out</th><th class="num">In days</th>
         <th class="num">Order qty</th><th class="num">On hand</th><th class="num">On order</th>
         <th class="num">Reorder point</th><th class="num">Safety stock</th><th class="num">Lead time</th><th>Model</th></tr></thead>
       <tbody><tr><td colspan="11" class="empty">waiting for the first poll…</td></tr></tbody>
     </table>
+    </div>
+  </section>
+
+  <section class="panel">
+    <h2 id="backtest-title">Backtest per method</h2>
+    <div class="tag" id="backtest-meta"></div>
+    <div class="scroll">
+    <table id="backtest">
+      <thead><tr><th>Method</th><th>Role</th><th class="num">WAPE</th><th class="num">MASE</th>
+        <th class="num">wQL10</th><th class="num">wQL50</th><th class="num">wQL90</th><th class="num">mean wQL</th>
+        <th class="num">vs champion</th><th class="num">P10–P90 cov.</th><th class="num">Bias</th></tr></thead>
+      <tbody><tr><td colspan="11" class="empty">waiting for the first poll…</td></tr></tbody>
+    </table>
+    </div>
   </section>
 
   <section class="grid2">
     <div class="panel">
-      <h2 id="backtest-title">Backtest per method</h2>
-      <div class="tag" id="backtest-meta"></div>
-      <table id="backtest">
-        <thead><tr><th>Method</th><th>Role</th><th class="num">WAPE</th><th class="num">MASE</th>
-          <th class="num">wQL10</th><th class="num">wQL50</th><th class="num">wQL90</th><th class="num">mean wQL</th>
-          <th class="num">vs champion</th><th class="num">P10–P90 cov.</th><th class="num">Bias</th></tr></thead>
-        <tbody><tr><td colspan="11" class="empty">waiting for the first poll…</td></tr></tbody>
-      </table>
-    </div>
-    <div class="panel">
       <h2>Demand model versions</h2>
+      <div class="scroll">
       <table id="versions">
         <thead><tr><th>Version</th><th>Status</th><th>Method</th><th class="num">mean wQL</th><th>Created</th><th>Status since</th></tr></thead>
         <tbody><tr><td colspan="6" class="empty">waiting for the first poll…</td></tr></tbody>
       </table>
-      <h2 style="margin-top: 14px">Events</h2>
+      </div>
+    </div>
+    <div class="panel">
+      <h2>Events</h2>
+      <div class="scroll">
       <table id="events">
         <thead><tr><th>When</th><th>Version</th><th>Event</th><th>By</th><th>Reason</th></tr></thead>
         <tbody></tbody>
       </table>
+      </div>
     </div>
   </section>
 </main>
