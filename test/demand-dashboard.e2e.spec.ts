@@ -705,4 +705,39 @@ describe('Demand page in headless Chromium (monitor app, real broker, embedded C
     );
     assert.equal(await text('#fan-empty'), 'HTTP 404: no demand forecast for sku "NOPE-1"');
   });
+  it('in a monitor without ClickHouse: 503 with the reason, and the page says so', async () => {
+    const logger = testLogger();
+    const brokers = config.kafka.brokers ?? [];
+    @Module({
+      imports: [
+        ConfigModule.forRoot(config),
+        ObservabilityModule.forRoot(logger, new PipelineMetrics(false), new HealthRegistry()),
+        KafkaModule.forRoot(createKafka({ brokers, clientId: 'demand-dash-e2e-2', logger }), {
+          brokers,
+          localBroker: false,
+        }),
+        MonitorModule,
+      ],
+    })
+    class StandaloneMonitorModule {}
+    const bare = await NestFactory.create(StandaloneMonitorModule, { logger: false });
+    try {
+      await bare.listen(0);
+      const port = ((bare.getHttpServer() as Server).address() as AddressInfo).port;
+      const bareBase = `http://127.0.0.1:${port}`;
+      const r = await fetch(bareBase + '/api/dashboard/demand/reorder');
+      const body = (await r.json()) as { message: string };
+      assert.equal(r.status, 503);
+      assert.match(body.message, /^ClickHouse is not connected to this process/);
+      await page.goto(bareBase + '/demand');
+      await page.waitForSelector('#demand-notice:not([hidden])', { timeout: 20_000 });
+      assert.match(
+        await text('#demand-notice'),
+        /^Demand data unavailable: HTTP 503: ClickHouse is not connected to this process/,
+      );
+      assert.equal(await text('#loop-absent'), 'simulator not running in this process');
+    } finally {
+      await bare.close();
+    }
+  });
 });
