@@ -322,15 +322,6 @@ export function fanChart(
   };
 }
 
-/** The SKU picker: the top SKUs, plus the matches of a search. */
-export function skuPicker(
-  top: SkuVolume[],
-  matches: SkuVolume[] | null,
-  query: string | null,
-): SkuPickerDto {
-  return { top, matches, query };
-}
-
 interface ParsedMetrics {
   champion: string;
   backtest: Map<string, Record<BacktestMetric, number>>;
