@@ -6,3 +6,8 @@ export * from './docs';
 export * from './view';
 export * from './dashboard/dashboard.controller';
 export * from './dashboard/models-page';
+export * from './dashboard/demand-page';
+export * from './dashboard/demand-page-model';
+export * from './dashboard/demand-page.controller';
+export * from './dashboard/demand-page.service';
+export * from './demand-reads';

@@ -1,16 +1,28 @@
 import { Module } from '@nestjs/common';
+import { CLICKHOUSE, type ClickHouseHandle } from '@storepulse/clickhouse';
 import { DashboardController } from './dashboard/dashboard.controller';
+import { DemandDashboardController } from './dashboard/demand-page.controller';
+import { DEMAND_READS, DemandDashboardService } from './dashboard/demand-page.service';
+import { ClickHouseDemandReads } from './demand-reads';
 import { MonitorController } from './monitor.controller';
 import { MonitorService } from './monitor.service';
 
 /**
- * Lag, statuses, alerts, /api/lag, /api/alerts, /api/stream and the dashboard at `/`.
- * Needs the global APP_CONFIG, KAFKA, LOGGER, PipelineMetrics and HealthRegistry providers;
- * uses CLICKHOUSE when present (dead-letter reasons).
+ * Lag, statuses, alerts, /api/lag, /api/alerts, /api/stream and the dashboard at `/` (plus /models
+ * and /demand). Needs the global APP_CONFIG, KAFKA, LOGGER, PipelineMetrics and HealthRegistry
+ * providers; uses CLICKHOUSE when present (dead-letter reasons, the Demand page's reads).
  */
 @Module({
-  controllers: [MonitorController, DashboardController],
-  providers: [MonitorService],
+  controllers: [MonitorController, DashboardController, DemandDashboardController],
+  providers: [
+    MonitorService,
+    DemandDashboardService,
+    {
+      provide: DEMAND_READS,
+      useFactory: (ch?: ClickHouseHandle) => (ch ? new ClickHouseDemandReads(ch.client) : null),
+      inject: [{ token: CLICKHOUSE, optional: true }],
+    },
+  ],
   exports: [MonitorService],
 })
 export class MonitorModule {}

@@ -1,8 +1,10 @@
-// The dashboard's HTTP routes: the ops page at /, the Models page at /models, and Chart.js.
+// The dashboard's HTTP routes: the ops page at /, the Models page at /models, the Demand page at
+// /demand (its data: DemandDashboardController, /api/dashboard/demand/...), and Chart.js.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { demandPageHtml } from './demand-page';
 import { modelsPageHtml } from './models-page';
 import { DASHBOARD_HTML } from './page';
 
@@ -17,6 +19,7 @@ function chartJs(): string {
 export class DashboardController {
   private chart: string | undefined;
   private modelsHtml: string | undefined;
+  private demandHtml: string | undefined;
 
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
@@ -32,6 +35,15 @@ export class DashboardController {
   models(): string {
     this.modelsHtml ??= modelsPageHtml();
     return this.modelsHtml;
+  }
+
+  /** The Demand page (reads /api/dashboard/demand/... and the simulator's /api/simulator/inventory). */
+  @Get('demand')
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Cache-Control', 'no-cache')
+  demand(): string {
+    this.demandHtml ??= demandPageHtml();
+    return this.demandHtml;
   }
 
   @Get('dashboard/chart.umd.min.js')

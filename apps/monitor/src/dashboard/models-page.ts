@@ -90,7 +90,7 @@ const PAGE_HEAD = `<!doctype html>
 <body>
 <header>
   <h1>StorePulse · Models</h1>
-  <nav><a href="/" id="nav-ops">← Ops monitor</a></nav>
+  <nav><a href="/" id="nav-ops">← Ops monitor</a> <a href="/demand" id="nav-demand">Demand →</a></nav>
   <span class="spacer"></span>
   <span class="meta" id="sources"></span>
   <span class="meta">updated <span id="updated">–</span></span>

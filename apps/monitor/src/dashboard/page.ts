@@ -58,7 +58,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <header>
   <h1>StorePulse · Ops monitor</h1>
   <span class="meta" id="cluster"></span>
-  <nav><a href="/models" id="nav-models">Models →</a></nav>
+  <nav><a href="/models" id="nav-models">Models →</a> <a href="/demand" id="nav-demand">Demand →</a></nav>
   <span class="spacer"></span>
   <span class="meta"><span class="dot" id="live-dot"></span><span id="live-text">connecting…</span></span>
   <span class="meta">updated <span id="updated">–</span></span>
