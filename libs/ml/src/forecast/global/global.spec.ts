@@ -144,6 +144,14 @@ void describe('GlobalQuantileModel', () => {
       `raw coverage ${mRaw.coverage80} (the known too-narrow case)`,
     );
     assert.ok(cal.lower > 1 || cal.upper > 1, `factors ${cal.lower}, ${cal.upper}`);
+    // 1680 points: 4 bands of scale; the small SKUs need far more widening than the large ones
+    console.log(
+      `[globalq] calibration bands: ${cal.bands.map((b) => `scale ≥ ${b.fromScale.toFixed(1)}: ×${b.lower.toFixed(2)}/×${b.upper.toFixed(2)} (${b.points} points)`).join(', ')}`,
+    );
+    assert.equal(cal.bands.length, 4);
+    assert.ok(cal.bands[0].lower > cal.bands[3].lower && cal.bands[0].upper > cal.bands[3].upper);
+    // banding keeps the wQL cost of the wider interval small (one pooled factor cost 5.5 %)
+    assert.ok(mCal.meanWql < 1.02 * mRaw.meanWql, `meanWql ${mCal.meanWql} vs raw ${mRaw.meanWql}`);
     assert.ok(Math.abs(cal.coverageAfter - 0.8) < 0.01, `validation coverage ${cal.coverageAfter}`);
     assert.ok(
       Math.abs(mCal.coverage80 - 0.8) < Math.abs(mRaw.coverage80 - 0.8),
@@ -478,6 +486,55 @@ void describe('calibrateInterval', () => {
     const [p10, p90] = applyCalibration({ ...c, lower: 10 }, 1.5, 2, 2.5);
     assert.equal(p10, 0);
     assert.ok(p90 >= 2);
+  });
+
+  void it('bands of row scale get their own factors: each band reaches the target', () => {
+    // small rows (scale 2) have noise sd 1 around a predicted ±0.5; large rows (scale 100) sd 1 around
+    // a predicted ±1.2816 (already right). One pooled factor would over-widen the large rows.
+    const n = 2000;
+    const e = normals(2 * n, 4);
+    const p10: number[] = [];
+    const p50: number[] = [];
+    const p90: number[] = [];
+    const y: number[] = [];
+    const scale: number[] = [];
+    for (let i = 0; i < 2 * n; i++) {
+      const small = i < n;
+      const w = small ? 0.5 : 1.2816;
+      p10.push(5 - w);
+      p50.push(5);
+      p90.push(5 + w);
+      y.push(5 + e[i]);
+      scale.push(small ? 2 : 100);
+    }
+    const c = calibrateInterval(p10, p50, p90, y, 0.8, scale, 4);
+    // 4000 points allow 4 bands, but there are only two distinct scales
+    assert.deepEqual(
+      c.bands.map((b) => [b.fromScale, b.points]),
+      [
+        [0, n],
+        [100, n],
+      ],
+    );
+    assert.ok(Math.abs(c.bands[0].lower * 0.5 - 1.2816) < 0.1, `small ${c.bands[0].lower}`);
+    assert.ok(Math.abs(c.bands[1].lower - 1) < 0.08, `large ${c.bands[1].lower}`);
+    assert.ok(Math.abs(c.bands[1].upper - 1) < 0.08, `large ${c.bands[1].upper}`);
+    assert.ok(Math.abs(c.coverageAfter - 0.8) < 0.005, `after ${c.coverageAfter}`);
+    const [lo, hi] = applyCalibration(c, 4.5, 5, 5.5, 2);
+    assert.ok(Math.abs(hi - lo - 2 * c.bands[0].upper * 0.5) < 1.5, `${lo}, ${hi}`);
+    const [lo2, hi2] = applyCalibration(c, 5 - 1.2816, 5, 5 + 1.2816, 150);
+    assert.ok(hi2 - lo2 < 1.15 * 2 * 1.2816, `large band width ${hi2 - lo2}`);
+    // too few points for a second band: pooled factors only
+    const few = calibrateInterval(
+      p10.slice(0, 500),
+      p50.slice(0, 500),
+      p90.slice(0, 500),
+      y.slice(0, 500),
+      0.8,
+      scale.slice(0, 500),
+      4,
+    );
+    assert.deepEqual(few.bands, []);
   });
 
   void it('rejects bad arguments', () => {

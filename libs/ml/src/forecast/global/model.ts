@@ -29,6 +29,7 @@ import {
   windowScale,
   writeRow,
   type DemandSeries,
+  type RowBlock,
 } from './features';
 import {
   QUANTILES,
@@ -95,6 +96,11 @@ export interface GlobalModelOptions {
   calibrate?: boolean;
   /** Coverage of [p10, p90] the calibration aims at, in (0, 1); default 0.8. */
   targetCoverage?: number;
+  /**
+   * Bands of row scale (quantiles of the validation rows' scale) with their own calibration
+   * factors; default 4 (fewer when a band would have < MIN_BAND_POINTS points). 1 = pooled.
+   */
+  calibrationBands?: number;
   onEpoch?: (p: GlobalEpochProgress) => void;
   /**
    * Continue from this model's weights. Its horizon, lookback, architecture, covariates and
@@ -164,6 +170,16 @@ const shapeSchema = z.object({
 const calibrationSchema = z.object({
   lower: z.number().min(0),
   upper: z.number().min(0),
+  bands: z
+    .array(
+      z.object({
+        fromScale: z.number().min(0),
+        lower: z.number().min(0),
+        upper: z.number().min(0),
+        points: z.number().int().min(1),
+      }),
+    )
+    .default([]),
   targetCoverage: z.number().min(0).max(1),
   coverageBefore: z.number().nullable(),
   coverageAfter: z.number().nullable(),
@@ -269,6 +285,7 @@ export class GlobalQuantileModel {
       );
     const calibrate = opts.calibrate ?? true;
     const targetCoverage = opts.targetCoverage ?? 0.8;
+    const calibrationBands = posInt('calibrationBands', opts.calibrationBands ?? 4);
     if (!(targetCoverage > 0 && targetCoverage < 1))
       throw new ForecastInputError(
         `GlobalQuantileModel.fit: targetCoverage = ${targetCoverage}, expected a share in (0, 1)`,
@@ -397,8 +414,10 @@ export class GlobalQuantileModel {
       if (calibrate)
         calibration = calibrateOnRows(
           predictIncrements(tf, network, shape, val),
-          val.y,
+          val,
+          H,
           targetCoverage,
+          calibrationBands,
         );
     } catch (e) {
       network.dispose();
@@ -434,7 +453,7 @@ export class GlobalQuantileModel {
     opts: GlobalForecastOptions = {},
   ): GlobalForecast[] {
     const cal = (opts.calibrated ?? true) ? this.calibration : IDENTITY_CALIBRATION;
-    const identity = cal.lower === 1 && cal.upper === 1;
+    const identity = cal.lower === 1 && cal.upper === 1 && cal.bands.length === 0;
     const H = this.horizon;
     if (!Number.isInteger(h) || h < 1 || h > H)
       throw new ForecastInputError(
@@ -474,7 +493,7 @@ export class GlobalQuantileModel {
           p10[j] = a * sc;
           p50[j] = ab * sc;
           p90[j] = abc * sc;
-          if (!identity) [p10[j], p90[j]] = applyCalibration(cal, p10[j], p50[j], p90[j]);
+          if (!identity) [p10[j], p90[j]] = applyCalibration(cal, p10[j], p50[j], p90[j], sc);
           mean[j] = 0.3 * p10[j] + 0.4 * p50[j] + 0.3 * p90[j];
         }
         out.push({ id: s.id, mean, p10, p50, p90, coldStart: b.coldStart[r] === 1 });
@@ -614,18 +633,22 @@ class GlobalSeriesAdapter implements ForecastModel {
 /** Calibration on a block's rows from their predicted increments (scaled units) and targets. */
 function calibrateOnRows(
   inc: Float32Array,
-  y: Float32Array,
+  rows: RowBlock,
+  horizon: number,
   targetCoverage: number,
+  bands: number,
 ): GlobalCalibration {
   const K = QUANTILES.length;
-  const n = y.length;
+  const n = rows.n * horizon;
   const p10 = new Float64Array(n);
   const p50 = new Float64Array(n);
   const p90 = new Float64Array(n);
+  const scale = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     p10[i] = inc[i * K];
     p50[i] = p10[i] + inc[i * K + 1];
     p90[i] = p50[i] + inc[i * K + 2];
+    scale[i] = rows.scale[Math.floor(i / horizon)];
   }
-  return calibrateInterval(p10, p50, p90, y, targetCoverage);
+  return calibrateInterval(p10, p50, p90, rows.y, targetCoverage, scale, bands);
 }
