@@ -1,11 +1,16 @@
 // Daily demand series of the demand benchmark, generated offline (no Kafka, no ClickHouse) by the
 // project's storefront simulator and aggregated with the definitions of the ClickHouse series
 // reader (issue 12 "Series"): order_placed units per SKU per UTC day, zero-filled; cancellations do
-// not reduce demand (an order placed is demand, whatever happens to it later); the day's price is
-// the units-weighted mean unit_price of its order lines, relative to the SKU's median daily price
-// (1 on days without a sale); promo = relative price ≤ 0.95.
+// not reduce demand (an order placed is demand, whatever happens to it later); promo = relative
+// price ≤ 0.95. Two definitions of the relative price:
+// - 'sales' (the order rollups'): the day's units-weighted mean unit_price of its order lines over
+//   the SKU's median daily price, 1 on days without a sale. Used as a FUTURE covariate in a
+//   backtest, it leaks the target: a price below 1 (so promo = 1) exists only on days with a sale.
+// - 'calendar' (default): 1 − the day's traffic-weighted mean discount of the promotion calendar
+//   (the simulator's planned promotions, hour by hour, the largest discount when several overlap).
+//   It is known in advance and does not depend on the sales.
 import type { DemandSeries } from '@storepulse/ml';
-import { Storefront } from '@storepulse/simulator';
+import { Storefront, seasonality } from '@storepulse/simulator';
 import { TOPICS } from '@storepulse/contracts';
 import { z } from 'zod';
 import { progress } from './support';
@@ -34,6 +39,8 @@ export interface SimulatedDemandOptions {
   eventsPerDay: number;
   /** End of the simulated window (a UTC midnight). */
   endMs: number;
+  /** Relative price definition (see the header); default 'calendar'. */
+  covariates?: 'calendar' | 'sales';
 }
 
 export interface SimulatedDemand {
@@ -107,15 +114,15 @@ export function simulatedDemand(o: SimulatedDemandOptions): SimulatedDemand {
       );
     }
   }
+  const calendar = o.covariates === 'sales' ? null : calendarPrices(sf, index, startMs, o.days);
   const series: DemandSeries[] = sf.catalogue.map((it, i) => {
     const daily: number[] = [];
     for (let d = 0; d < o.days; d++) if (units[i][d] > 0) daily.push(revenue[i][d] / units[i][d]);
     const usual = daily.length > 0 ? median(daily) : 1;
-    const price = new Float64Array(o.days).fill(1);
+    const price = calendar ? calendar[i] : new Float64Array(o.days).fill(1);
     const promo = new Float64Array(o.days);
     for (let d = 0; d < o.days; d++) {
-      if (units[i][d] === 0 || !(usual > 0)) continue;
-      price[d] = revenue[i][d] / units[i][d] / usual;
+      if (!calendar && units[i][d] > 0 && usual > 0) price[d] = revenue[i][d] / units[i][d] / usual;
       promo[d] = price[d] <= 0.95 ? 1 : 0;
     }
     return {
@@ -129,4 +136,49 @@ export function simulatedDemand(o: SimulatedDemandOptions): SimulatedDemand {
     };
   });
   return { series, events, orders, units: total, cancelledUnits: cancelled, ms: Date.now() - t0 };
+}
+
+/** Per SKU and day: 1 − the traffic-weighted mean over the day's hours of the largest discount. */
+function calendarPrices(
+  sf: Storefront,
+  index: Map<string, number>,
+  startMs: number,
+  days: number,
+): Float64Array[] {
+  const HOUR_MS = 3_600_000;
+  const hours = days * 24;
+  const n = index.size;
+  const disc = Array.from({ length: n }, () => new Float32Array(hours));
+  for (const p of sf.promotions) {
+    const h0 = Math.max(0, Math.floor((p.startMs - startMs) / HOUR_MS));
+    const h1 = Math.min(hours, Math.ceil((p.endMs - startMs) / HOUR_MS));
+    for (const sku of p.skus) {
+      const i = index.get(sku);
+      if (i === undefined)
+        throw new Error(`calendarPrices: promotion ${p.id} of unknown SKU ${sku}`);
+      for (let h = h0; h < h1; h++) {
+        // the share of the hour the promotion covers
+        const a = Math.max(p.startMs, startMs + h * HOUR_MS);
+        const b = Math.min(p.endMs, startMs + (h + 1) * HOUR_MS);
+        const d = (p.discount * Math.max(0, b - a)) / HOUR_MS;
+        if (d > disc[i][h]) disc[i][h] = d;
+      }
+    }
+  }
+  const weight = Float64Array.from({ length: hours }, (_, h) =>
+    seasonality(startMs + (h + 0.5) * HOUR_MS),
+  );
+  return disc.map((dh) => {
+    const price = new Float64Array(days);
+    for (let d = 0; d < days; d++) {
+      let wd = 0;
+      let w = 0;
+      for (let h = d * 24; h < (d + 1) * 24; h++) {
+        wd += weight[h] * dh[h];
+        w += weight[h];
+      }
+      price[d] = 1 - wd / w;
+    }
+    return price;
+  });
 }

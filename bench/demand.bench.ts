@@ -20,7 +20,8 @@ import { mib, printTable, progress } from './support';
  * npm run bench -- demand
  *   BENCH_SKUS (300), BENCH_DAYS (120: training days at the earliest origin), BENCH_ORIGINS (3),
  *   BENCH_EVENTS_PER_DAY (100000), BENCH_USERS (20000), BENCH_DATA (both | sim | synthetic),
- *   BENCH_SPEED_SKUS (10000), BENCH_ETS_WORKERS (2), BENCH_GLOBAL_EPOCHS (the model's default, 60)
+ *   BENCH_SPEED_SKUS (10000), BENCH_ETS_WORKERS (2), BENCH_GLOBAL_EPOCHS (the model's default, 60),
+ *   BENCH_COVARIATES (calendar | sales: the relative price definition, see demand-series.ts)
  * Quality: rolling-origin backtest (BENCH_ORIGINS origins × 28 days, step 28) of seasonal naive,
  * AutoETS, Croston, TSB, the global TF.js quantile model (calibrated, and its raw quantiles) and the
  * median ensemble, on simulated storefront demand and on the synthetic generator, with the issue's
@@ -37,6 +38,7 @@ const DATA = process.env.BENCH_DATA ?? 'both';
 const SPEED_SKUS = Number(process.env.BENCH_SPEED_SKUS ?? 10_000);
 const ETS_WORKERS = Number(process.env.BENCH_ETS_WORKERS ?? 2);
 const EPOCHS = process.env.BENCH_GLOBAL_EPOCHS;
+const COVARIATES = process.env.BENCH_COVARIATES === 'sales' ? 'sales' : 'calendar';
 const SPEED_HISTORY = 120;
 
 /** SPEED_SKUS series of SPEED_HISTORY days (+ H days of covariates) cut from the bench series. */
@@ -152,6 +154,7 @@ async function main(): Promise<void> {
       days: total,
       eventsPerDay: PER_DAY,
       endMs: end,
+      covariates: COVARIATES,
     });
     const zeroShare =
       sim.series.reduce((a, s) => a + s.y.filter((v) => v === 0).length, 0) / (SKUS * total);
@@ -162,7 +165,7 @@ async function main(): Promise<void> {
       `Storefront simulator (seed 31, ${SKUS} SKUs, ${USERS} users, ${PER_DAY} events/day, ${total} days ending ${new Date(end).toISOString().slice(0, 10)}): ` +
       `${sim.events} events, ${sim.orders} orders, ${sim.units} units placed (${sim.cancelledUnits} later cancelled, not subtracted), ` +
       `${(sim.units / SKUS / total).toFixed(2)} units/SKU/day, ${(100 * zeroShare).toFixed(1)} % zero days, ${(100 * promoShare).toFixed(1)} % promo days; generated in ${(sim.ms / 1000).toFixed(0)} s. ` +
-      `Origins train on ${DAYS}, ${DAYS + H}, … days.`;
+      `Price/promo covariates: ${COVARIATES === 'calendar' ? 'from the promotion calendar (known in advance)' : 'from the day’s sales (leaks the target on future days)'}. Origins train on ${DAYS}, ${DAYS + H}, … days.`;
     extra.push(['simulated events', `${sim.events} in ${(sim.ms / 1000).toFixed(0)} s`]);
     const q = await runQuality(tf, 'simulated', sim.series, bt, globalOpts);
     report('Simulated storefront demand', q, note);
