@@ -12,9 +12,11 @@ import { forecastMetrics, type ForecastMetrics } from '../metrics';
 import { SeasonalNaive } from '../seasonal-naive';
 import { ForecastInputError, type Forecast } from '../types';
 import { rollingOriginBacktestGlobal, truncateSeries } from './backtest';
+import { applyCalibration, calibrateInterval } from './calibration';
 import type { DemandSeries } from './features';
 import { GlobalQuantileModel, type GlobalForecast, type GlobalModelOptions } from './model';
 import { syntheticDemand } from './synthetic';
+import { seededRandom } from '../../models';
 
 const H = 28;
 const DAYS = 150;
@@ -124,6 +126,43 @@ void describe('GlobalQuantileModel', () => {
     assert.ok(m.coverage80 >= 0.6 && m.coverage80 <= 0.95, `coverage ${m.coverage80}`);
   });
 
+  void it('calibration widens [p10, p90] toward 80 % coverage on the held-out days, p50 unchanged', () => {
+    const raw = model.forecast(tf, train, H, { calibrated: false });
+    const insample = train.map((s) => s.y);
+    const mRaw = forecastMetrics(actual, raw, insample);
+    const mCal = forecastMetrics(actual, fc, insample);
+    const cal = model.calibration;
+    const width = (f: Forecast[]): number =>
+      f.reduce((a, x) => a + x.p90.reduce((b, v, j) => b + v - x.p10[j], 0), 0);
+    console.log(
+      `[globalq] calibration lower ×${cal.lower.toFixed(3)} upper ×${cal.upper.toFixed(3)} on ${cal.points} validation points (coverage ${cal.coverageBefore.toFixed(3)} → ${cal.coverageAfter.toFixed(3)}); holdout coverage raw ${mRaw.coverage80.toFixed(3)} → calibrated ${mCal.coverage80.toFixed(3)}, meanWql ${mRaw.meanWql.toFixed(4)} → ${mCal.meanWql.toFixed(4)}, total width ${width(raw).toFixed(0)} → ${width(fc).toFixed(0)}`,
+    );
+    assert.equal(model.fitInfo?.calibration, cal);
+    assert.equal(cal.points, 60 * H);
+    assert.ok(
+      mRaw.coverage80 < 0.75,
+      `raw coverage ${mRaw.coverage80} (the known too-narrow case)`,
+    );
+    assert.ok(cal.lower > 1 || cal.upper > 1, `factors ${cal.lower}, ${cal.upper}`);
+    // 1680 points: 4 bands of scale; the small SKUs need far more widening than the large ones
+    console.log(
+      `[globalq] calibration bands: ${cal.bands.map((b) => `scale ≥ ${b.fromScale.toFixed(1)}: ×${b.lower.toFixed(2)}/×${b.upper.toFixed(2)} (${b.points} points)`).join(', ')}`,
+    );
+    assert.equal(cal.bands.length, 4);
+    assert.ok(cal.bands[0].lower > cal.bands[3].lower && cal.bands[0].upper > cal.bands[3].upper);
+    // banding keeps the wQL cost of the wider interval small (one pooled factor cost 5.5 %)
+    assert.ok(mCal.meanWql < 1.02 * mRaw.meanWql, `meanWql ${mCal.meanWql} vs raw ${mRaw.meanWql}`);
+    assert.ok(Math.abs(cal.coverageAfter - 0.8) < 0.01, `validation coverage ${cal.coverageAfter}`);
+    assert.ok(
+      Math.abs(mCal.coverage80 - 0.8) < Math.abs(mRaw.coverage80 - 0.8),
+      `holdout coverage ${mCal.coverage80} should be nearer 0.8 than ${mRaw.coverage80}`,
+    );
+    assert.ok(mCal.coverage80 >= 0.72 && mCal.coverage80 <= 0.88, `coverage ${mCal.coverage80}`);
+    assert.ok(width(fc) > width(raw));
+    fc.forEach((f, i) => assert.deepEqual(f.p50, raw[i].p50));
+    assert.equal(mCal.wape, mRaw.wape);
+  });
+
   void it('learns the promo effect: promo = 1 on a target day raises its forecast', () => {
     // the highest-volume series: the lift is clearest there
     const idx = train.reduce((b, s, i) => (s.y[CUT - 1] > train[b].y[CUT - 1] ? i : b), 0);
@@ -156,6 +195,7 @@ void describe('GlobalQuantileModel', () => {
     try {
       assert.deepEqual(loaded.forecast(tf, train, H), fc);
       assert.deepEqual(loaded.shape, model.shape);
+      assert.deepEqual(loaded.calibration, model.calibration);
       assert.deepEqual(loaded.categories.values, ['cat-0', 'cat-1', 'cat-2']);
       assert.equal(loaded.fitInfo, null);
     } finally {
@@ -388,5 +428,120 @@ void describe('rollingOriginBacktestGlobal', () => {
       'backtest',
     );
     assert.equal(tf.memory().numTensors, before, 'every origin’s model is disposed');
+  });
+});
+
+void describe('calibrateInterval', () => {
+  const normals = (n: number, seed: number): Float64Array => {
+    const rnd = seededRandom(seed);
+    return Float64Array.from(
+      { length: n },
+      () => Math.sqrt(-2 * Math.log(Math.max(rnd(), 1e-12))) * Math.cos(2 * Math.PI * rnd()),
+    );
+  };
+  const cover = (y: Float64Array, lo: number, hi: number): number =>
+    y.reduce((a, v) => a + (v >= lo && v <= hi ? 1 : 0), 0) / y.length;
+
+  void it('stretches a too-narrow interval to the target on held-out draws, and shrinks a too-wide one', () => {
+    // y = 5 + N(0, 1): the true P10/P90 are 5 ∓ 1.2816
+    const fit = Float64Array.from(normals(4000, 1), (v) => 5 + v);
+    const held = Float64Array.from(normals(4000, 2), (v) => 5 + v);
+    const n = fit.length;
+    const c = (w: number): ReturnType<typeof calibrateInterval> =>
+      calibrateInterval(
+        new Float64Array(n).fill(5 - w),
+        new Float64Array(n).fill(5),
+        new Float64Array(n).fill(5 + w),
+        fit,
+        0.8,
+      );
+    const narrow = c(0.5);
+    assert.ok(narrow.coverageBefore < 0.45, `before ${narrow.coverageBefore}`);
+    assert.ok(Math.abs(narrow.coverageAfter - 0.8) < 0.002, `after ${narrow.coverageAfter}`);
+    assert.ok(Math.abs(narrow.lower * 0.5 - 1.2816) < 0.1, `lower ${narrow.lower}`);
+    assert.ok(Math.abs(narrow.upper * 0.5 - 1.2816) < 0.1, `upper ${narrow.upper}`);
+    const [lo, hi] = applyCalibration(narrow, 4.5, 5, 5.5);
+    const heldCov = cover(held, lo, hi);
+    assert.ok(heldCov >= 0.77 && heldCov <= 0.83, `held-out coverage ${heldCov}`);
+    const wide = c(3);
+    assert.ok(wide.lower < 1 && wide.upper < 1, `${wide.lower}, ${wide.upper}`);
+    assert.ok(Math.abs(wide.coverageAfter - 0.8) < 0.002);
+  });
+
+  void it('handles asymmetric misses per side and keeps quantiles ordered and non-negative', () => {
+    // skewed: exponential demand with mean 2, predicted interval [1.5, 2.5] around p50 2
+    const rnd = seededRandom(9);
+    const y = Float64Array.from({ length: 3000 }, () => -2 * Math.log(Math.max(rnd(), 1e-12)));
+    const n = y.length;
+    const c = calibrateInterval(
+      new Float64Array(n).fill(1.5),
+      new Float64Array(n).fill(2),
+      new Float64Array(n).fill(2.5),
+      y,
+      0.8,
+    );
+    // true P10 = 0.21, P90 = 4.61: the lower side stretches to ≈ 1.79/0.5, the upper to ≈ 2.61/0.5
+    assert.ok(Math.abs(2 - c.lower * 0.5 - 0.211) < 0.05, `p10 ${2 - c.lower * 0.5}`);
+    assert.ok(Math.abs(2 + c.upper * 0.5 - 4.605) < 0.3, `p90 ${2 + c.upper * 0.5}`);
+    const [p10, p90] = applyCalibration({ ...c, lower: 10 }, 1.5, 2, 2.5);
+    assert.equal(p10, 0);
+    assert.ok(p90 >= 2);
+  });
+
+  void it('bands of row scale get their own factors: each band reaches the target', () => {
+    // small rows (scale 2) have noise sd 1 around a predicted ±0.5; large rows (scale 100) sd 1 around
+    // a predicted ±1.2816 (already right). One pooled factor would over-widen the large rows.
+    const n = 2000;
+    const e = normals(2 * n, 4);
+    const p10: number[] = [];
+    const p50: number[] = [];
+    const p90: number[] = [];
+    const y: number[] = [];
+    const scale: number[] = [];
+    for (let i = 0; i < 2 * n; i++) {
+      const small = i < n;
+      const w = small ? 0.5 : 1.2816;
+      p10.push(5 - w);
+      p50.push(5);
+      p90.push(5 + w);
+      y.push(5 + e[i]);
+      scale.push(small ? 2 : 100);
+    }
+    const c = calibrateInterval(p10, p50, p90, y, 0.8, scale, 4);
+    // 4000 points allow 4 bands, but there are only two distinct scales
+    assert.deepEqual(
+      c.bands.map((b) => [b.fromScale, b.points]),
+      [
+        [0, n],
+        [100, n],
+      ],
+    );
+    assert.ok(Math.abs(c.bands[0].lower * 0.5 - 1.2816) < 0.1, `small ${c.bands[0].lower}`);
+    assert.ok(Math.abs(c.bands[1].lower - 1) < 0.08, `large ${c.bands[1].lower}`);
+    assert.ok(Math.abs(c.bands[1].upper - 1) < 0.08, `large ${c.bands[1].upper}`);
+    assert.ok(Math.abs(c.coverageAfter - 0.8) < 0.005, `after ${c.coverageAfter}`);
+    const [lo, hi] = applyCalibration(c, 4.5, 5, 5.5, 2);
+    assert.ok(Math.abs(hi - lo - 2 * c.bands[0].upper * 0.5) < 1.5, `${lo}, ${hi}`);
+    const [lo2, hi2] = applyCalibration(c, 5 - 1.2816, 5, 5 + 1.2816, 150);
+    assert.ok(hi2 - lo2 < 1.15 * 2 * 1.2816, `large band width ${hi2 - lo2}`);
+    // too few points for a second band: pooled factors only
+    const few = calibrateInterval(
+      p10.slice(0, 500),
+      p50.slice(0, 500),
+      p90.slice(0, 500),
+      y.slice(0, 500),
+      0.8,
+      scale.slice(0, 500),
+      4,
+    );
+    assert.deepEqual(few.bands, []);
+  });
+
+  void it('rejects bad arguments', () => {
+    const a = new Float64Array(3);
+    assert.throws(() => calibrateInterval(a, a, a, a, 1), /targetCoverage = 1/);
+    assert.throws(() => calibrateInterval(a, a, a, new Float64Array(2), 0.8), /same length/);
+    const e = new Float64Array(0);
+    assert.throws(() => calibrateInterval(e, e, e, e, 0.8), /no calibration points/);
   });
 });

@@ -9,5 +9,6 @@ export {
 } from './features';
 export { QUANTILES, type NetworkShape } from './network';
 export * from './model';
+export * from './calibration';
 export * from './backtest';
 export * from './synthetic';

@@ -2,7 +2,8 @@
 // MQ-CNN-style direct multi-horizon decoder), jointly on the pinball loss at τ = 0.1, 0.5, 0.9,
 // with per-window scaling, time-based validation on the last `horizon` days of every series, early
 // stopping with the best weights restored, seeded determinism, warm start, batched forecasting,
-// save/load through model-io, and a per-series ForecastModel adapter.
+// save/load through model-io, a per-series ForecastModel adapter, and a split-conformal calibration
+// of the P10–P90 interval on the validation rows (calibration.ts), stored with the model.
 import { z } from 'zod';
 import { seededRandom } from '../../models';
 import {
@@ -14,6 +15,12 @@ import {
 import type { LayersModel, Tensor, Tf } from '../../tf-provider';
 import { ForecastInputError, type Forecast, type ForecastModel } from '../types';
 import {
+  IDENTITY_CALIBRATION,
+  applyCalibration,
+  calibrateInterval,
+  type GlobalCalibration,
+} from './calibration';
+import {
   MIN_TRAIN_HISTORY,
   Vocabulary,
   allocRows,
@@ -22,6 +29,7 @@ import {
   windowScale,
   writeRow,
   type DemandSeries,
+  type RowBlock,
 } from './features';
 import {
   QUANTILES,
@@ -80,6 +88,19 @@ export interface GlobalModelOptions {
    * units, i.e. the wQL objective; default true. false = every SKU counts the same.
    */
   weightByScale?: boolean;
+  /**
+   * Calibrate the P10–P90 interval after training (split conformal on the validation rows: one
+   * factor per side on the half-widths about p50, see calibration.ts); default true. p50 is
+   * unchanged. false = the network's raw quantiles.
+   */
+  calibrate?: boolean;
+  /** Coverage of [p10, p90] the calibration aims at, in (0, 1); default 0.8. */
+  targetCoverage?: number;
+  /**
+   * Bands of row scale (quantiles of the validation rows' scale) with their own calibration
+   * factors; default 4 (fewer when a band would have < MIN_BAND_POINTS points). 1 = pooled.
+   */
+  calibrationBands?: number;
   onEpoch?: (p: GlobalEpochProgress) => void;
   /**
    * Continue from this model's weights. Its horizon, lookback, architecture, covariates and
@@ -106,6 +127,14 @@ export interface GlobalFitInfo {
   valRows: number;
   ms: number;
   history: { epoch: number; trainLoss: number; valLoss: number; ms: number }[];
+  /** The interval calibration chosen on the validation rows (identity when `calibrate: false`). */
+  calibration: GlobalCalibration;
+}
+
+/** Options of GlobalQuantileModel.forecast. */
+export interface GlobalForecastOptions {
+  /** Apply the model's interval calibration; default true. false = the network's raw quantiles. */
+  calibrated?: boolean;
 }
 
 /** What a backtest needs from a global model: forecast a set of series from their ends. */
@@ -120,6 +149,8 @@ const META_SHAPE = 'globalq.shape';
 const META_CATEGORIES = 'globalq.categories';
 const META_SKUS = 'globalq.skus';
 const META_SCALING = 'globalq.scaling';
+/** Optional (absent in buffers saved before calibration existed: identity). */
+const META_CALIBRATION = 'globalq.calibration';
 const SCALING = 'mean of the last lookback history days + 1';
 
 const shapeSchema = z.object({
@@ -134,6 +165,25 @@ const shapeSchema = z.object({
   skuEmbedding: z.number().int().min(0),
   categoryRows: z.number().int().min(1),
   skuRows: z.number().int().min(1),
+});
+
+const calibrationSchema = z.object({
+  lower: z.number().min(0),
+  upper: z.number().min(0),
+  bands: z
+    .array(
+      z.object({
+        fromScale: z.number().min(0),
+        lower: z.number().min(0),
+        upper: z.number().min(0),
+        points: z.number().int().min(1),
+      }),
+    )
+    .default([]),
+  targetCoverage: z.number().min(0).max(1),
+  coverageBefore: z.number().nullable(),
+  coverageAfter: z.number().nullable(),
+  points: z.number().int().min(0),
 });
 
 function posInt(name: string, v: number, min = 1): number {
@@ -163,6 +213,8 @@ export class GlobalQuantileModel {
     readonly skus: Vocabulary,
     /** How the model was fitted; null for a loaded model. */
     readonly fitInfo: GlobalFitInfo | null,
+    /** The P10–P90 calibration applied by forecast() (identity when fitted with calibrate: false). */
+    readonly calibration: GlobalCalibration = IDENTITY_CALIBRATION,
   ) {}
 
   get horizon(): number {
@@ -231,6 +283,13 @@ export class GlobalQuantileModel {
       throw new ForecastInputError(
         `GlobalQuantileModel.fit: learningRate = ${learningRate}, expected > 0`,
       );
+    const calibrate = opts.calibrate ?? true;
+    const targetCoverage = opts.targetCoverage ?? 0.8;
+    const calibrationBands = posInt('calibrationBands', opts.calibrationBands ?? 4);
+    if (!(targetCoverage > 0 && targetCoverage < 1))
+      throw new ForecastInputError(
+        `GlobalQuantileModel.fit: targetCoverage = ${targetCoverage}, expected a share in (0, 1)`,
+      );
 
     // windows: validation = last H days of each series; training origins before them
     const rnd = seededRandom(seed ^ 0x9e3779b9);
@@ -289,6 +348,7 @@ export class GlobalQuantileModel {
     const history: GlobalFitInfo['history'] = [];
     let best: { epoch: number; loss: number; weights: Tensor[] } | null = null;
     let stoppedEarly = false;
+    let calibration = IDENTITY_CALIBRATION;
     try {
       for (let epoch = 1; epoch <= maxEpochs; epoch++) {
         const te = performance.now();
@@ -351,6 +411,14 @@ export class GlobalQuantileModel {
         }
       }
       if (best !== null && best.epoch !== history.length) network.setWeights(best.weights);
+      if (calibrate)
+        calibration = calibrateOnRows(
+          predictIncrements(tf, network, shape, val),
+          val,
+          H,
+          targetCoverage,
+          calibrationBands,
+        );
     } catch (e) {
       network.dispose();
       throw e;
@@ -368,15 +436,24 @@ export class GlobalQuantileModel {
       valRows: val.n,
       ms: performance.now() - t0,
       history,
+      calibration,
     };
-    return new GlobalQuantileModel(network, shape, categories, skus, info);
+    return new GlobalQuantileModel(network, shape, categories, skus, info, calibration);
   }
 
   /**
    * One forecast per series, h ≤ horizon days from the end of its history, batched. Covariates, when
-   * given, must cover y.length + h days.
+   * given, must cover y.length + h days. p10/p90 carry the model's interval calibration unless
+   * `opts.calibrated` is false.
    */
-  forecast(tf: Tf, series: DemandSeries[], h: number): GlobalForecast[] {
+  forecast(
+    tf: Tf,
+    series: DemandSeries[],
+    h: number,
+    opts: GlobalForecastOptions = {},
+  ): GlobalForecast[] {
+    const cal = (opts.calibrated ?? true) ? this.calibration : IDENTITY_CALIBRATION;
+    const identity = cal.lower === 1 && cal.upper === 1 && cal.bands.length === 0;
     const H = this.horizon;
     if (!Number.isInteger(h) || h < 1 || h > H)
       throw new ForecastInputError(
@@ -416,6 +493,7 @@ export class GlobalQuantileModel {
           p10[j] = a * sc;
           p50[j] = ab * sc;
           p90[j] = abc * sc;
+          if (!identity) [p10[j], p90[j]] = applyCalibration(cal, p10[j], p50[j], p90[j], sc);
           mean[j] = 0.3 * p10[j] + 0.4 * p50[j] + 0.3 * p90[j];
         }
         out.push({ id: s.id, mean, p10, p50, p90, coldStart: b.coldStart[r] === 1 });
@@ -466,6 +544,7 @@ export class GlobalQuantileModel {
         [META_CATEGORIES]: JSON.stringify(this.categories.values),
         [META_SKUS]: JSON.stringify(this.skus.values),
         [META_SCALING]: SCALING,
+        [META_CALIBRATION]: JSON.stringify(this.calibration),
       },
     );
   }
@@ -498,7 +577,20 @@ export class GlobalQuantileModel {
         throw new Error(
           `GlobalQuantileModel.load: vocabularies (${categories.size} category rows, ${skus.size} SKU rows) do not match the shape (${shape.categoryRows}, ${shape.skuRows})`,
         );
-      return new GlobalQuantileModel(loaded.model, shape, categories, skus, null);
+      let calibration = IDENTITY_CALIBRATION;
+      if (meta[META_CALIBRATION] !== undefined) {
+        const c = calibrationSchema.safeParse(parseJsonMeta(meta, META_CALIBRATION));
+        if (!c.success)
+          throw new Error(
+            `GlobalQuantileModel.load: metadata '${META_CALIBRATION}' is invalid: ${z.prettifyError(c.error)}`,
+          );
+        calibration = {
+          ...c.data,
+          coverageBefore: c.data.coverageBefore ?? Number.NaN,
+          coverageAfter: c.data.coverageAfter ?? Number.NaN,
+        };
+      }
+      return new GlobalQuantileModel(loaded.model, shape, categories, skus, null, calibration);
     } catch (e) {
       loaded.model.dispose();
       throw e;
@@ -536,4 +628,27 @@ class GlobalSeriesAdapter implements ForecastModel {
     const fc = this.model.forecast(this.tf, [{ ...this.meta, y: this.history }], h)[0];
     return { mean: fc.mean, p10: fc.p10, p50: fc.p50, p90: fc.p90 };
   }
+}
+
+/** Calibration on a block's rows from their predicted increments (scaled units) and targets. */
+function calibrateOnRows(
+  inc: Float32Array,
+  rows: RowBlock,
+  horizon: number,
+  targetCoverage: number,
+  bands: number,
+): GlobalCalibration {
+  const K = QUANTILES.length;
+  const n = rows.n * horizon;
+  const p10 = new Float64Array(n);
+  const p50 = new Float64Array(n);
+  const p90 = new Float64Array(n);
+  const scale = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    p10[i] = inc[i * K];
+    p50[i] = p10[i] + inc[i * K + 1];
+    p90[i] = p50[i] + inc[i * K + 2];
+    scale[i] = rows.scale[Math.floor(i / horizon)];
+  }
+  return calibrateInterval(p10, p50, p90, rows.y, targetCoverage, scale, bands);
 }
