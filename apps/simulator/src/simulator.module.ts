@@ -13,6 +13,7 @@ import { LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability'
 import { KafkaMessageSink } from './kafka-message-sink';
 import { MESSAGE_SINK } from './message-sink';
 import { SimulatorService } from './simulator.service';
+import { InventoryController, InventoryLoopService } from './inventory-loop';
 
 export const SIMULATOR_PRODUCER = Symbol('SIMULATOR_PRODUCER');
 
@@ -93,6 +94,7 @@ export class SimulatorRunner implements OnApplicationBootstrap, BeforeApplicatio
 }
 
 @Module({
+  controllers: [InventoryController],
   providers: [
     {
       provide: SIMULATOR_PRODUCER,
@@ -113,6 +115,7 @@ export class SimulatorRunner implements OnApplicationBootstrap, BeforeApplicatio
     },
     SimulatorService,
     SimulatorRunner,
+    InventoryLoopService,
   ],
   exports: [SimulatorService],
 })
