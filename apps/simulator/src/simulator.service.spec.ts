@@ -127,10 +127,19 @@ void describe('SimulatorService', () => {
       assert.ok(m.timestampMs <= end);
     }
     // Orders on each of the 6 order-only days and the 2 full days; clickstream only on the latter.
-    assert.deepEqual([...orderDays].filter((d) => d >= 0 && d < 8).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7]);
-    assert.deepEqual([...clickDays].filter((d) => d < 6), []);
+    assert.deepEqual(
+      [...orderDays].filter((d) => d >= 0 && d < 8).sort((a, b) => a - b),
+      [0, 1, 2, 3, 4, 5, 6, 7],
+    );
+    assert.deepEqual(
+      [...clickDays].filter((d) => d < 6),
+      [],
+    );
     assert.ok(clickDays.has(6) && clickDays.has(7));
     assert.equal(phases.at(-1), 'full');
-    assert.ok(first >= fullFrom - 6 * DAY - 1000 && first < fullFrom - 5.9 * DAY, 'covers 6 + 2 days');
+    assert.ok(
+      first >= fullFrom - 6 * DAY - 1000 && first < fullFrom - 5.9 * DAY,
+      'covers 6 + 2 days',
+    );
   });
 });

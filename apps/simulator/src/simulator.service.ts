@@ -206,7 +206,11 @@ export class SimulatorService implements OnModuleDestroy {
     };
   }
 
-  private historyStorefront(startMs: number, clickFromMs: number, eventsPerDay: number): Storefront {
+  private historyStorefront(
+    startMs: number,
+    clickFromMs: number,
+    eventsPerDay: number,
+  ): Storefront {
     return new Storefront(this.historyStorefrontOptions(startMs, clickFromMs, eventsPerDay));
   }
 

@@ -114,7 +114,11 @@ export function registerInventoryMetrics(
       },
     });
   };
-  kpi('units_demanded', 'Units demanded since the live start (sold + lost)', (k) => k.unitsDemanded);
+  kpi(
+    'units_demanded',
+    'Units demanded since the live start (sold + lost)',
+    (k) => k.unitsDemanded,
+  );
   kpi('units_sold', 'Units sold (order_placed) since the live start', (k) => k.unitsSold);
   kpi('units_lost', 'Units of demand lost to stock-outs since the live start', (k) => k.unitsLost);
   kpi('fill_rate', 'Units sold / units demanded since the live start', (k) => k.fillRate);
@@ -133,8 +137,16 @@ export function registerInventoryMetrics(
     'Purchase orders placed since the live start',
     (k) => k.purchaseOrdersPlaced,
   );
-  kpi('units_received', 'Units received from purchase orders since the live start', (k) => k.unitsReceived);
-  kpi('open_purchase_orders', 'Purchase orders placed and not received', (k) => k.openPurchaseOrders);
+  kpi(
+    'units_received',
+    'Units received from purchase orders since the live start',
+    (k) => k.unitsReceived,
+  );
+  kpi(
+    'open_purchase_orders',
+    'Purchase orders placed and not received',
+    (k) => k.openPurchaseOrders,
+  );
   new Gauge({
     name: 'storepulse_simulator_follows_recommendations',
     help: '1 when the inventory follows inventory.replenishment.v1, 0 on its fixed policy',

@@ -66,7 +66,10 @@ export function parseRecommendation(value: Buffer): ParseResult {
   } catch (e) {
     return {
       ok: false,
-      error: { field: '(value)', reason: `not JSON: ${e instanceof Error ? e.message : String(e)}` },
+      error: {
+        field: '(value)',
+        reason: `not JSON: ${e instanceof Error ? e.message : String(e)}`,
+      },
     };
   }
   const r = replenishmentSchema.safeParse(json);

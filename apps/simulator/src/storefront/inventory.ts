@@ -33,12 +33,7 @@ export interface InventoryKpis {
 
 /** What a recommendation did, see {@link Inventory.placeRecommended}. */
 export type RecommendationOutcome =
-  | 'placed'
-  | 'no_order'
-  | 'stale'
-  | 'duplicate'
-  | 'unknown_sku'
-  | 'not_following';
+  'placed' | 'no_order' | 'stale' | 'duplicate' | 'unknown_sku' | 'not_following';
 
 /**
  * Per-SKU stock: orders consume on_hand up to what is there (no back-orders: the rest is lost

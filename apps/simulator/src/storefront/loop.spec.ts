@@ -28,7 +28,13 @@ function drain(sf: Storefront, untilMs: number): SimulatedMessage[] {
   }
 }
 
-const rec = (sf: Storefront, id: string, qty: number, tsMs: number, action = 'reorder' as const) => ({
+const rec = (
+  sf: Storefront,
+  id: string,
+  qty: number,
+  tsMs: number,
+  action = 'reorder' as const,
+) => ({
   recommendation_id: id,
   sku: sf.catalogue[0]?.sku ?? '',
   action,
@@ -51,7 +57,10 @@ void describe('Storefront closed loop (following recommendations)', () => {
     // Replayed, or computed from the position before the PO: ignored.
     assert.equal(sf.applyRecommendation(rec(sf, 'a', 40, placedAt)), 'duplicate');
     assert.equal(sf.applyRecommendation(rec(sf, 'b', 40, placedAt - 1)), 'stale');
-    assert.equal(sf.applyRecommendation({ ...rec(sf, 'c', 1, placedAt), sku: 'nope' }), 'unknown_sku');
+    assert.equal(
+      sf.applyRecommendation({ ...rec(sf, 'c', 1, placedAt), sku: 'nope' }),
+      'unknown_sku',
+    );
 
     const sku = sf.catalogue[0]?.sku;
     const msgs = drain(sf, placedAt + lead * DAY + HOUR)
@@ -66,7 +75,8 @@ void describe('Storefront closed loop (following recommendations)', () => {
     assert.ok(arrival, 'the arrival is published');
     assert.equal(arrival.t, placedAt + lead * DAY);
     assert.equal(arrival.o['on_order'], before.on_order);
-    for (const m of msgs) if (m.t < placedAt + lead * DAY) assert.equal(m.o['on_hand'], before.on_hand);
+    for (const m of msgs)
+      if (m.t < placedAt + lead * DAY) assert.equal(m.o['on_hand'], before.on_hand);
     const k = sf.kpis();
     assert.equal(k.purchaseOrdersPlaced, 1);
     assert.equal(k.unitsOrdered, 40);
@@ -87,7 +97,14 @@ void describe('Storefront closed loop (following recommendations)', () => {
 
   void it('stock-outs lose sales: on_hand never negative, sold = units of the orders emitted, lost counted', () => {
     // Seed 7: a top SKU is short from the start (ORACLE.md).
-    const sf = new Storefront({ seed: 7, users: 2000, skus: 300, invalidRate: 0, startMs: START, eventsPerSec: 0.5 });
+    const sf = new Storefront({
+      seed: 7,
+      users: 2000,
+      skus: 300,
+      invalidRate: 0,
+      startMs: START,
+      eventsPerSec: 0.5,
+    });
     let units = 0;
     let cancelled = 0;
     for (const chunk of sf.history(START + 7 * DAY, 40_000)) {
@@ -110,7 +127,7 @@ void describe('Storefront closed loop (following recommendations)', () => {
     assert.ok(k.stockoutSkuDays > 0);
     assert.equal(k.unitsDemanded, k.unitsSold + k.unitsLost);
     assert.equal(k.fillRate, k.unitsSold / k.unitsDemanded);
-    assert.ok(k.fillRate! > 0.5 && k.fillRate! < 1, String(k.fillRate));
+    assert.ok(k.fillRate > 0.5 && k.fillRate < 1, String(k.fillRate));
     assert.equal(k.simulatedDays, 7);
     assert.ok(k.purchaseOrdersPlaced > 0 && k.unitsReceived > 0);
   });

@@ -429,7 +429,14 @@ export class Storefront {
   /** on_order rose at t (published now); the goods arrive after the SKU's lead time. */
   private purchaseOrderPlaced(sku: number, qty: number, t: number): void {
     this.schedule(t, INV_EMIT, sku);
-    this.schedule(t + (this.inventory.leadTimeDays[sku] ?? 1) * DAY_MS, RESTOCK, sku, undefined, undefined, qty);
+    this.schedule(
+      t + (this.inventory.leadTimeDays[sku] ?? 1) * DAY_MS,
+      RESTOCK,
+      sku,
+      undefined,
+      undefined,
+      qty,
+    );
   }
 
   private clickMessage(s: SessionState, st: Step, t: number): SimulatedMessage {
