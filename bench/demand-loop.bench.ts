@@ -12,7 +12,7 @@ import { printTable, progress } from './support';
 /**
  * npm run bench -- demand-loop   (BENCH_SKUS 300, BENCH_DAYS 120, BENCH_WARMUP_DAYS 56,
  * BENCH_EVENTS_PER_DAY 30000, BENCH_USERS 20000, BENCH_SEED 42,
- * BENCH_FORECASTER seasonal-naive | auto-ets)
+ * BENCH_FORECASTER seasonal-naive | auto-ets, BENCH_SERVICE_LEVEL 0.95, BENCH_DAY_CORRELATION 0)
  * The storefront and its inventory offline (no Kafka; orders only, the clickstream is not built), run
  * twice with the same seed: (a) the simulator's fixed reorder-point policy; (b) following the
  * recommendations of `replenish()` (service level 0.95, daily review, 2000 Monte Carlo paths),
@@ -31,7 +31,9 @@ const USERS = Number(process.env.BENCH_USERS ?? 20_000);
 const SEED = Number(process.env.BENCH_SEED ?? 42);
 const WINDOW = 56;
 const HORIZON = 28;
-const SERVICE_LEVEL = 0.95;
+const SERVICE_LEVEL = Number(process.env.BENCH_SERVICE_LEVEL ?? 0.95);
+/** AR(1) correlation of consecutive days' demand scores in replenish() (0 = independent days). */
+const DAY_CORRELATION = Number(process.env.BENCH_DAY_CORRELATION ?? 0);
 const SAMPLES = 2000;
 /** Monday 2026-06-01 00:00 UTC: the measured span starts WARMUP days later. */
 const START = Date.UTC(2026, 5, 1);
@@ -104,7 +106,12 @@ function run(policy: Policy): RunResult {
         const r = replenish(
           days,
           { onHand: pos.on_hand, onOrder: pos.on_order, leadTimeDays: pos.lead_time_days },
-          { serviceLevel: SERVICE_LEVEL, reviewPeriodDays: 1, samples: SAMPLES },
+          {
+            serviceLevel: SERVICE_LEVEL,
+            reviewPeriodDays: 1,
+            samples: SAMPLES,
+            dayCorrelation: DAY_CORRELATION,
+          },
         );
         const c = Date.now();
         fitMs += b - a;
@@ -173,7 +180,7 @@ function main(): void {
       ],
       [
         'replenish (b)',
-        `service level ${SERVICE_LEVEL}, review period 1 day, ${SAMPLES} paths, lead time = SKU's`,
+        `service level ${SERVICE_LEVEL}, review period 1 day, ${SAMPLES} paths, day correlation ${DAY_CORRELATION}, lead time = SKU's`,
       ],
       ['fill rate (units sold / demanded)', both((r) => pct(r.kpis.fillRate))],
       ['stock-out SKU-days', both((r) => r.kpis.stockoutSkuDays.toFixed(0))],
