@@ -1,9 +1,18 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Kafka } from 'kafkajs';
+import { Module, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ConfigModule } from '@storepulse/config';
 import { recommendationId, TOPICS, type ReplenishmentMessage } from '@storepulse/contracts';
-import { createKafka } from '@storepulse/kafka';
-import { HealthRegistry, PipelineMetrics } from '@storepulse/observability';
+import { createKafka, KafkaModule } from '@storepulse/kafka';
+import {
+  HealthRegistry,
+  ObservabilityModule,
+  PinoNestLogger,
+  PipelineMetrics,
+} from '@storepulse/observability';
+import { SimulatorModule } from '../simulator.module';
 import { resetStorefrontTopics, waitFor } from '../../../../test/support/kafka';
 import { testBrokers, testConfig, testLogger } from '../../../../test/support/env';
 import type { MessageSink } from '../message-sink';
@@ -168,5 +177,62 @@ void describe('simulated inventory follows inventory.replenishment.v1 (real brok
     assert.match(text, /storepulse_simulator_recommendations_total\{outcome="invalid"\} 1/);
     assert.match(text, /storepulse_simulator_follows_recommendations 1/);
     assert.match(text, /storepulse_simulator_purchase_orders_placed \d+/);
+  });
+});
+
+void describe('simulator app: GET /api/simulator/inventory and the storepulse_simulator_* metrics', () => {
+  let app: INestApplication | undefined;
+  after(async () => {
+    await app?.close();
+  });
+
+  void it('serves the inventory view of the live storefront, following or not', async () => {
+    const config = testConfig({
+      SIMULATOR_EVENTS_PER_SEC: '20',
+      SIMULATOR_USERS: '100',
+      SIMULATOR_SKUS: '15',
+      SIMULATOR_HISTORY_DAYS: '0',
+      SIMULATOR_FOLLOW_REPLENISHMENT: 'false',
+    });
+    const logger = testLogger();
+    const kafka = createKafka({ brokers: testBrokers(), clientId: 'sim-app-test', logger });
+    @Module({
+      imports: [
+        ConfigModule.forRoot(config),
+        ObservabilityModule.forRoot(logger, new PipelineMetrics(false)),
+        KafkaModule.forRoot(kafka, { brokers: testBrokers(), localBroker: false }),
+        SimulatorModule,
+      ],
+    })
+    class TestSimulatorApp {}
+    app = await NestFactory.create(TestSimulatorApp, { logger: new PinoNestLogger(logger) });
+    app.enableShutdownHooks();
+    await app.listen(0, '127.0.0.1');
+    const url = await app.getUrl();
+    type View = {
+      followsRecommendations: boolean;
+      skusOnFixedPolicy: number;
+      skus: number;
+      kpis: { unitsDemanded: number; fillRate: number | null; simulatedDays: number } | null;
+    };
+    let view: View | undefined;
+    await waitFor(
+      async () => {
+        const r = await fetch(`${url}/api/simulator/inventory`);
+        assert.equal(r.status, 200);
+        view = (await r.json()) as View;
+        return (view.kpis?.simulatedDays ?? 0) > 0;
+      },
+      15_000,
+      'the live storefront runs',
+    );
+    assert.ok(view);
+    assert.equal(view.followsRecommendations, false);
+    assert.equal(view.skus, 15);
+    assert.equal(view.skusOnFixedPolicy, 15);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /storepulse_simulator_follows_recommendations 0/);
+    assert.match(metrics, /# TYPE storepulse_simulator_stockout_sku_days gauge/);
+    assert.match(metrics, /storepulse_simulator_mean_on_hand_units \d/);
   });
 });
