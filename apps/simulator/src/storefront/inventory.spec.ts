@@ -115,4 +115,21 @@ void describe('Inventory (purchase orders, arrivals, KPIs)', () => {
     assert.equal(k.stockoutSkuDays, 2);
     assert.equal(inv.kpis(4 * DAY).fillRate, 1);
   });
+
+  void it('a session start loses the expected units of the out-of-stock SKUs (popularity share)', () => {
+    const cat = new Catalogue(3, 2);
+    const inv = inventory(false);
+    inv.recomputeOutShare();
+    const share = (i: number) => (cat.popularity[i] ?? 0) / cat.totalPopularity;
+    assert.ok(share(0) > 0 && share(1) > 0);
+    inv.loseSessionDemand(2, DAY); // SKU 1 out
+    assert.equal(inv.kpis(DAY).unitsLost, 2 * share(1));
+    inv.sell(0, 10, DAY); // SKU 0 out too
+    inv.loseSessionDemand(2, DAY);
+    assert.ok(Math.abs(inv.kpis(DAY).unitsLost - (2 * share(1) + 2)) < 1e-9);
+    inv.receive(1, 5, DAY); // SKU 1 back
+    inv.receive(0, 5, DAY); // SKU 0 back
+    inv.loseSessionDemand(2, DAY);
+    assert.ok(Math.abs(inv.kpis(DAY).unitsLost - (2 * share(1) + 2)) < 1e-9, 'nothing out');
+  });
 });

@@ -57,6 +57,10 @@ export class Inventory {
   /** Simulated time of the last replenishment change (PO placed or received) per SKU, or the start. */
   readonly lastChangeMs: Float64Array;
   private readonly placed = new Set<string>();
+  /** popularity / total popularity per SKU: its expected share of the units of a session. */
+  private readonly share: Float64Array;
+  /** Σ share of the SKUs with on_hand ≤ 0. */
+  private outShare = 0;
   private readonly kpiLastMs: Float64Array;
   private touched = false;
   private kpiFromMs: number;
@@ -87,7 +91,12 @@ export class Inventory {
     this.lastChangeMs = new Float64Array(n).fill(startMs);
     this.kpiLastMs = new Float64Array(n).fill(startMs);
     this.kpiFromMs = startMs;
-    for (let i = 0; i < n; i++) this.leadTimeDays[i] = Math.round(rng.range(1, 12) * 2) / 2;
+    this.share = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      this.leadTimeDays[i] = Math.round(rng.range(1, 12) * 2) / 2;
+      this.share[i] = (catalogue.popularity[i] ?? 0) / catalogue.totalPopularity;
+    }
+    this.recomputeOutShare();
   }
 
   /**
@@ -108,6 +117,15 @@ export class Inventory {
         this.onHand[i] = Math.round(daily * cover) + this.rng.int(6);
       }
     }
+    this.recomputeOutShare();
+  }
+
+  /** Recomputes the out-of-stock share after on_hand was set directly. */
+  recomputeOutShare(): void {
+    let out = 0;
+    for (let i = 0; i < this.share.length; i++)
+      if ((this.onHand[i] ?? 0) <= 0) out += this.share[i] ?? 0;
+    this.outShare = out;
   }
 
   available(sku: number): boolean {
@@ -128,7 +146,7 @@ export class Inventory {
     this.advance(sku, t);
     const have = Math.max(0, this.onHand[sku] ?? 0);
     const sold = Math.min(have, qty);
-    this.onHand[sku] = (this.onHand[sku] ?? 0) - sold;
+    this.setOnHand(sku, (this.onHand[sku] ?? 0) - sold);
     if (t >= this.kpiFromMs) {
       this.sold += sold;
       this.lost += qty - sold;
@@ -136,9 +154,17 @@ export class Inventory {
     return sold;
   }
 
-  /** Demand that could not even reach a cart (the SKU was out of stock at a view), in units. */
+  /** Demand that could not even reach a cart, in units. */
   loseDemand(units: number, t: number): void {
     if (t >= this.kpiFromMs) this.lost += units;
+  }
+
+  /**
+   * A session starts at `t`: the SKUs out of stock lose their expected share of its units,
+   * `unitsPerSession · Σ_out popularity / total popularity` (LOOP.md).
+   */
+  loseSessionDemand(unitsPerSession: number, t: number): void {
+    if (this.outShare > 0) this.loseDemand(unitsPerSession * this.outShare, t);
   }
 
   /**
@@ -178,13 +204,13 @@ export class Inventory {
   /** Cancellations give stock back (units sold count order_placed units: unchanged). */
   giveBack(sku: number, qty: number, t: number): void {
     this.advance(sku, t);
-    this.onHand[sku] = (this.onHand[sku] ?? 0) + qty;
+    this.setOnHand(sku, (this.onHand[sku] ?? 0) + qty);
   }
 
   /** A purchase order of `qty` arrives: on_hand += qty, on_order −= qty. */
   receive(sku: number, qty: number, t: number): void {
     this.advance(sku, t);
-    this.onHand[sku] = (this.onHand[sku] ?? 0) + qty;
+    this.setOnHand(sku, (this.onHand[sku] ?? 0) + qty);
     this.onOrder[sku] = Math.max(0, (this.onOrder[sku] ?? 0) - qty);
     this.lastChangeMs[sku] = Math.max(this.lastChangeMs[sku] ?? 0, t);
     this.openPos = Math.max(0, this.openPos - 1);
@@ -240,6 +266,14 @@ export class Inventory {
       unitsReceived: this.received,
       openPurchaseOrders: this.openPos,
     };
+  }
+
+  private setOnHand(sku: number, value: number): void {
+    const wasOut = (this.onHand[sku] ?? 0) <= 0;
+    this.onHand[sku] = value;
+    const out = value <= 0;
+    if (out !== wasOut) this.outShare += (out ? 1 : -1) * (this.share[sku] ?? 0);
+    if (this.outShare < 1e-12) this.outShare = Math.max(0, this.outShare);
   }
 
   private order(sku: number, qty: number, t: number): void {

@@ -30,12 +30,6 @@ export interface PlanContext {
   inventory: Pick<Inventory, 'available'> | undefined;
   /** Already moved to the session start; undefined = ignore promotions. */
   promotions: Promotions | undefined;
-  /**
-   * Called at a view of an out-of-stock SKU with the units this user would be expected to buy of it
-   * had it been in stock: P(cart) · E[qty] · checkoutProb · purchaseProb (lost demand, LOOP.md).
-   * Draws nothing from the stream.
-   */
-  lostDemand?: (units: number) => void;
 }
 
 function round2(x: number): number {
@@ -138,12 +132,11 @@ export function planSession(
       steps.push({ at: t, type: 'product_view', sku, price, category: c });
       const d = promos ? promos.discountOf(sku) : 0;
       const cartP = p.cartProb * (d > 0 ? 1 + d * 3 * p.promoAffinity : 1);
-      const inStock = inventory === undefined || inventory.available(sku);
-      if (!inStock && ctx.lostDemand && !cart.has(sku)) {
-        const meanQty = 1 + cat(c).multiUnit * (1 + p.extraUnits + 0.4);
-        ctx.lostDemand(Math.min(1, cartP) * meanQty * p.checkoutProb * p.purchaseProb);
-      }
-      if (inStock && !cart.has(sku) && rng.chance(cartP)) {
+      if (
+        (inventory === undefined || inventory.available(sku)) &&
+        !cart.has(sku) &&
+        rng.chance(cartP)
+      ) {
         t += think(p.dwellMs / 2);
         const extra = rng.chance(cat(c).multiUnit) ? 1 + rng.geometric(p.extraUnits + 0.4) : 0;
         cart.set(sku, { sku, qty: 1 + extra, unitPrice: price });

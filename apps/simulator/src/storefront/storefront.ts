@@ -361,14 +361,9 @@ export class Storefront {
     const t = e.t;
     const rng = this.beh;
     const user = this.users.pick(rng);
-    const inv = this.inventory;
+    this.inventory.loseSessionDemand(this.shape.unitsPerSession, t);
     const steps = planSession(
-      {
-        catalogue: this.cat,
-        inventory: inv,
-        promotions: this.promos.at(t),
-        lostDemand: (units) => inv.loseDemand(units, t),
-      },
+      { catalogue: this.cat, inventory: this.inventory, promotions: this.promos.at(t) },
       rng,
       user,
       t,
