@@ -14,7 +14,7 @@ export interface InventoryKpis {
   from: string;
   to: string;
   simulatedDays: number;
-  /** Units customers wanted: sold + lost (expected units at a view of an out-of-stock SKU + order shortfalls). */
+  /** Units customers wanted: sold + lost (expected units of the out-of-stock SKUs per session + order shortfalls). */
   unitsDemanded: number;
   unitsSold: number;
   unitsLost: number;
