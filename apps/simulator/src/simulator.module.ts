@@ -13,13 +13,15 @@ import { LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability'
 import { KafkaMessageSink } from './kafka-message-sink';
 import { MESSAGE_SINK } from './message-sink';
 import { SimulatorService } from './simulator.service';
+import { InventoryController, InventoryLoopService } from './inventory-loop';
 
 export const SIMULATOR_PRODUCER = Symbol('SIMULATOR_PRODUCER');
 
 /**
  * Connects the producer, starts the simulator after bootstrap, stops it before the consumers drain.
  * First run: when the storefront topics are empty and SIMULATOR_HISTORY_DAYS > 0, the history is
- * written first, at full speed, in the background; the live rate follows.
+ * written first, at full speed, in the background (preceded by SIMULATOR_ORDER_HISTORY_DAYS of
+ * order-only history); the live rate follows.
  */
 @Injectable()
 export class SimulatorRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -41,8 +43,12 @@ export class SimulatorRunner implements OnApplicationBootstrap, BeforeApplicatio
     if (s.eventsPerSec > 0 && s.historyDays > 0 && (await this.topicsEmpty())) {
       this.historyState = 'writing';
       this.logger.info(
-        { days: s.historyDays, eventsPerDay: s.historyEventsPerDay },
-        'empty store: writing the simulated history first (SIMULATOR_HISTORY_DAYS)',
+        {
+          days: s.historyDays,
+          orderOnlyDaysBefore: s.orderHistoryDays,
+          eventsPerDay: s.historyEventsPerDay,
+        },
+        'empty store: writing the simulated history first (SIMULATOR_ORDER_HISTORY_DAYS of orders only, then SIMULATOR_HISTORY_DAYS)',
       );
       const t0 = Date.now();
       this.history = this.simulator
@@ -93,6 +99,7 @@ export class SimulatorRunner implements OnApplicationBootstrap, BeforeApplicatio
 }
 
 @Module({
+  controllers: [InventoryController],
   providers: [
     {
       provide: SIMULATOR_PRODUCER,
@@ -113,6 +120,7 @@ export class SimulatorRunner implements OnApplicationBootstrap, BeforeApplicatio
     },
     SimulatorService,
     SimulatorRunner,
+    InventoryLoopService,
   ],
   exports: [SimulatorService],
 })

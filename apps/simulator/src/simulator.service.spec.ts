@@ -5,6 +5,7 @@ import { loadConfig } from '@storepulse/config';
 import type { MessageSink } from './message-sink';
 import { SimulatorService } from './simulator.service';
 import type { SimulatedMessage } from './storefront';
+import { TOPICS } from '@storepulse/contracts';
 
 Logger.overrideLogger(false);
 
@@ -90,5 +91,55 @@ void describe('SimulatorService', () => {
     await svc.stop();
     assert.equal(sink.calls.length, 0);
     assert.equal(svc.stats().running, false);
+  });
+
+  void it('first-run history: SIMULATOR_ORDER_HISTORY_DAYS of orders only, then the full history', async () => {
+    const DAY = 86_400_000;
+    const cfg = loadConfig({
+      SIMULATOR_EVENTS_PER_SEC: '10',
+      SIMULATOR_USERS: '500',
+      SIMULATOR_SKUS: '40',
+      SIMULATOR_ORDER_HISTORY_DAYS: '6',
+    });
+    assert.equal(cfg.simulator.orderHistoryDays, 6);
+    assert.equal(loadConfig({}).simulator.orderHistoryDays, 120, 'default');
+    const sink = new FakeSink();
+    const svc = new SimulatorService(cfg, sink);
+    const phases: string[] = [];
+    const t0 = Date.now();
+    const sent = await svc.writeHistory(2, 8_000, (p) => phases.push(p.phase));
+    const msgs = sink.delivered();
+    assert.equal(sent, msgs.length);
+    const end = Date.now();
+    const fullFrom = t0 - 2 * DAY;
+    const orderDays = new Set<number>();
+    const clickDays = new Set<number>();
+    let first = Infinity;
+    for (const m of msgs) {
+      first = Math.min(first, m.timestampMs);
+      // Day index relative to the start of the order-only span.
+      const d = Math.floor((m.timestampMs - (fullFrom - 6 * DAY)) / DAY);
+      if (m.topic === TOPICS.clickstream) {
+        clickDays.add(d);
+        assert.ok(m.timestampMs >= fullFrom - 1, 'no clickstream in the order-only span');
+      }
+      if (m.topic === TOPICS.orders) orderDays.add(d);
+      assert.ok(m.timestampMs <= end);
+    }
+    // Orders on each of the 6 order-only days and the 2 full days; clickstream only on the latter.
+    assert.deepEqual(
+      [...orderDays].filter((d) => d >= 0 && d < 8).sort((a, b) => a - b),
+      [0, 1, 2, 3, 4, 5, 6, 7],
+    );
+    assert.deepEqual(
+      [...clickDays].filter((d) => d < 6),
+      [],
+    );
+    assert.ok(clickDays.has(6) && clickDays.has(7));
+    assert.equal(phases.at(-1), 'full');
+    assert.ok(
+      first >= fullFrom - 6 * DAY - 1000 && first < fullFrom - 5.9 * DAY,
+      'covers 6 + 2 days',
+    );
   });
 });

@@ -1,7 +1,14 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@storepulse/config';
 import { MESSAGE_SINK, type MessageSink } from './message-sink';
-import { Storefront, type SimulatedMessage } from './storefront';
+import type { ReplenishmentMessage } from '@storepulse/contracts';
+import {
+  Storefront,
+  type InventoryKpis,
+  type RecommendationOutcome,
+  type SimulatedMessage,
+  type StorefrontOptions,
+} from './storefront';
 
 export const SIMULATOR_TICK_MS = 200;
 /** Upper bound on messages held for retry while the sink fails (~ a few seconds of production). */
@@ -27,6 +34,27 @@ export interface SimulatorStats {
   shed: number;
 }
 
+/** The simulated inventory system's state: GET /api/simulator/inventory. */
+export interface InventoryView {
+  /** true: purchase orders follow inventory.replenishment.v1 (SIMULATOR_FOLLOW_REPLENISHMENT). */
+  followsRecommendations: boolean;
+  /** SKUs whose fixed reorder-point policy is still on (no recommendation accepted yet). */
+  skusOnFixedPolicy: number;
+  skus: number;
+  /** Recommendations received, by outcome. */
+  recommendations: Record<RecommendationOutcome | 'not_started', number>;
+  /** null until the live storefront starts. */
+  kpis: InventoryKpis | null;
+}
+
+export interface HistoryProgress {
+  sent: number;
+  simulatedTo: string;
+  fraction: number;
+  /** orders_only: the SIMULATOR_ORDER_HISTORY_DAYS span; full: the clickstream history. */
+  phase: 'orders_only' | 'full';
+}
+
 /**
  * Produces the simulated storefront into the {@link MessageSink} at `simulator.eventsPerSec`
  * (0 = off). A setTimeout chain ticks every 200 ms and awaits each send before scheduling the next
@@ -49,6 +77,15 @@ export class SimulatorService implements OnModuleDestroy {
   private queued = 0;
   private sendFailures = 0;
   private shed = 0;
+  private readonly recommendations: InventoryView['recommendations'] = {
+    placed: 0,
+    no_order: 0,
+    stale: 0,
+    duplicate: 0,
+    unknown_sku: 0,
+    not_following: 0,
+    not_started: 0,
+  };
   private readonly produced = {
     total: 0,
     valid: 0,
@@ -81,6 +118,7 @@ export class SimulatorService implements OnModuleDestroy {
         // A live producer honours the configured rate; the daily curve is for history/backfills.
         seasonality: false,
         warmupMs: Math.min(WARMUP_MS, (1_200_000 / this.rate) * 1000),
+        followRecommendations: s.followReplenishment,
       });
       // Run the warm-up now rather than inside the first tick; the first tick then catches up
       // with the wall clock from `now` (its credit is not capped).
@@ -97,28 +135,22 @@ export class SimulatorService implements OnModuleDestroy {
   /**
    * Writes `days` of history ending now, at full speed (the first run of an empty store): a storefront
    * of the same seed, users and SKUs with the daily/weekly curve, sent in batches through the sink,
-   * with progress every few seconds. Returns the number of messages sent.
+   * with progress every few seconds. Before it, `orderDays` (default SIMULATOR_ORDER_HISTORY_DAYS) of
+   * order-only history from the same process and storefront: orders, cancellations and stock
+   * positions, no clickstream, ending where the full history starts. Returns the messages sent.
    */
   async writeHistory(
     days: number,
     eventsPerDay: number,
-    progress: (p: { sent: number; simulatedTo: string; fraction: number }) => void,
+    progress: (p: HistoryProgress) => void,
     /** Checked between batches: true stops the history early (shutdown). */
     cancelled: () => boolean = () => false,
+    orderDays: number = this.config.simulator.orderHistoryDays,
   ): Promise<number> {
-    const s = this.config.simulator;
     const end = Date.now();
-    const start = end - Math.round(days * 86_400_000);
-    const sf = new Storefront({
-      seed: s.seed,
-      users: s.users,
-      skus: s.skus,
-      invalidRate: s.invalidRate,
-      startMs: start,
-      eventsPerSec: eventsPerDay / 86_400,
-      seasonality: true,
-      warmupMs: WARMUP_MS,
-    });
+    const fullFrom = end - Math.round(days * 86_400_000);
+    const start = fullFrom - Math.round(Math.max(0, orderDays) * 86_400_000);
+    const sf = this.historyStorefront(start, fullFrom, eventsPerDay);
     sf.skipTo(start - 1);
     let sent = 0;
     let lastLog = 0;
@@ -142,11 +174,68 @@ export class SimulatorService implements OnModuleDestroy {
           sent,
           simulatedTo: new Date(sf.now).toISOString(),
           fraction: (sf.now - start) / (end - start),
+          phase: sf.now < fullFrom ? 'orders_only' : 'full',
         });
       }
     }
-    progress({ sent, simulatedTo: new Date(end).toISOString(), fraction: 1 });
+    progress({ sent, simulatedTo: new Date(end).toISOString(), fraction: 1, phase: 'full' });
     return sent;
+  }
+
+  /**
+   * The storefront of the first-run history from `startMs` (clickstream from `clickstreamFromMs`).
+   * Build a {@link PropensityOracle} from these same options: it counts orders from `startMs`, and the
+   * users' latent state does not depend on whether the clickstream is emitted (LOOP.md).
+   */
+  historyStorefrontOptions(
+    startMs: number,
+    clickstreamFromMs: number,
+    eventsPerDay: number,
+  ): StorefrontOptions {
+    const s = this.config.simulator;
+    return {
+      seed: s.seed,
+      users: s.users,
+      skus: s.skus,
+      invalidRate: s.invalidRate,
+      startMs,
+      eventsPerSec: eventsPerDay / 86_400,
+      seasonality: true,
+      warmupMs: WARMUP_MS,
+      clickstreamFromMs,
+    };
+  }
+
+  private historyStorefront(
+    startMs: number,
+    clickFromMs: number,
+    eventsPerDay: number,
+  ): Storefront {
+    return new Storefront(this.historyStorefrontOptions(startMs, clickFromMs, eventsPerDay));
+  }
+
+  /**
+   * A recommendation from inventory.replenishment.v1 for the live storefront (see
+   * Storefront.applyRecommendation); `not_started` before the live storefront exists (it would be
+   * stale: it describes the history's stock).
+   */
+  applyRecommendation(rec: ReplenishmentMessage): RecommendationOutcome | 'not_started' {
+    const outcome = this.storefront ? this.storefront.applyRecommendation(rec) : 'not_started';
+    this.recommendations[outcome]++;
+    return outcome;
+  }
+
+  inventory(): InventoryView {
+    const sf = this.storefront;
+    let fixed = 0;
+    if (sf) for (let i = 0; i < sf.catalogue.length; i++) if (sf.onFixedPolicy(i)) fixed++;
+    return {
+      followsRecommendations: this.config.simulator.followReplenishment,
+      skusOnFixedPolicy: sf ? fixed : this.config.simulator.skus,
+      skus: this.config.simulator.skus,
+      recommendations: { ...this.recommendations },
+      kpis: sf ? sf.kpis() : null,
+    };
   }
 
   /** Stops ticking and waits for the in-flight send (buffered messages are kept for a restart). */

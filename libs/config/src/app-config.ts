@@ -56,6 +56,11 @@ export interface SimulatorConfig {
   /** Average traffic of that history (daily/weekly curve applied). */
   historyEventsPerDay: number;
   /**
+   * Days of order-only history (orders, cancellations, stock positions; no clickstream) written before
+   * those `historyDays`, ending where they start (0 = none): the demand models' longer series.
+   */
+  orderHistoryDays: number;
+  /**
    * true: the simulated inventory system places the purchase orders recommended on
    * inventory.replenishment.v1; false: it keeps its own fixed reorder-point policy.
    */
@@ -278,6 +283,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       invalidRate: e.SIMULATOR_INVALID_RATE,
       historyDays: e.SIMULATOR_HISTORY_DAYS,
       historyEventsPerDay: e.SIMULATOR_HISTORY_EVENTS_PER_DAY,
+      orderHistoryDays: e.SIMULATOR_ORDER_HISTORY_DAYS,
       followReplenishment: e.SIMULATOR_FOLLOW_REPLENISHMENT,
     },
     monitor: {

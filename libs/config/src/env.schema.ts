@@ -142,6 +142,7 @@ export const envSchema = z.object({
   REPLENISHMENT_REVIEW_PERIOD_DAYS: num(0, 365).default(1),
   SIMULATOR_FOLLOW_REPLENISHMENT: bool.default(true),
   SIMULATOR_HISTORY_DAYS: num(0, 3650).default(28),
+  SIMULATOR_ORDER_HISTORY_DAYS: num(0, 3650).default(120),
   SIMULATOR_HISTORY_EVENTS_PER_DAY: int(1, 1_000_000_000).default(30_000),
 
   MONITOR_CLUSTER_NAME: z.string().min(1).default('storepulse'),

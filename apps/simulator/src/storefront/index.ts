@@ -1,4 +1,5 @@
 export * from './storefront';
+export type { InventoryKpis, RecommendationOutcome } from './inventory';
 export { CATEGORIES, type CatalogueItem } from './catalogue';
 export { INVALID_KINDS, type InvalidKind } from './malformed';
 export type { Promotion } from './promotions';

@@ -1,4 +1,4 @@
-import { TOPICS, type TopicName } from '@storepulse/contracts';
+import { TOPICS, type ReplenishmentMessage, type TopicName } from '@storepulse/contracts';
 import {
   CANCEL_RATE,
   DEFAULT_EVENTS_PER_SEC,
@@ -10,7 +10,12 @@ import {
 } from './calibration';
 import { Catalogue, type CatalogueItem } from './catalogue';
 import { MinHeap } from './heap';
-import { Inventory } from './inventory';
+import {
+  Inventory,
+  type InventoryKpis,
+  type RecommendationOutcome,
+  type StockPosition,
+} from './inventory';
 import { malform, type InvalidKind } from './malformed';
 import { hash32, Prng, uuidV4 } from './prng';
 import { Promotions, type Promotion } from './promotions';
@@ -51,6 +56,17 @@ export interface StorefrontOptions {
   warmupMs?: number;
   /** Each SKU's stock position is published once per interval; default 1 h. */
   inventoryIntervalMs?: number;
+  /**
+   * Clickstream events before this time are not emitted (an order-only history: orders, cancellations
+   * and stock positions only); the process is the same. Default: everything from `startMs`.
+   * `Infinity` = orders only throughout.
+   */
+  clickstreamFromMs?: number;
+  /**
+   * true: the inventory follows replenishment recommendations given to {@link Storefront.applyRecommendation}
+   * (its fixed reorder-point policy off per SKU from the first one); default false (fixed policy only).
+   */
+  followRecommendations?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -84,6 +100,8 @@ class Entry {
     readonly sku: number,
     readonly session: SessionState | undefined,
     readonly cancel: Cancellation | undefined,
+    /** RESTOCK: the units of the purchase order that arrives. */
+    readonly qty = 0,
   ) {}
 }
 
@@ -112,6 +130,8 @@ export class Storefront {
   private readonly useSeasonality: boolean;
   private readonly invIntervalMs: number;
   private readonly emitFromMs: number;
+  private readonly clickFromMs: number;
+  private readonly skuIndex = new Map<string, number>();
   private readonly shape: SessionShape;
   private sessionsPerMs = 0;
   private seq = 0;
@@ -139,7 +159,13 @@ export class Storefront {
     this.beh = streams.beh;
     this.ids = streams.ids;
     this.mal = streams.mal;
-    this.inventory = new Inventory(this.cat, new Prng(hash32(seed, 0x1471)));
+    this.inventory = new Inventory(
+      this.cat,
+      new Prng(hash32(seed, 0x1471)),
+      opts.followRecommendations ?? false,
+      startMs,
+    );
+    this.cat.items.forEach((it, i) => this.skuIndex.set(it.sku, i));
     const warmup = Math.max(0, opts.warmupMs ?? 0);
     this.promos = new Promotions(
       this.cat,
@@ -152,6 +178,7 @@ export class Storefront {
     this.shape = sessionShape(seed, this.cat, this.users, startMs);
 
     this.emitFromMs = startMs;
+    this.clickFromMs = Math.max(startMs, opts.clickstreamFromMs ?? startMs);
     this.clock = startMs;
     this.setRate(opts.eventsPerSec ?? DEFAULT_EVENTS_PER_SEC);
     this.schedule(startMs - warmup, ARRIVAL);
@@ -166,6 +193,67 @@ export class Storefront {
   /** Promotions scheduled so far (up to the simulated time reached). */
   get promotions(): readonly Promotion[] {
     return this.promos.calendar;
+  }
+
+  /** Whether the inventory follows replenishment recommendations. */
+  get followsRecommendations(): boolean {
+    return this.inventory.follow;
+  }
+
+  /** The SKU's current stock position (index into `catalogue`). */
+  stock(sku: number): StockPosition {
+    return this.inventory.position(sku);
+  }
+
+  /** Whether the SKU is on the fixed reorder-point policy (always, unless following recommendations). */
+  onFixedPolicy(sku: number): boolean {
+    return this.inventory.fixedPolicy(sku);
+  }
+
+  /** Index of a SKU id in `catalogue`, or undefined. */
+  indexOf(skuId: string): number | undefined {
+    return this.skuIndex.get(skuId);
+  }
+
+  /** Inventory KPIs from `startMs` (or the last {@link resetKpis}) to the simulated time reached. */
+  kpis(): InventoryKpis {
+    return this.inventory.kpis(this.clock);
+  }
+
+  /** Restarts the inventory KPIs at the simulated time reached (e.g. after a warm-up span). */
+  resetKpis(): void {
+    this.inventory.resetKpis(this.clock);
+  }
+
+  /**
+   * The external inventory system receives a replenishment recommendation at the simulated time
+   * reached (follow mode). A stale one (its stock.ts older than the SKU's last purchase order or
+   * arrival, or than `startMs`) or one already placed is ignored. From the first accepted
+   * recommendation on, the SKU's fixed policy is off; `reorder` with a positive quantity places a
+   * purchase order: on_order rises now (a stock message is published) and the goods arrive
+   * `lead_time_days` later (on_hand up, on_order down, published).
+   */
+  applyRecommendation(
+    rec: Pick<
+      ReplenishmentMessage,
+      'recommendation_id' | 'sku' | 'action' | 'recommended_order_qty' | 'stock'
+    >,
+  ): RecommendationOutcome {
+    const sku = this.skuIndex.get(rec.sku);
+    if (sku === undefined) return 'unknown_sku';
+    const t = this.clock;
+    const outcome = this.inventory.placeRecommended(
+      sku,
+      {
+        id: rec.recommendation_id,
+        reorder: rec.action === 'reorder',
+        qty: rec.recommended_order_qty,
+        stockTsMs: Date.parse(rec.stock.ts),
+      },
+      t,
+    );
+    if (outcome === 'placed') this.purchaseOrderPlaced(sku, rec.recommended_order_qty, t);
+    return outcome;
   }
 
   /** Changes the target average message rate (per simulated second, all topics). */
@@ -225,8 +313,15 @@ export class Storefront {
     }
   }
 
-  private schedule(t: number, kind: number, sku = -1, s?: SessionState, c?: Cancellation): void {
-    this.heap.push(new Entry(t, this.seq++, kind, sku, s, c));
+  private schedule(
+    t: number,
+    kind: number,
+    sku = -1,
+    s?: SessionState,
+    c?: Cancellation,
+    qty = 0,
+  ): void {
+    this.heap.push(new Entry(t, this.seq++, kind, sku, s, c, qty));
   }
 
   private handle(e: Entry, out: SimulatedMessage[] | undefined): void {
@@ -239,7 +334,7 @@ export class Storefront {
         return;
       case CANCEL: {
         const c = e.cancel as Cancellation;
-        for (const it of c.items) this.inventory.giveBack(it.sku, it.qty);
+        for (const it of c.items) this.inventory.giveBack(it.sku, it.qty, e.t);
         if (out) out.push(this.orderMessage('order_cancelled', c.orderId, c.userId, c.items, e.t));
         return;
       }
@@ -253,7 +348,7 @@ export class Storefront {
         return;
       }
       case RESTOCK:
-        this.inventory.receive(e.sku);
+        this.inventory.receive(e.sku, e.qty, e.t);
         if (out) out.push(this.stockMessage(e.sku, e.t));
         return;
       case INV_EMIT:
@@ -266,6 +361,7 @@ export class Storefront {
     const t = e.t;
     const rng = this.beh;
     const user = this.users.pick(rng);
+    this.inventory.loseSessionDemand(this.shape.unitsPerSession, t);
     const steps = planSession(
       { catalogue: this.cat, inventory: this.inventory, promotions: this.promos.at(t) },
       rng,
@@ -298,20 +394,23 @@ export class Storefront {
     const st = s.steps[s.i++];
     const t = e.t;
     if (st.type === 'order_placed') {
-      const items = st.items ?? [];
-      const orderId = `o-${this.runTag}-${(++this.orders).toString(36)}`;
-      for (const it of items) {
-        if (this.inventory.sell(it.sku, it.qty)) {
-          this.schedule(t, INV_EMIT, it.sku);
-          this.schedule(t + (this.inventory.leadTimeDays[it.sku] ?? 1) * DAY_MS, RESTOCK, it.sku);
-        }
+      // No back-orders: a line gets what is on hand, the rest is lost; no line left = no order.
+      const items: OrderLine[] = [];
+      for (const it of st.items ?? []) {
+        const sold = this.inventory.sell(it.sku, it.qty, t);
+        if (sold > 0) items.push(sold === it.qty ? it : { ...it, qty: sold });
+        const qty = this.inventory.fixedReorder(it.sku, t);
+        if (qty > 0) this.purchaseOrderPlaced(it.sku, qty, t);
       }
-      if (this.beh.chance(CANCEL_RATE)) {
-        const at = t + 600_000 + Math.round(this.beh.exp(20 * 3_600_000));
-        this.schedule(at, CANCEL, -1, undefined, { orderId, userId: s.user.id, items });
+      const cancel = this.beh.chance(CANCEL_RATE);
+      const cancelAt = cancel ? t + 600_000 + Math.round(this.beh.exp(20 * 3_600_000)) : 0;
+      if (items.length > 0) {
+        const orderId = `o-${this.runTag}-${(++this.orders).toString(36)}`;
+        if (cancel)
+          this.schedule(cancelAt, CANCEL, -1, undefined, { orderId, userId: s.user.id, items });
+        if (out) out.push(this.orderMessage('order_placed', orderId, s.user.id, items, t));
       }
-      if (out) out.push(this.orderMessage('order_placed', orderId, s.user.id, items, t));
-    } else if (out) {
+    } else if (out && t >= this.clickFromMs) {
       out.push(this.clickMessage(s, st, t));
     }
     const nxt = s.steps[s.i];
@@ -320,6 +419,19 @@ export class Storefront {
       e.seq = this.seq++;
       this.heap.push(e);
     }
+  }
+
+  /** on_order rose at t (published now); the goods arrive after the SKU's lead time. */
+  private purchaseOrderPlaced(sku: number, qty: number, t: number): void {
+    this.schedule(t, INV_EMIT, sku);
+    this.schedule(
+      t + (this.inventory.leadTimeDays[sku] ?? 1) * DAY_MS,
+      RESTOCK,
+      sku,
+      undefined,
+      undefined,
+      qty,
+    );
   }
 
   private clickMessage(s: SessionState, st: Step, t: number): SimulatedMessage {

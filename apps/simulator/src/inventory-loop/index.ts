@@ -1,0 +1,3 @@
+export * from './recommendation-handler';
+export * from './inventory-loop.service';
+export * from './inventory.controller';
