@@ -163,7 +163,7 @@ const insertSettings = (dedupToken: string) =>
     optimize_on_insert: 0,
     // Raw tables are partitioned by event day: a first-run history or an import spans months in one
     // batch, more than the default 100 partitions per block (the insert would fail, retried forever).
-    max_partitions_per_insert_block: 1000,
+    max_partitions_per_insert_block: '1000',
   }) as const;
 
 /**
