@@ -1,0 +1,452 @@
+import 'reflect-metadata';
+import { Controller, Module, UseFilters } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { Partitioners, type Kafka } from 'kafkajs';
+import { loadConfig } from '@storepulse/config';
+import { TOPICS } from '@storepulse/contracts';
+import { createClickHouse, queryRows, runMigrations } from '@storepulse/clickhouse';
+import {
+  ClickHousePropensityHistory,
+  FeatureStore,
+  type FeatureMatrix,
+} from '@storepulse/features';
+import {
+  BatchTransport,
+  PassThroughRpcErrors,
+  createKafka,
+  type BatchOutput,
+  type GroupProgress,
+  type InboundBatch,
+  type InboundMessage,
+} from '@storepulse/kafka';
+import { ModelRegistry, getTf, getTfBackendInfo, predictPropensity, type Tf } from '@storepulse/ml';
+import { PipelineMetrics, createLogger } from '@storepulse/observability';
+import {
+  ChampionCache,
+  PropensityScorer,
+  ScoreEvents,
+  modelInput,
+  type UserFeatures,
+} from '@storepulse/scorer';
+import { Storefront } from '@storepulse/simulator';
+import { PropensityTrainer, TrainingSetBuilder, propensityModelName } from '@storepulse/trainer';
+import { tempDir } from '../test/support/env';
+import {
+  benchBroker,
+  loadRawHistory,
+  mib,
+  percentile,
+  printTable,
+  progress,
+  rssSampler,
+} from './support';
+
+/**
+ * npm run bench -- scoring
+ *   BENCH_USERS (5000), BENCH_DAYS (10), BENCH_EVENTS_PER_DAY (40000), BENCH_BATCH (500 events per
+ *   partition batch in-process), BENCH_INPROC_EVENTS (40000), BENCH_E2E_EVENTS (30000, the backlog),
+ *   BENCH_RATE (1000 events/s for the latency run), BENCH_RATE_SECONDS (20), BENCH_KAFKA_PORT.
+ * The propensity scorer's real path (ScoreEvents → PropensityScorer → ChampionCache with a model the
+ * real trainer trained and registered; features from the embedded ClickHouse): (a) in process, the
+ * pure scoring throughput with the time per stage; (b) end to end through Kafka with the exactly-once
+ * BatchTransport: backlog throughput, then event → committed prediction latency at a fixed rate.
+ */
+const DAY = 86_400_000;
+const USERS = Number(process.env.BENCH_USERS ?? 5_000);
+const DAYS = Number(process.env.BENCH_DAYS ?? 10);
+const PER_DAY = Number(process.env.BENCH_EVENTS_PER_DAY ?? 40_000);
+const BATCH = Number(process.env.BENCH_BATCH ?? 500);
+const INPROC_EVENTS = Number(process.env.BENCH_INPROC_EVENTS ?? 40_000);
+const E2E_EVENTS = Number(process.env.BENCH_E2E_EVENTS ?? 30_000);
+const RATE = Number(process.env.BENCH_RATE ?? 1_000);
+const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 20);
+
+/** The scorer waits for the aggregator's commit of the batch; no aggregator runs here. */
+const noUpstreamWait: GroupProgress = {
+  waitCommitted: () => Promise.resolve(),
+  close: () => Promise.resolve(),
+};
+
+/** Feature lookups timed (the "features" stage of a scoring call). */
+class TimedFeatures implements UserFeatures {
+  ms = 0;
+  calls = 0;
+  constructor(private readonly inner: UserFeatures) {}
+  async lookupMatrix(
+    entity: 'user',
+    ids: readonly string[],
+    atMs?: number,
+  ): Promise<FeatureMatrix> {
+    const t = performance.now();
+    try {
+      return await this.inner.lookupMatrix(entity, ids, atMs);
+    } finally {
+      this.ms += performance.now() - t;
+      this.calls++;
+    }
+  }
+}
+
+function click(user: string, tsMs: number, id: string): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      event_id: id,
+      type: 'page_view',
+      user_id: user,
+      session_id: `s-${user}`,
+      ts: new Date(tsMs).toISOString(),
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const logger = createLogger('error', 'bench');
+  const config = loadConfig({
+    CLICKHOUSE_DATA_DIR: tempDir('bench-scoring'),
+    LOG_LEVEL: 'error',
+    PROPENSITY_HORIZONS: '24h',
+    TRAINER_WINDOW_DAYS: String(Math.max(3, DAYS - 2)),
+    TRAINER_USERS_PER_CUTOFF: '1500',
+    TRAINER_MAX_EPOCHS: '8',
+    SCORER_DEBOUNCE_MS: '0',
+  });
+  const ch = await createClickHouse(config.clickhouse);
+  await runMigrations(ch.client);
+  const rss = rssSampler();
+  const end = Date.UTC(2026, 10, 1);
+  progress(`loading ${DAYS} days of history (${USERS} users, ~${PER_DAY} events/day)`);
+  const events = await loadRawHistory(
+    ch,
+    new Storefront({
+      seed: 21,
+      users: USERS,
+      skus: 300,
+      invalidRate: 0,
+      startMs: end - DAYS * DAY,
+      eventsPerSec: PER_DAY / 86_400,
+    }),
+    end,
+    PER_DAY,
+  );
+
+  const { tf } = await getTf({ log: () => undefined });
+  const backend = getTfBackendInfo();
+  const registry = new ModelRegistry(ch.client);
+  const features = new FeatureStore(ch.client);
+  const horizon = config.trainer.horizons[0];
+  if (!horizon) throw new Error('no horizon configured');
+  const model = propensityModelName(horizon.name);
+  progress(`training ${model} with the trainer (${backend?.backend ?? '?'} backend)`);
+  const t0 = Date.now();
+  const trained = await new PropensityTrainer(
+    tf,
+    registry,
+    new TrainingSetBuilder(new ClickHousePropensityHistory(ch.client), features),
+    config.trainer,
+    logger,
+  ).run(horizon, () => undefined);
+  const trainMs = Date.now() - t0;
+  // the gate may reject a small first model against the heuristic; the bench scores it anyway
+  if (!trained.promoted)
+    await registry.promote(model, trained.version, 'bench: scoring benchmark', 'bench');
+
+  const users = (
+    await queryRows<{ u: string }>(
+      ch.client,
+      'SELECT DISTINCT user_id AS u FROM clickstream_events ORDER BY cityHash64(u) LIMIT 5000',
+    )
+  ).map((r) => r.u);
+  const ids = (n: number, prefix: string) =>
+    Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${i}`, user: users[i % users.length] }));
+
+  const rows: [string, string][] = [
+    ['history', `${USERS} users, ${DAYS} days, ${events} events`],
+    [
+      'model',
+      `${model} v${trained.version} (trained by PropensityTrainer in ${(trainMs / 1000).toFixed(0)} s, ${trained.rows.train} rows, test AUC ${trained.test.mlp.rocAuc.toFixed(3)})`,
+    ],
+    [
+      'TF backend',
+      `${backend?.backend ?? '?'} (${backend?.tfBackend ?? '?'}, tfjs ${backend?.version ?? '?'})`,
+    ],
+    [
+      'features',
+      'FeatureStore on the embedded ClickHouse (chdb); the online in-memory tier is not used here',
+    ],
+  ];
+
+  // (a) in process
+  {
+    const cache = await championCache(tf, registry, model, horizon, logger);
+    const timed = new TimedFeatures(features);
+    const scorer = new PropensityScorer(tf, timed, cache);
+    const use = new ScoreEvents(
+      scorer,
+      noUpstreamWait,
+      {
+        aggregatorGroupId: 'none',
+        featuresWaitMs: 1_000,
+        debounceMs: 0,
+        maxEventAgeMs: 3_600_000,
+      },
+      () => end,
+    );
+    const mk = (from: number): InboundBatch => {
+      const messages: InboundMessage[] = ids(BATCH, `e${from}`).map((e, i) => ({
+        topic: TOPICS.clickstream,
+        partition: 0,
+        offset: String(from + i),
+        key: null,
+        // spread over the last 5 minutes: several as-of minutes per batch, as live
+        value: click(e.user, end - 300_000 + ((from + i) % 300) * 1_000, e.id),
+        headers: {},
+        timestampMs: end,
+      }));
+      return {
+        topic: TOPICS.clickstream,
+        partition: 0,
+        messages,
+        heartbeat: () => Promise.resolve(),
+      };
+    };
+    await use.handle(mk(0)); // warm-up (query compilation, TF kernels)
+    timed.ms = 0;
+    timed.calls = 0;
+    let decodeMs = 0;
+    let predictions = 0;
+    const tStart = performance.now();
+    const cpu0 = process.cpuUsage();
+    for (let from = BATCH; from < BATCH + INPROC_EVENTS; from += BATCH) {
+      const b = mk(from);
+      const td = performance.now();
+      use.decode(b);
+      decodeMs += performance.now() - td;
+      predictions += (await use.handle(b)).length;
+    }
+    const wall = performance.now() - tStart;
+    const cpu = process.cpuUsage(cpu0);
+    const totalMs = wall;
+    const rest = totalMs - timed.ms - decodeMs;
+    rows.push(
+      [
+        '(a) in-process scoring',
+        `${INPROC_EVENTS} events in ${BATCH}-event batches: ${Math.round(INPROC_EVENTS / (wall / 1000))} events/s (target ≥ 20,000/s), ${predictions} predictions, CPU ${((cpu.user + cpu.system) / 1000 / wall).toFixed(2)} cores`,
+      ],
+      [
+        '(a) time per stage',
+        `feature lookup ${((timed.ms / totalMs) * 100).toFixed(0)} % (${(timed.ms / timed.calls).toFixed(1)} ms per lookup, ${timed.calls} lookups), decode ${((decodeMs / totalMs) * 100).toFixed(0)} %, model + records ${((rest / totalMs) * 100).toFixed(0)} %`,
+      ],
+    );
+    rows.push([
+      '(a) model alone',
+      await predictOnly(tf, cache, features, users.slice(0, BATCH), end),
+    ]);
+    await cache.stop();
+  }
+
+  // (b) end to end through Kafka
+  const broker = await benchBroker(logger);
+  const kafka = createKafka({ brokers: broker.brokers, clientId: 'bench-scoring', logger });
+  try {
+    const e2e = await endToEnd(kafka, tf, registry, features, model, horizon, logger, ids);
+    rows.push(...e2e);
+  } finally {
+    await broker.stop();
+  }
+  rows.push(['peak RSS', mib(rss.peak())]);
+  rss.stop();
+  printTable('scoring (npm run bench -- scoring)', rows);
+  await ch.close();
+}
+
+async function championCache(
+  tf: Tf,
+  registry: ModelRegistry,
+  model: string,
+  horizon: { name: string; ms: number },
+  logger: ReturnType<typeof createLogger>,
+): Promise<ChampionCache> {
+  const cache = new ChampionCache(
+    tf,
+    registry,
+    new Map([[horizon.name, model]]),
+    new Map([[horizon.name, horizon.ms]]),
+    3_600_000,
+    logger,
+  );
+  await cache.start();
+  if (cache.all().length !== 1)
+    throw new Error(`champion of ${model} not loaded: ${cache.lastError}`);
+  return cache;
+}
+
+/** The model's share: scoring a prepared matrix (no lookup), per row. */
+async function predictOnly(
+  tf: Tf,
+  cache: ChampionCache,
+  features: FeatureStore,
+  users: string[],
+  atMs: number,
+): Promise<string> {
+  const c = cache.all()[0];
+  if (!c) throw new Error('no champion loaded');
+  const m = await features.lookupMatrix('user', users, atMs);
+  const x = modelInput(m, c.normalisation.featureNames);
+  predictPropensity(tf, c, x, m.ids.length);
+  const reps = 50;
+  const t = performance.now();
+  for (let i = 0; i < reps; i++) predictPropensity(tf, c, x, m.ids.length);
+  const ms = (performance.now() - t) / reps;
+  return `${ms.toFixed(2)} ms per ${m.ids.length}-row matrix = ${Math.round((m.ids.length / ms) * 1000)} rows/s`;
+}
+
+async function endToEnd(
+  kafka: Kafka,
+  tf: Tf,
+  registry: ModelRegistry,
+  features: FeatureStore,
+  model: string,
+  horizon: { name: string; ms: number },
+  logger: ReturnType<typeof createLogger>,
+  ids: (n: number, prefix: string) => { id: string; user: string }[],
+): Promise<[string, string][]> {
+  const u = `${Date.now()}`;
+  const input = `bench-scoring-clicks-${u}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [
+      { topic: input, numPartitions: 3 },
+      { topic: TOPICS.propensityPredictions, numPartitions: 3 },
+    ],
+    waitForLeaders: true,
+  });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const cache = await championCache(tf, registry, model, horizon, logger);
+  const use = new ScoreEvents(new PropensityScorer(tf, features, cache), noUpstreamWait, {
+    aggregatorGroupId: 'none',
+    featuresWaitMs: 1_000,
+    debounceMs: 0,
+    maxEventAgeMs: 3_600_000,
+  });
+  @Controller()
+  @UseFilters(PassThroughRpcErrors)
+  class BenchScorerController {
+    @EventPattern(input)
+    async clicks(@Payload() batch: InboundBatch): Promise<BatchOutput> {
+      return { records: await use.handle(batch) };
+    }
+  }
+  @Module({ controllers: [BenchScorerController] })
+  class BenchModule {}
+
+  // committed predictions: event id → arrival time
+  const arrived = new Map<string, number>();
+  const reader = kafka.consumer({ groupId: `bench-reader-${u}`, readUncommitted: false });
+  await reader.connect();
+  await reader.subscribe({ topic: TOPICS.propensityPredictions, fromBeginning: false });
+  await reader.run({
+    eachMessage: ({ message }) => {
+      const p = JSON.parse(message.value?.toString('utf8') ?? '{}') as { event_id?: string };
+      if (p.event_id) arrived.set(p.event_id, Date.now());
+      return Promise.resolve();
+    },
+  });
+  await new Promise((r) => setTimeout(r, 3_000)); // reader joined and positioned at the end
+  const waitArrived = async (n: number, timeoutMs: number) => {
+    const until = Date.now() + timeoutMs;
+    while (arrived.size < n) {
+      if (Date.now() > until)
+        throw new Error(`only ${arrived.size} of ${n} predictions committed in ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const out: [string, string][] = [];
+  try {
+    // backlog: E2E_EVENTS in the topic before the transport starts
+    const now = Date.now();
+    const backlog = ids(E2E_EVENTS, `b${u}`);
+    for (let i = 0; i < backlog.length; i += 2_000)
+      await producer.send({
+        topic: input,
+        messages: backlog
+          .slice(i, i + 2_000)
+          .map((e) => ({ key: e.user, value: click(e.user, now, e.id) })),
+      });
+    const metrics = new PipelineMetrics(false);
+    const transport = new BatchTransport({
+      kafka,
+      groupId: `bench-scorer-${u}`,
+      topics: [input],
+      mode: 'transactional',
+      partitionsConcurrency: 3,
+      maxBytesPerPartition: 256 * 1024,
+      retryMaxMs: 5_000,
+      stallTimeoutMs: 60_000,
+      drainTimeoutMs: 10_000,
+      sessionTimeoutMs: 10_000,
+      fromBeginning: true,
+      logger,
+      metrics,
+    });
+    const app = await NestFactory.createMicroservice(BenchModule, {
+      strategy: transport,
+      logger: false,
+    });
+    const tStart = Date.now();
+    const cpu0 = process.cpuUsage();
+    await app.listen();
+    try {
+      await waitArrived(E2E_EVENTS, 600_000);
+      const wall = Date.now() - tStart;
+      const cpu = process.cpuUsage(cpu0);
+      const h = transport.health();
+      out.push([
+        '(b) end to end, backlog',
+        `${E2E_EVENTS} events → committed predictions in ${(wall / 1000).toFixed(1)} s = ${Math.round(E2E_EVENTS / (wall / 1000))} events/s (incl. group join), ${h.transactions.committed} transactions, CPU ${((cpu.user + cpu.system) / 1000 / wall).toFixed(2)} cores`,
+      ]);
+      // latency at a fixed rate
+      arrived.clear();
+      const sentAt = new Map<string, number>();
+      const total = RATE * RATE_SECONDS;
+      const live = ids(total, `r${u}`);
+      const tickMs = 20;
+      const perTick = Math.max(1, Math.round((RATE * tickMs) / 1000));
+      const t1 = Date.now();
+      for (let i = 0; i < total; i += perTick) {
+        const due = t1 + (i / RATE) * 1000;
+        const wait = due - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        const chunk = live.slice(i, i + perTick);
+        const ts = Date.now();
+        for (const e of chunk) sentAt.set(e.id, ts);
+        await producer.send({
+          topic: input,
+          messages: chunk.map((e) => ({ key: e.user, value: click(e.user, ts, e.id) })),
+        });
+      }
+      const sendSeconds = (Date.now() - t1) / 1000;
+      await waitArrived(total, 120_000);
+      const lat = [...sentAt].map(([id, t]) => (arrived.get(id) ?? NaN) - t).sort((a, b) => a - b);
+      out.push([
+        `(b) latency at ${RATE} events/s`,
+        `${total} events over ${sendSeconds.toFixed(1)} s: event → committed prediction p50 ${percentile(lat, 50)} ms, p99 ${percentile(lat, 99)} ms, max ${lat.at(-1)} ms (target p99 ≤ 100 ms)`,
+      ]);
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await reader.disconnect();
+    await producer.disconnect();
+    await cache.stop();
+    await admin.disconnect();
+  }
+  return out;
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
