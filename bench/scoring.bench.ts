@@ -1,5 +1,8 @@
 import 'reflect-metadata';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Controller, Module, UseFilters } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload } from '@nestjs/microservices';
@@ -48,7 +51,9 @@ import {
  * npm run bench -- scoring
  *   BENCH_USERS (5000), BENCH_DAYS (10), BENCH_EVENTS_PER_DAY (40000), BENCH_BATCH (500 events per
  *   partition batch in-process), BENCH_INPROC_EVENTS (40000), BENCH_E2E_EVENTS (30000, the backlog),
- *   BENCH_RATE (1000 events/s for the latency run), BENCH_RATE_SECONDS (20), BENCH_KAFKA_PORT.
+ *   BENCH_RATE (1000 events/s for the latency run), BENCH_RATE_SECONDS (20), BENCH_KAFKA_PORT,
+ *   BENCH_WASM (1: the model alone also on wasm, in a child process), BENCH_E2E (1: run (b)),
+ *   BENCH_SPREAD_S (300: in-process events spread over this many seconds, i.e. as-of minutes per batch).
  * The propensity scorer's real path (ScoreEvents → PropensityScorer → ChampionCache with a model the
  * real trainer trained and registered; features from the embedded ClickHouse): (a) in process, the
  * pure scoring throughput with the time per stage; (b) end to end through Kafka with the exactly-once
@@ -63,6 +68,9 @@ const INPROC_EVENTS = Number(process.env.BENCH_INPROC_EVENTS ?? 40_000);
 const E2E_EVENTS = Number(process.env.BENCH_E2E_EVENTS ?? 30_000);
 const RATE = Number(process.env.BENCH_RATE ?? 1_000);
 const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 20);
+const WASM = (process.env.BENCH_WASM ?? '1') !== '0';
+const E2E = (process.env.BENCH_E2E ?? '1') !== '0';
+const SPREAD_S = Number(process.env.BENCH_SPREAD_S ?? 300);
 
 /** The scorer waits for the aggregator's commit of the batch; no aggregator runs here. */
 const noUpstreamWait: GroupProgress = {
@@ -175,7 +183,7 @@ async function main(): Promise<void> {
     ],
     [
       'features',
-      'FeatureStore on the embedded ClickHouse (chdb); the online in-memory tier is not used here',
+      'FeatureStore: (a) ClickHouse (chdb) lookups, then the online in-memory tier (warmed up from ClickHouse, no live feed); (b) the online tier',
     ],
   ];
 
@@ -214,7 +222,7 @@ async function main(): Promise<void> {
         offset: String(from + i),
         key: null,
         // spread over the last 5 minutes: several as-of minutes per batch, as live
-        value: click(e.user, t - ((from + i) % 300) * 1_000, e.id),
+        value: click(e.user, t - ((from + i) % SPREAD_S) * 1_000, e.id),
         headers: {},
         timestampMs: t,
       }));
@@ -247,7 +255,7 @@ async function main(): Promise<void> {
     rows.push(
       [
         `(a) in-process, ${label}`,
-        `${count} events in ${BATCH}-event batches: ${Math.round(count / (handleMs / 1000))} events/s (target ≥ 20,000/s), ${predictions} predictions, CPU ${((cpu.user + cpu.system) / 1000 / (handleMs + decodeMs)).toFixed(2)} cores`,
+        `${count} events in ${BATCH}-event batches spread over ${SPREAD_S} s: ${Math.round(count / (handleMs / 1000))} events/s (target ≥ 20,000/s), ${predictions} predictions, CPU ${((cpu.user + cpu.system) / 1000 / (handleMs + decodeMs)).toFixed(2)} cores`,
       ],
       [
         `(a) stages, ${label}`,
@@ -256,33 +264,36 @@ async function main(): Promise<void> {
     );
     for (const r of rows.slice(-2)) progress(`${r[0]}: ${r[1]}`);
     if (label === 'online tier') {
-      rows.push([
-        '(a) model alone',
-        await predictOnly(tf, cache, store, users.slice(0, BATCH), clock()),
-      ]);
-      progress(`${rows.at(-1)?.[0]}: ${rows.at(-1)?.[1]}`);
+      const alone = await predictOnly(tf, cache, store, users.slice(0, BATCH), clock(), registry);
+      rows.push(
+        [`(a) model alone, ${backend?.backend ?? '?'}`, alone.native],
+        ['(a) model alone, wasm', alone.wasm],
+      );
+      for (const r of rows.slice(-2)) progress(`${r[0]}: ${r[1]}`);
     }
     await cache.stop();
   }
 
   // (b) end to end through Kafka
-  const broker = await benchBroker(logger);
-  const kafka = createKafka({ brokers: broker.brokers, clientId: 'bench-scoring', logger });
-  try {
-    const e2e = await endToEnd(
-      kafka,
-      tf,
-      registry,
-      onlineFeatures,
-      clock,
-      model,
-      horizon,
-      logger,
-      ids,
-    );
-    rows.push(...e2e);
-  } finally {
-    await broker.stop();
+  if (E2E) {
+    const broker = await benchBroker(logger);
+    const kafka = createKafka({ brokers: broker.brokers, clientId: 'bench-scoring', logger });
+    try {
+      const e2e = await endToEnd(
+        kafka,
+        tf,
+        registry,
+        onlineFeatures,
+        clock,
+        model,
+        horizon,
+        logger,
+        ids,
+      );
+      rows.push(...e2e);
+    } finally {
+      await broker.stop();
+    }
   }
   rows.push(['peak RSS', mib(rss.peak())]);
   rss.stop();
@@ -318,7 +329,8 @@ async function predictOnly(
   features: FeatureStore,
   users: string[],
   atMs: number,
-): Promise<string> {
+  registry: ModelRegistry,
+): Promise<{ native: string; wasm: string }> {
   const c = cache.all()[0];
   if (!c) throw new Error('no champion loaded');
   const m = await features.lookupMatrix('user', users, atMs);
@@ -328,7 +340,40 @@ async function predictOnly(
   const t = performance.now();
   for (let i = 0; i < reps; i++) predictPropensity(tf, c, x, m.ids.length);
   const ms = (performance.now() - t) / reps;
-  return `${ms.toFixed(2)} ms per ${m.ids.length}-row matrix = ${Math.round((m.ids.length / ms) * 1000)} rows/s`;
+  const native = `${ms.toFixed(2)} ms per ${m.ids.length}-row matrix = ${Math.round((m.ids.length / ms) * 1000)} rows/s`;
+  if (!WASM) return { native, wasm: 'not measured (BENCH_WASM=0)' };
+  // the same champion and matrix on wasm, in a child process (one TF backend per process)
+  const dir = tempDir('bench-scoring-wasm');
+  const artifactPath = join(dir, 'model.bin');
+  const matrixPath = join(dir, 'x.f32');
+  writeFileSync(artifactPath, await registry.artifact(c.name, c.version));
+  writeFileSync(matrixPath, Buffer.from(x.buffer, x.byteOffset, x.byteLength));
+  const r = await new Promise<{ backend: string; ms: number; rows: number }>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        join(__dirname, 'scoring.child.js'),
+        artifactPath,
+        matrixPath,
+        String(m.ids.length),
+        'wasm',
+        String(reps),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code !== 0 || !line) reject(new Error(`wasm child exited ${code}: ${out}`));
+      else resolve(JSON.parse(line.slice(7)) as { backend: string; ms: number; rows: number });
+    });
+  });
+  return {
+    native,
+    wasm: `${r.backend}: ${r.ms.toFixed(2)} ms per ${r.rows}-row matrix = ${Math.round((r.rows / r.ms) * 1000)} rows/s`,
+  };
 }
 
 async function endToEnd(
@@ -362,12 +407,20 @@ async function endToEnd(
     { aggregatorGroupId: 'none', featuresWaitMs: 1_000, debounceMs: 0, maxEventAgeMs: 3_600_000 },
     clock,
   );
+  const handler = { ms: 0, batches: 0, events: 0 };
   @Controller()
   @UseFilters(PassThroughRpcErrors)
   class BenchScorerController {
     @EventPattern(input)
     async clicks(@Payload() batch: InboundBatch): Promise<BatchOutput> {
-      return { records: await use.handle(batch) };
+      const t = performance.now();
+      try {
+        return { records: await use.handle(batch) };
+      } finally {
+        handler.ms += performance.now() - t;
+        handler.batches++;
+        handler.events += batch.messages.length;
+      }
     }
   }
   @Module({ controllers: [BenchScorerController] })
@@ -450,7 +503,14 @@ async function endToEnd(
         '(b) end to end, backlog',
         `${E2E_EVENTS} events → committed predictions in ${(wall / 1000).toFixed(1)} s = ${Math.round(E2E_EVENTS / (wall / 1000))} events/s (incl. group join), ${h.transactions.committed} transactions, CPU ${((cpu.user + cpu.system) / 1000 / wall).toFixed(2)} cores`,
       ]);
+      const perTxn = (wall * Math.min(3, h.transactions.committed)) / h.transactions.committed;
+      out.push([
+        '(b) backlog, per partition batch',
+        `${Math.round(handler.events / handler.batches)} events; handler (features + model + records) ${(handler.ms / handler.batches).toFixed(0)} ms of ~${perTxn.toFixed(0)} ms per batch; the rest is the Kafka side (fetch, transactional send of the records, sendOffsets, commit)`,
+      ]);
+      progress(`(b) ${out.at(-2)?.[1]}`);
       progress(`(b) ${out.at(-1)?.[1]}`);
+      Object.assign(handler, { ms: 0, batches: 0, events: 0 });
       progress(`(b) latency run: ${RATE} events/s for ${RATE_SECONDS} s`);
       // latency at a fixed rate
       arrived.clear();
@@ -475,6 +535,10 @@ async function endToEnd(
       const sendSeconds = (Date.now() - t1) / 1000;
       await waitArrived(total, 120_000);
       const lat = [...sentAt].map(([id, t]) => (arrived.get(id) ?? NaN) - t).sort((a, b) => a - b);
+      out.push([
+        `(b) latency, handler`,
+        `${handler.batches} batches of ${Math.round(handler.events / Math.max(1, handler.batches))} events on average, handler ${(handler.ms / Math.max(1, handler.batches)).toFixed(0)} ms per batch`,
+      ]);
       out.push([
         `(b) latency at ${RATE} events/s`,
         `${total} events over ${sendSeconds.toFixed(1)} s: event → committed prediction p50 ${percentile(lat, 50)} ms, p99 ${percentile(lat, 99)} ms, max ${lat.at(-1)} ms (target p99 ≤ 100 ms)`,
