@@ -13,7 +13,10 @@ import { TOPICS } from '@storepulse/contracts';
 import { groupLag, KAFKA } from '@storepulse/kafka';
 import { getTf, ModelRegistry } from '@storepulse/ml';
 import type { Kafka } from 'kafkajs';
-import { LOGGER, type Logger } from '@storepulse/observability';
+import { LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability';
+import { Counter, Gauge } from 'prom-client';
+import { DriftCheck, type DriftCheckResult } from './propensity/drift-check';
+import { ClickHouseLiveFeatureSampler, RegistryChampionProfiles } from './propensity/drift-sources';
 import { NotEnoughHistoryError } from './propensity/cutoffs';
 import { TrainingSetBuilder } from './propensity/training-set';
 import {
@@ -21,7 +24,7 @@ import {
   propensityModelName,
   type PropensityRunResult,
 } from './propensity/train-propensity';
-import { RunTracker, type RunRecord } from './runs/run-tracker';
+import { RunConflictError, RunTracker, type RunRecord } from './runs/run-tracker';
 
 export class UnknownHorizonError extends Error {
   constructor(
@@ -46,6 +49,12 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly inflight = new Set<Promise<unknown>>();
+  readonly drift: DriftCheck;
+  private driftTimer: NodeJS.Timeout | undefined;
+  private readonly driftPsi: Gauge<'model' | 'feature'>;
+  private readonly driftChecks: Counter<'model' | 'action'>;
+  /** The last drift check per model (GET-able through the service). */
+  readonly lastDrift = new Map<string, DriftCheckResult & { checkedAt: string }>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -54,9 +63,41 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
     private readonly registry: ModelRegistry,
     features: FeatureStore,
     @Inject(KAFKA) private readonly kafka: Kafka,
+    metrics: PipelineMetrics,
   ) {
     this.log = logger.child({ component: 'trainer' });
     this.builder = new TrainingSetBuilder(new ClickHousePropensityHistory(ch.client), features);
+    const d = config.trainer.drift;
+    this.drift = new DriftCheck(
+      new RegistryChampionProfiles(registry),
+      new ClickHouseLiveFeatureSampler(ch.client, features),
+      {
+        psiThreshold: d.psiThreshold,
+        minSamples: d.minSamples,
+        maxUsers: d.maxUsers,
+        activeWindowMs: d.activeWindowMs,
+        cooldownMs: d.cooldownMs,
+      },
+    );
+    const metricsRegistry = metrics.registry;
+    this.driftPsi =
+      (metricsRegistry.getSingleMetric('storepulse_trainer_drift_psi') as
+        Gauge<'model' | 'feature'> | undefined) ??
+      new Gauge({
+        name: 'storepulse_trainer_drift_psi',
+        help: "PSI of each input feature: live feature vectors of recently active users vs the champion's training profile (trainer drift check)",
+        labelNames: ['model', 'feature'] as const,
+        registers: [metricsRegistry],
+      });
+    this.driftChecks =
+      (metricsRegistry.getSingleMetric('storepulse_trainer_drift_checks_total') as
+        Counter<'model' | 'action'> | undefined) ??
+      new Counter({
+        name: 'storepulse_trainer_drift_checks_total',
+        help: 'Trainer drift checks per model and outcome (retrain, stable, cooldown, running, no-champion, no-data)',
+        labelNames: ['model', 'action'] as const,
+        registers: [metricsRegistry],
+      });
   }
 
   get horizons(): Horizon[] {
@@ -77,11 +118,14 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
   onApplicationBootstrap(): void {
     if (!this.config.trainer.enabled) return;
     this.schedule(5_000);
+    if (this.config.trainer.drift.checkMs > 0)
+      this.scheduleDrift(this.config.trainer.drift.checkMs);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.driftTimer) clearTimeout(this.driftTimer);
     await Promise.allSettled([...this.inflight]);
   }
 
@@ -89,11 +133,12 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
   trainPropensity(
     horizonName: string | undefined,
     trigger: RunRecord['trigger'],
-    opts: { forceScratch?: boolean } = {},
+    opts: { forceScratch?: boolean; reason?: string } = {},
   ): { run: RunRecord<PropensityRunResult>; done: Promise<RunRecord<PropensityRunResult>> } {
     const horizon = this.horizon(horizonName);
     const model = propensityModelName(horizon.name);
-    const started = this.runs.start({ kind: 'propensity', model, trigger }, async (progress) => {
+    const meta = { kind: 'propensity', model, trigger, reason: opts.reason ?? null };
+    const started = this.runs.start(meta, async (progress) => {
       const { tf } = await getTf();
       const trainer = new PropensityTrainer(
         tf,
@@ -102,7 +147,10 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
         this.config.trainer,
         this.log,
       );
-      return trainer.run(horizon, progress, opts);
+      return trainer.run(horizon, progress, {
+        ...(opts.forceScratch !== undefined ? { forceScratch: opts.forceScratch } : {}),
+        ...(opts.reason !== undefined ? { triggerReason: opts.reason } : {}),
+      });
     });
     const tracked = started.done.then((r) => {
       if (r.status === 'failed')
@@ -146,6 +194,63 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
         this.log.info({ model: name, reason: r.error }, 'not enough data to train yet');
     }
     return missing;
+  }
+
+  /**
+   * One drift check of every propensity model: PSI of live feature vectors against the champion's
+   * training profile (metric storepulse_trainer_drift_psi), and a retraining run (trigger 'drift', the
+   * reason in the run and the registry event) where the trigger fires outside the cooldown.
+   */
+  async checkDrift(): Promise<DriftCheckResult[]> {
+    const out: DriftCheckResult[] = [];
+    this.driftPsi.reset();
+    for (const h of this.horizons) {
+      const model = propensityModelName(h.name);
+      const r = await this.drift.check(model, this.runs.isRunning(model));
+      for (const p of r.psi) this.driftPsi.set({ model, feature: p.feature }, p.psi);
+      this.driftChecks.inc({ model, action: r.action });
+      this.lastDrift.set(model, { ...r, checkedAt: new Date().toISOString() });
+      const worst = r.psi[0];
+      this.log.info(
+        {
+          model,
+          version: r.version,
+          action: r.action,
+          rows: r.rows,
+          worst: worst ? { feature: worst.feature, psi: worst.psi } : null,
+          reason: r.reason,
+          cooldownLeftMs: this.drift.cooldownLeftMs(model),
+        },
+        'drift check',
+      );
+      if (r.action === 'retrain' && r.reason) {
+        try {
+          const { run } = this.trainPropensity(h.name, 'drift', { reason: r.reason });
+          this.drift.triggered(model);
+          this.log.warn({ model, run: run.id, reason: r.reason }, 'drift: retraining started');
+        } catch (e) {
+          if (!(e instanceof RunConflictError)) throw e;
+        }
+      }
+      out.push(r);
+    }
+    return out;
+  }
+
+  private scheduleDrift(everyMs: number): void {
+    if (this.stopped) return;
+    this.driftTimer = setTimeout(() => {
+      const t = this.checkDrift().then(
+        () => this.scheduleDrift(everyMs),
+        (e: unknown) => {
+          this.log.error({ err: e }, 'drift check failed; retried next interval');
+          this.scheduleDrift(everyMs);
+        },
+      );
+      this.inflight.add(t);
+      void t.finally(() => this.inflight.delete(t));
+    }, everyMs);
+    this.driftTimer.unref();
   }
 
   private schedule(delayMs: number): void {

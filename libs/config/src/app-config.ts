@@ -87,6 +87,17 @@ export interface TrainerConfig {
   warmMaxEpochs: number;
   hidden: number[];
   gate: { maxAucDrop: number; maxLogLossIncrease: number };
+  /** Drift as a retraining trigger (live feature PSI against the champion's training profile). */
+  drift: TrainerDriftConfig;
+}
+export interface TrainerDriftConfig {
+  /** Check interval (0 = drift never triggers a run). */
+  checkMs: number;
+  psiThreshold: number;
+  minSamples: number;
+  maxUsers: number;
+  activeWindowMs: number;
+  cooldownMs: number;
 }
 export interface ScorerConfig {
   enabled: boolean;
@@ -314,6 +325,14 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       warmMaxEpochs: e.TRAINER_WARM_MAX_EPOCHS,
       hidden: e.TRAINER_HIDDEN.split(',').map(Number),
       gate: { maxAucDrop: e.GATE_MAX_AUC_DROP, maxLogLossIncrease: e.GATE_MAX_LOGLOSS_INCREASE },
+      drift: {
+        checkMs: e.TRAINER_DRIFT_CHECK_MS,
+        psiThreshold: e.TRAINER_DRIFT_PSI,
+        minSamples: e.TRAINER_DRIFT_MIN_SAMPLES,
+        maxUsers: e.TRAINER_DRIFT_MAX_USERS,
+        activeWindowMs: e.TRAINER_DRIFT_ACTIVE_WINDOW_MS,
+        cooldownMs: e.TRAINER_DRIFT_COOLDOWN_MS,
+      },
     },
     scorer: {
       enabled: e.SCORER_ENABLED,

@@ -100,6 +100,18 @@ export const envSchema = z.object({
   TRAINER_NEGATIVE_KEEP_RATE: num(0.01, 1).default(1),
   TRAINER_MAX_EPOCHS: int(1, 1000).default(40),
   TRAINER_WARM_MAX_EPOCHS: int(1, 1000).default(10),
+  /** How often the trainer compares live feature vectors with each champion's training profile (0 = never). */
+  TRAINER_DRIFT_CHECK_MS: int(0, 30 * 86_400_000).default(600_000),
+  /** A counted feature's PSI above this starts a retraining run. */
+  TRAINER_DRIFT_PSI: num(0.01, 10).default(0.25),
+  /** A feature's PSI counts only with at least this many live rows (users sampled). */
+  TRAINER_DRIFT_MIN_SAMPLES: int(10, 1_000_000).default(1_000),
+  /** At most this many recently active users are sampled per check. */
+  TRAINER_DRIFT_MAX_USERS: int(10, 1_000_000).default(5_000),
+  /** Users with an event in this window (before the data watermark) are sampled. */
+  TRAINER_DRIFT_ACTIVE_WINDOW_MS: int(60_000, 30 * 86_400_000).default(3_600_000),
+  /** After a drift-triggered run, no new drift run for that model before this has passed. */
+  TRAINER_DRIFT_COOLDOWN_MS: int(0, 30 * 86_400_000).default(21_600_000),
   TRAINER_HIDDEN: z
     .string()
     .default('64,32')

@@ -1,3 +1,5 @@
+// Process-wide correction of kafkajs' read_committed filtering (aborted records leaked otherwise).
+import './transport/read-committed';
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger, PipelineMetrics } from '@storepulse/observability';
 

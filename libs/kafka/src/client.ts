@@ -1,3 +1,5 @@
+// Process-wide correction of kafkajs' read_committed filtering (aborted records leaked otherwise).
+import './transport/read-committed';
 import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
 import type { Logger } from '@storepulse/observability';
 

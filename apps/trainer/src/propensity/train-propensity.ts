@@ -144,7 +144,8 @@ export class PropensityTrainer {
   async run(
     horizon: { name: string; ms: number },
     progress: (p: RunProgress) => void,
-    opts: { forceScratch?: boolean } = {},
+    /** triggerReason: why the run started (e.g. 'drift: feature X psi Y'), prefixed to the registry event reason. */
+    opts: { forceScratch?: boolean; triggerReason?: string } = {},
   ): Promise<PropensityRunResult> {
     const name = propensityModelName(horizon.name);
     const { names, catalogHash } = propensityFeatures();
@@ -301,9 +302,12 @@ export class PropensityTrainer {
       },
       this.cfg.gate,
     );
+    const eventReason = opts.triggerReason
+      ? `${opts.triggerReason}; ${decision.reason}`
+      : decision.reason;
     if (decision.promote)
-      await this.registry.promote(name, registered.version, decision.reason, 'gate');
-    else await this.registry.reject(name, registered.version, decision.reason, 'gate');
+      await this.registry.promote(name, registered.version, eventReason, 'gate');
+    else await this.registry.reject(name, registered.version, eventReason, 'gate');
     this.log.info(
       {
         model: name,
@@ -326,7 +330,7 @@ export class PropensityTrainer {
       ...result,
       version: registered.version,
       promoted: decision.promote,
-      reason: decision.reason,
+      reason: eventReason,
     };
   }
 }

@@ -16,6 +16,8 @@ export interface RunRecord<R = unknown> {
   kind: string;
   model: string;
   trigger: 'schedule' | 'api' | 'first-run' | 'drift';
+  /** Why the run started beyond its trigger (e.g. 'drift: feature X psi Y'); null when none. */
+  reason: string | null;
   status: RunStatus;
   startedAt: string;
   finishedAt: string | null;
@@ -42,7 +44,7 @@ export class RunTracker {
 
   /** Starts `work` in the background; throws RunConflictError while a run of `model` is in flight. */
   start<R>(
-    meta: { kind: string; model: string; trigger: RunRecord['trigger'] },
+    meta: { kind: string; model: string; trigger: RunRecord['trigger']; reason?: string | null },
     work: (progress: (p: RunProgress) => void) => Promise<R>,
   ): { run: RunRecord<R>; done: Promise<RunRecord<R>> } {
     const running = this.active.get(meta.model);
@@ -50,6 +52,7 @@ export class RunTracker {
     const run: RunRecord<R> = {
       id: randomUUID(),
       ...meta,
+      reason: meta.reason ?? null,
       status: 'running',
       startedAt: new Date().toISOString(),
       finishedAt: null,

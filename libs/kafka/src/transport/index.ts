@@ -5,3 +5,4 @@ export * from './io';
 export * from './batch-processor';
 export * from './batch-transport';
 export * from './pass-through-errors';
+export { installReadCommittedFix } from './read-committed';

@@ -1,0 +1,102 @@
+// Adapters of the drift check's ports: the champion's training profile from the registry artifact
+// (read without TensorFlow), and live feature rows of recently active users from ClickHouse and the
+// feature store.
+import type { ClickHouseClient } from '@clickhouse/client';
+import { queryRows } from '@storepulse/clickhouse';
+import type { FeatureMatrix } from '@storepulse/features';
+import {
+  FEATURE_PROFILE_METADATA_KEY,
+  parseFeatureProfile,
+  readModelBuffer,
+  type FeatureProfile,
+  type ModelRegistry,
+} from '@storepulse/ml';
+import type { ChampionProfileSource, LiveFeatureSampler } from './drift-check';
+
+export class RegistryChampionProfiles implements ChampionProfileSource {
+  private cached: { model: string; version: number; profile: FeatureProfile | null }[] = [];
+
+  constructor(private readonly registry: Pick<ModelRegistry, 'championVersion' | 'artifact'>) {}
+
+  async championProfile(
+    model: string,
+  ): Promise<{ version: number; profile: FeatureProfile } | null> {
+    const version = await this.registry.championVersion(model);
+    if (version === null) return null;
+    let hit = this.cached.find((c) => c.model === model && c.version === version);
+    if (!hit) {
+      const { header } = readModelBuffer(await this.registry.artifact(model, version));
+      const raw = header.metadata[FEATURE_PROFILE_METADATA_KEY];
+      let profile: FeatureProfile | null = null;
+      if (typeof raw === 'string') {
+        try {
+          profile = parseFeatureProfile(JSON.parse(raw) as unknown);
+        } catch (e) {
+          throw new Error(
+            `${model} v${version}: artifact metadata '${FEATURE_PROFILE_METADATA_KEY}' is invalid: ${e instanceof Error ? e.message : String(e)}`,
+            { cause: e },
+          );
+        }
+      }
+      hit = { model, version, profile };
+      this.cached = [...this.cached.filter((c) => c.model !== model), hit];
+    }
+    return hit.profile ? { version, profile: hit.profile } : null;
+  }
+}
+
+export interface UserMatrixLookup {
+  lookupMatrix(entity: 'user', ids: readonly string[], atMs?: number): Promise<FeatureMatrix>;
+}
+
+/** Users with a click or order in the window before the data watermark, features as of the watermark. */
+export class ClickHouseLiveFeatureSampler implements LiveFeatureSampler {
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly features: UserMatrixLookup,
+  ) {}
+
+  async sample(
+    featureNames: readonly string[],
+    opts: { maxUsers: number; windowMs: number },
+  ): Promise<{ x: Float64Array; n: number; atMs: number } | null> {
+    const [w] = await queryRows<{ hi: string; n: string }>(
+      this.client,
+      `SELECT toString(max(h)) AS hi, toString(sum(c)) AS n FROM (
+         SELECT toUnixTimestamp64Milli(max(ts)) AS h, count() AS c FROM clickstream_events
+         UNION ALL
+         SELECT toUnixTimestamp64Milli(max(ts)), count() FROM order_lines)
+       WHERE c > 0`,
+    );
+    if (!w || Number(w.n) === 0) return null;
+    const atMs = Number(w.hi) + 1;
+    // a spread sample of the active users (by hash), not the first ones in storage order
+    const rows = await queryRows<{ u: string }>(
+      this.client,
+      `SELECT u FROM (
+         SELECT DISTINCT user_id AS u FROM clickstream_events
+          WHERE ts >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND ts < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
+         UNION DISTINCT
+         SELECT DISTINCT user_id FROM order_lines
+          WHERE ts >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND ts < fromUnixTimestamp64Milli({to:Int64}, 'UTC'))
+       ORDER BY cityHash64(u) LIMIT {limit:UInt32}`,
+      { from: atMs - opts.windowMs, to: atMs, limit: opts.maxUsers },
+    );
+    if (rows.length === 0) return { x: new Float64Array(0), n: 0, atMs };
+    const m = await this.features.lookupMatrix(
+      'user',
+      rows.map((r) => r.u),
+      atMs,
+    );
+    const at = new Map(m.features.map((f, i) => [f, i]));
+    const d = featureNames.length;
+    const w2 = m.features.length;
+    const x = new Float64Array(m.ids.length * d);
+    for (let r = 0; r < m.ids.length; r++)
+      for (let j = 0; j < d; j++) {
+        const k = at.get(featureNames[j]);
+        x[r * d + j] = k === undefined ? NaN : m.values[r * w2 + k];
+      }
+    return { x, n: m.ids.length, atMs };
+  }
+}

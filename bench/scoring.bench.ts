@@ -1,0 +1,561 @@
+import 'reflect-metadata';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Controller, Module, UseFilters } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { Partitioners, type Kafka } from 'kafkajs';
+import { loadConfig } from '@storepulse/config';
+import { TOPICS } from '@storepulse/contracts';
+import { createClickHouse, queryRows, runMigrations } from '@storepulse/clickhouse';
+import {
+  ClickHousePropensityHistory,
+  FeatureStore,
+  OnlineFeatureStore,
+  type FeatureMatrix,
+} from '@storepulse/features';
+import {
+  BatchTransport,
+  PassThroughRpcErrors,
+  createKafka,
+  type BatchOutput,
+  type GroupProgress,
+  type InboundBatch,
+  type InboundMessage,
+} from '@storepulse/kafka';
+import { ModelRegistry, getTf, getTfBackendInfo, predictPropensity, type Tf } from '@storepulse/ml';
+import { PipelineMetrics, createLogger } from '@storepulse/observability';
+import {
+  ChampionCache,
+  PropensityScorer,
+  ScoreEvents,
+  modelInput,
+  type UserFeatures,
+} from '@storepulse/scorer';
+import { Storefront } from '@storepulse/simulator';
+import { PropensityTrainer, TrainingSetBuilder, propensityModelName } from '@storepulse/trainer';
+import { tempDir } from '../test/support/env';
+import {
+  benchBroker,
+  loadRawHistory,
+  mib,
+  percentile,
+  printTable,
+  progress,
+  rssSampler,
+} from './support';
+
+/**
+ * npm run bench -- scoring
+ *   BENCH_USERS (5000), BENCH_DAYS (10), BENCH_EVENTS_PER_DAY (40000), BENCH_BATCH (500 events per
+ *   partition batch in-process), BENCH_INPROC_EVENTS (40000), BENCH_E2E_EVENTS (30000, the backlog),
+ *   BENCH_RATE (1000 events/s for the latency run), BENCH_RATE_SECONDS (20), BENCH_KAFKA_PORT,
+ *   BENCH_WASM (1: the model alone also on wasm, in a child process), BENCH_E2E (1: run (b)),
+ *   BENCH_SPREAD_S (300: in-process events spread over this many seconds, i.e. as-of minutes per batch).
+ * The propensity scorer's real path (ScoreEvents → PropensityScorer → ChampionCache with a model the
+ * real trainer trained and registered; features from the embedded ClickHouse): (a) in process, the
+ * pure scoring throughput with the time per stage; (b) end to end through Kafka with the exactly-once
+ * BatchTransport: backlog throughput, then event → committed prediction latency at a fixed rate.
+ */
+const DAY = 86_400_000;
+const USERS = Number(process.env.BENCH_USERS ?? 5_000);
+const DAYS = Number(process.env.BENCH_DAYS ?? 10);
+const PER_DAY = Number(process.env.BENCH_EVENTS_PER_DAY ?? 40_000);
+const BATCH = Number(process.env.BENCH_BATCH ?? 500);
+const INPROC_EVENTS = Number(process.env.BENCH_INPROC_EVENTS ?? 40_000);
+const E2E_EVENTS = Number(process.env.BENCH_E2E_EVENTS ?? 30_000);
+const RATE = Number(process.env.BENCH_RATE ?? 1_000);
+const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 20);
+const WASM = (process.env.BENCH_WASM ?? '1') !== '0';
+const E2E = (process.env.BENCH_E2E ?? '1') !== '0';
+const SPREAD_S = Number(process.env.BENCH_SPREAD_S ?? 300);
+
+/** The scorer waits for the aggregator's commit of the batch; no aggregator runs here. */
+const noUpstreamWait: GroupProgress = {
+  waitCommitted: () => Promise.resolve(),
+  close: () => Promise.resolve(),
+};
+
+/** Feature lookups timed (the "features" stage of a scoring call). */
+class TimedFeatures implements UserFeatures {
+  ms = 0;
+  calls = 0;
+  constructor(private readonly inner: UserFeatures) {}
+  async lookupMatrix(
+    entity: 'user',
+    ids: readonly string[],
+    atMs?: number,
+  ): Promise<FeatureMatrix> {
+    const t = performance.now();
+    try {
+      return await this.inner.lookupMatrix(entity, ids, atMs);
+    } finally {
+      this.ms += performance.now() - t;
+      this.calls++;
+    }
+  }
+}
+
+function click(user: string, tsMs: number, id: string): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      event_id: id,
+      type: 'page_view',
+      user_id: user,
+      session_id: `s-${user}`,
+      ts: new Date(tsMs).toISOString(),
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const logger = createLogger('error', 'bench');
+  const config = loadConfig({
+    CLICKHOUSE_DATA_DIR: tempDir('bench-scoring'),
+    LOG_LEVEL: 'error',
+    PROPENSITY_HORIZONS: '24h',
+    TRAINER_WINDOW_DAYS: String(Math.max(3, DAYS - 2)),
+    TRAINER_USERS_PER_CUTOFF: '1500',
+    TRAINER_MAX_EPOCHS: '8',
+    SCORER_DEBOUNCE_MS: '0',
+  });
+  const ch = await createClickHouse(config.clickhouse);
+  await runMigrations(ch.client);
+  const rss = rssSampler();
+  const end = Date.UTC(2026, 10, 1);
+  progress(`loading ${DAYS} days of history (${USERS} users, ~${PER_DAY} events/day)`);
+  const events = await loadRawHistory(
+    ch,
+    new Storefront({
+      seed: 21,
+      users: USERS,
+      skus: 300,
+      invalidRate: 0,
+      startMs: end - DAYS * DAY,
+      eventsPerSec: PER_DAY / 86_400,
+    }),
+    end,
+    PER_DAY,
+  );
+
+  const { tf } = await getTf({ log: () => undefined });
+  const backend = getTfBackendInfo();
+  const registry = new ModelRegistry(ch.client);
+  const features = new FeatureStore(ch.client);
+  const horizon = config.trainer.horizons[0];
+  if (!horizon) throw new Error('no horizon configured');
+  const model = propensityModelName(horizon.name);
+  progress(`training ${model} with the trainer (${backend?.backend ?? '?'} backend)`);
+  const t0 = Date.now();
+  const trained = await new PropensityTrainer(
+    tf,
+    registry,
+    new TrainingSetBuilder(new ClickHousePropensityHistory(ch.client), features),
+    config.trainer,
+    logger,
+  ).run(horizon, () => undefined);
+  const trainMs = Date.now() - t0;
+  // the gate may reject a small first model against the heuristic; the bench scores it anyway
+  if (!trained.promoted)
+    await registry.promote(model, trained.version, 'bench: scoring benchmark', 'bench');
+
+  const users = (
+    await queryRows<{ u: string }>(
+      ch.client,
+      'SELECT DISTINCT user_id AS u FROM clickstream_events ORDER BY cityHash64(u) LIMIT 5000',
+    )
+  ).map((r) => r.u);
+  // event ids are UUIDs (the clickstream contract); prefix only keeps the call sites readable
+  const ids = (n: number, _prefix: string) =>
+    Array.from({ length: n }, (_, i) => ({ id: randomUUID(), user: users[i % users.length] }));
+
+  const rows: [string, string][] = [
+    ['history', `${USERS} users, ${DAYS} days, ${events} events`],
+    [
+      'model',
+      `${model} v${trained.version} (trained by PropensityTrainer in ${(trainMs / 1000).toFixed(0)} s, ${trained.rows.train} rows, test AUC ${trained.test.mlp.rocAuc.toFixed(3)})`,
+    ],
+    [
+      'TF backend',
+      `${backend?.backend ?? '?'} (${backend?.tfBackend ?? '?'}, tfjs ${backend?.version ?? '?'})`,
+    ],
+    [
+      'features',
+      'FeatureStore: (a) ClickHouse (chdb) lookups, then the online in-memory tier (warmed up from ClickHouse, no live feed); (b) the online tier',
+    ],
+  ];
+
+  // History time flows on from the end of the loaded history: live events are "now" on this clock.
+  const shift = Date.now() - end;
+  const clock = () => Date.now() - shift;
+  progress(
+    'warming the online feature tier up (in-memory user features, as the scorer serves them)',
+  );
+  const tw = Date.now();
+  const online = new OnlineFeatureStore(ch.client, { now: clock });
+  await online.warmUp();
+  rows.push(['online tier warm-up', `${((Date.now() - tw) / 1000).toFixed(1)} s`]);
+  const onlineFeatures = new FeatureStore(ch.client, online);
+
+  // (a) in process: ClickHouse lookups (a small run), then the online tier
+  const variants: [string, FeatureStore, number][] = [
+    ['ClickHouse', features, Math.min(INPROC_EVENTS, 5_000)],
+    ['online tier', onlineFeatures, INPROC_EVENTS],
+  ];
+  for (const [label, store, count] of variants) {
+    const cache = await championCache(tf, registry, model, horizon, logger);
+    const timed = new TimedFeatures(store);
+    const scorer = new PropensityScorer(tf, timed, cache);
+    const use = new ScoreEvents(
+      scorer,
+      noUpstreamWait,
+      { aggregatorGroupId: 'none', featuresWaitMs: 1_000, debounceMs: 0, maxEventAgeMs: 3_600_000 },
+      clock,
+    );
+    const mk = (from: number): InboundBatch => {
+      const t = clock();
+      const messages: InboundMessage[] = ids(BATCH, `e${from}`).map((e, i) => ({
+        topic: TOPICS.clickstream,
+        partition: 0,
+        offset: String(from + i),
+        key: null,
+        // spread over the last 5 minutes: several as-of minutes per batch, as live
+        value: click(e.user, t - ((from + i) % SPREAD_S) * 1_000, e.id),
+        headers: {},
+        timestampMs: t,
+      }));
+      return {
+        topic: TOPICS.clickstream,
+        partition: 0,
+        messages,
+        heartbeat: () => Promise.resolve(),
+      };
+    };
+    await use.handle(mk(0)); // warm-up (query compilation, TF kernels)
+    timed.ms = 0;
+    timed.calls = 0;
+    let decodeMs = 0;
+    let handleMs = 0;
+    let predictions = 0;
+    const cpu0 = process.cpuUsage();
+    for (let from = BATCH; from < BATCH + count; from += BATCH) {
+      const batch = mk(from);
+      const td = performance.now();
+      use.decode(batch); // timed separately: the decode share (handle decodes again)
+      decodeMs += performance.now() - td;
+      const th = performance.now();
+      predictions += (await use.handle(batch)).length;
+      handleMs += performance.now() - th;
+    }
+    const cpu = process.cpuUsage(cpu0);
+    const rest = handleMs - timed.ms - decodeMs;
+    const pct = (x: number) => `${((x / handleMs) * 100).toFixed(0)} %`;
+    rows.push(
+      [
+        `(a) in-process, ${label}`,
+        `${count} events in ${BATCH}-event batches spread over ${SPREAD_S} s: ${Math.round(count / (handleMs / 1000))} events/s (target ≥ 20,000/s), ${predictions} predictions, CPU ${((cpu.user + cpu.system) / 1000 / (handleMs + decodeMs)).toFixed(2)} cores`,
+      ],
+      [
+        `(a) stages, ${label}`,
+        `feature lookup ${pct(timed.ms)} (${(timed.ms / timed.calls).toFixed(1)} ms per lookup of ≤ ${BATCH} users, ${timed.calls} lookups), decode ${pct(decodeMs)}, model + records ${pct(rest)}`,
+      ],
+    );
+    for (const r of rows.slice(-2)) progress(`${r[0]}: ${r[1]}`);
+    if (label === 'online tier') {
+      const alone = await predictOnly(tf, cache, store, users.slice(0, BATCH), clock(), registry);
+      rows.push(
+        [`(a) model alone, ${backend?.backend ?? '?'}`, alone.native],
+        ['(a) model alone, wasm', alone.wasm],
+      );
+      for (const r of rows.slice(-2)) progress(`${r[0]}: ${r[1]}`);
+    }
+    await cache.stop();
+  }
+
+  // (b) end to end through Kafka
+  if (E2E) {
+    const broker = await benchBroker(logger);
+    const kafka = createKafka({ brokers: broker.brokers, clientId: 'bench-scoring', logger });
+    try {
+      const e2e = await endToEnd(
+        kafka,
+        tf,
+        registry,
+        onlineFeatures,
+        clock,
+        model,
+        horizon,
+        logger,
+        ids,
+      );
+      rows.push(...e2e);
+    } finally {
+      await broker.stop();
+    }
+  }
+  rows.push(['peak RSS', mib(rss.peak())]);
+  rss.stop();
+  printTable('scoring (npm run bench -- scoring)', rows);
+  await ch.close();
+}
+
+async function championCache(
+  tf: Tf,
+  registry: ModelRegistry,
+  model: string,
+  horizon: { name: string; ms: number },
+  logger: ReturnType<typeof createLogger>,
+): Promise<ChampionCache> {
+  const cache = new ChampionCache(
+    tf,
+    registry,
+    new Map([[horizon.name, model]]),
+    new Map([[horizon.name, horizon.ms]]),
+    3_600_000,
+    logger,
+  );
+  await cache.start();
+  if (cache.all().length !== 1)
+    throw new Error(`champion of ${model} not loaded: ${cache.lastError}`);
+  return cache;
+}
+
+/** The model's share: scoring a prepared matrix (no lookup), per row. */
+async function predictOnly(
+  tf: Tf,
+  cache: ChampionCache,
+  features: FeatureStore,
+  users: string[],
+  atMs: number,
+  registry: ModelRegistry,
+): Promise<{ native: string; wasm: string }> {
+  const c = cache.all()[0];
+  if (!c) throw new Error('no champion loaded');
+  const m = await features.lookupMatrix('user', users, atMs);
+  const x = modelInput(m, c.normalisation.featureNames);
+  predictPropensity(tf, c, x, m.ids.length);
+  const reps = 50;
+  const t = performance.now();
+  for (let i = 0; i < reps; i++) predictPropensity(tf, c, x, m.ids.length);
+  const ms = (performance.now() - t) / reps;
+  const native = `${ms.toFixed(2)} ms per ${m.ids.length}-row matrix = ${Math.round((m.ids.length / ms) * 1000)} rows/s`;
+  if (!WASM) return { native, wasm: 'not measured (BENCH_WASM=0)' };
+  // the same champion and matrix on wasm, in a child process (one TF backend per process)
+  const dir = tempDir('bench-scoring-wasm');
+  const artifactPath = join(dir, 'model.bin');
+  const matrixPath = join(dir, 'x.f32');
+  writeFileSync(artifactPath, await registry.artifact(c.name, c.version));
+  writeFileSync(matrixPath, Buffer.from(x.buffer, x.byteOffset, x.byteLength));
+  const r = await new Promise<{ backend: string; ms: number; rows: number }>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        join(__dirname, 'scoring.child.js'),
+        artifactPath,
+        matrixPath,
+        String(m.ids.length),
+        'wasm',
+        String(reps),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code !== 0 || !line) reject(new Error(`wasm child exited ${code}: ${out}`));
+      else resolve(JSON.parse(line.slice(7)) as { backend: string; ms: number; rows: number });
+    });
+  });
+  return {
+    native,
+    wasm: `${r.backend}: ${r.ms.toFixed(2)} ms per ${r.rows}-row matrix = ${Math.round((r.rows / r.ms) * 1000)} rows/s`,
+  };
+}
+
+async function endToEnd(
+  kafka: Kafka,
+  tf: Tf,
+  registry: ModelRegistry,
+  features: FeatureStore,
+  clock: () => number,
+  model: string,
+  horizon: { name: string; ms: number },
+  logger: ReturnType<typeof createLogger>,
+  ids: (n: number, prefix: string) => { id: string; user: string }[],
+): Promise<[string, string][]> {
+  const u = `${Date.now()}`;
+  const input = `bench-scoring-clicks-${u}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [
+      { topic: input, numPartitions: 3 },
+      { topic: TOPICS.propensityPredictions, numPartitions: 3 },
+    ],
+    waitForLeaders: true,
+  });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const cache = await championCache(tf, registry, model, horizon, logger);
+  const use = new ScoreEvents(
+    new PropensityScorer(tf, features, cache),
+    noUpstreamWait,
+    { aggregatorGroupId: 'none', featuresWaitMs: 1_000, debounceMs: 0, maxEventAgeMs: 3_600_000 },
+    clock,
+  );
+  const handler = { ms: 0, batches: 0, events: 0 };
+  @Controller()
+  @UseFilters(PassThroughRpcErrors)
+  class BenchScorerController {
+    @EventPattern(input)
+    async clicks(@Payload() batch: InboundBatch): Promise<BatchOutput> {
+      const t = performance.now();
+      try {
+        return { records: await use.handle(batch) };
+      } finally {
+        handler.ms += performance.now() - t;
+        handler.batches++;
+        handler.events += batch.messages.length;
+      }
+    }
+  }
+  @Module({ controllers: [BenchScorerController] })
+  class BenchModule {}
+
+  // committed predictions: event id → arrival time
+  const arrived = new Map<string, number>();
+  const reader = kafka.consumer({ groupId: `bench-reader-${u}`, readUncommitted: false });
+  await reader.connect();
+  await reader.subscribe({ topic: TOPICS.propensityPredictions, fromBeginning: false });
+  await reader.run({
+    eachMessage: ({ message }) => {
+      const p = JSON.parse(message.value?.toString('utf8') ?? '{}') as { event_id?: string };
+      if (p.event_id) arrived.set(p.event_id, Date.now());
+      return Promise.resolve();
+    },
+  });
+  await new Promise((r) => setTimeout(r, 3_000)); // reader joined and positioned at the end
+  let health: () => unknown = () => null;
+  const waitArrived = async (n: number, timeoutMs: number) => {
+    const until = Date.now() + timeoutMs;
+    let nextLog = Date.now() + 10_000;
+    while (arrived.size < n) {
+      if (Date.now() > until)
+        throw new Error(
+          `only ${arrived.size} of ${n} predictions committed in ${timeoutMs} ms; scorer ${JSON.stringify(use.counters)}; transport ${JSON.stringify(health())}`,
+        );
+      if (Date.now() > nextLog) {
+        nextLog += 10_000;
+        progress(
+          `${arrived.size}/${n} predictions committed; scorer ${JSON.stringify(use.counters)}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const out: [string, string][] = [];
+  try {
+    // backlog: E2E_EVENTS in the topic before the transport starts
+    const now = clock();
+    const backlog = ids(E2E_EVENTS, `b${u}`);
+    for (let i = 0; i < backlog.length; i += 2_000)
+      await producer.send({
+        topic: input,
+        messages: backlog
+          .slice(i, i + 2_000)
+          .map((e) => ({ key: e.user, value: click(e.user, now, e.id) })),
+      });
+    const metrics = new PipelineMetrics(false);
+    const transport = new BatchTransport({
+      kafka,
+      groupId: `bench-scorer-${u}`,
+      topics: [input],
+      mode: 'transactional',
+      partitionsConcurrency: 3,
+      maxBytesPerPartition: 256 * 1024,
+      retryMaxMs: 5_000,
+      stallTimeoutMs: 60_000,
+      drainTimeoutMs: 10_000,
+      sessionTimeoutMs: 10_000,
+      fromBeginning: true,
+      logger,
+      metrics,
+    });
+    health = () => transport.health();
+    progress(`(b) backlog of ${E2E_EVENTS} events in ${input}; starting the transport`);
+    const app = await NestFactory.createMicroservice(BenchModule, {
+      strategy: transport,
+      logger: false,
+    });
+    const tStart = Date.now();
+    const cpu0 = process.cpuUsage();
+    await app.listen();
+    try {
+      await waitArrived(E2E_EVENTS, 300_000);
+      const wall = Date.now() - tStart;
+      const cpu = process.cpuUsage(cpu0);
+      const h = transport.health();
+      out.push([
+        '(b) end to end, backlog',
+        `${E2E_EVENTS} events → committed predictions in ${(wall / 1000).toFixed(1)} s = ${Math.round(E2E_EVENTS / (wall / 1000))} events/s (incl. group join), ${h.transactions.committed} transactions, CPU ${((cpu.user + cpu.system) / 1000 / wall).toFixed(2)} cores`,
+      ]);
+      const perTxn = (wall * Math.min(3, h.transactions.committed)) / h.transactions.committed;
+      out.push([
+        '(b) backlog, per partition batch',
+        `${Math.round(handler.events / handler.batches)} events; handler (features + model + records) ${(handler.ms / handler.batches).toFixed(0)} ms of ~${perTxn.toFixed(0)} ms per batch; the rest is the Kafka side (fetch, transactional send of the records, sendOffsets, commit)`,
+      ]);
+      progress(`(b) ${out.at(-2)?.[1]}`);
+      progress(`(b) ${out.at(-1)?.[1]}`);
+      Object.assign(handler, { ms: 0, batches: 0, events: 0 });
+      progress(`(b) latency run: ${RATE} events/s for ${RATE_SECONDS} s`);
+      // latency at a fixed rate
+      arrived.clear();
+      const sentAt = new Map<string, number>();
+      const total = RATE * RATE_SECONDS;
+      const live = ids(total, `r${u}`);
+      const tickMs = 20;
+      const perTick = Math.max(1, Math.round((RATE * tickMs) / 1000));
+      const t1 = Date.now();
+      for (let i = 0; i < total; i += perTick) {
+        const due = t1 + (i / RATE) * 1000;
+        const wait = due - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        const chunk = live.slice(i, i + perTick);
+        const ts = Date.now();
+        for (const e of chunk) sentAt.set(e.id, ts);
+        await producer.send({
+          topic: input,
+          messages: chunk.map((e) => ({ key: e.user, value: click(e.user, clock(), e.id) })),
+        });
+      }
+      const sendSeconds = (Date.now() - t1) / 1000;
+      await waitArrived(total, 120_000);
+      const lat = [...sentAt].map(([id, t]) => (arrived.get(id) ?? NaN) - t).sort((a, b) => a - b);
+      out.push([
+        `(b) latency, handler`,
+        `${handler.batches} batches of ${Math.round(handler.events / Math.max(1, handler.batches))} events on average, handler ${(handler.ms / Math.max(1, handler.batches)).toFixed(0)} ms per batch`,
+      ]);
+      out.push([
+        `(b) latency at ${RATE} events/s`,
+        `${total} events over ${sendSeconds.toFixed(1)} s: event → committed prediction p50 ${percentile(lat, 50)} ms, p99 ${percentile(lat, 99)} ms, max ${lat.at(-1)} ms (target p99 ≤ 100 ms)`,
+      ]);
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await reader.disconnect();
+    await producer.disconnect();
+    await cache.stop();
+    await admin.disconnect();
+  }
+  return out;
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
