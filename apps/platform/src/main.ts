@@ -11,13 +11,14 @@ import type { AppConfig } from '@storepulse/config';
 import type { Logger } from '@storepulse/observability';
 
 /**
- * The first run writes SIMULATOR_HISTORY_DAYS of history: the aggregator must accept events that old,
+ * The first run writes SIMULATOR_ORDER_HISTORY_DAYS of order-only history, then SIMULATOR_HISTORY_DAYS: the aggregator must accept events that old,
  * so the allowed lateness is raised to cover it (logged). Without a history nothing changes.
  */
 function withHistoryLateness(config: AppConfig, logger: Logger): AppConfig {
   const s = config.simulator;
-  if (s.eventsPerSec <= 0 || s.historyDays <= 0) return config;
-  const need = Math.ceil((s.historyDays + 1) * 86_400_000);
+  const days = s.historyDays > 0 ? s.historyDays + s.orderHistoryDays : 0;
+  if (s.eventsPerSec <= 0 || days <= 0) return config;
+  const need = Math.ceil((days + 1) * 86_400_000);
   if (config.features.allowedLatenessMs >= need) return config;
   logger.info(
     { from: config.features.allowedLatenessMs, to: need },
