@@ -12,7 +12,7 @@ import { printTable, progress } from './support';
 /**
  * npm run bench -- demand-loop   (BENCH_SKUS 300, BENCH_DAYS 120, BENCH_WARMUP_DAYS 56,
  * BENCH_EVENTS_PER_DAY 30000, BENCH_USERS 20000, BENCH_SEED 42,
- * BENCH_FORECASTER seasonal-naive | auto-ets, BENCH_SERVICE_LEVEL 0.95, BENCH_DAY_CORRELATION 0)
+ * BENCH_FORECASTER seasonal-naive | auto-ets, BENCH_SERVICE_LEVEL 0.95, BENCH_DAY_CORRELATION 0.6, as REPLENISHMENT_DAY_CORRELATION)
  * The storefront and its inventory offline (no Kafka; orders only, the clickstream is not built), run
  * twice with the same seed: (a) the simulator's fixed reorder-point policy; (b) following the
  * recommendations of `replenish()` (service level 0.95, daily review, 2000 Monte Carlo paths),
@@ -33,7 +33,7 @@ const WINDOW = 56;
 const HORIZON = 28;
 const SERVICE_LEVEL = Number(process.env.BENCH_SERVICE_LEVEL ?? 0.95);
 /** AR(1) correlation of consecutive days' demand scores in replenish() (0 = independent days). */
-const DAY_CORRELATION = Number(process.env.BENCH_DAY_CORRELATION ?? 0);
+const DAY_CORRELATION = Number(process.env.BENCH_DAY_CORRELATION ?? 0.6);
 const SAMPLES = 2000;
 /** Monday 2026-06-01 00:00 UTC: the measured span starts WARMUP days later. */
 const START = Date.UTC(2026, 5, 1);

@@ -138,6 +138,8 @@ export interface ReplenishmentConfig {
   /** Target probability of not running out over lead time (cycle service level). */
   serviceLevel: number;
   reviewPeriodDays: number;
+  /** AR(1) correlation of consecutive days' demand in the lead-time Monte Carlo. */
+  dayCorrelation: number;
 }
 export interface MonitorConfig {
   /** `cluster_name` label on the kafka_consumergroup_* metrics. */
@@ -359,6 +361,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       groupId: e.REPLENISHMENT_GROUP_ID,
       serviceLevel: e.REPLENISHMENT_SERVICE_LEVEL,
       reviewPeriodDays: e.REPLENISHMENT_REVIEW_PERIOD_DAYS,
+      dayCorrelation: e.REPLENISHMENT_DAY_CORRELATION,
     },
     shutdownDrainTimeoutMs: e.SHUTDOWN_DRAIN_TIMEOUT_MS,
     statusIntervalMs: e.STATUS_INTERVAL_MS,

@@ -152,6 +152,12 @@ export const envSchema = z.object({
   REPLENISHMENT_GROUP_ID: z.string().min(1).default('storepulse-replenishment'),
   REPLENISHMENT_SERVICE_LEVEL: num(0.5, 0.9999).default(0.95),
   REPLENISHMENT_REVIEW_PERIOD_DAYS: num(0, 365).default(1),
+  /**
+   * Correlation of consecutive days' forecast errors in the lead-time demand Monte Carlo. A SKU's
+   * forecast errors persist across days; 0 (independent days) under-states the lead-time spread:
+   * `npm run bench -- demand-loop` loses to the fixed policy at 0 and wins at 0.6.
+   */
+  REPLENISHMENT_DAY_CORRELATION: num(0, 0.99).default(0.6),
   SIMULATOR_FOLLOW_REPLENISHMENT: bool.default(true),
   SIMULATOR_HISTORY_DAYS: num(0, 3650).default(28),
   SIMULATOR_ORDER_HISTORY_DAYS: num(0, 3650).default(120),

@@ -11,6 +11,8 @@ import type { HeldForecast, HeldStock } from './state';
 export interface RecommendPolicy {
   serviceLevel: number;
   reviewPeriodDays: number;
+  /** AR(1) correlation of consecutive days' demand errors in the lead-time Monte Carlo (default 0). */
+  dayCorrelation?: number;
 }
 
 /** The recommendation could not be built from these inputs (a permanent failure of the inputs). */
@@ -78,6 +80,7 @@ export function recommend(
   const p: Partial<ReplenishmentPolicy> = {
     serviceLevel: policy.serviceLevel,
     reviewPeriodDays: policy.reviewPeriodDays,
+    dayCorrelation: policy.dayCorrelation ?? 0,
   };
   const r = replenish(
     forecastFrom(f, stock),

@@ -113,6 +113,7 @@ function expectedFor(f: DemandForecastMessage, s: InventoryEvent, config: AppCon
     {
       serviceLevel: config.replenishment.serviceLevel,
       reviewPeriodDays: config.replenishment.reviewPeriodDays,
+      dayCorrelation: config.replenishment.dayCorrelation,
     },
   );
 }

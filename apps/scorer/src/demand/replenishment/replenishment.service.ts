@@ -57,6 +57,7 @@ export class ReplenishmentService implements OnApplicationBootstrap, OnApplicati
         policy: {
           serviceLevel: config.replenishment.serviceLevel,
           reviewPeriodDays: config.replenishment.reviewPeriodDays,
+          dayCorrelation: config.replenishment.dayCorrelation,
         },
       },
       this.log,
