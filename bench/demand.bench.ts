@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
@@ -202,6 +203,17 @@ async function main(): Promise<void> {
     ...extra,
     ['peak RSS (maxRSS)', mib(process.resourceUsage().maxRSS * 1024)],
   ]);
+  // The loop (fill rate with and without following the recommendations) is its own bench, also
+  // runnable alone (npm run bench -- demand-loop); BENCH_LOOP=0 skips it here.
+  if (process.env.BENCH_LOOP !== '0') {
+    console.log('\n== demand loop (dist/bench/demand-loop.bench.js) ==');
+    const r = spawnSync(
+      process.execPath,
+      ['--enable-source-maps', '--expose-gc', join(__dirname, 'demand-loop.bench.js')],
+      { stdio: 'inherit' },
+    );
+    if (r.status !== 0) throw new Error(`demand-loop bench failed (exit ${String(r.status)})`);
+  }
 }
 
 main().catch((e: unknown) => {
