@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ConfigResourceTypes, type Consumer, type Kafka, type Message } from 'kafkajs';
 import {
@@ -13,6 +13,7 @@ import {
 import { Storefront } from '@storepulse/simulator';
 import { produce, resetStorefrontTopics, testKafka, waitFor } from './support/kafka';
 import { tempDir, testBrokers } from './support/env';
+import { ChildOutput, platformHttp, spawnPlatform } from './support/platform-child';
 
 /**
  * Demand end to end, on the real broker, the embedded engine and real TF.js training: simulated
@@ -25,7 +26,6 @@ import { tempDir, testBrokers } from './support/env';
 const DAY = 86_400_000;
 const HISTORY_DAYS = 112;
 const SKUS = 60;
-const ROOT = join(__dirname, '..', '..');
 const HTTP_PORT = 30_000 + ((process.pid + 1_777) % 5_000);
 
 interface ModelVersionDto {
@@ -41,7 +41,7 @@ interface ModelVersionDto {
 describe('demand: order history → trainer → champion → forecasts → replenishment (compacted topics)', () => {
   let kafka: Kafka;
   let child: ChildProcess | undefined;
-  let output = '';
+  const output = new ChildOutput();
   const dataDir = tempDir('demand-e2e');
   const suffix = `${process.pid}-${Date.now()}`;
   const forecasts: DemandForecastMessage[] = [];
@@ -51,76 +51,33 @@ describe('demand: order history → trainer → champion → forecasts → reple
   const skusWithStock = new Set<string>();
 
   const base = `http://127.0.0.1:${HTTP_PORT}`;
-  const call = async (path: string, init?: RequestInit): Promise<Response> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fetch(base + path, init);
-      } catch (e) {
-        if (attempt >= 4) throw e;
-        await new Promise((r) => setTimeout(r, 250 * attempt));
-      }
-    }
-  };
-  const get = async <T>(path: string): Promise<T> => {
-    const r = await call(path);
-    assert.equal(r.status, 200, `${path}: ${r.status} ${await r.clone().text()}`);
-    return (await r.json()) as T;
-  };
-  const post = (path: string, body: unknown) =>
-    call(path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+  const http = platformHttp(base);
+  const { call, get, post } = http;
   const withOutput = (e: unknown): never => {
-    throw new Error(`${String(e)}\n--- child output ---\n${output}`);
+    throw new Error(`${String(e)}\n--- child output ---\n${output.text}`);
   };
 
-  function start(): ChildProcess {
-    const proc = spawn(
-      process.execPath,
-      ['--enable-source-maps', join(ROOT, 'dist', 'apps', 'platform', 'src', 'main.js')],
+  const start = (): ChildProcess =>
+    spawnPlatform(
       {
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          TF_BACKEND: process.env.TF_BACKEND ?? 'auto',
-          HTTP_PORT: String(HTTP_PORT),
-          KAFKA_BROKERS: testBrokers().join(','),
-          CLICKHOUSE_DATA_DIR: join(dataDir, 'chdb'),
-          AGGREGATOR_GROUP_ID: `agg-${suffix}`,
-          AGGREGATOR_SESSION_TIMEOUT_MS: '10000',
-          REPLENISHMENT_GROUP_ID: `replenishment-${suffix}`,
-          SIMULATOR_EVENTS_PER_SEC: '0',
-          FEATURES_ALLOWED_LATENESS_MS: String((HISTORY_DAYS + 5) * DAY),
-          // the propensity half is covered by propensity.e2e: only demand here
-          TRAINER_ENABLED: 'false',
-          SCORER_ENABLED: 'false',
-          DEMAND_TRAIN_INTERVAL_MS: '86400000',
-          DEMAND_GLOBAL_MAX_EPOCHS: '6',
-          DEMAND_HISTORY_DAYS: '120',
-          SCORER_MODEL_POLL_MS: '500',
-          STATUS_LINE: 'false',
-          LOG_LEVEL: process.env.TEST_CHILD_LOG_LEVEL ?? 'info',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        HTTP_PORT: String(HTTP_PORT),
+        KAFKA_BROKERS: testBrokers().join(','),
+        CLICKHOUSE_DATA_DIR: join(dataDir, 'chdb'),
+        AGGREGATOR_GROUP_ID: `agg-${suffix}`,
+        AGGREGATOR_SESSION_TIMEOUT_MS: '10000',
+        REPLENISHMENT_GROUP_ID: `replenishment-${suffix}`,
+        SIMULATOR_EVENTS_PER_SEC: '0',
+        FEATURES_ALLOWED_LATENESS_MS: String((HISTORY_DAYS + 5) * DAY),
+        // the propensity half is covered by propensity.e2e: only demand here
+        TRAINER_ENABLED: 'false',
+        SCORER_ENABLED: 'false',
+        DEMAND_TRAIN_INTERVAL_MS: '86400000',
+        DEMAND_GLOBAL_MAX_EPOCHS: '6',
+        DEMAND_HISTORY_DAYS: '120',
+        SCORER_MODEL_POLL_MS: '500',
       },
+      output,
     );
-    const keep = (d: Buffer) => {
-      const lines = d
-        .toString()
-        .split('\n')
-        .filter((l) => l !== '' && !l.includes('"kafkajs"') && !l.includes('"msg":"epoch"'));
-      output = (output + lines.join('\n') + '\n').slice(-30_000);
-    };
-    proc.stdout?.on('data', keep);
-    proc.stderr?.on('data', keep);
-    proc.on(
-      'exit',
-      (code, signal) => (output += `\n[child exited: code ${code}, signal ${signal}]\n`),
-    );
-    return proc;
-  }
 
   async function read<T>(topic: string, parse: (v: unknown) => T, into: T[]): Promise<void> {
     const c = kafka.consumer({ groupId: `reader-${topic}-${suffix}`, readUncommitted: false });
@@ -178,18 +135,7 @@ describe('demand: order history → trainer → champion → forecasts → reple
 
   it('trains a demand champion from the backtest of every method, next to its baselines', async () => {
     child = start();
-    await waitFor(
-      async () => {
-        try {
-          return (await fetch(`${base}/health`)).status === 200;
-        } catch {
-          return false;
-        }
-      },
-      120_000,
-      'platform /health',
-      300,
-    ).catch(withOutput);
+    await http.up().catch(withOutput);
     await waitFor(
       async () => {
         const list = await get<ModelVersionDto[]>('/api/models').catch(() => []);

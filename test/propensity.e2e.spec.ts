@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Consumer, Kafka, Message } from 'kafkajs';
 import {
@@ -12,6 +12,7 @@ import {
 import { Storefront, type SimulatedMessage } from '@storepulse/simulator';
 import { produce, resetStorefrontTopics, testKafka, waitFor } from './support/kafka';
 import { tempDir, testBrokers } from './support/env';
+import { ChildOutput, platformHttp, spawnPlatform } from './support/platform-child';
 
 /**
  * Propensity end to end, on the real broker, the embedded engine and real TF.js training: the
@@ -24,7 +25,6 @@ const DAY = 86_400_000;
 // 3 horizons of history per model (train labels, validation, test) + 1 day: 3d needs 10.5 days
 const HISTORY_DAYS = 12;
 const HORIZONS = ['24h', '3d'];
-const ROOT = join(__dirname, '..', '..');
 const HTTP_PORT = 30_000 + (process.pid % 5_000);
 
 interface ModelVersionDto {
@@ -37,7 +37,7 @@ interface ModelVersionDto {
 describe('propensity: simulator → trainer → champion → scorer → predictions (exactly once)', () => {
   let kafka: Kafka;
   let child: ChildProcess | undefined;
-  let output = '';
+  const output = new ChildOutput();
   const dataDir = tempDir('propensity-e2e');
   const suffix = `${process.pid}-${Date.now()}`;
   const predictions: PropensityPrediction[] = [];
@@ -46,90 +46,33 @@ describe('propensity: simulator → trainer → champion → scorer → predicti
   let sf: Storefront;
 
   const base = `http://127.0.0.1:${HTTP_PORT}`;
-  /** fetch, retried on a connection reset (a keep-alive socket closed by the busy child). */
-  const call = async (path: string, init?: RequestInit): Promise<Response> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fetch(base + path, init);
-      } catch (e) {
-        if (attempt >= 4) throw e;
-        await new Promise((r) => setTimeout(r, 250 * attempt));
-      }
-    }
-  };
-  const get = async <T>(path: string): Promise<T> => {
-    const r = await call(path);
-    assert.equal(r.status, 200, `${path}: ${r.status} ${await r.clone().text()}`);
-    return (await r.json()) as T;
-  };
-  const post = (path: string, body: unknown) =>
-    call(path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+  const http = platformHttp(base);
+  const { get, post } = http;
 
   function start(): ChildProcess {
-    const proc = spawn(
-      process.execPath,
-      ['--enable-source-maps', join(ROOT, 'dist', 'apps', 'platform', 'src', 'main.js')],
+    return spawnPlatform(
       {
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          TF_BACKEND: process.env.TF_BACKEND ?? 'auto',
-          HTTP_PORT: String(HTTP_PORT),
-          KAFKA_BROKERS: testBrokers().join(','),
-          CLICKHOUSE_DATA_DIR: join(dataDir, 'chdb'),
-          AGGREGATOR_GROUP_ID: `agg-${suffix}`,
-          AGGREGATOR_SESSION_TIMEOUT_MS: '10000',
-          SCORER_GROUP_ID: `scorer-${suffix}`,
-          SIMULATOR_EVENTS_PER_SEC: '0',
-          FEATURES_ALLOWED_LATENESS_MS: String(30 * DAY),
-          PROPENSITY_HORIZONS: HORIZONS.join(','),
-          TRAINER_INTERVAL_MS: '0',
-          TRAINER_USERS_PER_CUTOFF: '1500',
-          TRAINER_CUTOFF_EVERY_HOURS: '6',
-          TRAINER_MAX_EPOCHS: '12',
-          TRAINER_WARM_MAX_EPOCHS: '4',
-          SCORER_MODEL_POLL_MS: '500',
-          STATUS_LINE: 'false',
-          LOG_LEVEL: process.env.TEST_CHILD_LOG_LEVEL ?? 'info',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        HTTP_PORT: String(HTTP_PORT),
+        KAFKA_BROKERS: testBrokers().join(','),
+        CLICKHOUSE_DATA_DIR: join(dataDir, 'chdb'),
+        AGGREGATOR_GROUP_ID: `agg-${suffix}`,
+        AGGREGATOR_SESSION_TIMEOUT_MS: '10000',
+        SCORER_GROUP_ID: `scorer-${suffix}`,
+        SIMULATOR_EVENTS_PER_SEC: '0',
+        FEATURES_ALLOWED_LATENESS_MS: String(30 * DAY),
+        PROPENSITY_HORIZONS: HORIZONS.join(','),
+        TRAINER_INTERVAL_MS: '0',
+        TRAINER_USERS_PER_CUTOFF: '1500',
+        TRAINER_CUTOFF_EVERY_HOURS: '6',
+        TRAINER_MAX_EPOCHS: '12',
+        TRAINER_WARM_MAX_EPOCHS: '4',
+        SCORER_MODEL_POLL_MS: '500',
       },
+      output,
     );
-    // the child's own lines (trainer, scorer, aggregator), not kafkajs' chatter or per-epoch lines
-    const keep = (d: Buffer) => {
-      const lines = d
-        .toString()
-        .split('\n')
-        .filter((l) => l !== '' && !l.includes('"kafkajs"') && !l.includes('"msg":"epoch"'));
-      output = (output + lines.join('\n') + '\n').slice(-30_000);
-    };
-    proc.stdout?.on('data', keep);
-    proc.stderr?.on('data', keep);
-    proc.on(
-      'exit',
-      (code, signal) => (output += `\n[child exited: code ${code}, signal ${signal}]\n`),
-    );
-    return proc;
   }
 
-  async function up(): Promise<void> {
-    await waitFor(
-      async () => {
-        try {
-          return (await fetch(`${base}/health`)).status === 200;
-        } catch {
-          return false;
-        }
-      },
-      120_000,
-      'platform /health',
-      300,
-    );
-  }
+  const up = () => http.up();
 
   async function champions(): Promise<Map<string, number>> {
     const list = await get<ModelVersionDto[]>('/api/models').catch(() => [] as ModelVersionDto[]);
@@ -237,7 +180,7 @@ describe('propensity: simulator → trainer → champion → scorer → predicti
       'a champion for every horizon',
       2_000,
     ).catch((e: unknown) => {
-      throw new Error(`${String(e)}\n--- child output ---\n${output}`);
+      throw new Error(`${String(e)}\n--- child output ---\n${output.text}`);
     });
     for (const h of HORIZONS) {
       const v = await get<ModelVersionDto>(`/api/models/propensity_${h}/1`);
@@ -358,7 +301,7 @@ describe('propensity: simulator → trainer → champion → scorer → predicti
     await producer;
     const ids = liveIds();
     await allScored(ids, 240_000).catch((e: unknown) => {
-      throw new Error(`${String(e)}\n--- child output ---\n${output}`);
+      throw new Error(`${String(e)}\n--- child output ---\n${output.text}`);
     });
     const count = new Map<string, number>();
     for (const p of predictions)

@@ -20,6 +20,7 @@ import { getTf, ModelRegistry, psi, type MaturedAuc } from '@storepulse/ml';
 import { HealthRegistry, LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability';
 import { Counter, Gauge } from 'prom-client';
 import { ChampionCache } from './champions';
+import { transactionalTransport } from './transport-options';
 import type { LiveModelStats } from './live-stats';
 import { PropensityScorer } from './propensity-scorer';
 import { ScoreEvents } from './score-events';
@@ -166,20 +167,10 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
 
   /** The exactly-once transport of the scorer's @EventPattern handlers (connect it as the app's microservice). */
   transport(): BatchTransport {
-    this.transportInstance ??= new BatchTransport({
-      kafka: this.kafka,
+    // old events are skipped by age (SCORER_MAX_EVENT_AGE_MS), so reading from the start is cheap
+    this.transportInstance ??= transactionalTransport(this.config, this.kafka, {
       groupId: this.config.scorer.groupId,
       topics: [TOPICS.clickstream, TOPICS.orders],
-      mode: 'transactional',
-      partitionsConcurrency: this.config.aggregator.partitionsConcurrency,
-      // outputs are about twice the input (two horizons); the transport also chunks its sends
-      maxBytesPerPartition: 256 * 1024,
-      retryMaxMs: 5_000,
-      stallTimeoutMs: this.config.aggregator.stallTimeoutMs,
-      drainTimeoutMs: this.config.shutdownDrainTimeoutMs,
-      sessionTimeoutMs: this.config.aggregator.sessionTimeoutMs,
-      // From the start: nothing is lost before the group's first commit; old events are skipped by age.
-      fromBeginning: true,
       logger: this.log,
       metrics: this.metrics,
     });

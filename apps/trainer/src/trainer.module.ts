@@ -10,7 +10,8 @@ import { KAFKA } from '@storepulse/kafka';
 import { MlModule, ModelRegistry, RegistryModule } from '@storepulse/ml';
 import { LOGGER, type Logger } from '@storepulse/observability';
 import type { Kafka } from 'kafkajs';
-import { aggregatorLag, DemandTrainerService } from './demand/demand-trainer.service';
+import { DemandTrainerService } from './demand/demand-trainer.service';
+import { aggregatorLag } from './ingest-lag';
 import { ModelsController } from './models.controller';
 import { TrainerService } from './trainer.service';
 

@@ -9,8 +9,8 @@ import {
 import { APP_CONFIG, type AppConfig, type Horizon } from '@storepulse/config';
 import { ClickHousePropensityHistory, FeatureStore } from '@storepulse/features';
 import { CLICKHOUSE, type ClickHouseHandle } from '@storepulse/clickhouse';
-import { TOPICS } from '@storepulse/contracts';
-import { groupLag, KAFKA } from '@storepulse/kafka';
+import { KAFKA } from '@storepulse/kafka';
+import { aggregatorLag, INGEST_LAG_TOLERANCE, type IngestLag } from './ingest-lag';
 import { getTf, ModelRegistry } from '@storepulse/ml';
 import type { Kafka } from 'kafkajs';
 import { LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability';
@@ -39,7 +39,6 @@ export class UnknownHorizonError extends Error {
 /** While a model has no champion, a failed first run (e.g. history still arriving) is retried this often. */
 const FIRST_RUN_RETRY_MS = 15_000;
 /** Scheduled training waits while the aggregator has more than this many messages to consume. */
-const INGEST_LAG_TOLERANCE = 1_000;
 
 @Injectable()
 export class TrainerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -55,6 +54,7 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
   private readonly driftChecks: Counter<'model' | 'action'>;
   /** The last drift check per model (GET-able through the service). */
   readonly lastDrift = new Map<string, DriftCheckResult & { checkedAt: string }>();
+  private readonly ingestLag: IngestLag;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -62,10 +62,11 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
     @Inject(LOGGER) logger: Logger,
     private readonly registry: ModelRegistry,
     features: FeatureStore,
-    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(KAFKA) kafka: Kafka,
     metrics: PipelineMetrics,
   ) {
     this.log = logger.child({ component: 'trainer' });
+    this.ingestLag = aggregatorLag(kafka, config);
     this.builder = new TrainingSetBuilder(new ClickHousePropensityHistory(ch.client), features);
     const d = config.trainer.drift;
     this.drift = new DriftCheck(
@@ -167,10 +168,7 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
     let missing = 0;
     // Scheduled runs train on complete data: while the aggregator is still catching up (a first-run
     // history, a backlog) the watermark would cut the window short, so they wait (API runs do not).
-    const lag = await groupLag(this.kafka, this.config.aggregator.groupId, [
-      TOPICS.clickstream,
-      TOPICS.orders,
-    ]).catch(() => 0);
+    const lag = await this.ingestLag().catch(() => 0);
     if (lag > INGEST_LAG_TOLERANCE) {
       this.log.info({ lag }, 'waiting for ingest to catch up before scheduled training');
       return this.horizons.length;

@@ -9,13 +9,10 @@ import { loadConfig, type AppConfig } from '@storepulse/config';
 import type { DemandSeriesSource } from '@storepulse/features';
 import { DEMAND_MODEL_NAME, type ModelRegistry, type ModelVersion } from '@storepulse/ml';
 import { ModelsController } from '../models.controller';
+import { INGEST_LAG_TOLERANCE } from '../ingest-lag';
 import { RunTracker } from '../runs/run-tracker';
 import type { TrainerService } from '../trainer.service';
-import {
-  DEMAND_FIRST_RUN_RETRY_MS,
-  DEMAND_INGEST_LAG_TOLERANCE,
-  DemandTrainerService,
-} from './demand-trainer.service';
+import { DEMAND_FIRST_RUN_RETRY_MS, DemandTrainerService } from './demand-trainer.service';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 9, 10, 12);
@@ -86,7 +83,7 @@ describe('DemandTrainerService schedule', () => {
   });
 
   it('with enough history it waits while the aggregator lags, then starts a first run', async () => {
-    const lagging = service(source(TODAY - 150), DEMAND_INGEST_LAG_TOLERANCE + 1);
+    const lagging = service(source(TODAY - 150), INGEST_LAG_TOLERANCE + 1);
     assert.equal(await lagging.svc.tick(), DEMAND_FIRST_RUN_RETRY_MS);
     assert.equal(lagging.runs.list().length, 0);
     assert.ok(lagging.lines.some((l) => /waiting for ingest/.test(l.msg)));

@@ -4,27 +4,16 @@
 // Runs share the trainer's RunTracker, so GET /api/models/runs/:id follows them.
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import type { AppConfig } from '@storepulse/config';
-import { TOPICS } from '@storepulse/contracts';
 import { dayInZone, type DemandSeriesSource } from '@storepulse/features';
-import { groupLag } from '@storepulse/kafka';
+import { INGEST_LAG_TOLERANCE, type IngestLag } from '../ingest-lag';
 import { DEMAND_MODEL_NAME, getTf, minimumDemandHistory, type ModelRegistry } from '@storepulse/ml';
 import type { Logger } from '@storepulse/observability';
-import type { Kafka } from 'kafkajs';
 import { RunTracker, type RunRecord } from '../runs/run-tracker';
 import { DemandTrainer, type DemandRunResult, type DemandTrainerOptions } from './demand-trainer';
 
 /** Without a champion, the history check (and a failed first run) is retried this often. */
 export const DEMAND_FIRST_RUN_RETRY_MS = 15_000;
-/** Scheduled training waits while the aggregator has more than this many messages to consume (as the propensity trainer). */
-export const DEMAND_INGEST_LAG_TOLERANCE = 1_000;
 const TICK_MS = 60_000;
-
-/** Reads the aggregator's consumer lag (messages); throws on I/O errors. */
-export type IngestLag = () => Promise<number>;
-
-export function aggregatorLag(kafka: Kafka, config: AppConfig): IngestLag {
-  return () => groupLag(kafka, config.aggregator.groupId, [TOPICS.clickstream, TOPICS.orders]);
-}
 
 export class DemandTrainerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log: Logger;
@@ -125,7 +114,7 @@ export class DemandTrainerService implements OnApplicationBootstrap, BeforeAppli
     }
     // Scheduled runs train on complete data: wait while the aggregator is catching up.
     const lag = await this.lag();
-    if (lag > DEMAND_INGEST_LAG_TOLERANCE) {
+    if (lag > INGEST_LAG_TOLERANCE) {
       this.log.info({ lag }, 'waiting for ingest to catch up before scheduled demand training');
       return DEMAND_FIRST_RUN_RETRY_MS;
     }

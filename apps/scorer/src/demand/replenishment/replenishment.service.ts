@@ -15,6 +15,7 @@ import { TOPICS, type ReplenishmentMessage } from '@storepulse/contracts';
 import { BatchTransport, KAFKA, type InboundBatch, type OutboundRecord } from '@storepulse/kafka';
 import { HealthRegistry, LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability';
 import { CommitWatcher, KafkaCommittedOffsets, type CommittedOffsets } from './commit-watcher';
+import { transactionalTransport } from '../../transport-options';
 import { ReplenishBatch, SKIP_REASONS, emptyCounts, type BatchSummary } from './replenish-batch';
 import { ClickHouseReplenishmentStore, type ReplenishmentStore } from './store';
 import { ReplenishmentState, heldForecast, heldStock } from './state';
@@ -157,20 +158,10 @@ export class ReplenishmentService implements OnApplicationBootstrap, OnApplicati
 
   /** The exactly-once transport of the replenishment handlers (connect it as a microservice). */
   transport(): BatchTransport {
-    this.transportInstance ??= new BatchTransport({
-      kafka: this.kafka,
+    // from the start on a new group: the compacted forecasts and the stock history rebuild the state
+    this.transportInstance ??= transactionalTransport(this.config, this.kafka, {
       groupId: this.config.replenishment.groupId,
       topics: [TOPICS.demandForecasts, TOPICS.inventory],
-      mode: 'transactional',
-      partitionsConcurrency: this.config.aggregator.partitionsConcurrency,
-      // a forecast message is ~3 KB and yields one ~1 KB recommendation
-      maxBytesPerPartition: 256 * 1024,
-      retryMaxMs: 5_000,
-      stallTimeoutMs: this.config.aggregator.stallTimeoutMs,
-      drainTimeoutMs: this.config.shutdownDrainTimeoutMs,
-      sessionTimeoutMs: this.config.aggregator.sessionTimeoutMs,
-      // From the start on a new group: the compacted forecasts and the stock history rebuild the state.
-      fromBeginning: true,
       logger: this.log,
       metrics: this.metrics,
     });
