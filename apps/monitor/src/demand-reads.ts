@@ -259,12 +259,12 @@ export class ClickHouseDemandReads implements DemandReads {
          ORDER BY ts DESC LIMIT 1 BY policy`,
         { run: run.run_ms },
       ),
-      queryRows<{ policy: LoopFillPoint['policy']; bucket_ms: number; fill_rate: number }>(
+      queryRows<{ policy: LoopFillPoint['policy']; bucket_ms: number; fill: number }>(
         this.client,
         `SELECT policy,
                 toFloat64(intDiv(toUnixTimestamp64Milli(ts), {bucket:UInt64}) * {bucket:UInt64}) AS bucket_ms,
-                argMax(assumeNotNull(fill_rate), ts) AS fill_rate
-         FROM simulator_inventory_kpis WHERE ${where} AND fill_rate IS NOT NULL
+                argMax(assumeNotNull(fill_rate), ts) AS fill
+         FROM simulator_inventory_kpis WHERE ${where} AND isNotNull(fill_rate)
          GROUP BY policy, bucket_ms ORDER BY bucket_ms, policy`,
         { run: run.run_ms, bucket: bucketMs },
       ),
@@ -294,7 +294,7 @@ export class ClickHouseDemandReads implements DemandReads {
       series: series.map((p) => ({
         policy: p.policy,
         bucketMs: p.bucket_ms,
-        fillRate: p.fill_rate,
+        fillRate: p.fill,
       })),
     };
   }

@@ -484,6 +484,8 @@ const SCRIPT = `(function () {
     loopChart.data.labels = run.series.labels.map(function (l) { return l.substring(5, 16).replace('T', ' '); });
     loopChart.data.datasets[0].data = run.series.following;
     loopChart.data.datasets[1].data = run.series.fixed;
+    // A short run has a few points: draw them, a line alone would not show.
+    loopChart.data.datasets.forEach(function (ds) { ds.pointRadius = run.series.labels.length < 20 ? 3 : 0; });
     loopChart.update('none');
     el('loop-chart').dataset.points = String(run.series.labels.length);
   }
