@@ -317,7 +317,7 @@ describe('collector over HTTP into Kafka (real broker)', () => {
     const dead = createKafka({
       brokers: [`127.0.0.1:${port}`],
       clientId: 'dead',
-      logger: testLogger(),
+      logger: createLogger('silent', 'dead-kafka'),
     });
     const k = newWriteKey('down');
     const down = await startCollector(
