@@ -100,9 +100,8 @@ export class KafkaEventProducer implements EventProducer {
       retry: { retries: Number.MAX_SAFE_INTEGER },
       createPartitioner: Partitioners.DefaultPartitioner,
     });
-    this.producer.on(this.producer.events.CONNECT, () => {
-      this.isConnected = true;
-    });
+    // Not the CONNECT event: kafkajs emits it before the idempotent producer has its producer id,
+    // and a send in that window fails inside kafkajs (its per-broker lock is taken but not made).
     this.producer.on(this.producer.events.DISCONNECT, () => {
       this.isConnected = false;
     });
@@ -121,9 +120,14 @@ export class KafkaEventProducer implements EventProducer {
 
   private connect(): Promise<void> {
     if (this.isConnected) return Promise.resolve();
-    this.connecting ??= this.producer.connect().finally(() => {
-      this.connecting = undefined;
-    });
+    this.connecting ??= this.producer
+      .connect()
+      .then(() => {
+        this.isConnected = true;
+      })
+      .finally(() => {
+        this.connecting = undefined;
+      });
     return this.connecting;
   }
 
