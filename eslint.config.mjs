@@ -11,6 +11,7 @@ export default tseslint.config(
       '.cache/**',
       'infra/**/*.mjs',
       'scripts/**',
+      'apps/collector/static/**',
       'eslint.config.mjs',
     ],
   },

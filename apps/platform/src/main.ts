@@ -6,6 +6,8 @@ import { PinoNestLogger } from '@storepulse/observability';
 import { setupApiDocs } from '@storepulse/monitor';
 import { connectInfra, handleSignals, keepAlive, runMain, StartupError } from '@storepulse/runtime';
 import { ReplenishmentService, ScorerService } from '@storepulse/scorer';
+import { installCollectorHttp, newWriteKey } from '@storepulse/collector';
+import { parseWriteKeys } from '@storepulse/config';
 import { PlatformModule } from './platform.module';
 import type { AppConfig } from '@storepulse/config';
 import type { Logger } from '@storepulse/observability';
@@ -28,8 +30,24 @@ function withHistoryLateness(config: AppConfig, logger: Logger): AppConfig {
 }
 import { StatusService } from './status/status.service';
 
+/**
+ * The all-in-one process mounts the collector. Without configured write keys (and without
+ * COLLECTOR_ALLOW_ANONYMOUS=true) it makes a random development key for this run, printed on the
+ * terminal only (never logged); configure COLLECTOR_WRITE_KEYS for a stable one.
+ */
+function withDevWriteKey(config: AppConfig): { config: AppConfig; devKey: string | undefined } {
+  const c = config.collector;
+  if (!c.enabled || c.writeKeys.length > 0 || c.allowAnonymous)
+    return { config, devKey: undefined };
+  const { key, configEntry } = newWriteKey('dev');
+  return {
+    config: { ...config, collector: { ...c, writeKeys: parseWriteKeys(configEntry) } },
+    devKey: key,
+  };
+}
+
 runMain('storepulse-platform', async ({ config: env, logger, metrics }) => {
-  const config = withHistoryLateness(env, logger);
+  const { config, devKey } = withDevWriteKey(withHistoryLateness(env, logger));
   const t0 = Date.now();
   const infra = await connectInfra(config, logger, {
     allowLocalBroker: true,
@@ -44,6 +62,7 @@ runMain('storepulse-platform', async ({ config: env, logger, metrics }) => {
       PlatformModule.forRoot({ config, logger, metrics, infra: { ...infra, clickhouse } }),
       { logger: new PinoNestLogger(logger.child({ component: 'nest' })), abortOnError: false },
     );
+    if (config.collector.enabled) installCollectorHttp(app);
     setupApiDocs(app, 'StorePulse');
     // The scorer's @EventPattern handlers run over the exactly-once batch transport (docs/transport.md).
     if (config.scorer.enabled)
@@ -77,6 +96,11 @@ runMain('storepulse-platform', async ({ config: env, logger, metrics }) => {
       `  api docs ${url}/api/docs`,
       `  metrics  ${url}/metrics`,
       `  health   ${url}/health`,
+      ...(config.collector.enabled
+        ? [
+            `  ingest   POST ${url}/v1/events${devKey ? `  (development write key for this run: ${devKey})` : ''}`,
+          ]
+        : []),
       `  kafka    ${infra.kafkaInfo.brokers.join(',')}${infra.kafkaInfo.localBroker ? ' (local broker started by this process)' : ''}`,
       `  clickhouse ${clickhouse.mode}${clickhouse.dataDir ? ` (${clickhouse.dataDir})` : ''}, version ${await clickhouse.version()}`,
       'Ctrl-C stops everything.',

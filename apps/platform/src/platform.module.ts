@@ -11,6 +11,7 @@ import { FeaturesModule } from '@storepulse/features';
 import { MonitorModule } from '@storepulse/monitor';
 import { TrainerModule } from '@storepulse/trainer';
 import { DemandModule, ScorerModule } from '@storepulse/scorer';
+import { CollectorModule } from '@storepulse/collector';
 import type { Infra } from '@storepulse/runtime';
 import { StatusController } from './status/status.controller';
 import { RawController } from './status/raw.controller';
@@ -46,6 +47,8 @@ export class PlatformModule {
         ...(d.config.trainer.enabled || d.config.demand.enabled ? [TrainerModule] : []),
         ...(d.config.scorer.enabled ? [ScorerModule] : []),
         DemandModule.forConfig(d.config),
+        // HTTP ingest (/v1/events, /v1/inventory); main.ts installs its body reader
+        ...(d.config.collector.enabled ? [CollectorModule] : []),
         ...(d.extraModules ?? []),
       ],
       controllers: [StatusController, RawController],

@@ -1,5 +1,12 @@
 import { z } from 'zod';
 import { envSchema, type Env } from './env.schema';
+import {
+  WriteKeysError,
+  mergeWriteKeys,
+  parseWriteKeys,
+  readKeysFile,
+  type WriteKey,
+} from './write-keys';
 
 export interface KafkaConfig {
   /** undefined: the all-in-one entry starts the local broker (infra/kafka). */
@@ -166,6 +173,29 @@ export interface MonitorConfig {
   };
   historyPoints: number;
 }
+export interface CollectorConfig {
+  /** Mounted in the all-in-one process. */
+  enabled: boolean;
+  /** From COLLECTOR_WRITE_KEYS and COLLECTOR_KEYS_FILE (hashed). */
+  writeKeys: WriteKey[];
+  /** No keys configured and anonymous writes allowed explicitly. */
+  allowAnonymous: boolean;
+  maxEvents: number;
+  maxBodyBytes: number;
+  /** Max nesting of objects/arrays inside one event (the event itself is level 1). */
+  maxDepth: number;
+  /** Kafka must acknowledge within this, else 503. */
+  produceTimeoutMs: number;
+  /** Bytes queued or in flight to Kafka beyond which requests get 503 at once. */
+  maxPendingBytes: number;
+  /** Retry-After (seconds) of a 503. */
+  retryAfterSeconds: number;
+  /** Token bucket per write key: refill per second (0 = unlimited) and capacity (requests). */
+  ratePerSec: number;
+  burst: number;
+  /** Allowed browser origins; `['*']` = any. Empty: no CORS headers. */
+  corsOrigins: string[];
+}
 export interface AppConfig {
   env: Env['NODE_ENV'];
   httpPort: number;
@@ -180,6 +210,7 @@ export interface AppConfig {
   scorer: ScorerConfig;
   demand: DemandConfig;
   replenishment: ReplenishmentConfig;
+  collector: CollectorConfig;
   shutdownDrainTimeoutMs: number;
   statusIntervalMs: number;
   statusLine: boolean;
@@ -252,6 +283,36 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       ]);
     horizons.push({ name, ms });
   }
+  let writeKeys: WriteKey[];
+  try {
+    writeKeys = mergeWriteKeys(
+      parseWriteKeys(e.COLLECTOR_WRITE_KEYS),
+      readKeysFile(e.COLLECTOR_KEYS_FILE),
+    );
+  } catch (err) {
+    if (!(err instanceof WriteKeysError)) throw err;
+    // never echo COLLECTOR_WRITE_KEYS back (hashes only, but still credentials material)
+    throw new ConfigError([
+      {
+        variable: err.variable,
+        rule: err.message,
+        value: err.variable === 'COLLECTOR_KEYS_FILE' ? source[err.variable] : '…',
+      },
+    ]);
+  }
+  const corsOrigins = (e.COLLECTOR_CORS_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim().replace(/\/$/, ''))
+    .filter((o) => o.length > 0);
+  for (const o of corsOrigins)
+    if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o))
+      throw new ConfigError([
+        {
+          variable: 'COLLECTOR_CORS_ORIGINS',
+          rule: `origin '${o}' must be scheme://host[:port] (e.g. https://shop.example) or *`,
+          value: source['COLLECTOR_CORS_ORIGINS'],
+        },
+      ]);
   const online =
     e.FEATURES_ONLINE === 'on' ||
     (e.FEATURES_ONLINE === 'auto' && !e.CLICKHOUSE_URL && e.RAW_TTL_DAYS >= 29);
@@ -368,6 +429,20 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       serviceLevel: e.REPLENISHMENT_SERVICE_LEVEL,
       reviewPeriodDays: e.REPLENISHMENT_REVIEW_PERIOD_DAYS,
       dayCorrelation: e.REPLENISHMENT_DAY_CORRELATION,
+    },
+    collector: {
+      enabled: e.COLLECTOR_ENABLED,
+      writeKeys,
+      allowAnonymous: e.COLLECTOR_ALLOW_ANONYMOUS,
+      maxEvents: e.COLLECTOR_MAX_EVENTS,
+      maxBodyBytes: e.COLLECTOR_MAX_BODY_BYTES,
+      maxDepth: e.COLLECTOR_MAX_DEPTH,
+      produceTimeoutMs: e.COLLECTOR_PRODUCE_TIMEOUT_MS,
+      maxPendingBytes: e.COLLECTOR_MAX_PENDING_BYTES,
+      retryAfterSeconds: e.COLLECTOR_RETRY_AFTER_S,
+      ratePerSec: e.COLLECTOR_RATE_PER_SEC,
+      burst: e.COLLECTOR_BURST,
+      corsOrigins: corsOrigins.includes('*') ? ['*'] : corsOrigins,
     },
     shutdownDrainTimeoutMs: e.SHUTDOWN_DRAIN_TIMEOUT_MS,
     statusIntervalMs: e.STATUS_INTERVAL_MS,

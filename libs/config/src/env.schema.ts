@@ -178,6 +178,25 @@ export const envSchema = z.object({
   MONITOR_ALERT_STALLED: bool.default(true),
   MONITOR_HISTORY_POINTS: int(10, 100_000).default(360),
 
+  /** Collector (HTTP ingest, README "HTTP ingest"). */
+  COLLECTOR_ENABLED: bool.default(true),
+  /** `storefront:sha256hex[,storefront:sha256hex...]`; see `npm run collector:key`. */
+  COLLECTOR_WRITE_KEYS: optionalString,
+  /** JSON file of hashed write keys: `{"keys":[{"storefront","sha256","revoked"}]}`. */
+  COLLECTOR_KEYS_FILE: optionalString,
+  COLLECTOR_ALLOW_ANONYMOUS: bool.default(false),
+  COLLECTOR_MAX_EVENTS: int(1, 100_000).default(1_000),
+  COLLECTOR_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  COLLECTOR_MAX_DEPTH: int(2, 64).default(8),
+  COLLECTOR_PRODUCE_TIMEOUT_MS: int(100, 120_000).default(5_000),
+  COLLECTOR_MAX_PENDING_BYTES: int(1024 * 1024, 1 << 30).default(64 * 1024 * 1024),
+  COLLECTOR_RETRY_AFTER_S: int(1, 3600).default(5),
+  /** Requests per second per write key (token bucket refill; 0 = no limit) and bucket size. */
+  COLLECTOR_RATE_PER_SEC: num(0, 1_000_000).default(1_000),
+  COLLECTOR_BURST: int(1, 10_000_000).default(2_000),
+  /** Browser origins allowed by CORS: `https://shop.example,https://www.shop.example` or `*`. */
+  COLLECTOR_CORS_ORIGINS: optionalString,
+
   STATUS_INTERVAL_MS: int(0, 3_600_000).default(5_000),
   STATUS_LINE: bool.default(true),
 });

@@ -1,3 +1,4 @@
 export * from './app-config';
 export * from './config.module';
 export { envSchema, type Env } from './env.schema';
+export * from './write-keys';

@@ -54,6 +54,11 @@ function parseObject(
     const msg = `invalid JSON: ${e instanceof Error ? e.message : String(e)}`;
     return { ok: false, reason: `$: ${msg}`, errors: [{ field: '$', message: msg }] };
   }
+  return asObject(json);
+}
+
+/** A parsed JSON value → the object, or the `$` failure (not an object). */
+function asObject(json: unknown): { ok: true; json: JsonObject } | Failure {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     const msg = `must be a JSON object, got ${Array.isArray(json) ? 'array' : json === null ? 'null' : typeof json}`;
     return { ok: false, reason: `$: ${msg}`, errors: [{ field: '$', message: msg }] };
@@ -217,6 +222,36 @@ export function checkStorefront(
     }
     case TOPICS.inventory: {
       const r = decodeFast(inventoryEventSchema, inventoryAccepted, null, bytes);
+      return r.ok ? { ok: true, value: { topic, event: r.value } } : r;
+    }
+    default:
+      return noSchema(topic);
+  }
+}
+
+/**
+ * `decodeStorefront` for a value already parsed from JSON (one element of an HTTP batch, see
+ * apps/collector): the same accept / reject decision, errors and stripped output (declared fields
+ * only) as the aggregator's decoder of the same bytes.
+ */
+export function decodeStorefrontValue(topic: string, json: unknown): Decoded<StorefrontMessage> {
+  const p = asObject(json);
+  if (!p.ok) return p;
+  const o = p.json;
+  switch (topic) {
+    case TOPICS.clickstream: {
+      if (clickstreamAccepted(o)) return { ok: true, value: { topic, event: stripClickstream(o) } };
+      const r = validateWith(clickstreamEventSchema, o);
+      return r.ok ? { ok: true, value: { topic, event: r.value } } : r;
+    }
+    case TOPICS.orders: {
+      if (orderAccepted(o)) return { ok: true, value: { topic, event: stripOrder(o) } };
+      const r = validateWith(orderEventSchema, o);
+      return r.ok ? { ok: true, value: { topic, event: r.value } } : r;
+    }
+    case TOPICS.inventory: {
+      if (inventoryAccepted(o)) return { ok: true, value: { topic, event: stripInventory(o) } };
+      const r = validateWith(inventoryEventSchema, o);
       return r.ok ? { ok: true, value: { topic, event: r.value } } : r;
     }
     default:

@@ -12,10 +12,13 @@ export interface DeadLetter {
   fields: string[];
   failedAt: Date;
   consumerGroup: string;
+  /** More headers, e.g. the collector's request id and event index (the x-dlq-* ones win). */
+  extraHeaders?: Record<string, string>;
 }
 
 export function deadLetterHeaders(d: DeadLetter): IHeaders {
   return {
+    ...d.extraHeaders,
     [DLQ_HEADERS.sourceTopic]: d.sourceTopic,
     [DLQ_HEADERS.sourcePartition]: String(d.sourcePartition),
     [DLQ_HEADERS.sourceOffset]: d.sourceOffset,

@@ -2,6 +2,7 @@ export * from './client';
 export * from './topics';
 export * from './lag';
 export * from './dead-letter';
+export * from './event-producer';
 export * from './batch-consumer';
 export * from './kafka.module';
 export * from './health';

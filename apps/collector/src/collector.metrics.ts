@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Histogram } from 'prom-client';
+import { PipelineMetrics } from '@storepulse/observability';
+
+/** The collector's Prometheus metrics, in the process-wide registry. */
+@Injectable()
+export class CollectorMetrics {
+  readonly requests: Counter<'route' | 'status'>;
+  readonly events: Counter<'topic' | 'outcome'>;
+  readonly produceSeconds: Histogram<'outcome'>;
+
+  constructor(readonly pipeline: PipelineMetrics) {
+    const registers = [pipeline.registry];
+    this.requests = new Counter({
+      name: 'storepulse_collector_requests_total',
+      help: 'HTTP ingest requests by route and status (413 oversize, 429 rate-limited, 503 Kafka unavailable, ...)',
+      labelNames: ['route', 'status'] as const,
+      registers,
+    });
+    this.events = new Counter({
+      name: 'storepulse_collector_events_total',
+      help: 'Events received over HTTP, per topic and outcome (accepted: produced; rejected: dead-lettered)',
+      labelNames: ['topic', 'outcome'] as const,
+      registers,
+    });
+    this.produceSeconds = new Histogram({
+      name: 'storepulse_collector_produce_seconds',
+      help: 'Time from handing a request’s records to the producer to the acks=all acknowledgement',
+      labelNames: ['outcome'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+  }
+}
