@@ -11,7 +11,6 @@ export default tseslint.config(
       '.cache/**',
       'infra/**/*.mjs',
       'scripts/**',
-      'apps/collector/static/**',
       'eslint.config.mjs',
     ],
   },

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { join, resolve } from 'node:path';
 import {
   Controller,
-  Get,
   HttpCode,
   HttpException,
   Post,
@@ -24,9 +22,6 @@ import type { Response } from 'express';
 import { WRITER, WriteKeyGuard, type RequestWithWriter } from './auth/write-key.guard';
 import { IngestEventsUseCase } from './ingest/ingest-events.use-case';
 import type { Endpoint, IngestResult } from './ingest/route-events';
-
-/** apps/collector/static, seen from dist/apps/collector/src. */
-const STATIC_DIR = resolve(__dirname, '..', '..', '..', '..', 'apps', 'collector', 'static');
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
@@ -124,15 +119,6 @@ export class CollectorController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<IngestResult> {
     return this.handle('inventory', req, res);
-  }
-
-  /** The browser tracker (a placeholder until it lands): apps/collector/static/storepulse.js. */
-  @Get('storepulse.js')
-  @ApiOperation({ summary: 'The browser tracker (ES module)' })
-  tracker(@Res() res: Response): void {
-    res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
-    res.setHeader('Cache-Control', 'public, max-age=300');
-    res.sendFile(join(STATIC_DIR, 'storepulse.js'));
   }
 
   private async handle(

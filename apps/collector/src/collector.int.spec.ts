@@ -286,6 +286,14 @@ describe('collector over HTTP into Kafka (real broker)', () => {
     const js = await fetch(`${c.url}/v1/storepulse.js`);
     assert.equal(js.status, 200);
     assert.match(js.headers.get('content-type') ?? '', /javascript/);
+    assert.equal(js.headers.get('access-control-allow-origin'), '*');
+    const src = await js.text();
+    assert.match(src, /export function init\(/, 'the compiled tracker module');
+    assert.doesNotMatch(src, /sourceMappingURL/);
+    const again = await fetch(`${c.url}/v1/storepulse.js`, {
+      headers: { 'If-None-Match': js.headers.get('etag') ?? '' },
+    });
+    assert.equal(again.status, 304);
   });
 
   it('429 with Retry-After past the burst', async () => {

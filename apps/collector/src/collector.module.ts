@@ -12,6 +12,7 @@ import { KAFKA, KafkaEventProducer, type EventProducer } from '@storepulse/kafka
 import { HealthRegistry, LOGGER, type Logger } from '@storepulse/observability';
 import { WriteKeyGuard, type WriteKeys } from './auth/write-key.guard';
 import { CollectorController } from './collector.controller';
+import { TrackerController } from './tracker/tracker.controller';
 import { CollectorMetrics } from './collector.metrics';
 import { CollectorState } from './collector.state';
 import { IngestEventsUseCase } from './ingest/ingest-events.use-case';
@@ -90,7 +91,7 @@ export class CollectorLifecycle
  * ConfigModule, ObservabilityModule and KafkaModule, and `installCollectorHttp(app)` before listen.
  */
 @Module({
-  controllers: [CollectorController],
+  controllers: [CollectorController, TrackerController],
   providers: [
     CollectorState,
     CollectorMetrics,
