@@ -1,6 +1,7 @@
 // The Models page (/models) in headless Chromium: the monitor's dashboard controller next to a fake
 // controller serving the trainer's and scorer's JSON APIs with fixed data (two propensity models,
-// three versions of one with a rollback, a running training run, a live histogram with drift).
+// three versions of one with a rollback, a running training run, a live histogram with drift) and
+// the monitor's stored live AUC (model_live_metrics) once the scorer is gone.
 // This tests what the page shows, not the models: the real APIs are tested with the trainer/scorer.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -351,8 +352,27 @@ const DEMAND = {
   },
 };
 
+/** The monitor's stored live AUC (GET /api/dashboard/models/live-auc): the 7d champion v1 only. */
+const STORED_LIVE_AUC = {
+  models: [
+    {
+      model: 'propensity_7d',
+      version: 1,
+      horizon: '7d',
+      computedAt: '2026-11-30T15:02:11.000Z',
+      watermark: '2026-11-30T15:00:00.000Z',
+      labelFrom: '2026-11-23T14:00:00.000Z',
+      labelTo: '2026-11-30T15:00:00.000Z',
+      auc: 0.774,
+      n: 1950,
+      positives: 240,
+      negatives: 1710,
+    },
+  ],
+};
+
 /** What the fake APIs answer; the tests flip these to take the trainer or the scorer away. */
-const apis = { trainer: true, scorer: true, demand: false };
+const apis = { trainer: true, scorer: true, demand: false, storedLiveAuc: false };
 
 @Controller('api')
 class FakeModelApis {
@@ -378,6 +398,13 @@ class FakeModelApis {
   live(): unknown {
     if (!apis.scorer) throw new NotFoundException('Cannot GET /api/predictions/live');
     return LIVE;
+  }
+
+  @Get('dashboard/models/live-auc')
+  storedLiveAuc(): unknown {
+    if (!apis.storedLiveAuc)
+      throw new NotFoundException('Cannot GET /api/dashboard/models/live-auc');
+    return STORED_LIVE_AUC;
   }
 }
 
@@ -713,6 +740,46 @@ describe('Models page in headless Chromium (monitor dashboard + fake trainer/sco
       false,
     );
     assert.equal(await text('#sources'), 'trainer up · scorer absent');
+    assert.equal(await text('[data-model="propensity_7d"] [data-field="live-note"]'), '');
+  });
+
+  it('shows the stored live AUC of the champion (model_live_metrics) while the scorer is away', async () => {
+    apis.storedLiveAuc = true;
+    await nextPolls(2);
+    assert.equal(
+      await text('[data-model="propensity_7d"] [data-field="live-note"]'),
+      'v1 · live AUC 0.774 (n=1,950, stored 2026-11-30 15:02 UTC)',
+    );
+    assert.equal(
+      await text('[data-model="propensity_28d"] [data-field="live-note"]'),
+      '',
+      'no stored row for the 28d champion',
+    );
+    assert.equal(
+      await text('[data-model="propensity_7d"] [data-field="live-empty"]'),
+      'scorer not running (GET /api/predictions/live → 404)',
+    );
+    // A running scorer without a live AUC in memory yet (e.g. just restarted): the stored one.
+    apis.scorer = true;
+    const served = LIVE.models[0];
+    assert.ok(served);
+    const inMemory = served.liveAuc;
+    served.liveAuc = null;
+    await nextPolls(2);
+    assert.equal(
+      await text('[data-model="propensity_7d"] [data-field="live-note"]'),
+      'v1 · 18,432 scored · live AUC 0.774 (n=1,950, stored 2026-11-30 15:02 UTC)',
+    );
+    // ... and the scorer's own value wins once it has one.
+    served.liveAuc = inMemory;
+    await nextPolls(2);
+    assert.equal(
+      await text('[data-model="propensity_7d"] [data-field="live-note"]'),
+      'v1 · 18,432 scored · live AUC 0.781 (n=2,210)',
+    );
+    apis.scorer = false;
+    apis.storedLiveAuc = false;
+    await nextPolls(1);
   });
 
   it('says "trainer not reachable in this process" without the trainer APIs, and links back', async () => {
