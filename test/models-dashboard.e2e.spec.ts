@@ -352,7 +352,7 @@ const DEMAND = {
   },
 };
 
-/** The monitor's stored live AUC (GET /api/dashboard/models/live-auc): the 7d champion v1 only. */
+/** The monitor's stored live AUC (GET /api/dashboard/models/live-auc): both champions (v1). */
 const STORED_LIVE_AUC = {
   models: [
     {
@@ -367,6 +367,19 @@ const STORED_LIVE_AUC = {
       n: 1950,
       positives: 240,
       negatives: 1710,
+    },
+    {
+      model: 'propensity_28d',
+      version: 1,
+      horizon: '28d',
+      computedAt: '2026-11-30T15:03:40.000Z',
+      watermark: '2026-11-30T15:00:00.000Z',
+      labelFrom: '2026-11-01T14:00:00.000Z',
+      labelTo: '2026-11-30T15:00:00.000Z',
+      auc: 0.702,
+      n: 1230,
+      positives: 310,
+      negatives: 920,
     },
   ],
 };
@@ -746,40 +759,29 @@ describe('Models page in headless Chromium (monitor dashboard + fake trainer/sco
   it('shows the stored live AUC of the champion (model_live_metrics) while the scorer is away', async () => {
     apis.storedLiveAuc = true;
     await nextPolls(2);
+    const note = (model: string) => text(`[data-model="${model}"] [data-field="live-note"]`);
     assert.equal(
-      await text('[data-model="propensity_7d"] [data-field="live-note"]'),
+      await note('propensity_7d'),
       'v1 · live AUC 0.774 (n=1,950, stored 2026-11-30 15:02 UTC)',
     );
     assert.equal(
-      await text('[data-model="propensity_28d"] [data-field="live-note"]'),
-      '',
-      'no stored row for the 28d champion',
+      await note('propensity_28d'),
+      'v1 · live AUC 0.702 (n=1,230, stored 2026-11-30 15:03 UTC)',
     );
     assert.equal(
       await text('[data-model="propensity_7d"] [data-field="live-empty"]'),
       'scorer not running (GET /api/predictions/live → 404)',
     );
-    // A running scorer without a live AUC in memory yet (e.g. just restarted): the stored one.
+    // A running scorer: its in-memory live AUC wins (7d); without one yet (28d) the stored one shows.
     apis.scorer = true;
-    const served = LIVE.models[0];
-    assert.ok(served);
-    const inMemory = served.liveAuc;
-    served.liveAuc = null;
     await nextPolls(2);
+    assert.equal(await note('propensity_7d'), 'v1 · 18,432 scored · live AUC 0.781 (n=2,210)');
     assert.equal(
-      await text('[data-model="propensity_7d"] [data-field="live-note"]'),
-      'v1 · 18,432 scored · live AUC 0.774 (n=1,950, stored 2026-11-30 15:02 UTC)',
-    );
-    // ... and the scorer's own value wins once it has one.
-    served.liveAuc = inMemory;
-    await nextPolls(2);
-    assert.equal(
-      await text('[data-model="propensity_7d"] [data-field="live-note"]'),
-      'v1 · 18,432 scored · live AUC 0.781 (n=2,210)',
+      await note('propensity_28d'),
+      'v1 · 18,432 scored · live AUC 0.702 (n=1,230, stored 2026-11-30 15:03 UTC)',
     );
     apis.scorer = false;
     apis.storedLiveAuc = false;
-    await nextPolls(1);
   });
 
   it('says "trainer not reachable in this process" without the trainer APIs, and links back', async () => {
