@@ -14,3 +14,4 @@ export {
 export { ReplenishmentModule, ReplenishmentService } from './demand/replenishment';
 export * from './demand/demand.module';
 export * from './live-metrics';
+export * from './live-auc';

@@ -16,10 +16,11 @@ import {
   type PropensityHistory,
 } from '@storepulse/features';
 import { BatchTransport, KAFKA, KafkaGroupProgress } from '@storepulse/kafka';
-import { getTf, ModelRegistry, psi, type MaturedAuc } from '@storepulse/ml';
+import { getTf, ModelRegistry, psi } from '@storepulse/ml';
 import { HealthRegistry, LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability';
 import { Counter, Gauge } from 'prom-client';
 import { ChampionCache } from './champions';
+import { resolveChampionLiveAuc } from './live-auc';
 import { ClickHouseLiveMetrics, type LiveMetricsRepository } from './live-metrics';
 import { transactionalTransport } from './transport-options';
 import type { LiveModelStats } from './live-stats';
@@ -114,36 +115,18 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
       const bounds = await this.history.bounds();
       if (!bounds) return;
       for (const c of this.cache?.all() ?? []) {
-        if (c.labels.due(bounds.watermarkMs).length === 0) continue;
-        const window = { from: NaN, to: NaN }; // the label window the port was asked for
-        const auc: MaturedAuc = await c.labels.resolve(
+        const record = await resolveChampionLiveAuc(
+          c,
           bounds.watermarkMs,
-          async (ids, from, to) => {
-            window.from = from;
-            window.to = to;
-            const all = await this.history.orderTimes(from, to);
-            return new Map(ids.map((id) => [id, all.get(id) ?? []]));
-          },
+          (from, to) => this.history.orderTimes(from, to),
+          Date.now(),
         );
-        if (auc.n === 0) continue;
-        c.liveAuc = auc;
+        if (!record) continue;
         try {
-          await this.liveMetrics.record({
-            model: c.name,
-            version: c.version,
-            horizon: c.horizon,
-            computedAtMs: Date.now(),
-            watermarkMs: auc.watermarkMs,
-            labelFromMs: window.from,
-            labelToMs: window.to,
-            auc: Number.isFinite(auc.auc) ? auc.auc : null,
-            n: auc.n,
-            positives: auc.positives,
-            weightSum: auc.weightSum,
-          });
+          await this.liveMetrics.record(record);
         } catch (e) {
           this.log.warn(
-            { err: e, model: c.name, version: c.version, auc: auc.auc, n: auc.n },
+            { err: e, model: c.name, version: c.version, auc: record.auc, n: record.n },
             'live AUC not persisted to model_live_metrics',
           );
         }
