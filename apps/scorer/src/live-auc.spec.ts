@@ -69,7 +69,12 @@ describe('resolveChampionLiveAuc (scorer)', () => {
     const t = target();
     t.labels.record('u1', T0, 0.2);
     t.labels.record('u2', T0, 0.7);
-    const r = await resolveChampionLiveAuc(t, T0 + H, () => Promise.resolve(new Map()), 1);
+    const r = await resolveChampionLiveAuc(
+      t,
+      T0 + H,
+      () => Promise.resolve(new Map<string, number[]>()),
+      1,
+    );
     assert.equal(r?.auc, null);
     assert.equal(r?.positives, 0);
     assert.ok(Number.isNaN(t.liveAuc?.auc));

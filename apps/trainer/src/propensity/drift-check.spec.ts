@@ -106,7 +106,10 @@ const OPTS: DriftCheckOptions = {
 describe('DriftCheck (drift as a retraining trigger)', () => {
   it('stays stable when live rows follow the training distribution', async () => {
     const f = fakes({ n: 5_000, shift: 0 });
-    const r = await new DriftCheck(f.profiles, f.sampler, f.liveAuc, OPTS).check('propensity_7d', false);
+    const r = await new DriftCheck(f.profiles, f.sampler, f.liveAuc, OPTS).check(
+      'propensity_7d',
+      false,
+    );
     assert.equal(r.action, 'stable');
     assert.equal(r.version, 3);
     assert.equal(r.rows, 5_000);
@@ -118,7 +121,10 @@ describe('DriftCheck (drift as a retraining trigger)', () => {
 
   it('asks for a retraining run when a feature shifted, naming the feature and its psi', async () => {
     const f = fakes({ n: 5_000, shift: 0.5 });
-    const r = await new DriftCheck(f.profiles, f.sampler, f.liveAuc, OPTS).check('propensity_7d', false);
+    const r = await new DriftCheck(f.profiles, f.sampler, f.liveAuc, OPTS).check(
+      'propensity_7d',
+      false,
+    );
     assert.equal(r.action, 'retrain');
     assert.equal(r.psi[0]?.feature, 'user_events_1h');
     assert.ok((r.psi[0]?.psi ?? 0) > 0.25, `psi ${r.psi[0]?.psi}`);
@@ -128,12 +134,18 @@ describe('DriftCheck (drift as a retraining trigger)', () => {
 
   it('does not fire below the minimum number of live samples, nor above the threshold set', async () => {
     const few = fakes({ n: 500, shift: 0.5 });
-    const r1 = await new DriftCheck(few.profiles, few.sampler, few.liveAuc, OPTS).check('propensity_7d', false);
+    const r1 = await new DriftCheck(few.profiles, few.sampler, few.liveAuc, OPTS).check(
+      'propensity_7d',
+      false,
+    );
     assert.equal(r1.action, 'stable', 'too few rows for the PSI to count');
     assert.ok((r1.psi[0]?.psi ?? 0) > 0.25);
     const many = fakes({ n: 5_000, shift: 0.5 });
     const lax = { ...OPTS, psiThreshold: 5 };
-    const r2 = await new DriftCheck(many.profiles, many.sampler, many.liveAuc, lax).check('propensity_7d', false);
+    const r2 = await new DriftCheck(many.profiles, many.sampler, many.liveAuc, lax).check(
+      'propensity_7d',
+      false,
+    );
     assert.equal(r2.action, 'stable');
   });
 
@@ -162,10 +174,7 @@ describe('DriftCheck (drift as a retraining trigger)', () => {
       { sample: () => Promise.resolve(null) },
       f.liveAuc,
       OPTS,
-    ).check(
-      'propensity_7d',
-      false,
-    );
+    ).check('propensity_7d', false);
     assert.equal((await empty).action, 'no-data');
   });
 

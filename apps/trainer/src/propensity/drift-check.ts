@@ -160,7 +160,15 @@ export class DriftCheck {
   }
 
   async check(model: string, running: boolean): Promise<DriftCheckResult> {
-    const base = { model, rows: 0, atMs: null, psi: [], liveAuc: null, decision: null, reason: null };
+    const base = {
+      model,
+      rows: 0,
+      atMs: null,
+      psi: [],
+      liveAuc: null,
+      decision: null,
+      reason: null,
+    };
     const champion = await this.profiles.championProfile(model);
     if (!champion) return { ...base, action: 'no-champion', version: null };
     const { version, profile, validationAuc } = champion;
