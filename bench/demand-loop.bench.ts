@@ -12,7 +12,8 @@ import { printTable, progress } from './support';
 /**
  * npm run bench -- demand-loop   (BENCH_SKUS 300, BENCH_DAYS 120, BENCH_WARMUP_DAYS 56,
  * BENCH_EVENTS_PER_DAY 30000, BENCH_USERS 20000, BENCH_SEED 42,
- * BENCH_FORECASTER seasonal-naive | auto-ets, BENCH_SERVICE_LEVEL 0.95, BENCH_DAY_CORRELATION 0.6, as REPLENISHMENT_DAY_CORRELATION)
+ * BENCH_FORECASTER seasonal-naive | auto-ets, BENCH_SERVICE_LEVEL 0.95, BENCH_DAY_CORRELATION 0.6, as REPLENISHMENT_DAY_CORRELATION,
+ * BENCH_PROMOTIONS 1 | 0: the promotion calendar)
  * The storefront and its inventory offline (no Kafka; orders only, the clickstream is not built), run
  * twice with the same seed: (a) the simulator's fixed reorder-point policy; (b) following the
  * recommendations of `replenish()` (service level 0.95, daily review, 2000 Monte Carlo paths),
@@ -21,6 +22,9 @@ import { printTable, progress } from './support';
  * SKU's last 56 days of sales (units of order_placed; a censored series: lost sales are not
  * seen, as in a real shop). Both runs share a warm-up under the fixed policy (identical by
  * construction: same seed, no recommendation yet), then the KPIs are measured over BENCH_DAYS.
+ * Run (b) also carries the counterfactual shadow inventory (LOOP.md): the fixed policy on (b)'s own
+ * demand, so one run gives following vs fixed side by side; the shadow's figures are compared with
+ * run (a) (not identical: in (b) the real stock shapes the sessions and carts).
  */
 const DAY = 86_400_000;
 const SKUS = Number(process.env.BENCH_SKUS ?? 300);
@@ -38,6 +42,7 @@ const SAMPLES = 2000;
 /** Monday 2026-06-01 00:00 UTC: the measured span starts WARMUP days later. */
 const START = Date.UTC(2026, 5, 1);
 const FORECASTER = process.env.BENCH_FORECASTER ?? 'seasonal-naive';
+const PROMOTIONS = (process.env.BENCH_PROMOTIONS ?? '1') !== '0';
 if (FORECASTER !== 'seasonal-naive' && FORECASTER !== 'auto-ets')
   throw new Error(`BENCH_FORECASTER: '${FORECASTER}' is not seasonal-naive or auto-ets`);
 const FORECASTER_NAME =
@@ -52,6 +57,8 @@ type Policy = 'fixed' | 'follow';
 
 interface RunResult {
   kpis: InventoryKpis;
+  /** The shadow inventory's (the fixed policy on this run's demand); null without it. */
+  shadow: InventoryKpis | null;
   seconds: number;
   recommendations: number;
   placed: number;
@@ -75,6 +82,7 @@ function run(policy: Policy): RunResult {
     seasonality: true,
     warmupMs: 20 * 60_000,
     clickstreamFromMs: Infinity,
+    promotions: PROMOTIONS,
     followRecommendations: policy === 'follow',
   });
   const index = new Map(sf.catalogue.map((c, i) => [c.sku, i]));
@@ -154,6 +162,7 @@ function run(policy: Policy): RunResult {
   sf.skipTo(START + total * DAY);
   return {
     kpis: sf.kpis(),
+    shadow: sf.fixedPolicyKpis(),
     seconds: (Date.now() - t0) / 1000,
     recommendations,
     placed,
@@ -173,7 +182,10 @@ function main(): void {
   printTable(
     'Closed loop: (a) fixed reorder-point policy | (b) following replenish() recommendations',
     [
-      ['SKUs, measured days (after warm-up)', `${SKUS}, ${DAYS} (after ${WARMUP})`],
+      [
+        'SKUs, measured days (after warm-up), promotions',
+        `${SKUS}, ${DAYS} (after ${WARMUP}), ${PROMOTIONS ? 'on' : 'off'}`,
+      ],
       [
         'forecaster (b)',
         `${FORECASTER_NAME} on the last ${WINDOW} days of sales, refit daily, ${HORIZON}-day horizon`,
@@ -197,6 +209,50 @@ function main(): void {
         `${(b.fitMs / 1000).toFixed(1)} s, ${(b.replenishMs / 1000).toFixed(1)} s`,
       ],
       ['wall time per run', both((r) => `${r.seconds.toFixed(0)} s`)],
+    ],
+  );
+  const s = b.shadow;
+  if (!s) throw new Error('run (b) has no shadow inventory: Storefront.fixedPolicyKpis() is null');
+  const k = b.kpis;
+  const diff = (x: number, y: number, digits: number) =>
+    `${x - y >= 0 ? '+' : ''}${(x - y).toFixed(digits)}`;
+  const rel = (x: number, y: number) => (y === 0 ? '-' : `${(100 * (x / y - 1)).toFixed(1)} %`);
+  const fill = (r: InventoryKpis) => r.fillRate ?? 0;
+  printTable(
+    'One run, side by side: (b) following replenish() | the shadow inventory (fixed policy on the same demand) | shadow vs run (a)',
+    [
+      [
+        'fill rate',
+        `${pct(k.fillRate)} | ${pct(s.fillRate)} | ${diff(100 * fill(s), 100 * fill(a.kpis), 2)} pt`,
+      ],
+      [
+        'stock-out SKU-days',
+        `${k.stockoutSkuDays.toFixed(0)} | ${s.stockoutSkuDays.toFixed(0)} | ${rel(s.stockoutSkuDays, a.kpis.stockoutSkuDays)}`,
+      ],
+      [
+        'mean units on hand',
+        `${k.meanOnHandUnits.toFixed(0)} | ${s.meanOnHandUnits.toFixed(0)} | ${rel(s.meanOnHandUnits, a.kpis.meanOnHandUnits)}`,
+      ],
+      [
+        'units lost',
+        `${k.unitsLost.toFixed(0)} | ${s.unitsLost.toFixed(0)} | ${rel(s.unitsLost, a.kpis.unitsLost)}`,
+      ],
+      [
+        'units demanded',
+        `${k.unitsDemanded.toFixed(0)} | ${s.unitsDemanded.toFixed(0)} | ${rel(s.unitsDemanded, a.kpis.unitsDemanded)}`,
+      ],
+      [
+        'purchase orders placed',
+        `${k.purchaseOrdersPlaced} | ${s.purchaseOrdersPlaced} | ${rel(s.purchaseOrdersPlaced, a.kpis.purchaseOrdersPlaced)}`,
+      ],
+      [
+        'following − fixed (one run)',
+        `fill ${diff(100 * fill(k), 100 * fill(s), 2)} pt, stock-out SKU-days ${rel(k.stockoutSkuDays, s.stockoutSkuDays)}, on hand ${rel(k.meanOnHandUnits, s.meanOnHandUnits)}`,
+      ],
+      [
+        'following − fixed (two runs)',
+        `fill ${diff(100 * fill(k), 100 * fill(a.kpis), 2)} pt, stock-out SKU-days ${rel(k.stockoutSkuDays, a.kpis.stockoutSkuDays)}, on hand ${rel(k.meanOnHandUnits, a.kpis.meanOnHandUnits)}`,
+      ],
     ],
   );
 }

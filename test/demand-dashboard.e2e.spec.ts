@@ -1,14 +1,15 @@
 // The Demand page (/demand) in headless Chromium: the monitor app (real broker, embedded
 // ClickHouse) with demand_forecasts, replenishment_recommendations, order lines (→ the
-// fr_sku_order_1h rollup) and the model registry seeded here, plus a fake of the simulator's
-// GET /api/simulator/inventory that the test switches on and off. Asserts what a shop owner reads:
-// the fan chart's values, the champion highlighted next to the baselines, the reorder-now order.
+// fr_sku_order_1h rollup) and the model registry seeded here, plus the real simulator module (live
+// storefront on the broker, following on, its KPI snapshots to the same ClickHouse). Asserts what a
+// shop owner reads: the fan chart's values, the champion highlighted next to the baselines, the
+// reorder-now order, and the shop with vs without StorePulse as GET /api/simulator/inventory has it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { Controller, Get, Module, NotFoundException, type INestApplication } from '@nestjs/common';
+import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ConfigModule, type AppConfig } from '@storepulse/config';
@@ -36,6 +37,13 @@ import {
   type DemandModelMetrics,
 } from '@storepulse/ml';
 import { MonitorModule, dateOfDay, dayNumber } from '@storepulse/monitor';
+import {
+  KpiSnapshotService,
+  SimulatorModule,
+  SimulatorService,
+  type InventoryKpis,
+  type InventoryView,
+} from '@storepulse/simulator';
 import { outputDir, tempDir, testConfig, testLogger } from './support/env';
 import { resetStorefrontTopics, testKafka } from './support/kafka';
 
@@ -133,18 +141,6 @@ function metrics(
     perOrigin: [],
     timeZone: TZ,
   };
-}
-
-/** The simulator's loop KPIs (the minimal shape the page reads); null = not running. */
-const sim: { body: Record<string, unknown> | null } = { body: null };
-
-@Controller('api/simulator')
-class FakeSimulatorInventory {
-  @Get('inventory')
-  inventory(): Record<string, unknown> {
-    if (!sim.body) throw new NotFoundException('Cannot GET /api/simulator/inventory');
-    return sim.body;
-  }
 }
 
 // ---- seeding -------------------------------------------------------------------------------
@@ -371,6 +367,13 @@ describe('Demand page in headless Chromium (monitor app, real broker, embedded C
       MONITOR_CLUSTER_NAME: 'e2e-demand',
       SHOP_TIME_ZONE: TZ,
       CLICKHOUSE_DATA_DIR: tempDir('chdb-demand-dash'),
+      // The live simulated shop, following the recommendations, a KPI snapshot every 500 ms.
+      SIMULATOR_EVENTS_PER_SEC: '40',
+      SIMULATOR_USERS: '200',
+      SIMULATOR_SKUS: '30',
+      SIMULATOR_HISTORY_DAYS: '0',
+      SIMULATOR_FOLLOW_REPLENISHMENT: 'true',
+      SIMULATOR_KPI_SNAPSHOT_MS: '500',
     });
     ch = await createClickHouse(config.clickhouse);
     await runMigrations(ch.client);
@@ -390,8 +393,8 @@ describe('Demand page in headless Chromium (monitor app, real broker, embedded C
         }),
         ClickHouseModule.forRoot(ch),
         MonitorModule,
+        SimulatorModule,
       ],
-      controllers: [FakeSimulatorInventory],
     })
     class DemandDashboardTestModule {}
     app = await NestFactory.create(DemandDashboardTestModule, { logger: false });
@@ -637,22 +640,63 @@ describe('Demand page in headless Chromium (monitor app, real broker, embedded C
     assert.match(await text('#reorder-meta'), /^4 SKUs to reorder · /);
   });
 
-  it("shows 'simulator not running', then the loop KPIs once the simulator answers", async () => {
-    assert.equal(await page.locator('#loop-absent').isVisible(), true);
-    assert.equal(await text('#loop-absent'), 'simulator not running in this process');
-    assert.equal(await page.locator('#loop-kpis').isVisible(), false);
-    sim.body = {
-      fillRate: 0.9625,
-      stockoutSkuDays: 14,
-      meanOnHand: 38.25,
-      followReplenishment: true,
-    };
+  it('shows the shop with vs without StorePulse side by side, as GET /api/simulator/inventory has it', async () => {
+    await page.waitForSelector('#loop-body:not([hidden])', { timeout: 20_000 });
+    // Freeze the live shop, write a last snapshot: the API and the page then describe one moment.
+    await app.get(SimulatorService).stop();
+    await app.get(KpiSnapshotService).snapshot();
+    const r = await fetch(base + '/api/simulator/inventory');
+    assert.equal(r.status, 200);
+    const view = (await r.json()) as InventoryView;
+    assert.equal(view.followsRecommendations, true);
+    assert.equal(view.fixedPolicySource, 'shadow');
+    const following = view.following;
+    const fixed = view.fixedPolicy;
+    assert.ok(following && fixed, 'both policies have figures');
+    assert.deepEqual(following, view.kpis, 'following = the live inventory');
+    assert.ok(following.unitsDemanded > 0, 'the live shop sold something');
     await page.reload();
-    await page.waitForSelector('#loop-kpis:not([hidden])', { timeout: 20_000 });
-    assert.deepEqual(
-      await texts('#kpi-fill-rate, #kpi-stockout-days, #kpi-mean-on-hand, #kpi-follow'),
-      ['96.3%', '14', '38.3', 'yes'],
+    await page.waitForSelector('#loop-body:not([hidden])', { timeout: 20_000 });
+    const pct = (x: number | null) => (x === null ? '–' : (x * 100).toFixed(1) + '%');
+    const int = (x: number) => Math.round(x).toLocaleString('en-US');
+    const cells = (k: InventoryKpis) => [
+      pct(k.fillRate),
+      k.stockoutSkuDays.toFixed(1),
+      int(k.meanOnHandUnits),
+      int(k.unitsLost),
+      int(k.unitsDemanded),
+      int(k.purchaseOrdersPlaced),
+    ];
+    const kpis = [
+      'fillRate',
+      'stockoutSkuDays',
+      'meanOnHandUnits',
+      'unitsLost',
+      'unitsDemanded',
+      'purchaseOrdersPlaced',
+    ];
+    assert.deepEqual(await dataAttr('#loop-table tbody tr', 'kpi'), kpis);
+    assert.deepEqual(await texts('#loop-table [data-field="following"]'), cells(following));
+    assert.deepEqual(await texts('#loop-table [data-field="fixed"]'), cells(fixed));
+    const signed = (x: number, f: (v: number) => string) => (x > 0 ? '+' : '') + f(x);
+    const dFill =
+      following.fillRate !== null && fixed.fillRate !== null
+        ? signed(following.fillRate - fixed.fillRate, (v) => (v * 100).toFixed(1)) + ' pt'
+        : '–';
+    assert.deepEqual((await texts('#loop-table [data-field="difference"]')).slice(0, 4), [
+      dFill,
+      signed(following.stockoutSkuDays - fixed.stockoutSkuDays, (v) => v.toFixed(1)),
+      signed(following.meanOnHandUnits - fixed.meanOnHandUnits, int),
+      signed(following.unitsLost - fixed.unitsLost, int),
+    ]);
+    const meta = await text('#loop-meta');
+    assert.match(
+      meta,
+      / · 30 SKUs · following the recommendations \(30 SKUs still on the fixed policy/,
     );
+    assert.match(meta, /the fixed policy on the same demand \(shadow\)$/);
+    const points = Number(await page.locator('#loop-chart').getAttribute('data-points'));
+    assert.ok(points >= 1, `the fill-rate series has points (${points})`);
     // The reload kept the selected SKU (#sku=).
     await waitChartOf('COLD-900');
     await page.evaluate(() =>
@@ -660,7 +704,7 @@ describe('Demand page in headless Chromium (monitor app, real broker, embedded C
     );
     await page.goto(base + '/demand#sku=' + MAIN);
     await waitChartOf(MAIN);
-    await page.waitForSelector('#loop-kpis:not([hidden])', { timeout: 20_000 });
+    await page.waitForSelector('#loop-body:not([hidden])', { timeout: 20_000 });
     const file = join(outputDir(), 'demand-dashboard.png');
     await page.screenshot({ path: file, fullPage: true });
     console.log(`demand dashboard screenshot: ${file}`);
@@ -735,7 +779,10 @@ describe('Demand page in headless Chromium (monitor app, real broker, embedded C
         await text('#demand-notice'),
         /^Demand data unavailable: HTTP 503: ClickHouse is not connected to this process/,
       );
-      assert.equal(await text('#loop-absent'), 'simulator not running in this process');
+      assert.match(
+        await text('#loop-absent'),
+        /^simulator KPIs unavailable: HTTP 503: ClickHouse is not connected to this process/,
+      );
     } finally {
       await bare.close();
     }

@@ -1,6 +1,7 @@
 // The reads behind the dashboard's Demand page: the port (DemandReads) and its ClickHouse adapter
 // over demand_forecasts, replenishment_recommendations (migration 0009), the order rollup
-// fr_sku_order_1h (0006) and the model registry (0008). ClickHouse errors propagate.
+// fr_sku_order_1h (0006), the model registry (0008) and the simulator's inventory KPI snapshots
+// simulator_inventory_kpis (0010). ClickHouse errors propagate.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '@storepulse/clickhouse';
 import {
@@ -15,6 +16,12 @@ import type {
   RecommendationRow,
   SkuVolume,
 } from './dashboard/demand-page-model';
+import {
+  loopBucketMs,
+  type LoopFillPoint,
+  type LoopKpiRow,
+  type LoopRunRead,
+} from './dashboard/loop-comparison';
 
 export interface DemandReads {
   /** The latest forecast (by generated_at) of a SKU, or null when it has none. */
@@ -39,6 +46,32 @@ export interface DemandReads {
   modelVersions(): Promise<ModelVersion[]>;
   /** Registry events of the demand model, newest first. */
   modelEvents(limit: number): Promise<ModelEvent[]>;
+  /**
+   * The simulator's latest run (newest run_started_at) in simulator_inventory_kpis: the last
+   * snapshot per policy and the cumulative fill rate per policy at the end of each time bucket;
+   * null when no snapshot is stored.
+   */
+  loopRun(): Promise<LoopRunRead | null>;
+}
+
+interface LoopKpiSqlRow {
+  policy: LoopKpiRow['policy'];
+  source: LoopKpiRow['source'];
+  ts_ms: number;
+  follows_recommendations: boolean;
+  skus: number;
+  skus_on_fixed_policy: number;
+  simulated_days: number;
+  units_demanded: number;
+  units_sold: number;
+  units_lost: number;
+  fill_rate: number | null;
+  stockout_sku_days: number;
+  mean_on_hand_units: number;
+  purchase_orders_placed: number;
+  units_ordered: number;
+  units_received: number;
+  open_purchase_orders: number;
 }
 
 interface ForecastSqlRow {
@@ -200,5 +233,69 @@ export class ClickHouseDemandReads implements DemandReads {
 
   modelEvents(limit: number): Promise<ModelEvent[]> {
     return this.registry.events({ name: DEMAND_MODEL_NAME, limit });
+  }
+
+  async loopRun(): Promise<LoopRunRead | null> {
+    const [run] = await queryRows<{ run_ms: number; first_ms: number; last_ms: number }>(
+      this.client,
+      `SELECT toFloat64(toUnixTimestamp64Milli(run_started_at)) AS run_ms,
+              toFloat64(toUnixTimestamp64Milli(min(ts))) AS first_ms,
+              toFloat64(toUnixTimestamp64Milli(max(ts))) AS last_ms
+       FROM simulator_inventory_kpis GROUP BY run_started_at ORDER BY run_started_at DESC LIMIT 1`,
+    );
+    if (!run) return null;
+    const bucketMs = loopBucketMs(run.last_ms - run.run_ms);
+    const where = 'run_started_at = fromUnixTimestamp64Milli(toInt64({run:Float64}))';
+    // Int64/UInt64 come back quoted in JSON: cast what is read as numbers.
+    const [latest, series] = await Promise.all([
+      queryRows<LoopKpiSqlRow>(
+        this.client,
+        `SELECT policy, source, toFloat64(toUnixTimestamp64Milli(ts)) AS ts_ms,
+                follows_recommendations, skus, skus_on_fixed_policy, simulated_days,
+                units_demanded, units_sold, units_lost, fill_rate, stockout_sku_days,
+                mean_on_hand_units, toFloat64(purchase_orders_placed) AS purchase_orders_placed,
+                units_ordered, units_received, toFloat64(open_purchase_orders) AS open_purchase_orders
+         FROM simulator_inventory_kpis WHERE ${where}
+         ORDER BY ts DESC LIMIT 1 BY policy`,
+        { run: run.run_ms },
+      ),
+      queryRows<{ policy: LoopFillPoint['policy']; bucket_ms: number; fill: number }>(
+        this.client,
+        `SELECT policy,
+                toFloat64(intDiv(toUnixTimestamp64Milli(ts), {bucket:UInt64}) * {bucket:UInt64}) AS bucket_ms,
+                argMax(assumeNotNull(fill_rate), ts) AS fill
+         FROM simulator_inventory_kpis WHERE ${where} AND isNotNull(fill_rate)
+         GROUP BY policy, bucket_ms ORDER BY bucket_ms, policy`,
+        { run: run.run_ms, bucket: bucketMs },
+      ),
+    ]);
+    return {
+      runStartedAt: new Date(run.run_ms).toISOString(),
+      bucketMs,
+      latest: latest.map((r) => ({
+        policy: r.policy,
+        source: r.source,
+        ts: new Date(r.ts_ms).toISOString(),
+        followsRecommendations: r.follows_recommendations,
+        skus: r.skus,
+        skusOnFixedPolicy: r.skus_on_fixed_policy,
+        simulatedDays: r.simulated_days,
+        unitsDemanded: r.units_demanded,
+        unitsSold: r.units_sold,
+        unitsLost: r.units_lost,
+        fillRate: r.fill_rate,
+        stockoutSkuDays: r.stockout_sku_days,
+        meanOnHandUnits: r.mean_on_hand_units,
+        purchaseOrdersPlaced: r.purchase_orders_placed,
+        unitsOrdered: r.units_ordered,
+        unitsReceived: r.units_received,
+        openPurchaseOrders: r.open_purchase_orders,
+      })),
+      series: series.map((p) => ({
+        policy: p.policy,
+        bucketMs: p.bucket_ms,
+        fillRate: p.fill,
+      })),
+    };
   }
 }

@@ -13,3 +13,4 @@ export * from './dashboard/demand-page.service';
 export * from './demand-reads';
 export * from './dashboard/models-page.controller';
 export * from './models-reads';
+export * from './dashboard/loop-comparison';

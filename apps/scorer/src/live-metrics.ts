@@ -1,5 +1,5 @@
 // The scorer's record of each live AUC it resolves: the port (LiveMetricsRepository) and its ClickHouse
-// adapter over model_live_metrics (migration 0010). The trainer's drift check and the Models page read
+// adapter over model_live_metrics (migration 0011). The trainer's drift check and the Models page read
 // that table, so they see the live AUC without sharing the scorer's process.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { toChDateTime64 } from '@storepulse/contracts';

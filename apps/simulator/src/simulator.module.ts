@@ -13,7 +13,12 @@ import { LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability'
 import { KafkaMessageSink } from './kafka-message-sink';
 import { MESSAGE_SINK } from './message-sink';
 import { SimulatorService } from './simulator.service';
-import { InventoryController, InventoryLoopService } from './inventory-loop';
+import {
+  InventoryController,
+  InventoryLoopService,
+  KpiSnapshotService,
+  kpiSnapshotSinkProvider,
+} from './inventory-loop';
 
 export const SIMULATOR_PRODUCER = Symbol('SIMULATOR_PRODUCER');
 
@@ -121,6 +126,8 @@ export class SimulatorRunner implements OnApplicationBootstrap, BeforeApplicatio
     SimulatorService,
     SimulatorRunner,
     InventoryLoopService,
+    kpiSnapshotSinkProvider,
+    KpiSnapshotService,
   ],
   exports: [SimulatorService],
 })

@@ -43,8 +43,22 @@ export interface InventoryView {
   skus: number;
   /** Recommendations received, by outcome. */
   recommendations: Record<RecommendationOutcome | 'not_started', number>;
-  /** null until the live storefront starts. */
+  /** The live inventory's KPIs (= `following` when following, `fixedPolicy` when not); null until the live storefront starts. */
   kpis: InventoryKpis | null;
+  /** Start of the KPI span (the live storefront's start), or null before it. */
+  since: string | null;
+  /**
+   * With StorePulse: the live inventory following the recommendations (SKUs without an accepted
+   * recommendation yet on the fixed policy). null when following is off, or before the start.
+   */
+  following: InventoryKpis | null;
+  /**
+   * Without StorePulse: the fixed reorder-point policy on the same demand. When following, the
+   * counterfactual shadow inventory (`fixedPolicySource: 'shadow'`, LOOP.md); when not, the live
+   * inventory itself (`'live'`), which is then the fixed policy. null before the start.
+   */
+  fixedPolicy: InventoryKpis | null;
+  fixedPolicySource: 'shadow' | 'live' | null;
 }
 
 export interface HistoryProgress {
@@ -229,12 +243,19 @@ export class SimulatorService implements OnModuleDestroy {
     const sf = this.storefront;
     let fixed = 0;
     if (sf) for (let i = 0; i < sf.catalogue.length; i++) if (sf.onFixedPolicy(i)) fixed++;
+    const live = sf ? sf.kpis() : null;
+    const shadow = sf ? sf.fixedPolicyKpis() : null;
+    const follows = this.config.simulator.followReplenishment;
     return {
-      followsRecommendations: this.config.simulator.followReplenishment,
+      followsRecommendations: follows,
       skusOnFixedPolicy: sf ? fixed : this.config.simulator.skus,
       skus: this.config.simulator.skus,
       recommendations: { ...this.recommendations },
-      kpis: sf ? sf.kpis() : null,
+      kpis: live,
+      since: live ? live.from : null,
+      following: follows ? live : null,
+      fixedPolicy: follows ? shadow : live,
+      fixedPolicySource: live === null ? null : follows ? (shadow ? 'shadow' : null) : 'live',
     };
   }
 

@@ -65,6 +65,11 @@ export interface SimulatorConfig {
    * inventory.replenishment.v1; false: it keeps its own fixed reorder-point policy.
    */
   followReplenishment: boolean;
+  /**
+   * Wall ms between snapshots of the inventory KPIs per policy (following / fixed) written to
+   * ClickHouse simulator_inventory_kpis, which the dashboard reads; 0 = none (LOOP.md).
+   */
+  kpiSnapshotMs: number;
 }
 export interface Horizon {
   /** Name as configured (`24h`, `7d`): in model names and predictions. */
@@ -305,6 +310,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       historyEventsPerDay: e.SIMULATOR_HISTORY_EVENTS_PER_DAY,
       orderHistoryDays: e.SIMULATOR_ORDER_HISTORY_DAYS,
       followReplenishment: e.SIMULATOR_FOLLOW_REPLENISHMENT,
+      kpiSnapshotMs: e.SIMULATOR_KPI_SNAPSHOT_MS,
     },
     monitor: {
       clusterName: e.MONITOR_CLUSTER_NAME,

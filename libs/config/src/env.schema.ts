@@ -163,6 +163,8 @@ export const envSchema = z.object({
    */
   REPLENISHMENT_DAY_CORRELATION: num(0, 0.99).default(0.6),
   SIMULATOR_FOLLOW_REPLENISHMENT: bool.default(true),
+  /** Wall ms between the simulator's inventory KPI snapshots to ClickHouse (0 = none). */
+  SIMULATOR_KPI_SNAPSHOT_MS: int(0, 86_400_000).default(60_000),
   SIMULATOR_HISTORY_DAYS: num(0, 3650).default(28),
   SIMULATOR_ORDER_HISTORY_DAYS: num(0, 3650).default(120),
   SIMULATOR_HISTORY_EVENTS_PER_DAY: int(1, 1_000_000_000).default(30_000),

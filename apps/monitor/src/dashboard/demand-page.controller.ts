@@ -25,6 +25,7 @@ import {
   DemandReadsUnavailableError,
   UnknownSkuError,
 } from './demand-page.service';
+import type { LoopComparisonDto } from './loop-comparison';
 
 async function answer<T>(f: () => Promise<T>): Promise<T> {
   try {
@@ -75,6 +76,16 @@ export class DemandDashboardController {
       const v = parseIntParam('version', version, 0, 1, 2 ** 32 - 1);
       return this.svc.model(v === 0 ? null : v);
     });
+  }
+
+  @Get('loop')
+  @ApiOperation({
+    summary: 'With vs without StorePulse: the simulated inventory KPIs per policy',
+    description:
+      "The simulator's latest run in simulator_inventory_kpis: fill rate, stock-out SKU-days, mean units on hand, units lost per policy (following the recommendations; the fixed reorder-point policy on the same demand), their difference, and the cumulative fill rate per time bucket. `run` is null when no snapshot is stored.",
+  })
+  loop(): Promise<LoopComparisonDto> {
+    return answer(() => this.svc.loop());
   }
 
   @Get('reorder')

@@ -18,6 +18,7 @@ import {
   type ReorderDto,
   type SkuPickerDto,
 } from './demand-page-model';
+import { loopComparison, type LoopComparisonDto } from './loop-comparison';
 
 /** DI token of the DemandReads adapter (null when the process has no ClickHouse). */
 export const DEMAND_READS = Symbol('DEMAND_READS');
@@ -107,6 +108,11 @@ export class DemandDashboardService {
       const rows = await r.recommendations('reorder', limit);
       return reorderTable(rows, new Date(this.now()).toISOString().slice(0, 10));
     });
+  }
+
+  /** The "with vs without StorePulse" panel: the simulator's latest run, per policy. */
+  loop(): Promise<LoopComparisonDto> {
+    return this.timed('loop', async (r) => loopComparison(await r.loopRun()));
   }
 
   private async timed<T>(endpoint: string, f: (r: DemandReads) => Promise<T>): Promise<T> {

@@ -76,6 +76,7 @@ function fakeReads(calls: unknown[][]): DemandReads {
     recommendation: () => Promise.resolve(null),
     modelVersions: () => Promise.resolve([]),
     modelEvents: () => Promise.resolve([]),
+    loopRun: () => Promise.resolve(null),
   };
 }
 

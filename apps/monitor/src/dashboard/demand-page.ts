@@ -1,10 +1,10 @@
 /**
  * The Demand page of the dashboard (served at /demand): one static HTML page whose inline script
- * polls the JSON endpoints under /api/dashboard/demand (skus, sku/:sku, model, reorder) and the
- * simulator's GET /api/simulator/inventory, and renders a SKU picker, the per-SKU fan chart
- * (P10–P90 band, P50, 56 days of actuals before the origin), the backtest per method with the
- * champion highlighted next to the baselines, the demand model versions and events, the reorder-now
- * table and the loop KPIs. Chart.js comes from /dashboard/chart.umd.min.js. The client script
+ * polls the JSON endpoints under /api/dashboard/demand (skus, sku/:sku, model, reorder, loop) and
+ * renders a SKU picker, the per-SKU fan chart (P10–P90 band, P50, 56 days of actuals before the
+ * origin), the backtest per method with the champion highlighted next to the baselines, the demand
+ * model versions and events, the reorder-now table and the simulated shop with vs without
+ * StorePulse (KPIs per policy side by side, and the cumulative fill rate over time). Chart.js comes from /dashboard/chart.umd.min.js. The client script
  * avoids template literals and backslashes so it can live in this TypeScript string.
  */
 
@@ -87,6 +87,10 @@ const PAGE_HEAD = `<!doctype html>
   .kpi .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .5px; }
   .kpi .value { font-size: 22px; font-weight: 600; margin-top: 4px; font-variant-numeric: tabular-nums; }
   .late { color: var(--stop); font-weight: 600; }
+  td.better { color: var(--ok); font-weight: 600; }
+  td.worse { color: var(--stop); font-weight: 600; }
+  .loop { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 16px; align-items: start; }
+  .loop .chart { height: 240px; }
   @media (max-width: 1100px) { .grid2, .layout { grid-template-columns: 1fr; } .kpis { grid-template-columns: repeat(2, 1fr); } }
 </style>
 </head>
@@ -123,14 +127,16 @@ const PAGE_HEAD = `<!doctype html>
     </div>
   </section>
 
-  <section class="panel">
-    <h2>Loop KPIs (simulator)</h2>
+  <section class="panel" id="loop-panel">
+    <h2>With vs without StorePulse (simulated shop)</h2>
+    <div class="tag" id="loop-meta"></div>
     <div id="loop-absent" class="empty">waiting for the first poll…</div>
-    <div class="kpis" id="loop-kpis" hidden>
-      <div class="kpi"><div class="label">Fill rate</div><div class="value" id="kpi-fill-rate">–</div></div>
-      <div class="kpi"><div class="label">Stock-out SKU-days</div><div class="value" id="kpi-stockout-days">–</div></div>
-      <div class="kpi"><div class="label">Mean on hand</div><div class="value" id="kpi-mean-on-hand">–</div></div>
-      <div class="kpi"><div class="label">Follows replenishment</div><div class="value" id="kpi-follow">–</div></div>
+    <div class="loop" id="loop-body" hidden>
+      <table id="loop-table">
+        <thead><tr><th>KPI</th><th class="num">with StorePulse</th><th class="num">without (fixed policy)</th><th class="num">difference</th></tr></thead>
+        <tbody></tbody>
+      </table>
+      <div><div class="tag" id="loop-chart-label">cumulative fill rate</div><div class="chart"><canvas id="loop-chart"></canvas></div></div>
     </div>
   </section>
 
@@ -246,6 +252,21 @@ const SCRIPT = `(function () {
       animation: false, responsive: true, maintainAspectRatio: false, spanGaps: false,
       interaction: { mode: 'index', intersect: false },
       scales: { x: { ticks: { maxTicksLimit: 12, autoSkip: true } }, y: { beginAtZero: true, title: { display: true, text: 'units / day' } } },
+      plugins: { legend: { position: 'bottom', labels: { boxWidth: 12 } } }
+    }
+  });
+
+  var loopChart = new Chart(el('loop-chart'), {
+    type: 'line',
+    data: { labels: [], datasets: [
+      { label: 'with StorePulse', data: [], borderColor: '#2fbf71', backgroundColor: '#2fbf71', borderWidth: 2, fill: false, pointRadius: 0 },
+      { label: 'without (fixed policy)', data: [], borderColor: '#9aa5b8', backgroundColor: '#9aa5b8', borderWidth: 2, borderDash: [6, 4], fill: false, pointRadius: 0 }
+    ] },
+    options: {
+      animation: false, responsive: true, maintainAspectRatio: false, spanGaps: true,
+      interaction: { mode: 'index', intersect: false },
+      scales: { x: { ticks: { maxTicksLimit: 8, autoSkip: true } },
+        y: { title: { display: true, text: 'fill rate' }, ticks: { callback: function (v) { return (v * 100).toFixed(1) + '%'; } } } },
       plugins: { legend: { position: 'bottom', labels: { boxWidth: 12 } } }
     }
   });
@@ -414,23 +435,59 @@ const SCRIPT = `(function () {
     });
   }
 
-  // The simulator's loop KPIs: a JSON object with (any of) fillRate 0..1, stockoutSkuDays,
-  // meanOnHand, followReplenishment (snake_case accepted too); anything but 200 = not running.
-  function pick(o, names) {
-    for (var i = 0; i < names.length; i++) if (o && o[names[i]] !== undefined) return o[names[i]];
-    return undefined;
-  }
+  // With vs without StorePulse: KPIs per policy (following | fixed policy) and following − fixed;
+  // a difference is "better" for the shop when it raises the fill rate or lowers the others.
+  var LOOP_ROWS = [
+    { kpi: 'fillRate', label: 'Fill rate', fmt: function (x) { return fmtPct(x, 1); },
+      diff: function (x) { return isNum(x) ? (x > 0 ? '+' : '') + (x * 100).toFixed(1) + ' pt' : '–'; }, higherIsBetter: true },
+    { kpi: 'stockoutSkuDays', label: 'Stock-out SKU-days', fmt: function (x) { return fmt(x, 1); },
+      diff: function (x) { return isNum(x) ? (x > 0 ? '+' : '') + x.toFixed(1) : '–'; }, higherIsBetter: false },
+    { kpi: 'meanOnHandUnits', label: 'Mean units on hand', fmt: fmtInt,
+      diff: function (x) { return isNum(x) ? (x > 0 ? '+' : '') + fmtInt(x) : '–'; }, higherIsBetter: false },
+    { kpi: 'unitsLost', label: 'Units lost', fmt: fmtInt,
+      diff: function (x) { return isNum(x) ? (x > 0 ? '+' : '') + fmtInt(x) : '–'; }, higherIsBetter: false },
+    { kpi: 'unitsDemanded', label: 'Units demanded', fmt: fmtInt, diff: null },
+    { kpi: 'purchaseOrdersPlaced', label: 'Purchase orders', fmt: fmtInt, diff: null }
+  ];
   function renderLoop(res) {
-    var ok = res.status === 200 && res.body && typeof res.body === 'object';
-    el('loop-absent').hidden = ok;
-    el('loop-kpis').hidden = !ok;
-    if (!ok) { el('loop-absent').textContent = 'simulator not running in this process'; return; }
-    var b = res.body;
-    el('kpi-fill-rate').textContent = fmtPct(pick(b, ['fillRate', 'fill_rate']), 1);
-    el('kpi-stockout-days').textContent = fmtInt(pick(b, ['stockoutSkuDays', 'stockOutSkuDays', 'stockout_sku_days']));
-    el('kpi-mean-on-hand').textContent = fmt(pick(b, ['meanOnHand', 'mean_on_hand']), 1);
-    var f = pick(b, ['followReplenishment', 'follow_replenishment']);
-    el('kpi-follow').textContent = f === true ? 'yes' : f === false ? 'no' : '–';
+    var run = res.status === 200 && res.body ? res.body.run : null;
+    el('loop-body').hidden = !run;
+    el('loop-absent').hidden = !!run;
+    if (!run) {
+      el('loop-meta').textContent = '';
+      el('loop-absent').textContent = res.status === 200
+        ? 'no simulator KPI snapshot stored yet (the simulator writes one every SIMULATOR_KPI_SNAPSHOT_MS when it has ClickHouse)'
+        : 'simulator KPIs unavailable: ' + errText(res);
+      return;
+    }
+    var days = run.following ? run.following.simulatedDays : run.fixed ? run.fixed.simulatedDays : null;
+    el('loop-meta').textContent = 'since ' + fmtWhen(run.since) + ' · as of ' + fmtWhen(run.asOf) +
+      (isNum(days) ? ' · ' + fmt(days, 2) + ' simulated days' : '') + ' · ' + fmtInt(run.skus) + ' SKUs' +
+      (run.followsRecommendations
+        ? ' · following the recommendations (' + fmtInt(run.skusOnFixedPolicy) + ' SKUs still on the fixed policy until their first one) · without = the fixed policy on the same demand (' + (run.fixed ? run.fixed.source : '–') + ')'
+        : ' · the simulator does not follow the recommendations (SIMULATOR_FOLLOW_REPLENISHMENT=false): the fixed policy only');
+    var body = el('loop-table').querySelector('tbody');
+    body.textContent = '';
+    LOOP_ROWS.forEach(function (r) {
+      var tr = node('tr'); tr.dataset.kpi = r.kpi;
+      td(tr, r.label);
+      td(tr, run.following ? r.fmt(run.following[r.kpi]) : '–', 'num', 'following');
+      td(tr, run.fixed ? r.fmt(run.fixed[r.kpi]) : '–', 'num', 'fixed');
+      var d = run.difference && r.diff ? run.difference[r.kpi] : null;
+      var cls = 'num';
+      if (isNum(d) && Math.abs(d) > 1e-9) cls += (d > 0) === r.higherIsBetter ? ' better' : ' worse';
+      td(tr, r.diff && run.difference ? r.diff(d) : '', cls, 'difference');
+      body.appendChild(tr);
+    });
+    el('loop-chart-label').textContent = 'cumulative fill rate, per ' +
+      (run.series.bucketMinutes >= 60 ? run.series.bucketMinutes / 60 + ' h' : run.series.bucketMinutes + ' min');
+    loopChart.data.labels = run.series.labels.map(function (l) { return l.substring(5, 16).replace('T', ' '); });
+    loopChart.data.datasets[0].data = run.series.following;
+    loopChart.data.datasets[1].data = run.series.fixed;
+    // A short run has a few points: draw them, a line alone would not show.
+    loopChart.data.datasets.forEach(function (ds) { ds.pointRadius = run.series.labels.length < 20 ? 3 : 0; });
+    loopChart.update('none');
+    el('loop-chart').dataset.points = String(run.series.labels.length);
   }
 
   function notice(text) {
@@ -443,7 +500,7 @@ const SCRIPT = `(function () {
   function poll() {
     var q = searchText ? '&q=' + encodeURIComponent(searchText) : '';
     return Promise.all([
-      getJson(API + '/skus?limit=' + TOP + q), getJson(API + '/model'), getJson(API + '/reorder'), getJson('/api/simulator/inventory')
+      getJson(API + '/skus?limit=' + TOP + q), getJson(API + '/model'), getJson(API + '/reorder'), getJson(API + '/loop')
     ]).then(function (rs) {
       var bad = rs.slice(0, 3).filter(function (r) { return r.status !== 200; });
       notice(bad.length ? 'Demand data unavailable: ' + errText(bad[0]) : '');

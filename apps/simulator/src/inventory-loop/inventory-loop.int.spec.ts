@@ -157,6 +157,17 @@ void describe('simulated inventory follows inventory.replenishment.v1 (real brok
     const k = view.kpis;
     assert.ok(k);
     assert.ok(k.unitsOrdered >= 37 + 41);
+    // Side by side: following = the live inventory; the fixed policy = the shadow on the same demand,
+    // which never saw the two recommended POs.
+    assert.deepEqual(view.following, k);
+    assert.equal(view.since, k.from);
+    assert.equal(view.fixedPolicySource, 'shadow');
+    assert.ok(view.fixedPolicy);
+    assert.equal(view.fixedPolicy.from, k.from);
+    assert.ok(
+      view.fixedPolicy.unitsOrdered < k.unitsOrdered,
+      `shadow ordered ${view.fixedPolicy.unitsOrdered}, live ${k.unitsOrdered}`,
+    );
     const onOrder = (sku: string): number[] =>
       sink.messages
         .filter((m) => m.topic === TOPICS.inventory && m.key === sku)
@@ -177,6 +188,11 @@ void describe('simulated inventory follows inventory.replenishment.v1 (real brok
     assert.match(text, /storepulse_simulator_recommendations_total\{outcome="invalid"\} 1/);
     assert.match(text, /storepulse_simulator_follows_recommendations 1/);
     assert.match(text, /storepulse_simulator_purchase_orders_placed \d+/);
+    assert.match(
+      text,
+      /storepulse_simulator_policy_purchase_orders_placed\{policy="following"\} \d+/,
+    );
+    assert.match(text, /storepulse_simulator_policy_purchase_orders_placed\{policy="fixed"\} \d+/);
   });
 });
 
@@ -209,11 +225,15 @@ void describe('simulator app: GET /api/simulator/inventory and the storepulse_si
     app.enableShutdownHooks();
     await app.listen(0, '127.0.0.1');
     const url = await app.getUrl();
+    type Kpis = { unitsDemanded: number; fillRate: number | null; simulatedDays: number };
     type View = {
       followsRecommendations: boolean;
       skusOnFixedPolicy: number;
       skus: number;
-      kpis: { unitsDemanded: number; fillRate: number | null; simulatedDays: number } | null;
+      kpis: Kpis | null;
+      following: Kpis | null;
+      fixedPolicy: Kpis | null;
+      fixedPolicySource: string | null;
     };
     let view: View | undefined;
     await waitFor(
@@ -230,7 +250,16 @@ void describe('simulator app: GET /api/simulator/inventory and the storepulse_si
     assert.equal(view.followsRecommendations, false);
     assert.equal(view.skus, 15);
     assert.equal(view.skusOnFixedPolicy, 15);
+    // Not following: the live inventory is the fixed policy; nothing to show "with StorePulse".
+    assert.equal(view.following, null);
+    assert.equal(view.fixedPolicySource, 'live');
+    assert.deepEqual(view.fixedPolicy, view.kpis);
     const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /storepulse_simulator_policy_units_demanded\{policy="fixed"\} /);
+    assert.doesNotMatch(
+      metrics,
+      /storepulse_simulator_policy_units_demanded\{policy="following"\}/,
+    );
     assert.match(metrics, /storepulse_simulator_follows_recommendations 0/);
     assert.match(metrics, /# TYPE storepulse_simulator_stockout_sku_days gauge/);
     assert.match(metrics, /storepulse_simulator_mean_on_hand_units \d/);

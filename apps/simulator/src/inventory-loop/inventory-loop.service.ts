@@ -11,6 +11,7 @@ import { TOPICS } from '@storepulse/contracts';
 import { BatchConsumer, KAFKA } from '@storepulse/kafka';
 import { HealthRegistry, LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability';
 import { SimulatorService } from '../simulator.service';
+import type { InventoryKpis } from '../storefront';
 import { RecommendationHandler } from './recommendation-handler';
 
 export const INVENTORY_GROUP_ID = 'storepulse-simulator-inventory';
@@ -146,6 +147,53 @@ export function registerInventoryMetrics(
     'open_purchase_orders',
     'Purchase orders placed and not received',
     (k) => k.openPurchaseOrders,
+  );
+  // Side by side: with StorePulse (following) and without (the fixed policy: the shadow inventory
+  // while following, the live one when not). A policy without figures has no sample.
+  const perPolicy = (
+    name: string,
+    help: string,
+    read: (k: InventoryKpis) => number | null,
+  ): void => {
+    new Gauge({
+      name: `storepulse_simulator_policy_${name}`,
+      help: `${help}, per policy (following = with StorePulse, fixed = the fixed reorder-point policy on the same demand)`,
+      labelNames: ['policy'],
+      registers,
+      collect() {
+        this.reset();
+        const v = simulator.inventory();
+        for (const [policy, k] of [
+          ['following', v.following],
+          ['fixed', v.fixedPolicy],
+        ] as const) {
+          const x = k ? read(k) : null;
+          if (x !== null && Number.isFinite(x)) this.set({ policy }, x);
+        }
+      },
+    });
+  };
+  perPolicy('fill_rate', 'Units sold / units demanded since the live start', (k) => k.fillRate);
+  perPolicy('units_demanded', 'Units demanded since the live start', (k) => k.unitsDemanded);
+  perPolicy(
+    'units_lost',
+    'Units of demand lost to stock-outs since the live start',
+    (k) => k.unitsLost,
+  );
+  perPolicy(
+    'stockout_sku_days',
+    'SKU-days with on_hand <= 0 since the live start',
+    (k) => k.stockoutSkuDays,
+  );
+  perPolicy(
+    'mean_on_hand_units',
+    'Time-weighted mean of the total units on hand since the live start',
+    (k) => k.meanOnHandUnits,
+  );
+  perPolicy(
+    'purchase_orders_placed',
+    'Purchase orders placed since the live start',
+    (k) => k.purchaseOrdersPlaced,
   );
   new Gauge({
     name: 'storepulse_simulator_follows_recommendations',

@@ -61,6 +61,10 @@ export class Inventory {
   private readonly share: Float64Array;
   /** Σ share of the SKUs with on_hand ≤ 0. */
   private outShare = 0;
+  /** The SKUs with on_hand ≤ 0 (dense, first `outN`), and each SKU's index in it (−1 = in stock). */
+  private readonly outList: Int32Array;
+  private readonly outPos: Int32Array;
+  private outN = 0;
   private readonly kpiLastMs: Float64Array;
   private touched = false;
   private kpiFromMs: number;
@@ -92,6 +96,8 @@ export class Inventory {
     this.kpiLastMs = new Float64Array(n).fill(startMs);
     this.kpiFromMs = startMs;
     this.share = new Float64Array(n);
+    this.outList = new Int32Array(n);
+    this.outPos = new Int32Array(n).fill(-1);
     for (let i = 0; i < n; i++) {
       this.leadTimeDays[i] = Math.round(rng.range(1, 12) * 2) / 2;
       this.share[i] = (catalogue.popularity[i] ?? 0) / catalogue.totalPopularity;
@@ -123,9 +129,35 @@ export class Inventory {
   /** Recomputes the out-of-stock share after on_hand was set directly. */
   recomputeOutShare(): void {
     let out = 0;
+    this.outN = 0;
+    this.outPos.fill(-1);
     for (let i = 0; i < this.share.length; i++)
-      if ((this.onHand[i] ?? 0) <= 0) out += this.share[i] ?? 0;
+      if ((this.onHand[i] ?? 0) <= 0) {
+        out += this.share[i] ?? 0;
+        this.outPos[i] = this.outN;
+        this.outList[this.outN++] = i;
+      }
     this.outShare = out;
+  }
+
+  /** Whether a sale happened yet (before it, {@link configure} also sets the opening stock). */
+  get started(): boolean {
+    return this.touched;
+  }
+
+  /** How many SKUs have on_hand ≤ 0 now. */
+  get outCount(): number {
+    return this.outN;
+  }
+
+  /** The k-th SKU (0 ≤ k < {@link outCount}) with on_hand ≤ 0, in no particular order. */
+  outSku(k: number): number {
+    return this.outList[k] ?? -1;
+  }
+
+  /** The SKU's expected share of the units of a session (popularity / total popularity). */
+  shareOf(sku: number): number {
+    return this.share[sku] ?? 0;
   }
 
   available(sku: number): boolean {
@@ -272,7 +304,20 @@ export class Inventory {
     const wasOut = (this.onHand[sku] ?? 0) <= 0;
     this.onHand[sku] = value;
     const out = value <= 0;
-    if (out !== wasOut) this.outShare += (out ? 1 : -1) * (this.share[sku] ?? 0);
+    if (out !== wasOut) {
+      this.outShare += (out ? 1 : -1) * (this.share[sku] ?? 0);
+      // Guarded: on_hand set directly (tests) without recomputeOutShare must not corrupt the list.
+      const k = this.outPos[sku] ?? -1;
+      if (out && k < 0) {
+        this.outPos[sku] = this.outN;
+        this.outList[this.outN++] = sku;
+      } else if (!out && k >= 0) {
+        const last = this.outList[--this.outN] ?? sku;
+        this.outList[k] = last;
+        this.outPos[last] = k;
+        this.outPos[sku] = -1;
+      }
+    }
     if (this.outShare < 1e-12) this.outShare = Math.max(0, this.outShare);
   }
 

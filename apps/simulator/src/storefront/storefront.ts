@@ -16,6 +16,7 @@ import {
   type RecommendationOutcome,
   type StockPosition,
 } from './inventory';
+import { ShadowInventory } from './shadow';
 import { malform, type InvalidKind } from './malformed';
 import { hash32, Prng, uuidV4 } from './prng';
 import { Promotions, type Promotion } from './promotions';
@@ -67,6 +68,11 @@ export interface StorefrontOptions {
    * (its fixed reorder-point policy off per SKU from the first one); default false (fixed policy only).
    */
   followRecommendations?: boolean;
+  /**
+   * Run the counterfactual shadow inventory beside the real one ({@link ShadowInventory}: the same
+   * demand, always the fixed policy; it only counts). Default: `followRecommendations`.
+   */
+  shadowFixedPolicy?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -89,7 +95,10 @@ interface SessionState {
 interface Cancellation {
   orderId: string;
   userId: string;
+  /** The lines sold by the real shop (none: the order was not placed, only the shadow sold). */
   items: OrderLine[];
+  /** Units the shadow sold per line of the order as wanted (sku, qty), given back on cancel. */
+  shadow: OrderLine[] | undefined;
 }
 
 class Entry {
@@ -120,6 +129,9 @@ export class Storefront {
   private readonly cat: Catalogue;
   private readonly users: Users;
   private readonly inventory: Inventory;
+  /** The "without StorePulse" ledger (shadowFixedPolicy), created with the opening stock. */
+  private shadow: ShadowInventory | undefined;
+  private readonly wantShadow: boolean;
   private readonly promos: Promotions;
   private readonly beh: Prng;
   private readonly ids: Prng;
@@ -165,6 +177,7 @@ export class Storefront {
       opts.followRecommendations ?? false,
       startMs,
     );
+    this.wantShadow = opts.shadowFixedPolicy ?? opts.followRecommendations ?? false;
     this.cat.items.forEach((it, i) => this.skuIndex.set(it.sku, i));
     const warmup = Math.max(0, opts.warmupMs ?? 0);
     this.promos = new Promotions(
@@ -220,9 +233,18 @@ export class Storefront {
     return this.inventory.kpis(this.clock);
   }
 
+  /**
+   * The counterfactual shadow inventory's KPIs over the same span as {@link kpis}: the same demand,
+   * always the fixed policy (LOOP.md, "Shadow"); null when it does not run (shadowFixedPolicy off).
+   */
+  fixedPolicyKpis(): InventoryKpis | null {
+    return this.shadow ? this.shadow.kpis(this.clock) : null;
+  }
+
   /** Restarts the inventory KPIs at the simulated time reached (e.g. after a warm-up span). */
   resetKpis(): void {
     this.inventory.resetKpis(this.clock);
+    this.shadow?.resetKpis(this.clock);
   }
 
   /**
@@ -270,6 +292,9 @@ export class Storefront {
     const wasIdle = this.sessionsPerMs === 0;
     this.sessionsPerMs = sessionsPerSec / 1000;
     this.inventory.configure(sessionsPerSec * 86_400 * this.shape.unitsPerSession);
+    // The shadow starts from the opening stock (set again by configure until the first sale).
+    if (this.wantShadow && !this.inventory.started)
+      this.shadow = new ShadowInventory(this.inventory, this.emitFromMs);
     // An idle arrival process has no pending arrival: restart it.
     if (wasIdle && this.sessionsPerMs > 0 && this.seq > 0) this.schedule(this.clock, ARRIVAL);
   }
@@ -335,6 +360,9 @@ export class Storefront {
       case CANCEL: {
         const c = e.cancel as Cancellation;
         for (const it of c.items) this.inventory.giveBack(it.sku, it.qty, e.t);
+        if (this.shadow && c.shadow)
+          for (const it of c.shadow) this.shadow.giveBack(it.sku, it.qty, e.t);
+        if (c.items.length === 0) return; // only the shadow had sold: nothing to publish
         if (out) out.push(this.orderMessage('order_cancelled', c.orderId, c.userId, c.items, e.t));
         return;
       }
@@ -362,6 +390,16 @@ export class Storefront {
     const rng = this.beh;
     const user = this.users.pick(rng);
     this.inventory.loseSessionDemand(this.shape.unitsPerSession, t);
+    const shadow = this.shadow;
+    if (shadow) {
+      // The SKUs out in the real shop: their expected units are demand in the shadow too.
+      const ups = this.shape.unitsPerSession;
+      const inv = this.inventory;
+      for (let k = 0; k < inv.outCount; k++) {
+        const sku = inv.outSku(k);
+        shadow.sessionDemand(sku, ups * inv.shareOf(sku), t);
+      }
+    }
     const steps = planSession(
       { catalogue: this.cat, inventory: this.inventory, promotions: this.promos.at(t) },
       rng,
@@ -396,7 +434,13 @@ export class Storefront {
     if (st.type === 'order_placed') {
       // No back-orders: a line gets what is on hand, the rest is lost; no line left = no order.
       const items: OrderLine[] = [];
+      const shadow = this.shadow;
+      const shadowLines: OrderLine[] | undefined = shadow ? [] : undefined;
       for (const it of st.items ?? []) {
+        if (shadow && shadowLines) {
+          const q = shadow.orderLine(it.sku, it.qty, t);
+          if (q > 0) shadowLines.push({ ...it, qty: q });
+        }
         const sold = this.inventory.sell(it.sku, it.qty, t);
         if (sold > 0) items.push(sold === it.qty ? it : { ...it, qty: sold });
         const qty = this.inventory.fixedReorder(it.sku, t);
@@ -407,8 +451,22 @@ export class Storefront {
       if (items.length > 0) {
         const orderId = `o-${this.runTag}-${(++this.orders).toString(36)}`;
         if (cancel)
-          this.schedule(cancelAt, CANCEL, -1, undefined, { orderId, userId: s.user.id, items });
+          this.schedule(cancelAt, CANCEL, -1, undefined, {
+            orderId,
+            userId: s.user.id,
+            items,
+            shadow: shadowLines,
+          });
         if (out) out.push(this.orderMessage('order_placed', orderId, s.user.id, items, t));
+      } else if (cancel && shadowLines && shadowLines.length > 0) {
+        // Placed in the shadow only: its cancellation gives the shadow's units back, publishes nothing
+        // (no id drawn: the ids stream is untouched).
+        this.schedule(cancelAt, CANCEL, -1, undefined, {
+          orderId: '',
+          userId: s.user.id,
+          items: [],
+          shadow: shadowLines,
+        });
       }
     } else if (out && t >= this.clickFromMs) {
       out.push(this.clickMessage(s, st, t));

@@ -1,7 +1,7 @@
 // Adapters of the drift check's ports: the champion's training profile from the registry artifact
 // (read without TensorFlow) and its validation AUC from the registry metrics, live feature rows of
 // recently active users from ClickHouse and the feature store, and the champion version's latest live
-// AUC that the scorer appended to model_live_metrics (migration 0010).
+// AUC that the scorer appended to model_live_metrics (migration 0011).
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '@storepulse/clickhouse';
 import type { FeatureMatrix } from '@storepulse/features';

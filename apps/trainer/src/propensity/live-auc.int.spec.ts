@@ -1,5 +1,5 @@
 // Integration: the live AUC from the scorer to the trainer through the embedded engine. Rows written by
-// the scorer's repository (ClickHouseLiveMetrics) into model_live_metrics (migration 0010) are read
+// the scorer's repository (ClickHouseLiveMetrics) into model_live_metrics (migration 0011) are read
 // back by the trainer's adapter (ClickHouseLiveAuc: the champion version's latest) and the monitor's
 // (ClickHouseModelsReads); the drift check on real adapters (a registered champion with a real model
 // buffer and validation AUC, the live feature sampler on an empty store) fires the auc-drop rule.
