@@ -1,6 +1,7 @@
 // The Models page (/models) in headless Chromium: the monitor's dashboard controller next to a fake
 // controller serving the trainer's and scorer's JSON APIs with fixed data (two propensity models,
-// three versions of one with a rollback, a running training run, a live histogram with drift).
+// three versions of one with a rollback, a running training run, a live histogram with drift) and
+// the monitor's stored live AUC (model_live_metrics) once the scorer is gone.
 // This tests what the page shows, not the models: the real APIs are tested with the trainer/scorer.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -351,8 +352,40 @@ const DEMAND = {
   },
 };
 
+/** The monitor's stored live AUC (GET /api/dashboard/models/live-auc): both champions (v1). */
+const STORED_LIVE_AUC = {
+  models: [
+    {
+      model: 'propensity_7d',
+      version: 1,
+      horizon: '7d',
+      computedAt: '2026-11-30T15:02:11.000Z',
+      watermark: '2026-11-30T15:00:00.000Z',
+      labelFrom: '2026-11-23T14:00:00.000Z',
+      labelTo: '2026-11-30T15:00:00.000Z',
+      auc: 0.774,
+      n: 1950,
+      positives: 240,
+      negatives: 1710,
+    },
+    {
+      model: 'propensity_28d',
+      version: 1,
+      horizon: '28d',
+      computedAt: '2026-11-30T15:03:40.000Z',
+      watermark: '2026-11-30T15:00:00.000Z',
+      labelFrom: '2026-11-01T14:00:00.000Z',
+      labelTo: '2026-11-30T15:00:00.000Z',
+      auc: 0.702,
+      n: 1230,
+      positives: 310,
+      negatives: 920,
+    },
+  ],
+};
+
 /** What the fake APIs answer; the tests flip these to take the trainer or the scorer away. */
-const apis = { trainer: true, scorer: true, demand: false };
+const apis = { trainer: true, scorer: true, demand: false, storedLiveAuc: false };
 
 @Controller('api')
 class FakeModelApis {
@@ -378,6 +411,13 @@ class FakeModelApis {
   live(): unknown {
     if (!apis.scorer) throw new NotFoundException('Cannot GET /api/predictions/live');
     return LIVE;
+  }
+
+  @Get('dashboard/models/live-auc')
+  storedLiveAuc(): unknown {
+    if (!apis.storedLiveAuc)
+      throw new NotFoundException('Cannot GET /api/dashboard/models/live-auc');
+    return STORED_LIVE_AUC;
   }
 }
 
@@ -713,6 +753,35 @@ describe('Models page in headless Chromium (monitor dashboard + fake trainer/sco
       false,
     );
     assert.equal(await text('#sources'), 'trainer up · scorer absent');
+    assert.equal(await text('[data-model="propensity_7d"] [data-field="live-note"]'), '');
+  });
+
+  it('shows the stored live AUC of the champion (model_live_metrics) while the scorer is away', async () => {
+    apis.storedLiveAuc = true;
+    await nextPolls(2);
+    const note = (model: string) => text(`[data-model="${model}"] [data-field="live-note"]`);
+    assert.equal(
+      await note('propensity_7d'),
+      'v1 · live AUC 0.774 (n=1,950, stored 2026-11-30 15:02 UTC)',
+    );
+    assert.equal(
+      await note('propensity_28d'),
+      'v1 · live AUC 0.702 (n=1,230, stored 2026-11-30 15:03 UTC)',
+    );
+    assert.equal(
+      await text('[data-model="propensity_7d"] [data-field="live-empty"]'),
+      'scorer not running (GET /api/predictions/live → 404)',
+    );
+    // A running scorer: its in-memory live AUC wins (7d); without one yet (28d) the stored one shows.
+    apis.scorer = true;
+    await nextPolls(2);
+    assert.equal(await note('propensity_7d'), 'v1 · 18,432 scored · live AUC 0.781 (n=2,210)');
+    assert.equal(
+      await note('propensity_28d'),
+      'v1 · 18,432 scored · live AUC 0.702 (n=1,230, stored 2026-11-30 15:03 UTC)',
+    );
+    apis.scorer = false;
+    apis.storedLiveAuc = false;
   });
 
   it('says "trainer not reachable in this process" without the trainer APIs, and links back', async () => {

@@ -11,4 +11,6 @@ export * from './dashboard/demand-page-model';
 export * from './dashboard/demand-page.controller';
 export * from './dashboard/demand-page.service';
 export * from './demand-reads';
+export * from './dashboard/models-page.controller';
+export * from './models-reads';
 export * from './dashboard/loop-comparison';

@@ -13,3 +13,5 @@ export {
 } from './demand/forecasts';
 export { ReplenishmentModule, ReplenishmentService } from './demand/replenishment';
 export * from './demand/demand.module';
+export * from './live-metrics';
+export * from './live-auc';

@@ -16,10 +16,12 @@ import {
   type PropensityHistory,
 } from '@storepulse/features';
 import { BatchTransport, KAFKA, KafkaGroupProgress } from '@storepulse/kafka';
-import { getTf, ModelRegistry, psi, type MaturedAuc } from '@storepulse/ml';
+import { getTf, ModelRegistry, psi } from '@storepulse/ml';
 import { HealthRegistry, LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability';
 import { Counter, Gauge } from 'prom-client';
 import { ChampionCache } from './champions';
+import { resolveChampionLiveAuc } from './live-auc';
+import { ClickHouseLiveMetrics, type LiveMetricsRepository } from './live-metrics';
 import { transactionalTransport } from './transport-options';
 import type { LiveModelStats } from './live-stats';
 import { PropensityScorer } from './propensity-scorer';
@@ -42,6 +44,7 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
   private readonly upstream: KafkaGroupProgress;
   private transportInstance: BatchTransport | undefined;
   private readonly history: PropensityHistory;
+  private readonly liveMetrics: LiveMetricsRepository;
   private aucTimer: NodeJS.Timeout | undefined;
   private resolving: Promise<void> | undefined;
 
@@ -57,6 +60,7 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
   ) {
     this.log = logger.child({ component: 'scorer' });
     this.history = new ClickHousePropensityHistory(ch.client);
+    this.liveMetrics = new ClickHouseLiveMetrics(ch.client);
     this.upstream = new KafkaGroupProgress(kafka, config.aggregator.groupId);
     health.register({
       name: 'scorer',
@@ -101,21 +105,31 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
     this.aucTimer.unref();
   }
 
-  /** Labels the live scores whose horizon has passed the data watermark: the live AUC per model. */
+  /**
+   * Labels the live scores whose horizon has passed the data watermark: the live AUC per model, kept
+   * in memory (metric storepulse_model_live_auc) and appended to model_live_metrics for the trainer's
+   * drift check and the Models page. A failed append is logged; the labelled samples are not retried.
+   */
   async resolveLiveAuc(): Promise<void> {
     try {
       const bounds = await this.history.bounds();
       if (!bounds) return;
       for (const c of this.cache?.all() ?? []) {
-        if (c.labels.due(bounds.watermarkMs).length === 0) continue;
-        const auc: MaturedAuc = await c.labels.resolve(
+        const record = await resolveChampionLiveAuc(
+          c,
           bounds.watermarkMs,
-          async (ids, from, to) => {
-            const all = await this.history.orderTimes(from, to);
-            return new Map(ids.map((id) => [id, all.get(id) ?? []]));
-          },
+          (from, to) => this.history.orderTimes(from, to),
+          Date.now(),
         );
-        if (auc.n > 0) c.liveAuc = auc;
+        if (!record) continue;
+        try {
+          await this.liveMetrics.record(record);
+        } catch (e) {
+          this.log.warn(
+            { err: e, model: c.name, version: c.version, auc: record.auc, n: record.n },
+            'live AUC not persisted to model_live_metrics',
+          );
+        }
       }
     } catch (e) {
       this.log.warn({ err: e }, 'live AUC resolution failed; retried next interval');

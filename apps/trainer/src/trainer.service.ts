@@ -16,7 +16,11 @@ import type { Kafka } from 'kafkajs';
 import { LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability';
 import { Counter, Gauge } from 'prom-client';
 import { DriftCheck, type DriftCheckResult } from './propensity/drift-check';
-import { ClickHouseLiveFeatureSampler, RegistryChampionProfiles } from './propensity/drift-sources';
+import {
+  ClickHouseLiveAuc,
+  ClickHouseLiveFeatureSampler,
+  RegistryChampionProfiles,
+} from './propensity/drift-sources';
 import { NotEnoughHistoryError } from './propensity/cutoffs';
 import { TrainingSetBuilder } from './propensity/training-set';
 import {
@@ -52,6 +56,7 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
   private driftTimer: NodeJS.Timeout | undefined;
   private readonly driftPsi: Gauge<'model' | 'feature'>;
   private readonly driftChecks: Counter<'model' | 'action'>;
+  private readonly driftLiveAuc: Gauge<'model' | 'version' | 'use'>;
   /** The last drift check per model (GET-able through the service). */
   readonly lastDrift = new Map<string, DriftCheckResult & { checkedAt: string }>();
   private readonly ingestLag: IngestLag;
@@ -72,12 +77,15 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
     this.drift = new DriftCheck(
       new RegistryChampionProfiles(registry),
       new ClickHouseLiveFeatureSampler(ch.client, features),
+      new ClickHouseLiveAuc(ch.client),
       {
         psiThreshold: d.psiThreshold,
         minSamples: d.minSamples,
         maxUsers: d.maxUsers,
         activeWindowMs: d.activeWindowMs,
         cooldownMs: d.cooldownMs,
+        minLiveLabels: d.minLiveLabels,
+        aucDrop: d.aucDrop,
       },
     );
     const metricsRegistry = metrics.registry;
@@ -97,6 +105,15 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
         name: 'storepulse_trainer_drift_checks_total',
         help: 'Trainer drift checks per model and outcome (retrain, stable, cooldown, running, no-champion, no-data)',
         labelNames: ['model', 'action'] as const,
+        registers: [metricsRegistry],
+      });
+    this.driftLiveAuc =
+      (metricsRegistry.getSingleMetric('storepulse_trainer_drift_live_auc') as
+        Gauge<'model' | 'version' | 'use'> | undefined) ??
+      new Gauge({
+        name: 'storepulse_trainer_drift_live_auc',
+        help: "The champion version's latest live AUC (model_live_metrics) the last drift check saw; use = counted, too-few-labels, no-validation-auc",
+        labelNames: ['model', 'version', 'use'] as const,
         registers: [metricsRegistry],
       });
   }
@@ -196,16 +213,21 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
 
   /**
    * One drift check of every propensity model: PSI of live feature vectors against the champion's
-   * training profile (metric storepulse_trainer_drift_psi), and a retraining run (trigger 'drift', the
-   * reason in the run and the registry event) where the trigger fires outside the cooldown.
+   * training profile (metric storepulse_trainer_drift_psi) and the champion's persisted live AUC
+   * against its validation AUC (storepulse_trainer_drift_live_auc), and a retraining run (trigger
+   * 'drift', the reason in the run and the registry event) where the trigger fires outside the cooldown.
    */
   async checkDrift(): Promise<DriftCheckResult[]> {
     const out: DriftCheckResult[] = [];
     this.driftPsi.reset();
+    this.driftLiveAuc.reset();
     for (const h of this.horizons) {
       const model = propensityModelName(h.name);
       const r = await this.drift.check(model, this.runs.isRunning(model));
       for (const p of r.psi) this.driftPsi.set({ model, feature: p.feature }, p.psi);
+      const la = r.liveAuc;
+      if (la && la.auc !== null)
+        this.driftLiveAuc.set({ model, version: String(la.version), use: la.use }, la.auc);
       this.driftChecks.inc({ model, action: r.action });
       this.lastDrift.set(model, { ...r, checkedAt: new Date().toISOString() });
       const worst = r.psi[0];
@@ -216,6 +238,15 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
           action: r.action,
           rows: r.rows,
           worst: worst ? { feature: worst.feature, psi: worst.psi } : null,
+          liveAuc: la
+            ? {
+                auc: la.auc,
+                n: la.n,
+                validationAuc: la.validationAuc,
+                use: la.use,
+                computedAt: new Date(la.computedAtMs).toISOString(),
+              }
+            : null,
           reason: r.reason,
           cooldownLeftMs: this.drift.cooldownLeftMs(model),
         },

@@ -107,4 +107,22 @@ describe('loadConfig: trainer and scorer', () => {
     assert.equal(c.scorer.debounceMs, 0);
     assert.equal(c.scorer.groupId, 'storepulse-scorer');
   });
+
+  it('has the live-AUC drift defaults and rejects an AUC drop outside (0, 1]', () => {
+    const d = loadConfig({}).trainer.drift;
+    assert.equal(d.minLiveLabels, 500);
+    assert.equal(d.aucDrop, 0.05);
+    const set = loadConfig({
+      TRAINER_DRIFT_MIN_LIVE_LABELS: '2000',
+      TRAINER_DRIFT_AUC_DROP: '0.1',
+    }).trainer.drift;
+    assert.equal(set.minLiveLabels, 2000);
+    assert.equal(set.aucDrop, 0.1);
+    assert.throws(() => loadConfig({ TRAINER_DRIFT_AUC_DROP: '0' }), /TRAINER_DRIFT_AUC_DROP/);
+    assert.throws(() => loadConfig({ TRAINER_DRIFT_AUC_DROP: '1.5' }), /TRAINER_DRIFT_AUC_DROP/);
+    assert.throws(
+      () => loadConfig({ TRAINER_DRIFT_MIN_LIVE_LABELS: '5' }),
+      /TRAINER_DRIFT_MIN_LIVE_LABELS/,
+    );
+  });
 });

@@ -99,7 +99,10 @@ export interface TrainerConfig {
   warmMaxEpochs: number;
   hidden: number[];
   gate: { maxAucDrop: number; maxLogLossIncrease: number };
-  /** Drift as a retraining trigger (live feature PSI against the champion's training profile). */
+  /**
+   * Drift as a retraining trigger (live feature PSI against the champion's training profile, and the
+   * champion's persisted live AUC against its validation AUC).
+   */
   drift: TrainerDriftConfig;
 }
 export interface TrainerDriftConfig {
@@ -110,6 +113,10 @@ export interface TrainerDriftConfig {
   maxUsers: number;
   activeWindowMs: number;
   cooldownMs: number;
+  /** Matured labels a live AUC needs for the auc-drop rule to count (TRAINER_DRIFT_MIN_LIVE_LABELS). */
+  minLiveLabels: number;
+  /** Retrain when live AUC < validation AUC − aucDrop (TRAINER_DRIFT_AUC_DROP). */
+  aucDrop: number;
 }
 export interface ScorerConfig {
   enabled: boolean;
@@ -401,6 +408,8 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
         maxUsers: e.TRAINER_DRIFT_MAX_USERS,
         activeWindowMs: e.TRAINER_DRIFT_ACTIVE_WINDOW_MS,
         cooldownMs: e.TRAINER_DRIFT_COOLDOWN_MS,
+        minLiveLabels: e.TRAINER_DRIFT_MIN_LIVE_LABELS,
+        aucDrop: e.TRAINER_DRIFT_AUC_DROP,
       },
     },
     scorer: {

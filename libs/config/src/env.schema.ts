@@ -112,6 +112,10 @@ export const envSchema = z.object({
   TRAINER_DRIFT_ACTIVE_WINDOW_MS: int(60_000, 30 * 86_400_000).default(3_600_000),
   /** After a drift-triggered run, no new drift run for that model before this has passed. */
   TRAINER_DRIFT_COOLDOWN_MS: int(0, 30 * 86_400_000).default(21_600_000),
+  /** The live-AUC rule counts only a live AUC measured on at least this many matured labels. */
+  TRAINER_DRIFT_MIN_LIVE_LABELS: int(10, 10_000_000).default(500),
+  /** Retrain when the champion's live AUC is below its validation AUC minus this. */
+  TRAINER_DRIFT_AUC_DROP: num(0.001, 1).default(0.05),
   TRAINER_HIDDEN: z
     .string()
     .default('64,32')

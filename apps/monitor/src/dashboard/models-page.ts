@@ -1,11 +1,13 @@
 /**
  * The Models page of the ops dashboard (served at /models): one static HTML page whose inline script
  * polls the trainer's and scorer's JSON APIs (GET /api/models, /api/models/events, /api/models/runs,
- * /api/predictions/live) and renders, per model name, the champion against its baselines, test AUC
+ * /api/predictions/live) and the monitor's stored live AUC (/api/dashboard/models/live-auc, from
+ * model_live_metrics) and renders, per model name, the champion against its baselines, test AUC
  * across versions, the champion's calibration, the live score distribution, feature drift, the
  * backtest of demand models and the promotion audit, plus training runs in progress. Any API that
  * does not answer 200 is shown as absent ("trainer not reachable in this process", "scorer not
- * running"), so the page also works in a standalone monitor. Chart.js comes from
+ * running"), so the page also works in a standalone monitor. The live AUC comes from the scorer's
+ * memory when it runs in this process, else from the stored row of the served (or champion) version. Chart.js comes from
  * /dashboard/chart.umd.min.js. The client script avoids template literals and backslashes so it can
  * live in this TypeScript string.
  */
@@ -407,21 +409,32 @@ const SCRIPT = `(function () {
     ch.update('none');
   }
 
-  function renderLive(c, live, name, champion) {
+  /** The stored live AUC row of one model version (GET /api/dashboard/models/live-auc), or null. */
+  function storedAuc(stored, name, version) {
+    if (!stored.ok || !obj(stored.body) || !Array.isArray(stored.body.models)) return null;
+    return stored.body.models.find(function (r) { return r.model === name && r.version === version; }) || null;
+  }
+  function storedText(s) {
+    return 'live AUC ' + fmt(s.auc, 3) + ' (n=' + fmtInt(s.n) + ', stored ' + fmtWhen(s.computedAt) + ')';
+  }
+
+  function renderLive(c, live, name, champion, stored) {
     var ch = c.liveChart;
     var db = c.drift; db.textContent = '';
     var entry = null;
     if (live.ok && obj(live.body) && Array.isArray(live.body.models))
       entry = live.body.models.find(function (m) { return m.name === name; }) || null;
     c.liveStale.hidden = true;
+    var championStored = champion ? storedAuc(stored, name, champion.version) : null;
+    var storedNote = championStored ? 'v' + champion.version + ' · ' + storedText(championStored) : '';
     if (!live.ok) {
-      c.live.note.textContent = '';
+      c.live.note.textContent = storedNote;
       showChart(c.live, 'scorer not running (' + why(live) + ')');
       emptyRow(db, 3, 'scorer not running');
       return;
     }
     if (!entry) {
-      c.live.note.textContent = '';
+      c.live.note.textContent = storedNote;
       showChart(c.live, 'not scored by the running scorer');
       emptyRow(db, 3, 'not scored by the running scorer');
       return;
@@ -430,8 +443,9 @@ const SCRIPT = `(function () {
     ch.data.labels = hist.map(function (b) { return fmt(b.lo, 2) + '–' + fmt(b.hi, 2); });
     ch.data.datasets[0].data = hist.map(function (b) { return b.count; });
     var la = obj(entry.liveAuc);
-    c.live.note.textContent = 'v' + entry.version + ' · ' + fmtInt(entry.scored) + ' scored · live AUC ' +
-      (la ? fmt(la.auc, 3) + ' (n=' + fmtInt(la.n) + ')' : 'not yet measurable');
+    var servedStored = la ? null : storedAuc(stored, name, entry.version);
+    c.live.note.textContent = 'v' + entry.version + ' · ' + fmtInt(entry.scored) + ' scored · ' +
+      (la ? 'live AUC ' + fmt(la.auc, 3) + ' (n=' + fmtInt(la.n) + ')' : servedStored ? storedText(servedStored) : 'live AUC not yet measurable');
     var stale = c.liveStale;
     var mismatch = champion !== null && entry.version !== champion.version;
     stale.hidden = !mismatch;
@@ -467,7 +481,7 @@ const SCRIPT = `(function () {
     });
   }
 
-  function renderModels(models, events, live) {
+  function renderModels(models, events, live, stored) {
     var names = [];
     var byName = {};
     models.forEach(function (v) {
@@ -493,7 +507,7 @@ const SCRIPT = `(function () {
       renderBacktest(c, champion);
       renderVersions(c, versions, evs);
       renderCalibration(c, champion);
-      renderLive(c, live, name, champion);
+      renderLive(c, live, name, champion, stored);
       renderEvents(c, evs);
     });
   }
@@ -546,14 +560,15 @@ const SCRIPT = `(function () {
   var polls = 0;
   function poll() {
     return Promise.all([
-      getJson('/api/models'), getJson('/api/models/events'), getJson('/api/models/runs'), getJson('/api/predictions/live')
+      getJson('/api/models'), getJson('/api/models/events'), getJson('/api/models/runs'), getJson('/api/predictions/live'),
+      getJson('/api/dashboard/models/live-auc')
     ]).then(function (r) {
-      var models = r[0], events = r[1], runs = r[2], live = r[3];
+      var models = r[0], events = r[1], runs = r[2], live = r[3], stored = r[4];
       var notice = el('trainer-notice');
       var trainerUp = models.ok && Array.isArray(models.body);
       notice.hidden = trainerUp;
       notice.textContent = trainerUp ? '' : 'trainer not reachable in this process (' + why(models) + '): start the trainer or the all-in-one platform to see models.';
-      renderModels(trainerUp ? models.body : [], events.ok && Array.isArray(events.body) ? events.body : [], live);
+      renderModels(trainerUp ? models.body : [], events.ok && Array.isArray(events.body) ? events.body : [], live, stored);
       if (trainerUp && models.body.length === 0) {
         el('models').textContent = '';
         el('models').appendChild(node('div', 'no model trained yet', 'panel empty'));

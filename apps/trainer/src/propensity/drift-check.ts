@@ -1,8 +1,9 @@
 // Use case: drift as a retraining trigger. On each check, per propensity model: live feature vectors of
 // recently active users (as of the data watermark) against the champion's training profile (stored in
-// its artifact), PSI per feature, driftTrigger; a firing trigger asks for a retraining run unless one
-// is running or the model's drift cooldown has not passed (so a drift the retraining cannot remove,
-// or a candidate the gate rejects, cannot loop).
+// its artifact), PSI per feature; and the champion version's latest live AUC on matured labels (the
+// scorer persists it) against its validation AUC; driftTrigger on both. A firing trigger asks for a
+// retraining run unless one is running or the model's drift cooldown has not passed (so a drift the
+// retraining cannot remove, or a candidate the gate rejects, cannot loop).
 import {
   LiveFeatureHistogram,
   driftTrigger,
@@ -12,10 +13,36 @@ import {
   type FeatureProfile,
 } from '@storepulse/ml';
 
-/** The champion's training feature profile (FEATURE_PROFILE_METADATA_KEY of its artifact). */
+/** What the champion was trained against: the drift check's references. */
+export interface ChampionReference {
+  version: number;
+  /** Training feature profile (FEATURE_PROFILE_METADATA_KEY of its artifact); null when saved without one. */
+  profile: FeatureProfile | null;
+  /** The champion's validation ROC AUC from its registry metrics; null when not recorded. */
+  validationAuc: number | null;
+}
+
 export interface ChampionProfileSource {
-  /** null: no champion, or a champion saved without a profile. */
-  championProfile(model: string): Promise<{ version: number; profile: FeatureProfile } | null>;
+  /** null: the model has no champion. */
+  championProfile(model: string): Promise<ChampionReference | null>;
+}
+
+/** The latest live AUC the scorer persisted for one model version (model_live_metrics). */
+export interface LiveAucReading {
+  version: number;
+  /** Weighted ROC AUC of the matured samples; null when they had a single class. */
+  auc: number | null;
+  /** Matured samples labelled (unweighted). */
+  n: number;
+  positives: number;
+  negatives: number;
+  computedAtMs: number;
+  watermarkMs: number;
+}
+
+export interface LiveAucSource {
+  /** The most recent reading of this version, or null when the scorer has persisted none. */
+  latest(model: string, version: number): Promise<LiveAucReading | null>;
 }
 
 /** Live feature rows of a sample of recently active users. */
@@ -40,7 +67,17 @@ export interface DriftCheckOptions {
   activeWindowMs: number;
   /** No second drift run of a model within this time of the previous one (TRAINER_DRIFT_COOLDOWN_MS). */
   cooldownMs: number;
+  /** Matured labels a live AUC needs to count (TRAINER_DRIFT_MIN_LIVE_LABELS). */
+  minLiveLabels: number;
+  /** The live-AUC rule fires when live AUC < validation AUC − aucDrop (TRAINER_DRIFT_AUC_DROP). */
+  aucDrop: number;
 }
+
+/**
+ * Positives and as many negatives a live AUC needs to count (driftTrigger's minAucPositives): with a
+ * handful of one class the AUC is noise.
+ */
+export const MIN_LIVE_AUC_CLASS = 20;
 
 export type DriftAction =
   /** The trigger fired: start a retraining run with `reason`. */
@@ -51,7 +88,20 @@ export type DriftAction =
   /** Fired, but a run of this model is in progress. */
   | 'running'
   | 'no-champion'
+  /** Neither live feature rows nor a live AUC of the champion version. */
   | 'no-data';
+
+/**
+ * What the live-AUC rule made of the reading: `counted` (compared with the validation AUC), or why
+ * not: fewer than minLiveLabels labels or MIN_LIVE_AUC_CLASS of a class, a single-class batch (no
+ * AUC), or no validation AUC in the champion's metrics.
+ */
+export type LiveAucUse = 'counted' | 'too-few-labels' | 'single-class' | 'no-validation-auc';
+
+export interface LiveAucSeen extends LiveAucReading {
+  validationAuc: number | null;
+  use: LiveAucUse;
+}
 
 export interface DriftCheckResult {
   model: string;
@@ -62,12 +112,20 @@ export interface DriftCheckResult {
   atMs: number | null;
   /** PSI per feature, worst first (empty without champion or data). */
   psi: FeaturePsi[];
+  /** The champion version's latest persisted live AUC, null when there is none. */
+  liveAuc: LiveAucSeen | null;
   decision: DriftDecision | null;
-  /** 'drift: feature X psi Y' (the worst firing feature; more are listed after it), when it fired. */
+  /**
+   * 'drift: feature X psi Y' (the worst firing feature; more are listed after it) and/or
+   * 'live auc A < validation V - D', when it fired.
+   */
   reason: string | null;
 }
 
-/** 'drift: feature user_orders_28d psi 0.412' (+ ', …' for the other firing features). */
+/**
+ * 'drift: feature user_orders_28d psi 0.412' (+ ', …' for the other firing features), or
+ * 'drift: live auc 0.610 < validation 0.740 - 0.05' (after the PSI ones when both fire).
+ */
 export function driftReason(decision: DriftDecision): string | null {
   const parts = decision.reasons.map((r) =>
     r.kind === 'feature-psi'
@@ -84,6 +142,7 @@ export class DriftCheck {
   constructor(
     private readonly profiles: ChampionProfileSource,
     private readonly sampler: LiveFeatureSampler,
+    private readonly liveAuc: LiveAucSource,
     private readonly opts: DriftCheckOptions,
     private readonly now: () => number = Date.now,
   ) {}
@@ -101,22 +160,58 @@ export class DriftCheck {
   }
 
   async check(model: string, running: boolean): Promise<DriftCheckResult> {
-    const base = { model, rows: 0, atMs: null, psi: [], decision: null, reason: null };
+    const base = {
+      model,
+      rows: 0,
+      atMs: null,
+      psi: [],
+      liveAuc: null,
+      decision: null,
+      reason: null,
+    };
     const champion = await this.profiles.championProfile(model);
     if (!champion) return { ...base, action: 'no-champion', version: null };
-    const names = champion.profile.features.map((f) => f.name);
-    const sample = await this.sampler.sample(names, {
-      maxUsers: this.opts.maxUsers,
-      windowMs: this.opts.activeWindowMs,
-    });
-    if (!sample || sample.n === 0)
-      return { ...base, action: 'no-data', version: champion.version, atMs: sample?.atMs ?? null };
-    const live = new LiveFeatureHistogram(champion.profile);
-    live.add(sample.x, sample.n, names);
-    const perFeature = psi(champion.profile, live);
+    const { version, profile, validationAuc } = champion;
+    let perFeature: FeaturePsi[] = [];
+    let rows = 0;
+    let atMs: number | null = null;
+    if (profile) {
+      const names = profile.features.map((f) => f.name);
+      const sample = await this.sampler.sample(names, {
+        maxUsers: this.opts.maxUsers,
+        windowMs: this.opts.activeWindowMs,
+      });
+      atMs = sample?.atMs ?? null;
+      if (sample && sample.n > 0) {
+        const live = new LiveFeatureHistogram(profile);
+        live.add(sample.x, sample.n, names);
+        perFeature = psi(profile, live);
+        rows = sample.n;
+      }
+    }
+    const reading = await this.liveAuc.latest(model, version);
+    const liveAuc: LiveAucSeen | null = reading
+      ? { ...reading, validationAuc, use: this.liveAucUse(reading, validationAuc) }
+      : null;
+    if (rows === 0 && !liveAuc)
+      return { ...base, action: 'no-data', version, atMs, psi: perFeature };
     const decision = driftTrigger(
-      { psi: perFeature },
-      { psiThreshold: this.opts.psiThreshold, minLiveRows: this.opts.minSamples },
+      {
+        psi: perFeature,
+        ...(liveAuc?.use === 'counted' && liveAuc.auc !== null && validationAuc !== null
+          ? {
+              live: { auc: liveAuc.auc, n: liveAuc.n, positives: liveAuc.positives },
+              validationAuc,
+            }
+          : {}),
+      },
+      {
+        psiThreshold: this.opts.psiThreshold,
+        minLiveRows: this.opts.minSamples,
+        aucDrop: this.opts.aucDrop,
+        minAucSamples: this.opts.minLiveLabels,
+        minAucPositives: MIN_LIVE_AUC_CLASS,
+      },
     );
     const reason = driftReason(decision);
     const action: DriftAction = !decision.retrain
@@ -126,15 +221,18 @@ export class DriftCheck {
         : this.cooldownLeftMs(model) > 0
           ? 'cooldown'
           : 'retrain';
-    return {
-      model,
-      action,
-      version: champion.version,
-      rows: sample.n,
-      atMs: sample.atMs,
-      psi: perFeature,
-      decision,
-      reason,
-    };
+    return { model, action, version, rows, atMs, psi: perFeature, liveAuc, decision, reason };
+  }
+
+  private liveAucUse(r: LiveAucReading, validationAuc: number | null): LiveAucUse {
+    if (validationAuc === null) return 'no-validation-auc';
+    if (r.auc === null) return 'single-class';
+    if (
+      r.n < this.opts.minLiveLabels ||
+      r.positives < MIN_LIVE_AUC_CLASS ||
+      r.negatives < MIN_LIVE_AUC_CLASS
+    )
+      return 'too-few-labels';
+    return 'counted';
   }
 }

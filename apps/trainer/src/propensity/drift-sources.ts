@@ -1,6 +1,7 @@
 // Adapters of the drift check's ports: the champion's training profile from the registry artifact
-// (read without TensorFlow), and live feature rows of recently active users from ClickHouse and the
-// feature store.
+// (read without TensorFlow) and its validation AUC from the registry metrics, live feature rows of
+// recently active users from ClickHouse and the feature store, and the champion version's latest live
+// AUC that the scorer appended to model_live_metrics (migration 0011).
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '@storepulse/clickhouse';
 import type { FeatureMatrix } from '@storepulse/features';
@@ -11,20 +12,38 @@ import {
   type FeatureProfile,
   type ModelRegistry,
 } from '@storepulse/ml';
-import type { ChampionProfileSource, LiveFeatureSampler } from './drift-check';
+import type {
+  ChampionProfileSource,
+  ChampionReference,
+  LiveAucReading,
+  LiveAucSource,
+  LiveFeatureSampler,
+} from './drift-check';
+
+/** metrics.validation.mlp.rocAuc of a propensity version (train-propensity.ts), or null. */
+export function validationAucOf(metrics: Record<string, unknown>): number | null {
+  const validation = metrics.validation;
+  if (typeof validation !== 'object' || validation === null) return null;
+  const mlp = (validation as Record<string, unknown>).mlp;
+  if (typeof mlp !== 'object' || mlp === null) return null;
+  const auc = (mlp as Record<string, unknown>).rocAuc;
+  return typeof auc === 'number' && auc >= 0 && auc <= 1 ? auc : null;
+}
 
 export class RegistryChampionProfiles implements ChampionProfileSource {
-  private cached: { model: string; version: number; profile: FeatureProfile | null }[] = [];
+  private cached: ({ model: string } & ChampionReference)[] = [];
 
-  constructor(private readonly registry: Pick<ModelRegistry, 'championVersion' | 'artifact'>) {}
+  constructor(
+    private readonly registry: Pick<ModelRegistry, 'championVersion' | 'artifact' | 'get'>,
+  ) {}
 
-  async championProfile(
-    model: string,
-  ): Promise<{ version: number; profile: FeatureProfile } | null> {
+  async championProfile(model: string): Promise<ChampionReference | null> {
     const version = await this.registry.championVersion(model);
     if (version === null) return null;
     let hit = this.cached.find((c) => c.model === model && c.version === version);
     if (!hit) {
+      const registered = await this.registry.get(model, version);
+      const validationAuc = registered ? validationAucOf(registered.metrics) : null;
       const { header } = readModelBuffer(await this.registry.artifact(model, version));
       const raw = header.metadata[FEATURE_PROFILE_METADATA_KEY];
       let profile: FeatureProfile | null = null;
@@ -38,10 +57,46 @@ export class RegistryChampionProfiles implements ChampionProfileSource {
           );
         }
       }
-      hit = { model, version, profile };
+      hit = { model, version, profile, validationAuc };
       this.cached = [...this.cached.filter((c) => c.model !== model), hit];
     }
-    return hit.profile ? { version, profile: hit.profile } : null;
+    return { version, profile: hit.profile, validationAuc: hit.validationAuc };
+  }
+}
+
+/** The latest row (by computed_at) of one model version in model_live_metrics. */
+export class ClickHouseLiveAuc implements LiveAucSource {
+  constructor(private readonly client: ClickHouseClient) {}
+
+  async latest(model: string, version: number): Promise<LiveAucReading | null> {
+    const [r] = await queryRows<{
+      auc: number | null;
+      n: number;
+      positives: number;
+      negatives: number;
+      computed_at_ms: number;
+      watermark_ms: number;
+    }>(
+      this.client,
+      `SELECT auc, n, positives, negatives,
+              toFloat64(toUnixTimestamp64Milli(computed_at)) AS computed_at_ms,
+              toFloat64(toUnixTimestamp64Milli(watermark)) AS watermark_ms
+         FROM model_live_metrics
+        WHERE model_name = {model:String} AND model_version = {version:UInt32}
+        ORDER BY computed_at DESC, watermark DESC
+        LIMIT 1`,
+      { model, version },
+    );
+    if (!r) return null;
+    return {
+      version,
+      auc: r.auc,
+      n: r.n,
+      positives: r.positives,
+      negatives: r.negatives,
+      computedAtMs: r.computed_at_ms,
+      watermarkMs: r.watermark_ms,
+    };
   }
 }
 
