@@ -329,11 +329,11 @@ export function poisonCorpus(n: number, seed = 20261201): PoisonCase[] {
 }
 
 /** `n` valid messages over the three topics (event ids unique within the corpus). */
-export function validCorpus(n: number, baseMs = BASE_TS): ValidCase[] {
+export function validCorpus(n: number, baseMs = BASE_TS, stepMs = 1000): ValidCase[] {
   return Array.from({ length: n }, (_, k) => {
     const shape = SHAPES[k % SHAPES.length];
     const e = shape.make(5_000_000 + k);
-    e.ts = new Date(baseMs + k * 1000).toISOString();
+    e.ts = new Date(baseMs + k * stepMs).toISOString();
     return {
       topic: shape.topic,
       key: `valid-${k}`,
