@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Test orchestration: build, start the local Kafka broker when KAFKA_BROKERS is unset, run the
 // three tiers with node's test runner, stop what it started.
-//   node scripts/test.mjs [unit|int|e2e|all] [--no-build] [filter substring...]
+//   node scripts/test.mjs [unit|int|e2e|faults|all] [--no-build] [filter substring...]
 // Tiers: unit = **/*.spec.ts (no I/O beyond fakes), int = **/*.int.spec.ts (real broker + engine),
-//        e2e = test/**/*.e2e.spec.ts (whole slices).
+//        e2e = test/**/*.e2e.spec.ts (whole slices), faults = test/faults/**/*.faults.spec.ts (the fault
+//        suite: kills, outages, poison; `npm run test:faults`, run by .ci/run after `npm test`).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, mkdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -13,7 +14,7 @@ import { dockerReachable, startContainers } from './testcontainers.mjs';
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..');
 const args = process.argv.slice(2);
-const tier = ['unit', 'int', 'e2e', 'all'].includes(args[0]) ? args.shift() : 'all';
+const tier = ['unit', 'int', 'e2e', 'faults', 'all'].includes(args[0]) ? args.shift() : 'all';
 const noBuild = args.includes('--no-build');
 const filters = args.filter((a) => !a.startsWith('--'));
 
@@ -40,6 +41,7 @@ const all = ['apps', 'libs', 'test'].flatMap((d) => {
 });
 const pick = (f) => {
   const rel = relative(dist, f);
+  if (rel.endsWith('.faults.spec.js')) return 'faults';
   if (rel.endsWith('.e2e.spec.js')) return 'e2e';
   if (rel.endsWith('.int.spec.js')) return 'int';
   return 'unit';

@@ -1,5 +1,5 @@
 import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
-import { TOPIC_SPECS } from '@storepulse/contracts';
+import { TOPIC_SPECS, topicConfigEntries } from '@storepulse/contracts';
 import { testBrokers } from './env';
 
 export function testKafka(): Kafka {
@@ -31,7 +31,12 @@ export async function resetStorefrontTopics(kafka: Kafka, partitions = 3): Promi
     }
     await createTopicsReady(
       admin,
-      names.map((topic) => ({ topic, numPartitions: partitions })),
+      TOPIC_SPECS.map((s) => ({
+        topic: s.name,
+        numPartitions: partitions,
+        // the size limits of production (the DLQ's 2 MiB); compaction is left to ensureTopics
+        configEntries: topicConfigEntries(s).filter((c) => c.name === 'max.message.bytes'),
+      })),
     );
   } finally {
     await admin.disconnect();
@@ -44,7 +49,11 @@ export async function resetStorefrontTopics(kafka: Kafka, partitions = 3): Promi
  */
 export async function createTopicsReady(
   admin: Admin,
-  topics: { topic: string; numPartitions: number }[],
+  topics: {
+    topic: string;
+    numPartitions: number;
+    configEntries?: { name: string; value: string }[];
+  }[],
 ): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -71,8 +80,20 @@ export async function produce(kafka: Kafka, topic: string, messages: Message[]):
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
-    for (let i = 0; i < messages.length; i += 2000)
-      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 2000) });
+    // ≤ 2,000 messages and ≤ 768 KiB per request: a record batch must stay under the broker's 1 MiB
+    let batch: Message[] = [];
+    let bytes = 0;
+    for (const m of messages) {
+      const size = (m.value?.length ?? 0) + (m.key?.length ?? 0) + 64;
+      if (batch.length > 0 && (batch.length >= 2000 || bytes + size > 768 * 1024)) {
+        await producer.send({ topic, acks: -1, messages: batch });
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(m);
+      bytes += size;
+    }
+    if (batch.length > 0) await producer.send({ topic, acks: -1, messages: batch });
   } finally {
     await producer.disconnect();
   }

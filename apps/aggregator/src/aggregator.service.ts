@@ -85,7 +85,7 @@ export class AggregatorService implements OnApplicationBootstrap, BeforeApplicat
       name: 'aggregator-consumer',
       check: () => {
         const h = this.consumer.health();
-        return Promise.resolve({ ok: h.running && !h.stalled, details: { ...h } });
+        return Promise.resolve({ ok: h.running && !h.stalled && !h.degraded, details: { ...h } });
       },
     });
   }

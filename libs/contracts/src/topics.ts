@@ -24,7 +24,21 @@ export interface TopicSpec {
   retentionMs: number;
   /** Log-compacted (the latest message per key is kept): a new subscriber gets the current state. */
   compacted?: boolean;
+  /**
+   * The topic's `max.message.bytes` when it must differ from the broker's default (1 MiB). The DLQ
+   * topic takes 2 MiB: a dead letter is an input message (≤ 1 MiB) plus its reason headers.
+   */
+  maxMessageBytes?: number;
   description: string;
+}
+
+/** Topic-level configs of a spec, as given to the admin client at creation. */
+export function topicConfigEntries(s: TopicSpec): { name: string; value: string }[] {
+  return [
+    { name: 'retention.ms', value: String(s.retentionMs) },
+    ...(s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+    ...(s.maxMessageBytes ? [{ name: 'max.message.bytes', value: String(s.maxMessageBytes) }] : []),
+  ];
 }
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
@@ -56,6 +70,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     key: 'source key',
     dlq: undefined,
     retentionMs: 4 * WEEK_MS,
+    maxMessageBytes: 2 * 1024 * 1024,
     description: 'invalid messages with reasons',
   },
   {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
 import { TOPICS } from './topics';
 import {
@@ -36,6 +37,37 @@ function pathOf(path: readonly PropertyKey[]): string {
 type JsonObject = Record<string, unknown>;
 type Failure = { ok: false; reason: string; errors: FieldError[] };
 
+/** Offset of the first byte that starts an invalid UTF-8 sequence (only called on invalid input). */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i];
+    if (c < 0x80) {
+      i += 1;
+      continue;
+    }
+    // lead byte → continuation count and the smallest code point it may encode (no overlongs)
+    const [n, min] =
+      c >= 0xc2 && c <= 0xdf
+        ? [1, 0x80]
+        : c >= 0xe0 && c <= 0xef
+          ? [2, 0x800]
+          : c >= 0xf0 && c <= 0xf4
+            ? [3, 0x10000]
+            : [0, 0];
+    if (n === 0) return i;
+    let cp = c & (0x3f >> n);
+    for (let k = 1; k <= n; k++) {
+      const x = b[i + k];
+      if (x === undefined || (x & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (x & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += n + 1;
+  }
+  return b.length;
+}
+
 /** Bytes → a JSON object, or the `$` failure (empty, invalid JSON, not an object). */
 function parseObject(
   bytes: Buffer | string | null | undefined,
@@ -46,6 +78,11 @@ function parseObject(
       reason: '$: empty message (no value)',
       errors: [{ field: '$', message: 'empty message (no value)' }],
     };
+  }
+  if (typeof bytes !== 'string' && !isUtf8(bytes)) {
+    // Decoding would silently turn the bad bytes into U+FFFD and store a value nobody sent.
+    const msg = `invalid UTF-8 at byte ${firstInvalidUtf8(bytes)}`;
+    return { ok: false, reason: `$: ${msg}`, errors: [{ field: '$', message: msg }] };
   }
   let json: unknown;
   try {

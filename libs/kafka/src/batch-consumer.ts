@@ -87,6 +87,11 @@ export interface ConsumerHealth {
   lastBatchAt: string | null;
   lastCommitAt: string | null;
   consecutiveFailures: number;
+  /**
+   * Batches keep failing (≥ 2 in a row, e.g. the sink refuses writes): the consumer retries with
+   * backoff and commits nothing; readiness reports it before it counts as stalled.
+   */
+  degraded: boolean;
   lastError: string | null;
   assignments: { topic: string; partitions: number[] }[];
 }
@@ -270,6 +275,7 @@ export class BatchConsumer {
       lastBatchAt: this.lastBatchAt === null ? null : new Date(this.lastBatchAt).toISOString(),
       lastCommitAt: this.lastCommitAt === null ? null : new Date(this.lastCommitAt).toISOString(),
       consecutiveFailures: this.consecutiveFailures,
+      degraded: this.running && this.consecutiveFailures >= 2,
       lastError: this.lastError,
       assignments: this.assignments,
     };

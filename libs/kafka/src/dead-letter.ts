@@ -34,16 +34,51 @@ export interface DeadLetterSink {
   publish(topic: string, letters: readonly DeadLetter[]): Promise<void>;
 }
 
+/**
+ * Bytes per produce request of dead letters. A request's record batch must stay under the DLQ topic's
+ * `max.message.bytes` (2 MiB, TopicSpec) and the broker's default for topics created by hand (1 MiB):
+ * a batch of large poison messages in one request would be refused as a whole, forever.
+ */
+export const DEAD_LETTER_REQUEST_BYTES = 768 * 1024;
+
+function letterBytes(d: DeadLetter): number {
+  let n = (d.key?.length ?? 0) + (d.value?.length ?? 0) + 128;
+  for (const v of Object.values(deadLetterHeaders(d))) n += String(v).length + 24;
+  return n;
+}
+
+/** Splits letters into requests of at most `maxBytes` (a larger letter goes alone). */
+export function deadLetterRequests(
+  letters: readonly DeadLetter[],
+  maxBytes = DEAD_LETTER_REQUEST_BYTES,
+): DeadLetter[][] {
+  const out: DeadLetter[][] = [];
+  let cur: DeadLetter[] = [];
+  let bytes = 0;
+  for (const d of letters) {
+    const n = letterBytes(d);
+    if (cur.length > 0 && bytes + n > maxBytes) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(d);
+    bytes += n;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
 /** Publishes dead letters with the original key and bytes; resolves only once the broker acknowledged (acks=all). */
 export class KafkaDeadLetterSink implements DeadLetterSink {
   constructor(private readonly producer: Producer) {}
 
   async publish(topic: string, letters: readonly DeadLetter[]): Promise<void> {
-    if (letters.length === 0) return;
-    await this.producer.send({
-      topic,
-      acks: -1,
-      messages: letters.map((d) => ({ key: d.key, value: d.value, headers: deadLetterHeaders(d) })),
-    });
+    for (const part of deadLetterRequests(letters))
+      await this.producer.send({
+        topic,
+        acks: -1,
+        messages: part.map((d) => ({ key: d.key, value: d.value, headers: deadLetterHeaders(d) })),
+      });
   }
 }

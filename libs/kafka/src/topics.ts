@@ -1,5 +1,5 @@
 import { ConfigResourceTypes, type Admin } from 'kafkajs';
-import type { TopicSpec } from '@storepulse/contracts';
+import { topicConfigEntries, type TopicSpec } from '@storepulse/contracts';
 
 /**
  * Creates missing topics (idempotent). Returns the names created. A broker that has just started can
@@ -30,10 +30,7 @@ export async function ensureTopics(
           topic: s.name,
           numPartitions: partitions,
           replicationFactor: replication,
-          configEntries: [
-            { name: 'retention.ms', value: String(s.retentionMs) },
-            ...(s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
-          ],
+          configEntries: topicConfigEntries(s),
         })),
       });
       return missing.map((s) => s.name);

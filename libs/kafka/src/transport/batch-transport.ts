@@ -210,6 +210,7 @@ export class BatchTransport extends Server implements CustomTransportStrategy {
       lastBatchAt: null,
       lastCommitAt: null,
       consecutiveFailures: 0,
+      degraded: false,
       lastError: null,
       assignments: [],
     };
