@@ -106,16 +106,16 @@ describe('browser tracker (storepulse.js) in Chromium against the running collec
   it('sends a full batch by fetch, the rest by sendBeacon on page close; stored and in the online features', async () => {
     const p = page!;
     await p.goto(pageOrigin);
-    await p.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+    await p.waitForFunction(() => (globalThis as unknown as { ready?: boolean }).ready === true);
     // the first five events filled the batch: one POST; wait until the collector acknowledged it
     await p.waitForFunction(
-      () => (window as unknown as { sp: { pending(): number } }).sp.pending() === 0,
+      () => (globalThis as unknown as { sp: { pending(): number } }).sp.pending() === 0,
       undefined,
       { timeout: 30_000 },
     );
     // three more stay queued (the interval is 10 minutes) until the page goes away
     const queued = await p.evaluate(() => {
-      const w = window as unknown as {
+      const w = globalThis as unknown as {
         sp: { track(t: string, p: Record<string, unknown>): string; pending(): number };
       };
       w.sp.track('product_view', { sku: 'TRK-3', price: 7, category: 'demo' });
@@ -124,7 +124,7 @@ describe('browser tracker (storepulse.js) in Chromium against the running collec
       return w.sp.pending();
     });
     assert.equal(queued, 3);
-    const errors = await p.evaluate(() => (window as unknown as { errors: unknown[] }).errors);
+    const errors = await p.evaluate(() => (globalThis as unknown as { errors: unknown[] }).errors);
     assert.deepEqual(errors, [], 'no event rejected or dropped');
     await p.close({ runBeforeUnload: true }); // pagehide → sendBeacon
 
