@@ -87,6 +87,11 @@ export interface TrainerConfig {
   warmMaxEpochs: number;
   hidden: number[];
   gate: { maxAucDrop: number; maxLogLossIncrease: number };
+  /**
+   * After a run the gate rejected, the model is retrained only once the data's watermark moved by
+   * `minNewDataMs` or `backoffMs` passed (identical data gives an identical, rejected candidate).
+   */
+  rejectedRetry: { minNewDataMs: number; backoffMs: number };
   /** Drift as a retraining trigger (live feature PSI against the champion's training profile). */
   drift: TrainerDriftConfig;
 }
@@ -327,6 +332,10 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       warmMaxEpochs: e.TRAINER_WARM_MAX_EPOCHS,
       hidden: e.TRAINER_HIDDEN.split(',').map(Number),
       gate: { maxAucDrop: e.GATE_MAX_AUC_DROP, maxLogLossIncrease: e.GATE_MAX_LOGLOSS_INCREASE },
+      rejectedRetry: {
+        minNewDataMs: e.TRAINER_REJECTED_RETRY_NEW_DATA_MS,
+        backoffMs: e.TRAINER_REJECTED_BACKOFF_MS,
+      },
       drift: {
         checkMs: e.TRAINER_DRIFT_CHECK_MS,
         psiThreshold: e.TRAINER_DRIFT_PSI,

@@ -116,6 +116,10 @@ export const envSchema = z.object({
     .string()
     .default('64,32')
     .pipe(z.string().regex(/^\d+(,\d+)*$/, { error: 'must be layer sizes such as 64,32' })),
+  /** After a rejected run: retrain once the data's watermark moved this much (event time)... */
+  TRAINER_REJECTED_RETRY_NEW_DATA_MS: int(0, 30 * 86_400_000).default(900_000),
+  /** ...or once this much wall time passed since the rejected run finished. */
+  TRAINER_REJECTED_BACKOFF_MS: int(0, 30 * 86_400_000).default(3_600_000),
   GATE_MAX_AUC_DROP: num(0, 1).default(0.005),
   GATE_MAX_LOGLOSS_INCREASE: num(0, 10).default(0.02),
   SCORER_ENABLED: bool.default(true),

@@ -26,7 +26,7 @@ import {
 import type { Logger } from '@storepulse/observability';
 import type { RunProgress } from '../runs/run-tracker';
 import { DAY_MS, HOUR_MS } from './cutoffs';
-import type { LabelledSet, TrainingSetBuilder } from './training-set';
+import type { FeatureRowCache, LabelledSet, TrainingSetBuilder } from './training-set';
 
 export interface PropensityTrainingConfig {
   windowDays: number;
@@ -67,6 +67,8 @@ export interface PropensityRunResult {
   rows: { train: number; validation: number; test: number };
   positives: { train: number; validation: number; test: number };
   cutoffs: { train: number; validation: string[]; test: string[] };
+  /** Latest event time stored when the training set was built (the scheduler's "new data" check). */
+  watermarkMs: number;
   epochs: number;
   trainMs: number;
   samplesPerSec: number;
@@ -145,7 +147,8 @@ export class PropensityTrainer {
     horizon: { name: string; ms: number },
     progress: (p: RunProgress) => void,
     /** triggerReason: why the run started (e.g. 'drift: feature X psi Y'), prefixed to the registry event reason. */
-    opts: { forceScratch?: boolean; triggerReason?: string } = {},
+    /** featureCache: feature rows shared with the other horizons' runs of the same tick. */
+    opts: { forceScratch?: boolean; triggerReason?: string; featureCache?: FeatureRowCache } = {},
   ): Promise<PropensityRunResult> {
     const name = propensityModelName(horizon.name);
     const { names, catalogHash } = propensityFeatures();
@@ -157,6 +160,7 @@ export class PropensityTrainer {
       usersPerCutoff: this.cfg.usersPerCutoff,
       negativeKeepRate: this.cfg.negativeKeepRate,
       featureNames: names,
+      ...(opts.featureCache ? { featureCache: opts.featureCache } : {}),
       onProgress: (p) =>
         progress({
           phase: 'training set',
@@ -273,6 +277,7 @@ export class PropensityTrainer {
         validation: sets.plan.validation.map((t) => new Date(t).toISOString()),
         test: sets.plan.test.map((t) => new Date(t).toISOString()),
       },
+      watermarkMs: sets.watermarkMs,
       epochs: trained.epochs,
       trainMs: trained.ms,
       samplesPerSec: trained.samplesPerSec,
