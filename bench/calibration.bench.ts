@@ -25,8 +25,10 @@ import { printTable, progress } from './support';
  * On the store of a stopped first run (`npm start` on an empty data folder, then Ctrl-C), per
  * default horizon: the trainer's training sets, its MLP (trainer options), the MLP's test metrics
  * uncalibrated and calibrated (the calibration fitted on validation, as the trainer does), next to
- * logistic regression and the heuristic, plus the wall time of each step; the 7d sets are built a
- * second time from the 24h run's feature rows (FeatureRowCache), as the first run's trainer does.
+ * logistic regression and the heuristic, plus the wall time of each step. Cut-offs on the first
+ * run's grid (TRAINER_FIRST_RUN_CUTOFF_EVERY_HOURS; BENCH_EVERY_HOURS overrides); the later horizons'
+ * sets are read through the first one's feature rows (FeatureRowCache), as the trainer's tick does,
+ * and once without them.
  */
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -52,23 +54,32 @@ async function main(): Promise<void> {
   const backend = getTfBackendInfo()?.backend ?? 'unknown';
   const cache = new FeatureRowCache();
   const rows: [string, string][] = [['backend', backend]];
-  for (const h of cfg.horizons) {
+  const everyHours = Number(process.env.BENCH_EVERY_HOURS ?? cfg.firstRunCutoffEveryHours);
+  rows.push(['cut-off spacing', `${everyHours} h`]);
+  for (const [k, h] of cfg.horizons.entries()) {
     const build = (c?: FeatureRowCache) =>
       builder.build({
         horizonMs: h.ms,
-        everyMs: cfg.cutoffEveryHours * HOUR,
+        everyMs: everyHours * HOUR,
         windowMs: cfg.windowDays * DAY,
         usersPerCutoff: cfg.usersPerCutoff,
         negativeKeepRate: cfg.negativeKeepRate,
         featureNames: names,
         ...(c ? { featureCache: c } : {}),
+        onProgress: (p) =>
+          p.done % 10 === 0 ? progress(`${h.name}: cut-off ${p.done}/${p.total}`) : undefined,
       });
+    // The first horizon fills the shared cache (as the trainer's first tick does); the others read
+    // through it, and once without it for comparison.
     let t = Date.now();
-    const sets = await build();
-    const setMs = Date.now() - t;
-    t = Date.now();
-    await build(cache);
+    const sets = await build(cache);
     const cachedMs = Date.now() - t;
+    let setMs = cachedMs;
+    if (k > 0) {
+      t = Date.now();
+      await build();
+      setMs = Date.now() - t;
+    }
     const { train, validation, test } = sets;
     progress(`${h.name}: sets ${setMs} ms (${cachedMs} ms through the shared cache); training`);
     t = Date.now();
@@ -99,7 +110,7 @@ async function main(): Promise<void> {
         `${train.n} (${sum(train.y)}) / ${validation.n} (${sum(validation.y)}) / ${test.n} (${sum(test.y)})`,
       ],
       [
-        `${h.name} wall time: sets / sets via cache / mlp`,
+        `${h.name} wall time: sets / sets via the shared cache / mlp`,
         `${setMs} / ${cachedMs} / ${trainMs} ms (${mlp.epochs} epochs)`,
       ],
       [`${h.name} calibration`, JSON.stringify(mlp.calibration)],

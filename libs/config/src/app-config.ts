@@ -80,6 +80,11 @@ export interface TrainerConfig {
   windowDays: number;
   /** Spacing of the (hour-aligned) training cut-offs. */
   cutoffEveryHours: number;
+  /**
+   * Spacing of a first run's cut-offs (a model without a champion): a coarser grid on the same
+   * hours of the day, so the first champions of `npm start` come within minutes (README, first run).
+   */
+  firstRunCutoffEveryHours: number;
   usersPerCutoff: number;
   /** Share of negative examples kept (weights 1/rate are recorded). */
   negativeKeepRate: number;
@@ -326,6 +331,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       intervalMs: e.TRAINER_INTERVAL_MS,
       windowDays: e.TRAINER_WINDOW_DAYS,
       cutoffEveryHours: e.TRAINER_CUTOFF_EVERY_HOURS,
+      firstRunCutoffEveryHours: e.TRAINER_FIRST_RUN_CUTOFF_EVERY_HOURS || e.TRAINER_CUTOFF_EVERY_HOURS,
       usersPerCutoff: e.TRAINER_USERS_PER_CUTOFF,
       negativeKeepRate: e.TRAINER_NEGATIVE_KEEP_RATE,
       maxEpochs: e.TRAINER_MAX_EPOCHS,

@@ -96,6 +96,8 @@ export const envSchema = z.object({
   TRAINER_INTERVAL_MS: int(0, 30 * 86_400_000).default(3_600_000),
   TRAINER_WINDOW_DAYS: int(1, 3650).default(28),
   TRAINER_CUTOFF_EVERY_HOURS: int(1, 24 * 30).default(6),
+  /** Cut-off spacing of a model's first run (no champion yet; 0 = TRAINER_CUTOFF_EVERY_HOURS). */
+  TRAINER_FIRST_RUN_CUTOFF_EVERY_HOURS: int(0, 24 * 30).default(18),
   TRAINER_USERS_PER_CUTOFF: int(10, 1_000_000).default(4_000),
   TRAINER_NEGATIVE_KEEP_RATE: num(0.01, 1).default(1),
   TRAINER_MAX_EPOCHS: int(1, 1000).default(40),

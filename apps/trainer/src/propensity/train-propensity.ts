@@ -31,6 +31,8 @@ import type { FeatureRowCache, LabelledSet, TrainingSetBuilder } from './trainin
 export interface PropensityTrainingConfig {
   windowDays: number;
   cutoffEveryHours: number;
+  /** Cut-off spacing while the model has no champion (its first run). */
+  firstRunCutoffEveryHours: number;
   usersPerCutoff: number;
   negativeKeepRate: number;
   maxEpochs: number;
@@ -153,9 +155,12 @@ export class PropensityTrainer {
     const name = propensityModelName(horizon.name);
     const { names, catalogHash } = propensityFeatures();
     progress({ phase: 'training set', fraction: 0.02 });
+    // A first run (no champion) trains on a coarser cut-off grid: fewer point-in-time reads.
+    const champion = await this.registry.champion(name);
+    const everyHours = champion ? this.cfg.cutoffEveryHours : this.cfg.firstRunCutoffEveryHours;
     const sets = await this.sets.build({
       horizonMs: horizon.ms,
-      everyMs: this.cfg.cutoffEveryHours * HOUR_MS,
+      everyMs: everyHours * HOUR_MS,
       windowMs: this.cfg.windowDays * DAY_MS,
       usersPerCutoff: this.cfg.usersPerCutoff,
       negativeKeepRate: this.cfg.negativeKeepRate,
@@ -174,6 +179,8 @@ export class PropensityTrainer {
         model: name,
         rows: { train: train.n, validation: validation.n, test: test.n },
         positives: { train: sumOf(train.y), validation: sumOf(validation.y), test: sumOf(test.y) },
+        cutoffs: { train: sets.plan.train.length, everyHours },
+        featureRows: opts.featureCache ? { ...opts.featureCache.served } : null,
       },
       'propensity training set built',
     );
@@ -183,7 +190,6 @@ export class PropensityTrainer {
       );
 
     // Champion: warm start when it reads the same features from the same catalog.
-    const champion = await this.registry.champion(name);
     let warm: Awaited<ReturnType<typeof loadPropensityModel>> | null = null;
     let championLoaded: Awaited<ReturnType<typeof loadPropensityModel>> | null = null;
     if (champion) {
