@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { loadConfig } from '@storepulse/config';
 import { createClickHouse, runMigrations } from '@storepulse/clickhouse';
 import { ClickHousePropensityHistory, FeatureStore } from '@storepulse/features';
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
   const backend = getTfBackendInfo()?.backend ?? 'unknown';
   const cache = new FeatureRowCache();
   const rows: [string, string][] = [['backend', backend]];
+  const dump: Record<string, unknown> = {};
   const everyHours = Number(process.env.BENCH_EVERY_HOURS ?? cfg.firstRunCutoffEveryHours);
   rows.push(['cut-off spacing', `${everyHours} h`]);
   for (const [k, h] of cfg.horizons.entries()) {
@@ -122,8 +124,19 @@ async function main(): Promise<void> {
         `${f4(m.rocAuc)} / ${f4(m.logLoss)} / ${f4(m.brier)} / ${f4(m.ece)}`,
       ]);
     }
+    if (process.env.BENCH_DUMP) {
+      const raw = (x: LabelledSet) =>
+        Array.from(predictPropensity(tf, { ...mlp, calibration: null }, x.x, x.n));
+      dump[h.name] = {
+        classWeights: mlp.classWeights,
+        train: { y: Array.from(train.y), w: Array.from(train.weight), p: raw(train) },
+        validation: { y: Array.from(validation.y), p: raw(validation) },
+        test: { y: Array.from(test.y), p: raw(test) },
+      };
+    }
     mlp.model.dispose();
   }
+  if (process.env.BENCH_DUMP) writeFileSync(process.env.BENCH_DUMP, JSON.stringify(dump));
   printTable('propensity calibration on a first-run store (test cut-off)', rows);
   await ch.close();
 }

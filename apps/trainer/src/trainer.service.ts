@@ -79,8 +79,8 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
   readonly lastDrift = new Map<string, DriftCheckResult & { checkedAt: string }>();
   private readonly ingestLag: IngestLag;
   private readonly history: ClickHousePropensityHistory;
-  /** Model and run of the last "retraining backed off" line (logged once per rejected run). */
-  private backoffLogged: string | null = null;
+  /** Per model, the rejected run whose "retraining backed off" line was logged (once per run). */
+  private readonly backoffLogged = new Map<string, string>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -216,13 +216,19 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
       const name = propensityModelName(h.name);
       const champion = await this.registry.champion(name);
       if (!champion) missing++;
-      const last = this.runs.list().find((r) => r.model === name);
+      const record = this.runs.list().find((r) => r.model === name);
+      const last = record ? lastRunOf(record as RunRecord<PropensityRunResult>) : null;
+      // the data watermark matters only after a rejected run (one bounds query then)
+      const watermarkMs =
+        last?.outcome && !last.outcome.promoted
+          ? ((await this.history.bounds())?.watermarkMs ?? null)
+          : null;
       const decision = scheduleDecision(
         {
           nowMs: Date.now(),
           championCreatedAtMs: champion ? Date.parse(champion.createdAt) : null,
-          last: last ? lastRunOf(last as RunRecord<PropensityRunResult>) : null,
-          watermarkMs: (await this.history.bounds())?.watermarkMs ?? null,
+          last,
+          watermarkMs,
         },
         {
           firstRunRetryMs: FIRST_RUN_RETRY_MS,
@@ -231,16 +237,15 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
         },
       );
       if (!decision.due) {
-        const key = `${name}:${last?.id ?? ''}`;
-        if (/rejected/.test(decision.reason) && this.backoffLogged !== key) {
-          this.backoffLogged = key;
+        if (decision.backoff && record && this.backoffLogged.get(name) !== record.id) {
+          this.backoffLogged.set(name, record.id);
           this.log.info({ model: name, reason: decision.reason }, 'retraining backed off');
         }
         continue;
       }
       const { done } = this.trainPropensity(h.name, decision.trigger, {
         featureCache,
-        ...(/rejected/.test(decision.reason) ? { reason: decision.reason } : {}),
+        ...(decision.afterRejection ? { reason: decision.reason } : {}),
       });
       const r = await done;
       if (r.status === 'failed' && /history|no events|no positive/i.test(r.error ?? ''))

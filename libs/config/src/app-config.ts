@@ -331,7 +331,8 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       intervalMs: e.TRAINER_INTERVAL_MS,
       windowDays: e.TRAINER_WINDOW_DAYS,
       cutoffEveryHours: e.TRAINER_CUTOFF_EVERY_HOURS,
-      firstRunCutoffEveryHours: e.TRAINER_FIRST_RUN_CUTOFF_EVERY_HOURS || e.TRAINER_CUTOFF_EVERY_HOURS,
+      firstRunCutoffEveryHours:
+        e.TRAINER_FIRST_RUN_CUTOFF_EVERY_HOURS || e.TRAINER_CUTOFF_EVERY_HOURS,
       usersPerCutoff: e.TRAINER_USERS_PER_CUTOFF,
       negativeKeepRate: e.TRAINER_NEGATIVE_KEEP_RATE,
       maxEpochs: e.TRAINER_MAX_EPOCHS,

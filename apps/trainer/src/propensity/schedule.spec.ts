@@ -25,7 +25,12 @@ describe('scheduleDecision', () => {
       { nowMs: T, championCreatedAtMs: null, last: null, watermarkMs: T },
       policy,
     );
-    assert.deepEqual(d, { due: true, trigger: 'first-run', reason: 'no champion yet' });
+    assert.deepEqual(d, {
+      due: true,
+      trigger: 'first-run',
+      reason: 'no champion yet',
+      afterRejection: false,
+    });
   });
 
   it('a rejected first model is not retrained 15 s later on the same data', () => {
@@ -40,6 +45,7 @@ describe('scheduleDecision', () => {
       policy,
     );
     assert.equal(d.due, false);
+    assert.ok(!d.due && d.backoff);
     assert.match(d.reason, /rejected by the gate 15 s ago and the data watermark moved 75 s since/);
     assert.match(d.reason, /after 900 s of new data or a 3600 s backoff/);
   });
@@ -56,13 +62,19 @@ describe('scheduleDecision', () => {
     );
     assert.equal(justShort.due, false);
     const d = scheduleDecision(
-      { nowMs: T + MIN, championCreatedAtMs: null, last: rejected(T, T), watermarkMs: T + 15 * MIN },
+      {
+        nowMs: T + MIN,
+        championCreatedAtMs: null,
+        last: rejected(T, T),
+        watermarkMs: T + 15 * MIN,
+      },
       policy,
     );
     assert.deepEqual(d, {
       due: true,
       trigger: 'first-run',
       reason: 'the last run was rejected; the data watermark moved 900 s since',
+      afterRejection: true,
     });
   });
 
@@ -75,6 +87,7 @@ describe('scheduleDecision', () => {
       due: true,
       trigger: 'first-run',
       reason: 'the last run was rejected; the 3600 s backoff elapsed',
+      afterRejection: true,
     });
     const before = scheduleDecision(
       { nowMs: T + 60 * MIN - 1, championCreatedAtMs: null, last: rejected(T, T), watermarkMs: T },
@@ -84,7 +97,12 @@ describe('scheduleDecision', () => {
   });
 
   it('a failed first run (not enough history) is retried every 15 s', () => {
-    const failed: LastRun = { status: 'failed', startedAtMs: T, finishedAtMs: T + 1000, outcome: null };
+    const failed: LastRun = {
+      status: 'failed',
+      startedAtMs: T,
+      finishedAtMs: T + 1000,
+      outcome: null,
+    };
     const early = scheduleDecision(
       { nowMs: T + 14_999, championCreatedAtMs: null, last: failed, watermarkMs: T },
       policy,
@@ -94,11 +112,21 @@ describe('scheduleDecision', () => {
       { nowMs: T + 15_000, championCreatedAtMs: null, last: failed, watermarkMs: T },
       policy,
     );
-    assert.deepEqual(d, { due: true, trigger: 'first-run', reason: 'no champion; the last run failed' });
+    assert.deepEqual(d, {
+      due: true,
+      trigger: 'first-run',
+      reason: 'no champion; the last run failed',
+      afterRejection: false,
+    });
   });
 
   it('a run in progress is never doubled', () => {
-    const running: LastRun = { status: 'running', startedAtMs: T, finishedAtMs: null, outcome: null };
+    const running: LastRun = {
+      status: 'running',
+      startedAtMs: T,
+      finishedAtMs: null,
+      outcome: null,
+    };
     const d = scheduleDecision(
       { nowMs: T + 2 * 60 * MIN, championCreatedAtMs: T - 60 * MIN, last: running, watermarkMs: T },
       policy,
@@ -120,7 +148,12 @@ describe('scheduleDecision', () => {
         { nowMs: T + 50 * MIN, championCreatedAtMs: champ, last: null, watermarkMs: T },
         policy,
       ),
-      { due: true, trigger: 'schedule', reason: 'retraining interval 3600 s' },
+      {
+        due: true,
+        trigger: 'schedule',
+        reason: 'retraining interval 3600 s',
+        afterRejection: false,
+      },
     );
     // interval 0: only API and drift runs
     assert.equal(
@@ -140,6 +173,7 @@ describe('scheduleDecision', () => {
       due: true,
       trigger: 'schedule',
       reason: 'the last run was rejected; the 3600 s backoff elapsed',
+      afterRejection: true,
     });
     // a promoted last run: the interval alone decides
     const promoted: LastRun = { ...last, outcome: { promoted: true, watermarkMs: T } };

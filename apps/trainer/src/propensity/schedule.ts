@@ -29,15 +29,17 @@ export interface ScheduleInput {
   watermarkMs: number | null;
 }
 
+/** afterRejection: due because new data arrived or the backoff elapsed; backoff: held back by it. */
 export type ScheduleDecision =
-  | { due: true; trigger: 'first-run' | 'schedule'; reason: string }
-  | { due: false; reason: string };
+  | { due: true; trigger: 'first-run' | 'schedule'; reason: string; afterRejection: boolean }
+  | { due: false; reason: string; backoff: boolean };
 
 const s = (ms: number) => `${Math.round(ms / 1000)} s`;
 
 export function scheduleDecision(i: ScheduleInput, p: SchedulePolicy): ScheduleDecision {
   const { last } = i;
-  if (last?.status === 'running') return { due: false, reason: 'a run is in progress' };
+  if (last?.status === 'running')
+    return { due: false, reason: 'a run is in progress', backoff: false };
   const trigger = i.championCreatedAtMs === null ? 'first-run' : 'schedule';
   // A rejected candidate: retrain only on new data or after the backoff.
   let rejectedRetry: string | null = null;
@@ -48,6 +50,7 @@ export function scheduleDecision(i: ScheduleInput, p: SchedulePolicy): ScheduleD
     if (moved < minNewDataMs && waited < backoffMs)
       return {
         due: false,
+        backoff: true,
         reason: `the last run was rejected by the gate ${s(waited)} ago and the data watermark moved ${s(Math.max(0, moved))} since (retrain after ${s(minNewDataMs)} of new data or a ${s(backoffMs)} backoff)`,
       };
     rejectedRetry =
@@ -57,18 +60,33 @@ export function scheduleDecision(i: ScheduleInput, p: SchedulePolicy): ScheduleD
   }
   if (i.championCreatedAtMs === null) {
     const lastAt = last?.startedAtMs ?? 0;
-    if (rejectedRetry) return { due: true, trigger, reason: rejectedRetry };
+    if (rejectedRetry) return { due: true, trigger, reason: rejectedRetry, afterRejection: true };
     if (i.nowMs - lastAt < p.firstRunRetryMs)
-      return { due: false, reason: `the last first run started ${s(i.nowMs - lastAt)} ago` };
+      return {
+        due: false,
+        reason: `the last first run started ${s(i.nowMs - lastAt)} ago`,
+        backoff: false,
+      };
     return {
       due: true,
       trigger,
       reason: last ? `no champion; the last run ${last.status}` : 'no champion yet',
+      afterRejection: false,
     };
   }
-  if (p.intervalMs <= 0) return { due: false, reason: 'scheduled retraining is off' };
+  if (p.intervalMs <= 0)
+    return { due: false, reason: 'scheduled retraining is off', backoff: false };
   const since = Math.max(last?.startedAtMs ?? 0, i.championCreatedAtMs);
   if (i.nowMs - since < p.intervalMs)
-    return { due: false, reason: `retraining interval ${s(p.intervalMs)} not reached` };
-  return { due: true, trigger, reason: rejectedRetry ?? `retraining interval ${s(p.intervalMs)}` };
+    return {
+      due: false,
+      reason: `retraining interval ${s(p.intervalMs)} not reached`,
+      backoff: false,
+    };
+  return {
+    due: true,
+    trigger,
+    reason: rejectedRetry ?? `retraining interval ${s(p.intervalMs)}`,
+    afterRejection: rejectedRetry !== null,
+  };
 }

@@ -89,6 +89,11 @@ void describe('propensity MLP', () => {
   void it('calibration lowers ECE under class weighting', () => {
     assert.ok(main.calibration !== null);
     assert.ok(main.classWeights.positive > 3 * main.classWeights.negative);
+    // 'prior-slope' (default): the intercept undoes the class weighting exactly
+    assert.equal(
+      main.calibration.b,
+      Math.log(main.classWeights.negative / main.classWeights.positive),
+    );
     const calibrated = binaryMetrics(test.y, predictPropensity(tf, main, test.x, test.n));
     const raw = binaryMetrics(
       test.y,
