@@ -1,8 +1,13 @@
 // Unit tests of the MLP calibration on hand-computed cases: the slope with a fixed offset, Platt's
-// two parameters, the class-weight offset of 'prior-slope', and the errors.
+// two parameters, the base-rate intercept, and the errors.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { calibrate, fitCalibration, fitLogitCalibration } from './calibration';
+import {
+  calibrate,
+  fitBaseRateIntercept,
+  fitCalibration,
+  fitLogitCalibration,
+} from './calibration';
 
 const close = (a: number, b: number, tol = 1e-6) =>
   assert.ok(Math.abs(a - b) < tol, `${a} vs ${b} (tolerance ${tol})`);
@@ -47,49 +52,56 @@ describe('fitLogitCalibration', () => {
 });
 
 describe('fitCalibration', () => {
-  it("'prior-slope' takes b = ln(w− / w+) from the class weights, the slope from validation", () => {
-    // Balanced class weights on a training set with 1 positive per 4 rows: w+ = 2, w− = 2/3, so the
-    // training odds were multiplied by 3 and b = ln(1/3) restores them.
-    const cw = { positive: 2, negative: 2 / 3 };
-    const z = [1, 1, -1, -1];
-    const y = [1, 0, 1, 0];
-    const w = [3, 1, 1, 3];
-    const c = fitCalibration('prior-slope', { z, y, w }, cw);
-    close(c.b, -Math.log(3));
-    const grad = z.reduce((g, zi, i) => g + w[i] * (calibrate(c, zi) - y[i]) * zi, 0);
-    close(grad, 0, 1e-6);
-    // a logit of 0 (the balanced boundary) maps to the training base rate 1/4
-    close(calibrate(c, 0), 0.25);
-    // unweighted training (class weights 1/1): offset 0
-    assert.equal(fitCalibration('prior-slope', { z, y, w }, { positive: 1, negative: 1 }).b, 0);
-    // 'platt' fits b as well: on this symmetric set b = 0, a = ln 3
-    const p = fitCalibration('platt', { z, y, w }, cw);
+  // validation: z = ±1 with 3:1 labels (weights); Platt gives a = ln 3, b = 0 by symmetry
+  const val = { z: [1, 1, -1, -1], y: [1, 0, 1, 0], w: [3, 1, 1, 3] };
+
+  it("'platt' fits a and b on validation", () => {
+    const p = fitCalibration('platt', val, { z: [], y: [], w: [] });
     close(p.a, Math.log(3), 1e-4);
     close(p.b, 0, 1e-4);
   });
 
-  it('rejects a validation set with one class, mismatched lengths and non-finite logits', () => {
-    const cw = { positive: 1, negative: 1 };
+  it("'base-rate' keeps Platt's slope and matches the training base rate", () => {
+    // training logits all 0, 1 positive in 4: the mean prediction σ(b) must be 1/4 → b = −ln 3
+    const train = { z: [0, 0, 0, 0], y: [1, 0, 0, 0], w: [1, 1, 1, 1] };
+    const c = fitCalibration('base-rate', val, train);
+    close(c.a, Math.log(3), 1e-4);
+    close(c.b, -Math.log(3), 1e-9);
+    close(calibrate(c, 0), 0.25, 1e-9);
+    // sample weights count: the positive weighs 3 of 6 → base rate 1/2 → b = 0
+    const weighted = fitCalibration('base-rate', val, { ...train, w: [3, 1, 1, 1] });
+    close(weighted.b, 0, 1e-9);
+  });
+
+  it('the base-rate intercept makes the weighted mean prediction equal the weighted base rate', () => {
+    const z = [-2, -0.5, 0.3, 1.1, 2.5, -1.2, 0.8];
+    const y = [0, 0, 1, 0, 1, 1, 0];
+    const w = [1, 2, 1, 1, 1, 0.5, 1];
+    const a = 0.7;
+    const b = fitBaseRateIntercept(a, z, y, w);
+    const total = w.reduce((s2, x) => s2 + x, 0);
+    const mean = z.reduce((m, zi, i) => m + w[i] * calibrate({ a, b }, zi), 0) / total;
+    const rate = y.reduce((m, yi, i) => m + w[i] * yi, 0) / total;
+    close(mean, rate, 1e-12);
+  });
+
+  it('rejects a set with one class, mismatched lengths and non-finite logits', () => {
+    const none = { z: [], y: [], w: [] };
     assert.throws(
-      () => fitCalibration('platt', { z: [0, 1], y: [0, 0], w: [1, 1] }, cw),
+      () => fitCalibration('platt', { z: [0, 1], y: [0, 0], w: [1, 1] }, none),
       /needs both classes with weight > 0 \(positives 0, negatives 2\)/,
     );
     assert.throws(
-      () => fitCalibration('platt', { z: [0, 1], y: [0], w: [1, 1] }, cw),
+      () => fitCalibration('platt', { z: [0, 1], y: [0], w: [1, 1] }, none),
       /differ in length \(2, 1, 2\)/,
     );
     assert.throws(
-      () => fitCalibration('prior-slope', { z: [NaN, 1], y: [0, 1], w: [1, 1] }, cw),
+      () => fitCalibration('platt', { z: [NaN, 1], y: [0, 1], w: [1, 1] }, none),
       /logit 0 is NaN/,
     );
     assert.throws(
-      () =>
-        fitCalibration(
-          'prior-slope',
-          { z: [0, 1], y: [0, 1], w: [1, 1] },
-          { positive: 0, negative: 1 },
-        ),
-      /class weights must be > 0/,
+      () => fitCalibration('base-rate', val, { z: [0, 1], y: [1, 1], w: [1, 1] }),
+      /needs both classes/,
     );
   });
 });

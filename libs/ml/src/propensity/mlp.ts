@@ -2,7 +2,7 @@
 // deterministic loop (seeded glorot initialisers, seeded shuffles and dropout masks), weighted binary
 // cross-entropy (sample weights x optional balanced class weights), Adam (or SGD), early stopping on
 // the validation loss with the best weights restored, and a calibration fitted on validation
-// (calibration.ts: the slope on validation, the intercept from the training base rate; or Platt).
+// (calibration.ts: Platt's slope on validation, the intercept from the training base rate; or Platt).
 //
 // The saved network outputs a logit, not a probability: score with predictPropensity(), which applies
 // the stored standardisation, the network, the calibration and the sigmoid, in batches.
@@ -77,8 +77,8 @@ export interface MlpOptions {
   /** Fit a calibration on validation (default true): class weighting biases the raw probabilities. */
   calibrate?: boolean;
   /**
-   * 'prior-slope' (default): intercept from the class weighting (the training base rate), slope on
-   * validation; 'platt': both on validation. See calibration.ts.
+   * 'base-rate' (default): Platt's slope on validation, the intercept matching the training base
+   * rate; 'platt': both on validation. See calibration.ts.
    */
   calibrationMethod?: CalibrationMethod;
 }
@@ -437,11 +437,14 @@ export async function trainPropensityMlp(
 
   let calibration: PlattCalibration | null = null;
   if (calibrate) {
-    const z = logits(tf, model, xv, val.n, d);
+    const method = opts.calibrationMethod ?? 'base-rate';
     calibration = fitCalibration(
-      opts.calibrationMethod ?? 'prior-slope',
-      { z, y: val.y, w: val.weight },
-      classWeights,
+      method,
+      { z: logits(tf, model, xv, val.n, d), y: val.y, w: val.weight },
+      // the training logits only for 'base-rate' (sample weights, not the class weights)
+      method === 'base-rate'
+        ? { z: logits(tf, model, xs, train.n, d), y: train.y, w: train.weight }
+        : { z: [], y: [], w: [] },
     );
   }
   const ms = performance.now() - t0;
