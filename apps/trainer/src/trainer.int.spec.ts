@@ -31,6 +31,7 @@ describe('propensity training on simulated history (embedded engine, real TF.js)
       PROPENSITY_HORIZONS: '24h',
       TRAINER_USERS_PER_CUTOFF: '700',
       TRAINER_CUTOFF_EVERY_HOURS: '12',
+      TRAINER_FIRST_RUN_CUTOFF_EVERY_HOURS: '12',
       TRAINER_MAX_EPOCHS: '15',
       TRAINER_WARM_MAX_EPOCHS: '5',
     });

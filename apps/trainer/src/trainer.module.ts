@@ -34,6 +34,7 @@ const demandTrainerProvider: FactoryProvider<DemandTrainerService | null> = {
           trainer.runs,
           aggregatorLag(kafka, config),
           logger,
+          { firstRunAfter: () => trainer.firstRunsPending() },
         )
       : null,
 };

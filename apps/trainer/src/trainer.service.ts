@@ -22,13 +22,14 @@ import {
   RegistryChampionProfiles,
 } from './propensity/drift-sources';
 import { NotEnoughHistoryError } from './propensity/cutoffs';
-import { TrainingSetBuilder } from './propensity/training-set';
+import { FeatureRowCache, TrainingSetBuilder } from './propensity/training-set';
 import {
   PropensityTrainer,
   propensityModelName,
   type PropensityRunResult,
 } from './propensity/train-propensity';
 import { RunConflictError, RunTracker, type RunRecord } from './runs/run-tracker';
+import { scheduleDecision, type LastRun } from './propensity/schedule';
 
 export class UnknownHorizonError extends Error {
   constructor(
@@ -42,7 +43,29 @@ export class UnknownHorizonError extends Error {
 
 /** While a model has no champion, a failed first run (e.g. history still arriving) is retried this often. */
 const FIRST_RUN_RETRY_MS = 15_000;
-/** Scheduled training waits while the aggregator has more than this many messages to consume. */
+
+/** The aggregator's consumer lag could not be read: the scheduler tick fails (retried in 15 s). */
+export class IngestLagUnavailableError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(
+      `cannot read the aggregator's consumer lag, so scheduled training cannot tell whether ingest has caught up: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
+    this.name = 'IngestLagUnavailableError';
+  }
+}
+
+/** The scheduler's view of a propensity run. */
+export function lastRunOf(r: RunRecord<PropensityRunResult>): LastRun {
+  return {
+    status: r.status,
+    startedAtMs: Date.parse(r.startedAt),
+    finishedAtMs: r.finishedAt === null ? null : Date.parse(r.finishedAt),
+    outcome:
+      r.status === 'succeeded' && r.result
+        ? { promoted: r.result.promoted, watermarkMs: r.result.watermarkMs }
+        : null,
+  };
+}
 
 @Injectable()
 export class TrainerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -60,6 +83,9 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
   /** The last drift check per model (GET-able through the service). */
   readonly lastDrift = new Map<string, DriftCheckResult & { checkedAt: string }>();
   private readonly ingestLag: IngestLag;
+  private readonly history: ClickHousePropensityHistory;
+  /** Per model, the rejected run whose "retraining backed off" line was logged (once per run). */
+  private readonly backoffLogged = new Map<string, string>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -72,7 +98,8 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
   ) {
     this.log = logger.child({ component: 'trainer' });
     this.ingestLag = aggregatorLag(kafka, config);
-    this.builder = new TrainingSetBuilder(new ClickHousePropensityHistory(ch.client), features);
+    this.history = new ClickHousePropensityHistory(ch.client);
+    this.builder = new TrainingSetBuilder(this.history, features);
     const d = config.trainer.drift;
     this.drift = new DriftCheck(
       new RegistryChampionProfiles(registry),
@@ -151,7 +178,7 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
   trainPropensity(
     horizonName: string | undefined,
     trigger: RunRecord['trigger'],
-    opts: { forceScratch?: boolean; reason?: string } = {},
+    opts: { forceScratch?: boolean; reason?: string; featureCache?: FeatureRowCache } = {},
   ): { run: RunRecord<PropensityRunResult>; done: Promise<RunRecord<PropensityRunResult>> } {
     const horizon = this.horizon(horizonName);
     const model = propensityModelName(horizon.name);
@@ -168,6 +195,7 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
       return trainer.run(horizon, progress, {
         ...(opts.forceScratch !== undefined ? { forceScratch: opts.forceScratch } : {}),
         ...(opts.reason !== undefined ? { triggerReason: opts.reason } : {}),
+        ...(opts.featureCache ? { featureCache: opts.featureCache } : {}),
       });
     });
     const tracked = started.done.then((r) => {
@@ -180,35 +208,85 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
     return { run: started.run, done: tracked };
   }
 
-  /** One scheduler tick: every model due (no champion yet, or older than the interval) is trained. */
-  private async tick(): Promise<number> {
+  /**
+   * One scheduler tick: every model due (scheduleDecision) is trained, one after the other; returns
+   * how many models have no champion. Throws IngestLagUnavailableError when the lag is unreadable.
+   */
+  async tick(): Promise<number> {
     let missing = 0;
     // Scheduled runs train on complete data: while the aggregator is still catching up (a first-run
     // history, a backlog) the watermark would cut the window short, so they wait (API runs do not).
-    const lag = await this.ingestLag().catch(() => 0);
+    // An unreadable lag fails the tick (logged, retried): it is not "no lag".
+    let lag: number;
+    try {
+      lag = await this.ingestLag();
+    } catch (e) {
+      throw new IngestLagUnavailableError(e);
+    }
     if (lag > INGEST_LAG_TOLERANCE) {
       this.log.info({ lag }, 'waiting for ingest to catch up before scheduled training');
       return this.horizons.length;
     }
+    // The horizons' runs of one tick share their feature rows (same cut-off grid and user samples).
+    const featureCache = new FeatureRowCache();
     for (const h of this.horizons) {
       const name = propensityModelName(h.name);
-      if (this.runs.isRunning(name)) continue;
       const champion = await this.registry.champion(name);
       if (!champion) missing++;
-      const last = this.runs.list().find((r) => r.model === name);
-      const lastAt = last ? Date.parse(last.startedAt) : 0;
-      const due = champion
-        ? this.config.trainer.intervalMs > 0 &&
-          Date.now() - Math.max(lastAt, Date.parse(champion.createdAt)) >=
-            this.config.trainer.intervalMs
-        : Date.now() - lastAt >= FIRST_RUN_RETRY_MS;
-      if (!due) continue;
-      const { done } = this.trainPropensity(h.name, champion ? 'schedule' : 'first-run');
+      const record = this.runs.list().find((r) => r.model === name);
+      const last = record ? lastRunOf(record as RunRecord<PropensityRunResult>) : null;
+      // the data watermark matters only after a rejected run (one bounds query then)
+      const watermarkMs =
+        last?.outcome && !last.outcome.promoted
+          ? ((await this.history.bounds())?.watermarkMs ?? null)
+          : null;
+      const decision = scheduleDecision(
+        {
+          nowMs: Date.now(),
+          championCreatedAtMs: champion ? Date.parse(champion.createdAt) : null,
+          last,
+          watermarkMs,
+        },
+        {
+          firstRunRetryMs: FIRST_RUN_RETRY_MS,
+          intervalMs: this.config.trainer.intervalMs,
+          rejectedRetry: this.config.trainer.rejectedRetry,
+        },
+      );
+      if (!decision.due) {
+        if (decision.backoff && record && this.backoffLogged.get(name) !== record.id) {
+          this.backoffLogged.set(name, record.id);
+          this.log.info({ model: name, reason: decision.reason }, 'retraining backed off');
+        }
+        continue;
+      }
+      const { done } = this.trainPropensity(h.name, decision.trigger, {
+        featureCache,
+        ...(decision.afterRejection ? { reason: decision.reason } : {}),
+      });
       const r = await done;
       if (r.status === 'failed' && /history|no events|no positive/i.test(r.error ?? ''))
         this.log.info({ model: name, reason: r.error }, 'not enough data to train yet');
     }
     return missing;
+  }
+
+  /**
+   * Null once every propensity model's first run is settled (a champion, or a finished run: the
+   * gate rejected it or the history is too short), else why not: a first demand run waits for it so
+   * the two do not share the CPU (README, first run).
+   */
+  async firstRunsPending(): Promise<string | null> {
+    if (!this.config.trainer.enabled) return null;
+    const pending: string[] = [];
+    for (const h of this.horizons) {
+      const name = propensityModelName(h.name);
+      if (await this.registry.champion(name)) continue;
+      const last = this.runs.list().find((r) => r.model === name);
+      if (!last) pending.push(`${name} has not run yet`);
+      else if (last.status === 'running') pending.push(`${name} is training`);
+    }
+    return pending.length > 0 ? pending.join(', ') : null;
   }
 
   /**

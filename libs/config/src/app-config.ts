@@ -92,6 +92,11 @@ export interface TrainerConfig {
   windowDays: number;
   /** Spacing of the (hour-aligned) training cut-offs. */
   cutoffEveryHours: number;
+  /**
+   * Spacing of a first run's cut-offs (a model without a champion): a coarser grid on the same
+   * hours of the day, so the first champions of `npm start` come within minutes (README, first run).
+   */
+  firstRunCutoffEveryHours: number;
   usersPerCutoff: number;
   /** Share of negative examples kept (weights 1/rate are recorded). */
   negativeKeepRate: number;
@@ -99,6 +104,11 @@ export interface TrainerConfig {
   warmMaxEpochs: number;
   hidden: number[];
   gate: { maxAucDrop: number; maxLogLossIncrease: number };
+  /**
+   * After a run the gate rejected, the model is retrained only once the data's watermark moved by
+   * `minNewDataMs` or `backoffMs` passed (identical data gives an identical, rejected candidate).
+   */
+  rejectedRetry: { minNewDataMs: number; backoffMs: number };
   /**
    * Drift as a retraining trigger (live feature PSI against the champion's training profile, and the
    * champion's persisted live AUC against its validation AUC).
@@ -395,12 +405,18 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       intervalMs: e.TRAINER_INTERVAL_MS,
       windowDays: e.TRAINER_WINDOW_DAYS,
       cutoffEveryHours: e.TRAINER_CUTOFF_EVERY_HOURS,
+      firstRunCutoffEveryHours:
+        e.TRAINER_FIRST_RUN_CUTOFF_EVERY_HOURS || e.TRAINER_CUTOFF_EVERY_HOURS,
       usersPerCutoff: e.TRAINER_USERS_PER_CUTOFF,
       negativeKeepRate: e.TRAINER_NEGATIVE_KEEP_RATE,
       maxEpochs: e.TRAINER_MAX_EPOCHS,
       warmMaxEpochs: e.TRAINER_WARM_MAX_EPOCHS,
       hidden: e.TRAINER_HIDDEN.split(',').map(Number),
       gate: { maxAucDrop: e.GATE_MAX_AUC_DROP, maxLogLossIncrease: e.GATE_MAX_LOGLOSS_INCREASE },
+      rejectedRetry: {
+        minNewDataMs: e.TRAINER_REJECTED_RETRY_NEW_DATA_MS,
+        backoffMs: e.TRAINER_REJECTED_BACKOFF_MS,
+      },
       drift: {
         checkMs: e.TRAINER_DRIFT_CHECK_MS,
         psiThreshold: e.TRAINER_DRIFT_PSI,

@@ -96,6 +96,8 @@ export const envSchema = z.object({
   TRAINER_INTERVAL_MS: int(0, 30 * 86_400_000).default(3_600_000),
   TRAINER_WINDOW_DAYS: int(1, 3650).default(28),
   TRAINER_CUTOFF_EVERY_HOURS: int(1, 24 * 30).default(6),
+  /** Cut-off spacing of a model's first run (no champion yet; 0 = TRAINER_CUTOFF_EVERY_HOURS). */
+  TRAINER_FIRST_RUN_CUTOFF_EVERY_HOURS: int(0, 24 * 30).default(18),
   TRAINER_USERS_PER_CUTOFF: int(10, 1_000_000).default(4_000),
   TRAINER_NEGATIVE_KEEP_RATE: num(0.01, 1).default(1),
   TRAINER_MAX_EPOCHS: int(1, 1000).default(40),
@@ -120,6 +122,10 @@ export const envSchema = z.object({
     .string()
     .default('64,32')
     .pipe(z.string().regex(/^\d+(,\d+)*$/, { error: 'must be layer sizes such as 64,32' })),
+  /** After a rejected run: retrain once the data's watermark moved this much (event time)... */
+  TRAINER_REJECTED_RETRY_NEW_DATA_MS: int(0, 30 * 86_400_000).default(900_000),
+  /** ...or once this much wall time passed since the rejected run finished. */
+  TRAINER_REJECTED_BACKOFF_MS: int(0, 30 * 86_400_000).default(3_600_000),
   GATE_MAX_AUC_DROP: num(0, 1).default(0.005),
   GATE_MAX_LOGLOSS_INCREASE: num(0, 10).default(0.02),
   SCORER_ENABLED: bool.default(true),

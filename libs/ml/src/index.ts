@@ -12,6 +12,7 @@ export * from './propensity/standardize';
 export * from './propensity/logistic';
 export * from './propensity/heuristic';
 export * from './propensity/mlp';
+export * from './propensity/calibration';
 export * from './forecast';
 export * from './eval/drift';
 export * from './eval/matured-labels';

@@ -103,15 +103,30 @@ export class StatusService implements OnApplicationBootstrap, BeforeApplicationS
     };
   }
 
-  /** One human line for the terminal. */
+  /** Champion version per model name (the registry's `models` table; FINAL: latest row per version). */
+  async champions(): Promise<Record<string, number>> {
+    const rows = await queryRows<{ name: string; version: string }>(
+      this.ch.client,
+      `SELECT name, toString(max(version)) AS version FROM models FINAL
+       WHERE status = 'champion' GROUP BY name ORDER BY name`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.name, Number(r.version)]));
+  }
+
+  /** One human line for the terminal; its end says where the first champions show up. */
   async statusLine(): Promise<string> {
-    const s = await this.status();
+    const [s, champions] = await Promise.all([this.status(), this.champions()]);
+    const names = Object.keys(champions);
+    const models =
+      names.length === 0
+        ? 'champions: none yet (first run: history, then training; GET /api/models/runs)'
+        : `champions: ${names.map((n) => `${n}=v${champions[n]}`).join(' ')} (GET /api/models)`;
     const sim = s.simulator ? `produced=${s.simulator.produced.total} ` : '';
     const totalLag = s.lag.reduce((acc, g) => acc + BigInt(g.totalLag), 0n);
     const t = s.tables;
     return (
       `[status] ${sim}consumed=${s.aggregator.consumed} stored: clicks=${t['clickstream_events']} order_lines=${t['order_lines']} ` +
-      `inventory=${t['inventory_snapshots']} dlq=${s.dlq.count} lag=${totalLag}`
+      `inventory=${t['inventory_snapshots']} dlq=${s.dlq.count} lag=${totalLag} ${models}`
     );
   }
 }

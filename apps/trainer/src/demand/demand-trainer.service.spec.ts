@@ -1,5 +1,5 @@
 // Unit tests of the demand training schedule and API with fakes (no I/O): the missing-history log,
-// the ingest-lag wait, the first run, 409 while a run is in flight, 404 when demand is disabled.
+// the ingest-lag wait, the first run (after the propensity first runs), 409 while a run is in flight, 404 when demand is disabled.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
@@ -50,7 +50,12 @@ const noChampion = {
   champion: (): Promise<ModelVersion | null> => Promise.resolve(null),
 } as unknown as ModelRegistry;
 
-function service(src: DemandSeriesSource, lag = 0, runs = new RunTracker()) {
+function service(
+  src: DemandSeriesSource,
+  lag = 0,
+  runs = new RunTracker(),
+  firstRunAfter?: () => Promise<string | null>,
+) {
   const { logger, lines } = capture();
   const svc = new DemandTrainerService(
     config(),
@@ -59,7 +64,7 @@ function service(src: DemandSeriesSource, lag = 0, runs = new RunTracker()) {
     runs,
     () => Promise.resolve(lag),
     logger,
-    { now: () => NOW },
+    { now: () => NOW, ...(firstRunAfter ? { firstRunAfter } : {}) },
   );
   return { svc, lines, runs };
 }
@@ -98,6 +103,21 @@ describe('DemandTrainerService schedule', () => {
     // the retry waits 15 s after the failed run's start
     assert.equal(await ready.svc.tick(), DEMAND_FIRST_RUN_RETRY_MS);
     assert.equal(ready.runs.list().length, 1);
+  });
+
+  it('a first run waits while the propensity first runs are pending, then starts', async () => {
+    let pending: string | null = 'propensity_7d is training';
+    const t = service(source(TODAY - 150, 'series read failed'), 0, new RunTracker(), () =>
+      Promise.resolve(pending),
+    );
+    assert.equal(await t.svc.tick(), DEMAND_FIRST_RUN_RETRY_MS);
+    assert.equal(t.runs.list().length, 0, 'no demand run while propensity trains');
+    const line = t.lines.find((l) => /waits for the first propensity runs/.test(l.msg));
+    assert.ok(line, JSON.stringify(t.lines));
+    assert.equal(line.waitingFor, 'propensity_7d is training');
+    pending = null;
+    assert.equal(await t.svc.tick(), DEMAND_FIRST_RUN_RETRY_MS);
+    assert.equal(t.runs.list()[0]?.trigger, 'first-run');
   });
 });
 

@@ -1,6 +1,7 @@
 // Schedules and starts demand training runs: every config.demand.trainIntervalMs (0 = on demand
 // only), POST /api/models/demand/train, and — while there is no champion — a first run as soon as
-// the store holds enough sales history (checked every 15 s, logging how many days are missing).
+// the store holds enough sales history (checked every 15 s, logging how many days are missing) and
+// the propensity models' first runs are settled (they share the CPU; propensity comes first).
 // Runs share the trainer's RunTracker, so GET /api/models/runs/:id follows them.
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import type { AppConfig } from '@storepulse/config';
@@ -28,7 +29,14 @@ export class DemandTrainerService implements OnApplicationBootstrap, BeforeAppli
     readonly runs: RunTracker,
     private readonly lag: IngestLag,
     logger: Logger,
-    private readonly opts: DemandTrainerOptions & { now?: () => number } = {},
+    private readonly opts: DemandTrainerOptions & {
+      now?: () => number;
+      /**
+       * A first demand run waits while this answers a reason (the propensity models' first runs,
+       * TrainerService.firstRunsPending): the first propensity champions come first on a first run.
+       */
+      firstRunAfter?: () => Promise<string | null>;
+    } = {},
   ) {
     this.log = logger.child({ component: 'demand-trainer' });
   }
@@ -103,6 +111,14 @@ export class DemandTrainerService implements OnApplicationBootstrap, BeforeAppli
         this.log.info(
           { haveDays: h.have, needDays: h.need, missingDays: h.missing },
           `not enough sales history for a first demand model yet: ${h.missing} days missing`,
+        );
+        return DEMAND_FIRST_RUN_RETRY_MS;
+      }
+      const waitingFor = await this.opts.firstRunAfter?.();
+      if (waitingFor) {
+        this.log.info(
+          { waitingFor },
+          `first demand run waits for the first propensity runs: ${waitingFor}`,
         );
         return DEMAND_FIRST_RUN_RETRY_MS;
       }

@@ -26,11 +26,13 @@ import {
 import type { Logger } from '@storepulse/observability';
 import type { RunProgress } from '../runs/run-tracker';
 import { DAY_MS, HOUR_MS } from './cutoffs';
-import type { LabelledSet, TrainingSetBuilder } from './training-set';
+import type { FeatureRowCache, LabelledSet, TrainingSetBuilder } from './training-set';
 
 export interface PropensityTrainingConfig {
   windowDays: number;
   cutoffEveryHours: number;
+  /** Cut-off spacing while the model has no champion (its first run). */
+  firstRunCutoffEveryHours: number;
   usersPerCutoff: number;
   negativeKeepRate: number;
   maxEpochs: number;
@@ -67,6 +69,8 @@ export interface PropensityRunResult {
   rows: { train: number; validation: number; test: number };
   positives: { train: number; validation: number; test: number };
   cutoffs: { train: number; validation: string[]; test: string[] };
+  /** Latest event time stored when the training set was built (the scheduler's "new data" check). */
+  watermarkMs: number;
   epochs: number;
   trainMs: number;
   samplesPerSec: number;
@@ -145,18 +149,23 @@ export class PropensityTrainer {
     horizon: { name: string; ms: number },
     progress: (p: RunProgress) => void,
     /** triggerReason: why the run started (e.g. 'drift: feature X psi Y'), prefixed to the registry event reason. */
-    opts: { forceScratch?: boolean; triggerReason?: string } = {},
+    /** featureCache: feature rows shared with the other horizons' runs of the same tick. */
+    opts: { forceScratch?: boolean; triggerReason?: string; featureCache?: FeatureRowCache } = {},
   ): Promise<PropensityRunResult> {
     const name = propensityModelName(horizon.name);
     const { names, catalogHash } = propensityFeatures();
     progress({ phase: 'training set', fraction: 0.02 });
+    // A first run (no champion) trains on a coarser cut-off grid: fewer point-in-time reads.
+    const champion = await this.registry.champion(name);
+    const everyHours = champion ? this.cfg.cutoffEveryHours : this.cfg.firstRunCutoffEveryHours;
     const sets = await this.sets.build({
       horizonMs: horizon.ms,
-      everyMs: this.cfg.cutoffEveryHours * HOUR_MS,
+      everyMs: everyHours * HOUR_MS,
       windowMs: this.cfg.windowDays * DAY_MS,
       usersPerCutoff: this.cfg.usersPerCutoff,
       negativeKeepRate: this.cfg.negativeKeepRate,
       featureNames: names,
+      ...(opts.featureCache ? { featureCache: opts.featureCache } : {}),
       onProgress: (p) =>
         progress({
           phase: 'training set',
@@ -170,6 +179,8 @@ export class PropensityTrainer {
         model: name,
         rows: { train: train.n, validation: validation.n, test: test.n },
         positives: { train: sumOf(train.y), validation: sumOf(validation.y), test: sumOf(test.y) },
+        cutoffs: { train: sets.plan.train.length, everyHours },
+        featureRows: opts.featureCache ? { ...opts.featureCache.served } : null,
       },
       'propensity training set built',
     );
@@ -179,7 +190,6 @@ export class PropensityTrainer {
       );
 
     // Champion: warm start when it reads the same features from the same catalog.
-    const champion = await this.registry.champion(name);
     let warm: Awaited<ReturnType<typeof loadPropensityModel>> | null = null;
     let championLoaded: Awaited<ReturnType<typeof loadPropensityModel>> | null = null;
     if (champion) {
@@ -273,6 +283,7 @@ export class PropensityTrainer {
         validation: sets.plan.validation.map((t) => new Date(t).toISOString()),
         test: sets.plan.test.map((t) => new Date(t).toISOString()),
       },
+      watermarkMs: sets.watermarkMs,
       epochs: trained.epochs,
       trainMs: trained.ms,
       samplesPerSec: trained.samplesPerSec,

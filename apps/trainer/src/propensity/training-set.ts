@@ -38,7 +38,37 @@ export interface TrainingSetOptions {
   featureNames: readonly string[];
   /** Train as if the data ended here (backtests, benches); default: the latest event stored. */
   watermarkMs?: number;
+  /**
+   * Feature rows already read for (cut-off, user), shared by the runs of one scheduler tick: the
+   * horizons' cut-offs lie on the same grid with the same user samples, so the 7d sets reuse the
+   * 24h run's rows instead of querying them again (point-in-time rows of past cut-offs do not change).
+   */
+  featureCache?: FeatureRowCache;
   onProgress?: (p: { cutoff: number; done: number; total: number; rows: number }) => void;
+}
+
+/** Point-in-time feature rows per (cut-off, user), for one list of feature names. */
+export class FeatureRowCache {
+  private readonly rows = new Map<number, Map<string, Float32Array>>();
+  private names: string | null = null;
+  /** Rows served from the cache and read from the store, over the cache's life. */
+  readonly served = { cached: 0, read: 0 };
+
+  /** The cached rows of cut-off `t` for these feature names (created empty). */
+  at(t: number, featureNames: readonly string[]): Map<string, Float32Array> {
+    const key = featureNames.join('\u0000');
+    if (this.names === null) this.names = key;
+    else if (this.names !== key)
+      throw new Error(
+        'FeatureRowCache: the cache holds rows of another feature list; use one cache per feature list',
+      );
+    let m = this.rows.get(t);
+    if (!m) {
+      m = new Map();
+      this.rows.set(t, m);
+    }
+    return m;
+  }
 }
 
 export class TrainingSetBuilder {
@@ -77,7 +107,7 @@ export class TrainingSetBuilder {
           rows.push({ id: u, t, y, w: y === 0 && subsample ? 1 / o.negativeKeepRate : 1 });
         }
       }
-      const set = await this.matrix(rows, o.featureNames, (cutoff, n) => {
+      const set = await this.matrix(rows, o.featureNames, o.featureCache, (cutoff, n) => {
         done++;
         o.onProgress?.({ cutoff, done, total: all.length, rows: n });
       });
@@ -103,6 +133,7 @@ export class TrainingSetBuilder {
   private async matrix(
     rows: { id: string; t: number; y: number; w: number }[],
     names: readonly string[],
+    cache: FeatureRowCache | undefined,
     progress: (cutoff: number, rows: number) => void,
   ): Promise<LabelledSet> {
     const d = names.length;
@@ -119,17 +150,33 @@ export class TrainingSetBuilder {
       else byCutoff.set(r.t, [i]);
     });
     for (const [t, idx] of byCutoff) {
-      const feats = await this.features.asOf(
-        'user',
-        idx.map((i) => ({ id: rows[i].id, atMs: t })),
-      );
+      const cached = cache?.at(t, names);
+      const todo = cached ? idx.filter((i) => !cached.has(rows[i].id)) : idx;
+      const feats =
+        todo.length > 0
+          ? await this.features.asOf(
+              'user',
+              todo.map((i) => ({ id: rows[i].id, atMs: t })),
+            )
+          : [];
       feats.forEach((f, k) => {
-        const off = idx[k] * d;
+        const row = new Float32Array(d);
         for (let j = 0; j < d; j++) {
           const v = f.features[names[j]];
-          x[off + j] = v === null || v === undefined ? NaN : v;
+          row[j] = v === null || v === undefined ? NaN : v;
         }
+        x.set(row, todo[k] * d);
+        cached?.set(rows[todo[k]].id, row);
       });
+      if (cached && cache) {
+        for (const i of idx) {
+          const row = cached.get(rows[i].id);
+          if (!row) throw new Error(`FeatureRowCache: no row for ${rows[i].id} at ${t}`);
+          x.set(row, i * d);
+        }
+        cache.served.cached += idx.length - todo.length;
+        cache.served.read += todo.length;
+      }
       progress(t, idx.length);
     }
     return {

@@ -89,6 +89,17 @@ void describe('propensity MLP', () => {
   void it('calibration lowers ECE under class weighting', () => {
     assert.ok(main.calibration !== null);
     assert.ok(main.classWeights.positive > 3 * main.classWeights.negative);
+    // 'base-rate' (default): the mean calibrated score on the training rows is their base rate
+    const p = predictPropensity(tf, main, train.x, train.n);
+    let mean = 0;
+    let rate = 0;
+    let total = 0;
+    for (let i = 0; i < train.n; i++) {
+      mean += train.weight[i] * p[i];
+      rate += train.weight[i] * train.y[i];
+      total += train.weight[i];
+    }
+    assert.ok(Math.abs(mean / total - rate / total) < 1e-4, `${mean / total} vs ${rate / total}`);
     const calibrated = binaryMetrics(test.y, predictPropensity(tf, main, test.x, test.n));
     const raw = binaryMetrics(
       test.y,

@@ -1,7 +1,8 @@
 // The purchase-propensity model: a TF.js MLP (dense ReLU layers -> one logit) trained with a custom,
 // deterministic loop (seeded glorot initialisers, seeded shuffles and dropout masks), weighted binary
 // cross-entropy (sample weights x optional balanced class weights), Adam (or SGD), early stopping on
-// the validation loss with the best weights restored, and Platt scaling fitted on validation.
+// the validation loss with the best weights restored, and a calibration fitted on validation
+// (calibration.ts: Platt's slope on validation, the intercept from the training base rate; or Platt).
 //
 // The saved network outputs a logit, not a probability: score with predictPropensity(), which applies
 // the stored standardisation, the network, the calibration and the sigmoid, in batches.
@@ -13,7 +14,7 @@ import {
 } from './standardize';
 import type { FeatureTransform } from './standardize';
 import { validateLabelledSet, type LabelledSet } from './labelled-set';
-import { LogisticRegression } from './logistic';
+import { fitCalibration, type CalibrationMethod, type PlattCalibration } from './calibration';
 import { rocAuc } from '../eval/binary-metrics';
 import { seededRandom } from '../models';
 import {
@@ -27,12 +28,6 @@ import type { LayersModel, Tensor, Tf } from '../tf-provider';
 
 type Variable = ReturnType<Tf['variable']>;
 type Scalar = ReturnType<Tf['scalar']>;
-
-/** Platt scaling on the logit z: p = sigmoid(a z + b). */
-export interface PlattCalibration {
-  a: number;
-  b: number;
-}
 
 export interface EpochProgress {
   /** 1-based. */
@@ -79,8 +74,13 @@ export interface MlpOptions {
   /** Applied before standardising (ignored with warmStart, which keeps the champion's). */
   transform?: FeatureTransform | null;
   onEpoch?: (p: EpochProgress) => void;
-  /** Fit Platt scaling on validation (default true): class weighting biases the raw probabilities. */
+  /** Fit a calibration on validation (default true): class weighting biases the raw probabilities. */
   calibrate?: boolean;
+  /**
+   * 'base-rate' (default): Platt's slope on validation, the intercept matching the training base
+   * rate; 'platt': both on validation. See calibration.ts.
+   */
+  calibrationMethod?: CalibrationMethod;
 }
 
 export interface EpochRecord {
@@ -437,9 +437,15 @@ export async function trainPropensityMlp(
 
   let calibration: PlattCalibration | null = null;
   if (calibrate) {
-    const z = logits(tf, model, xv, val.n, d);
-    const lr = LogisticRegression.fit(z, val.n, 1, val.y, val.weight, { l2: 1e-6 });
-    calibration = { a: lr.coefficients[0], b: lr.intercept };
+    const method = opts.calibrationMethod ?? 'base-rate';
+    calibration = fitCalibration(
+      method,
+      { z: logits(tf, model, xv, val.n, d), y: val.y, w: val.weight },
+      // the training logits only for 'base-rate' (sample weights, not the class weights)
+      method === 'base-rate'
+        ? { z: logits(tf, model, xs, train.n, d), y: train.y, w: train.weight }
+        : { z: [], y: [], w: [] },
+    );
   }
   const ms = performance.now() - t0;
   return {
