@@ -17,9 +17,15 @@ import {
   type FeatureMatrix,
 } from '@storepulse/features';
 import {
+  BatchConsumer,
   BatchTransport,
+  KafkaTransportIo,
   PassThroughRpcErrors,
   createKafka,
+  type FetchTiming,
+  type OutputTransaction,
+  type TransactionalProducer,
+  type TransportIo,
   type BatchOutput,
   type GroupProgress,
   type InboundBatch,
@@ -96,6 +102,126 @@ class TimedFeatures implements UserFeatures {
       this.calls++;
     }
   }
+}
+
+/** One partition batch of the e2e run: when each stage of its transaction ended (Date.now ms). */
+interface BatchTrace {
+  partition: number;
+  beginMs: number;
+  handlerStartMs: number;
+  handlerEndMs: number;
+  sendEndMs: number;
+  offsetsEndMs: number;
+  commitEndMs: number;
+  eventIds: string[];
+}
+
+/**
+ * The transport's Kafka I/O with the time of each transaction step recorded per partition batch:
+ * begin, (handler), send (AddPartitionsToTxn + Produce), sendOffsets (AddOffsetsToTxn +
+ * TxnOffsetCommit), commit (EndTxn).
+ */
+class TracedIo implements TransportIo {
+  readonly open = new Map<number, BatchTrace>();
+  readonly done: BatchTrace[] = [];
+  constructor(private readonly inner: TransportIo) {}
+  async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
+    const partition = Number(transactionalId.slice(transactionalId.lastIndexOf('-') + 1));
+    const p = await this.inner.transactionalProducer(transactionalId);
+    return {
+      disconnect: () => p.disconnect(),
+      begin: async (): Promise<OutputTransaction> => {
+        const trace: BatchTrace = {
+          partition,
+          beginMs: Date.now(),
+          handlerStartMs: NaN,
+          handlerEndMs: NaN,
+          sendEndMs: NaN,
+          offsetsEndMs: NaN,
+          commitEndMs: NaN,
+          eventIds: [],
+        };
+        const txn = await p.begin();
+        this.open.set(partition, trace);
+        return {
+          send: async (m) => {
+            await txn.send(m);
+            trace.sendEndMs = Date.now();
+          },
+          sendOffsets: async (g, t, part, o) => {
+            await txn.sendOffsets(g, t, part, o);
+            trace.offsetsEndMs = Date.now();
+          },
+          commit: async () => {
+            await txn.commit();
+            trace.commitEndMs = Date.now();
+            this.done.push(trace);
+          },
+          abort: () => txn.abort(),
+        };
+      },
+    };
+  }
+  idempotentProducer() {
+    return this.inner.idempotentProducer();
+  }
+  committedOffset(groupId: string, topic: string, partition: number) {
+    return this.inner.committedOffset(groupId, topic, partition);
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+/** Per-event stage latencies of the latency run, from the batch traces and fetch timings. */
+function stageBreakdown(
+  traces: BatchTrace[],
+  fetches: FetchTiming[],
+  sentAt: Map<string, number>,
+  arrived: Map<string, number>,
+): string {
+  const names = [
+    'wait for fetch',
+    'fetch',
+    'dispatch+begin',
+    'handler',
+    'txn send',
+    'sendOffsets',
+    'commit (EndTxn)',
+    'until read',
+  ] as const;
+  const stages: number[][] = names.map(() => []);
+  const ends = fetches.map((f) => f.startMs + f.durationMs);
+  for (const t of traces) {
+    // the fetch that delivered this batch: the last one answered before its transaction began
+    let k = -1;
+    for (let i = 0; i < ends.length; i++) if ((ends[i] ?? Infinity) <= t.beginMs) k = i;
+    const f = fetches[k];
+    for (const id of t.eventIds) {
+      const sent = sentAt.get(id);
+      const got = arrived.get(id);
+      if (sent === undefined || got === undefined || !f) continue;
+      const fetchEnd = f.startMs + f.durationMs;
+      const values = [
+        Math.max(0, f.startMs - sent),
+        fetchEnd - Math.max(f.startMs, sent),
+        t.handlerStartMs - fetchEnd,
+        t.handlerEndMs - t.handlerStartMs,
+        t.sendEndMs - t.handlerEndMs,
+        t.offsetsEndMs - t.sendEndMs,
+        t.commitEndMs - t.offsetsEndMs,
+        got - t.commitEndMs,
+      ];
+      values.forEach((v, i) => stages[i]?.push(v));
+    }
+  }
+  return names
+    .map((n, i) => {
+      const v = (stages[i] ?? []).sort((a, b) => a - b);
+      const mean = v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+      return `${n} ${mean.toFixed(0)}/${percentile(v, 50)}/${percentile(v, 99)}`;
+    })
+    .join(', ');
 }
 
 function click(user: string, tsMs: number, id: string): Buffer {
@@ -408,14 +534,25 @@ async function endToEnd(
     clock,
   );
   const handler = { ms: 0, batches: 0, events: 0 };
+  const io = new TracedIo(new KafkaTransportIo(kafka));
   @Controller()
   @UseFilters(PassThroughRpcErrors)
   class BenchScorerController {
     @EventPattern(input)
     async clicks(@Payload() batch: InboundBatch): Promise<BatchOutput> {
       const t = performance.now();
+      const trace = io.open.get(batch.partition);
+      if (trace) trace.handlerStartMs = Date.now();
       try {
-        return { records: await use.handle(batch) };
+        const records = await use.handle(batch);
+        if (trace) {
+          trace.handlerEndMs = Date.now();
+          for (const m of batch.messages) {
+            const e = JSON.parse(m.value?.toString('utf8') ?? '{}') as { event_id?: string };
+            if (e.event_id) trace.eventIds.push(e.event_id);
+          }
+        }
+        return { records };
       } finally {
         handler.ms += performance.now() - t;
         handler.batches++;
@@ -470,21 +607,24 @@ async function endToEnd(
           .map((e) => ({ key: e.user, value: click(e.user, now, e.id) })),
       });
     const metrics = new PipelineMetrics(false);
-    const transport = new BatchTransport({
-      kafka,
-      groupId: `bench-scorer-${u}`,
-      topics: [input],
-      mode: 'transactional',
-      partitionsConcurrency: 3,
-      maxBytesPerPartition: 256 * 1024,
-      retryMaxMs: 5_000,
-      stallTimeoutMs: 60_000,
-      drainTimeoutMs: 10_000,
-      sessionTimeoutMs: 10_000,
-      fromBeginning: true,
-      logger,
-      metrics,
-    });
+    const transport = new BatchTransport(
+      {
+        kafka,
+        groupId: `bench-scorer-${u}`,
+        topics: [input],
+        mode: 'transactional',
+        partitionsConcurrency: 3,
+        maxBytesPerPartition: 256 * 1024,
+        retryMaxMs: 5_000,
+        stallTimeoutMs: 60_000,
+        drainTimeoutMs: 10_000,
+        sessionTimeoutMs: 10_000,
+        fromBeginning: true,
+        logger,
+        metrics,
+      },
+      io,
+    );
     health = () => transport.health();
     progress(`(b) backlog of ${E2E_EVENTS} events in ${input}; starting the transport`);
     const app = await NestFactory.createMicroservice(BenchModule, {
@@ -494,6 +634,8 @@ async function endToEnd(
     const tStart = Date.now();
     const cpu0 = process.cpuUsage();
     await app.listen();
+    const fetches: FetchTiming[] = [];
+    transport.unwrap<BatchConsumer>().onFetch((f) => fetches.push(f));
     try {
       await waitArrived(E2E_EVENTS, 300_000);
       const wall = Date.now() - tStart;
@@ -514,6 +656,8 @@ async function endToEnd(
       progress(`(b) latency run: ${RATE} events/s for ${RATE_SECONDS} s`);
       // latency at a fixed rate
       arrived.clear();
+      io.done.length = 0;
+      fetches.length = 0;
       const sentAt = new Map<string, number>();
       const total = RATE * RATE_SECONDS;
       const live = ids(total, `r${u}`);
@@ -543,6 +687,16 @@ async function endToEnd(
         `(b) latency at ${RATE} events/s`,
         `${total} events over ${sendSeconds.toFixed(1)} s: event → committed prediction p50 ${percentile(lat, 50)} ms, p99 ${percentile(lat, 99)} ms, max ${lat.at(-1)} ms (target p99 ≤ 100 ms)`,
       ]);
+      out.push([
+        `(b) latency stages, ms mean/p50/p99`,
+        stageBreakdown(io.done, fetches, sentAt, arrived),
+      ]);
+      const cycles = fetches.map((f) => f.durationMs).sort((a, b) => a - b);
+      out.push([
+        `(b) latency run fetches`,
+        `${fetches.length} fetch requests, answer time p50 ${percentile(cycles, 50)} ms, p99 ${percentile(cycles, 99)} ms`,
+      ]);
+      for (const r of out.slice(-4)) progress(`(b) ${r[0]}: ${r[1]}`);
     } finally {
       await app.close();
     }

@@ -53,6 +53,13 @@ export interface BatchConsumerOptions {
   metrics: PipelineMetrics;
 }
 
+/** One fetch request of the consumer (kafkajs' fetch instrumentation event). */
+export interface FetchTiming {
+  /** When the fetch request was issued and how long until its answer, in ms (Date.now clock). */
+  startMs: number;
+  durationMs: number;
+}
+
 /** The kafkajs consumer settings of a BatchConsumer (fetch sizes, waits, group timeouts). */
 export function batchConsumerConfig(
   opts: Pick<
@@ -155,6 +162,14 @@ export class BatchConsumer {
         { groupId: opts.groupId, err: e.payload.error, restart: e.payload.restart },
         'consumer crashed',
       );
+    });
+  }
+
+  /** Calls `listener` after every fetch request (for benchmarks and diagnostics); returns the unsubscribe. */
+  onFetch(listener: (t: FetchTiming) => void): () => void {
+    return this.consumer.on(this.consumer.events.FETCH, (e) => {
+      const durationMs = e.payload.duration;
+      listener({ startMs: e.timestamp - durationMs, durationMs });
     });
   }
 

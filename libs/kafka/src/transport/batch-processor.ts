@@ -178,15 +178,32 @@ export class TransportBatchHandler implements BatchHandler {
         await txn.abort(); // nothing was added: ends the transaction client-side only
         return { commitOffset: null, committedOffset: next.toString() };
       }
+      // The offsets are known before the handler runs: AddOffsetsToTxn + TxnOffsetCommit (two
+      // round trips) go out while it works instead of after it. They only count if the
+      // transaction commits; a failed handler aborts them with the rest.
+      const offsetsSent = txn
+        .sendOffsets(this.opts.groupId, batch.topic, batch.partition, next.toString())
+        .then(
+          () => null,
+          (e: unknown) => ({ err: e }),
+        );
       inHandler = true;
-      const records = toTopicMessages(await fn(this.inbound(batch, messages)), this.where(batch));
+      let records;
+      try {
+        records = toTopicMessages(await fn(this.inbound(batch, messages)), this.where(batch));
+      } catch (err) {
+        // the handler's error is the one reported; a failed sendOffsets also replaces the producer
+        if ((await offsetsSent) !== null) inHandler = false;
+        throw err;
+      }
       inHandler = false;
+      const offsets = await offsetsSent;
+      if (offsets !== null) throw offsets.err;
       this.opts.logger.debug(
         { transactionalId: entry.id, records: records.reduce((n, t) => n + t.messages.length, 0) },
         'handler done; sending in the transaction',
       );
       await txn.send(records);
-      await txn.sendOffsets(this.opts.groupId, batch.topic, batch.partition, next.toString());
       await txn.commit();
       entry.floor = next;
       this.outcome('committed');
