@@ -59,7 +59,10 @@ import {
  *   partition batch in-process), BENCH_INPROC_EVENTS (40000), BENCH_E2E_EVENTS (30000, the backlog),
  *   BENCH_RATE (1000 events/s for the latency run), BENCH_RATE_SECONDS (20), BENCH_KAFKA_PORT,
  *   BENCH_WASM (1: the model alone also on wasm, in a child process), BENCH_E2E (1: run (b)),
- *   BENCH_SPREAD_S (300: in-process events spread over this many seconds, i.e. as-of minutes per batch).
+ *   BENCH_SPREAD_S (300: in-process events spread over this many seconds, i.e. as-of minutes per batch),
+ *   BENCH_INPROC (1: run (a)), BENCH_COMPARE (1: (b) also with the settings before issue #11's work:
+ *   offsets sent after the records), BENCH_FETCH_MAX_WAIT_MS / BENCH_MAX_BYTES (the transport's
+ *   fetch wait and bytes per partition; default the scorer's config).
  * The propensity scorer's real path (ScoreEvents → PropensityScorer → ChampionCache with a model the
  * real trainer trained and registered; features from the embedded ClickHouse): (a) in process, the
  * pure scoring throughput with the time per stage; (b) end to end through Kafka with the exactly-once
@@ -77,6 +80,16 @@ const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 20);
 const WASM = (process.env.BENCH_WASM ?? '1') !== '0';
 const E2E = (process.env.BENCH_E2E ?? '1') !== '0';
 const SPREAD_S = Number(process.env.BENCH_SPREAD_S ?? 300);
+const INPROC = (process.env.BENCH_INPROC ?? '1') !== '0';
+const COMPARE = (process.env.BENCH_COMPARE ?? '1') !== '0';
+
+/** The transport settings of one end-to-end run. */
+interface E2eVariant {
+  label: string;
+  offsetsDuringHandler: boolean;
+  fetchMaxWaitMs: number;
+  maxBytesPerPartition: number;
+}
 
 /** The scorer waits for the aggregator's commit of the batch; no aggregator runs here. */
 const noUpstreamWait: GroupProgress = {
@@ -173,6 +186,39 @@ class TracedIo implements TransportIo {
   }
 }
 
+/**
+ * After the handler: [records sent (AddPartitionsToTxn + Produce), waiting for the offsets
+ * (AddOffsetsToTxn + TxnOffsetCommit) beyond the handler, EndTxn], whichever order they ran in.
+ */
+function afterHandler(t: BatchTrace): [number, number, number] {
+  const offsetsFirst = t.offsetsEndMs <= t.sendEndMs;
+  const send =
+    t.sendEndMs - (offsetsFirst ? Math.max(t.handlerEndMs, t.offsetsEndMs) : t.handlerEndMs);
+  const offsets = offsetsFirst
+    ? Math.max(0, t.offsetsEndMs - t.handlerEndMs)
+    : t.offsetsEndMs - t.sendEndMs;
+  return [send, offsets, t.commitEndMs - Math.max(t.sendEndMs, t.offsetsEndMs)];
+}
+
+/** Mean ms per partition batch of each stage (the backlog run). */
+function batchBreakdown(traces: BatchTrace[], fetches: FetchTiming[]): string {
+  const n = Math.max(1, traces.length);
+  const sum = [0, 0, 0, 0, 0];
+  for (const t of traces) {
+    const [send, offsets, commit] = afterHandler(t);
+    [
+      t.handlerStartMs - t.beginMs,
+      t.handlerEndMs - t.handlerStartMs,
+      send,
+      offsets,
+      commit,
+    ].forEach((x, i) => (sum[i] = (sum[i] ?? 0) + x));
+  }
+  const f = fetches.map((x) => x.durationMs).sort((a, b) => a - b);
+  const [begin, handler, send, offsets, commit] = sum.map((x) => (x / n).toFixed(0));
+  return `${traces.length} batches: begin ${begin}, handler ${handler}, txn send ${send}, sendOffsets after handler ${offsets}, EndTxn ${commit}; ${fetches.length} fetches, answer p50 ${percentile(f, 50)} ms`;
+}
+
 /** Per-event stage latencies of the latency run, from the batch traces and fetch timings. */
 function stageBreakdown(
   traces: BatchTrace[],
@@ -186,7 +232,7 @@ function stageBreakdown(
     'dispatch+begin',
     'handler',
     'txn send',
-    'sendOffsets',
+    'sendOffsets after handler',
     'commit (EndTxn)',
     'until read',
   ] as const;
@@ -207,9 +253,7 @@ function stageBreakdown(
         fetchEnd - Math.max(f.startMs, sent),
         t.handlerStartMs - fetchEnd,
         t.handlerEndMs - t.handlerStartMs,
-        t.sendEndMs - t.handlerEndMs,
-        t.offsetsEndMs - t.sendEndMs,
-        t.commitEndMs - t.offsetsEndMs,
+        ...afterHandler(t),
         got - t.commitEndMs,
       ];
       values.forEach((v, i) => stages[i]?.push(v));
@@ -330,6 +374,7 @@ async function main(): Promise<void> {
     ['ClickHouse', features, Math.min(INPROC_EVENTS, 5_000)],
     ['online tier', onlineFeatures, INPROC_EVENTS],
   ];
+  if (!INPROC) variants.length = 0;
   for (const [label, store, count] of variants) {
     const cache = await championCache(tf, registry, model, horizon, logger);
     const timed = new TimedFeatures(store);
@@ -405,18 +450,36 @@ async function main(): Promise<void> {
     const broker = await benchBroker(logger);
     const kafka = createKafka({ brokers: broker.brokers, clientId: 'bench-scoring', logger });
     try {
-      const e2e = await endToEnd(
-        kafka,
-        tf,
-        registry,
-        onlineFeatures,
-        clock,
-        model,
-        horizon,
-        logger,
-        ids,
-      );
-      rows.push(...e2e);
+      const now: E2eVariant = {
+        label: 'now',
+        offsetsDuringHandler: true,
+        fetchMaxWaitMs: Number(process.env.BENCH_FETCH_MAX_WAIT_MS ?? config.scorer.fetchMaxWaitMs),
+        maxBytesPerPartition: Number(
+          process.env.BENCH_MAX_BYTES ?? config.scorer.maxBytesPerPartition,
+        ),
+      };
+      const before: E2eVariant = {
+        label: 'before',
+        offsetsDuringHandler: false,
+        fetchMaxWaitMs: 250,
+        maxBytesPerPartition: 256 * 1024,
+      };
+      for (const v of COMPARE ? [before, now] : [now]) {
+        progress(`(b) ${v.label}: ${JSON.stringify(v)}`);
+        const e2e = await endToEnd(
+          kafka,
+          tf,
+          registry,
+          onlineFeatures,
+          clock,
+          model,
+          horizon,
+          logger,
+          ids,
+          v,
+        );
+        rows.push(...e2e);
+      }
     } finally {
       await broker.stop();
     }
@@ -512,8 +575,10 @@ async function endToEnd(
   horizon: { name: string; ms: number },
   logger: ReturnType<typeof createLogger>,
   ids: (n: number, prefix: string) => { id: string; user: string }[],
+  v: E2eVariant,
 ): Promise<[string, string][]> {
   const u = `${Date.now()}`;
+  const tag = `(b ${v.label})`;
   const input = `bench-scoring-clicks-${u}`;
   const admin = kafka.admin();
   await admin.connect();
@@ -614,7 +679,9 @@ async function endToEnd(
         topics: [input],
         mode: 'transactional',
         partitionsConcurrency: 3,
-        maxBytesPerPartition: 256 * 1024,
+        maxBytesPerPartition: v.maxBytesPerPartition,
+        fetchMaxWaitMs: v.fetchMaxWaitMs,
+        offsetsDuringHandler: v.offsetsDuringHandler,
         retryMaxMs: 5_000,
         stallTimeoutMs: 60_000,
         drainTimeoutMs: 10_000,
@@ -642,16 +709,16 @@ async function endToEnd(
       const cpu = process.cpuUsage(cpu0);
       const h = transport.health();
       out.push([
-        '(b) end to end, backlog',
+        `${tag} end to end, backlog`,
         `${E2E_EVENTS} events → committed predictions in ${(wall / 1000).toFixed(1)} s = ${Math.round(E2E_EVENTS / (wall / 1000))} events/s (incl. group join), ${h.transactions.committed} transactions, CPU ${((cpu.user + cpu.system) / 1000 / wall).toFixed(2)} cores`,
       ]);
       const perTxn = (wall * Math.min(3, h.transactions.committed)) / h.transactions.committed;
       out.push([
-        '(b) backlog, per partition batch',
+        `${tag} backlog, per partition batch`,
         `${Math.round(handler.events / handler.batches)} events; handler (features + model + records) ${(handler.ms / handler.batches).toFixed(0)} ms of ~${perTxn.toFixed(0)} ms per batch; the rest is the Kafka side (fetch, transactional send of the records, sendOffsets, commit)`,
       ]);
-      progress(`(b) ${out.at(-2)?.[1]}`);
-      progress(`(b) ${out.at(-1)?.[1]}`);
+      out.push([`${tag} backlog, ms per batch`, batchBreakdown(io.done, fetches)]);
+      for (const r of out.slice(-3)) progress(`${r[0]}: ${r[1]}`);
       Object.assign(handler, { ms: 0, batches: 0, events: 0 });
       progress(`(b) latency run: ${RATE} events/s for ${RATE_SECONDS} s`);
       // latency at a fixed rate
@@ -680,23 +747,23 @@ async function endToEnd(
       await waitArrived(total, 120_000);
       const lat = [...sentAt].map(([id, t]) => (arrived.get(id) ?? NaN) - t).sort((a, b) => a - b);
       out.push([
-        `(b) latency, handler`,
+        `${tag} latency, handler`,
         `${handler.batches} batches of ${Math.round(handler.events / Math.max(1, handler.batches))} events on average, handler ${(handler.ms / Math.max(1, handler.batches)).toFixed(0)} ms per batch`,
       ]);
       out.push([
-        `(b) latency at ${RATE} events/s`,
+        `${tag} latency at ${RATE} events/s`,
         `${total} events over ${sendSeconds.toFixed(1)} s: event → committed prediction p50 ${percentile(lat, 50)} ms, p99 ${percentile(lat, 99)} ms, max ${lat.at(-1)} ms (target p99 ≤ 100 ms)`,
       ]);
       out.push([
-        `(b) latency stages, ms mean/p50/p99`,
+        `${tag} latency stages, ms mean/p50/p99`,
         stageBreakdown(io.done, fetches, sentAt, arrived),
       ]);
       const cycles = fetches.map((f) => f.durationMs).sort((a, b) => a - b);
       out.push([
-        `(b) latency run fetches`,
+        `${tag} latency run fetches`,
         `${fetches.length} fetch requests, answer time p50 ${percentile(cycles, 50)} ms, p99 ${percentile(cycles, 99)} ms`,
       ]);
-      for (const r of out.slice(-4)) progress(`(b) ${r[0]}: ${r[1]}`);
+      for (const r of out.slice(-4)) progress(`${r[0]}: ${r[1]}`);
     } finally {
       await app.close();
     }

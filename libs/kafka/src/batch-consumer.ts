@@ -38,6 +38,11 @@ export interface BatchConsumerOptions {
   /** Max partition batches in flight at once (backpressure: no fetch beyond that). */
   partitionsConcurrency: number;
   maxBytesPerPartition: number;
+  /**
+   * How long the broker holds a fetch that finds no data (default 250 ms). It bounds the wait only
+   * while a partition is idle: a fetch returns as soon as any data arrives (minBytes 1).
+   */
+  fetchMaxWaitMs?: number;
   retryMaxMs: number;
   stallTimeoutMs: number;
   drainTimeoutMs: number;
@@ -66,6 +71,7 @@ export function batchConsumerConfig(
     BatchConsumerOptions,
     | 'groupId'
     | 'maxBytesPerPartition'
+    | 'fetchMaxWaitMs'
     | 'partitionsConcurrency'
     | 'sessionTimeoutMs'
     | 'readUncommitted'
@@ -77,7 +83,7 @@ export function batchConsumerConfig(
     maxBytesPerPartition: opts.maxBytesPerPartition,
     maxBytes: opts.maxBytesPerPartition * Math.max(1, opts.partitionsConcurrency) * 2,
     minBytes: 1,
-    maxWaitTimeInMs: 250,
+    maxWaitTimeInMs: opts.fetchMaxWaitMs ?? 250,
     sessionTimeout,
     heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
     allowAutoTopicCreation: false,

@@ -21,6 +21,8 @@ export interface TransportBatchHandlerOptions {
   mode: DeliveryMode;
   /** Transactional ids are `${prefix}-${topic}-${partition}`. */
   transactionalIdPrefix: string;
+  /** Add the offsets to the transaction while the handler runs (default true), else after the records. */
+  offsetsDuringHandler?: boolean;
   logger: Logger;
   metrics: PipelineMetrics;
 }
@@ -181,12 +183,16 @@ export class TransportBatchHandler implements BatchHandler {
       // The offsets are known before the handler runs: AddOffsetsToTxn + TxnOffsetCommit (two
       // round trips) go out while it works instead of after it. They only count if the
       // transaction commits; a failed handler aborts them with the rest.
-      const offsetsSent = txn
-        .sendOffsets(this.opts.groupId, batch.topic, batch.partition, next.toString())
-        .then(
-          () => null,
-          (e: unknown) => ({ err: e }),
-        );
+      const during = this.opts.offsetsDuringHandler ?? true;
+      const open = txn;
+      const sendOffsets = () =>
+        open.sendOffsets(this.opts.groupId, batch.topic, batch.partition, next.toString());
+      const offsetsSent = during
+        ? sendOffsets().then(
+            () => null,
+            (e: unknown) => ({ err: e }),
+          )
+        : Promise.resolve(null);
       inHandler = true;
       let records;
       try {
@@ -204,6 +210,7 @@ export class TransportBatchHandler implements BatchHandler {
         'handler done; sending in the transaction',
       );
       await txn.send(records);
+      if (!during) await sendOffsets();
       await txn.commit();
       entry.floor = next;
       this.outcome('committed');
