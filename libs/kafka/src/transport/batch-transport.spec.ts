@@ -363,6 +363,26 @@ void describe('TransportBatchHandler (transactional)', () => {
     assert.deepEqual(await counterValues(metrics), { committed: 1, aborted: 1 });
   });
 
+  void it('sends the offsets before reading the committed offset of a new or re-assigned producer', async () => {
+    const f = fakeIo({ 'in:0': '1' });
+    const order: string[] = [];
+    const io = {
+      ...f.io,
+      committedOffset: (g: string, t: string, p: number) => {
+        order.push(`read after ${f.ops().join(',')}`);
+        return f.io.committedOffset(g, t, p);
+      },
+    };
+    const { h } = handler(io, { in: mapper() });
+    await h.handleBatch(pbatch('in', 0, [0, 1]));
+    h.onAssignmentChange([{ topic: 'in', partition: 0 }]);
+    await h.handleBatch(pbatch('in', 0, [2]));
+    assert.deepEqual(order, [
+      'read after connect,begin,sendOffsets',
+      'read after connect,begin,sendOffsets,send,commit,begin,sendOffsets',
+    ]);
+  });
+
   void it('sends the offsets while the handler runs, the records after it', async () => {
     const f = fakeIo();
     let opsAtHandler: string[] = [];
@@ -391,10 +411,15 @@ void describe('TransportBatchHandler (transactional)', () => {
 
   void it('reports the handler error when sendOffsets failed too, and replaces the producer', async () => {
     const f = fakeIo();
-    const { h } = handler(f.io, { in: () => Promise.reject(new Error('model not loaded')) });
+    let calls = 0;
+    const ok = mapper();
+    const { h } = handler(f.io, {
+      in: (b) => (++calls === 2 ? Promise.reject(new Error('model not loaded')) : ok(b)),
+    });
+    await h.handleBatch(pbatch('in', 0, [0]));
     f.fail.sendOffsets = 1;
-    await assert.rejects(h.handleBatch(pbatch('in', 0, [0])), /model not loaded/);
-    assert.deepEqual(f.ops(), ['connect', 'begin', 'sendOffsets', 'abort', 'disconnect']);
+    await assert.rejects(h.handleBatch(pbatch('in', 0, [1])), /model not loaded/);
+    assert.deepEqual(f.ops().slice(5), ['begin', 'sendOffsets', 'abort', 'disconnect']);
     assert.deepEqual(h.producerKeys(), []);
   });
 
