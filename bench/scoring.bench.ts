@@ -17,9 +17,15 @@ import {
   type FeatureMatrix,
 } from '@storepulse/features';
 import {
+  BatchConsumer,
   BatchTransport,
+  KafkaTransportIo,
   PassThroughRpcErrors,
   createKafka,
+  type FetchTiming,
+  type OutputTransaction,
+  type TransactionalProducer,
+  type TransportIo,
   type BatchOutput,
   type GroupProgress,
   type InboundBatch,
@@ -53,7 +59,10 @@ import {
  *   partition batch in-process), BENCH_INPROC_EVENTS (40000), BENCH_E2E_EVENTS (30000, the backlog),
  *   BENCH_RATE (1000 events/s for the latency run), BENCH_RATE_SECONDS (20), BENCH_KAFKA_PORT,
  *   BENCH_WASM (1: the model alone also on wasm, in a child process), BENCH_E2E (1: run (b)),
- *   BENCH_SPREAD_S (300: in-process events spread over this many seconds, i.e. as-of minutes per batch).
+ *   BENCH_SPREAD_S (300: in-process events spread over this many seconds, i.e. as-of minutes per batch),
+ *   BENCH_INPROC (1: run (a)), BENCH_COMPARE (1: (b) also with the settings before issue #11's work:
+ *   offsets sent after the records), BENCH_FETCH_MAX_WAIT_MS / BENCH_MAX_BYTES (the transport's
+ *   fetch wait and bytes per partition; default the scorer's config).
  * The propensity scorer's real path (ScoreEvents → PropensityScorer → ChampionCache with a model the
  * real trainer trained and registered; features from the embedded ClickHouse): (a) in process, the
  * pure scoring throughput with the time per stage; (b) end to end through Kafka with the exactly-once
@@ -71,6 +80,16 @@ const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 20);
 const WASM = (process.env.BENCH_WASM ?? '1') !== '0';
 const E2E = (process.env.BENCH_E2E ?? '1') !== '0';
 const SPREAD_S = Number(process.env.BENCH_SPREAD_S ?? 300);
+const INPROC = (process.env.BENCH_INPROC ?? '1') !== '0';
+const COMPARE = (process.env.BENCH_COMPARE ?? '1') !== '0';
+
+/** The transport settings of one end-to-end run. */
+interface E2eVariant {
+  label: string;
+  offsetsDuringHandler: boolean;
+  fetchMaxWaitMs: number;
+  maxBytesPerPartition: number;
+}
 
 /** The scorer waits for the aggregator's commit of the batch; no aggregator runs here. */
 const noUpstreamWait: GroupProgress = {
@@ -96,6 +115,157 @@ class TimedFeatures implements UserFeatures {
       this.calls++;
     }
   }
+}
+
+/** One partition batch of the e2e run: when each stage of its transaction ended (Date.now ms). */
+interface BatchTrace {
+  partition: number;
+  beginMs: number;
+  handlerStartMs: number;
+  handlerEndMs: number;
+  sendEndMs: number;
+  offsetsEndMs: number;
+  commitEndMs: number;
+  eventIds: string[];
+}
+
+/**
+ * The transport's Kafka I/O with the time of each transaction step recorded per partition batch:
+ * begin, (handler), send (AddPartitionsToTxn + Produce), sendOffsets (AddOffsetsToTxn +
+ * TxnOffsetCommit), commit (EndTxn).
+ */
+class TracedIo implements TransportIo {
+  readonly open = new Map<number, BatchTrace>();
+  readonly done: BatchTrace[] = [];
+  constructor(private readonly inner: TransportIo) {}
+  async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
+    const partition = Number(transactionalId.slice(transactionalId.lastIndexOf('-') + 1));
+    const p = await this.inner.transactionalProducer(transactionalId);
+    return {
+      disconnect: () => p.disconnect(),
+      begin: async (): Promise<OutputTransaction> => {
+        const trace: BatchTrace = {
+          partition,
+          beginMs: Date.now(),
+          handlerStartMs: NaN,
+          handlerEndMs: NaN,
+          sendEndMs: NaN,
+          offsetsEndMs: NaN,
+          commitEndMs: NaN,
+          eventIds: [],
+        };
+        const txn = await p.begin();
+        this.open.set(partition, trace);
+        return {
+          send: async (m) => {
+            await txn.send(m);
+            trace.sendEndMs = Date.now();
+          },
+          sendOffsets: async (g, t, part, o) => {
+            await txn.sendOffsets(g, t, part, o);
+            trace.offsetsEndMs = Date.now();
+          },
+          commit: async () => {
+            await txn.commit();
+            trace.commitEndMs = Date.now();
+            this.done.push(trace);
+          },
+          abort: () => txn.abort(),
+        };
+      },
+    };
+  }
+  idempotentProducer() {
+    return this.inner.idempotentProducer();
+  }
+  committedOffset(groupId: string, topic: string, partition: number) {
+    return this.inner.committedOffset(groupId, topic, partition);
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+/**
+ * After the handler: [records sent (AddPartitionsToTxn + Produce), waiting for the offsets
+ * (AddOffsetsToTxn + TxnOffsetCommit) beyond the handler, EndTxn], whichever order they ran in.
+ */
+function afterHandler(t: BatchTrace): [number, number, number] {
+  const offsetsFirst = t.offsetsEndMs <= t.sendEndMs;
+  const send =
+    t.sendEndMs - (offsetsFirst ? Math.max(t.handlerEndMs, t.offsetsEndMs) : t.handlerEndMs);
+  const offsets = offsetsFirst
+    ? Math.max(0, t.offsetsEndMs - t.handlerEndMs)
+    : t.offsetsEndMs - t.sendEndMs;
+  return [send, offsets, t.commitEndMs - Math.max(t.sendEndMs, t.offsetsEndMs)];
+}
+
+/** Mean ms per partition batch of each stage (the backlog run). */
+function batchBreakdown(traces: BatchTrace[], fetches: FetchTiming[]): string {
+  const n = Math.max(1, traces.length);
+  const sum = [0, 0, 0, 0, 0];
+  for (const t of traces) {
+    const [send, offsets, commit] = afterHandler(t);
+    [
+      t.handlerStartMs - t.beginMs,
+      t.handlerEndMs - t.handlerStartMs,
+      send,
+      offsets,
+      commit,
+    ].forEach((x, i) => (sum[i] = (sum[i] ?? 0) + x));
+  }
+  const f = fetches.map((x) => x.durationMs).sort((a, b) => a - b);
+  const [begin, handler, send, offsets, commit] = sum.map((x) => (x / n).toFixed(0));
+  return `${traces.length} batches: begin ${begin}, handler ${handler}, txn send ${send}, sendOffsets after handler ${offsets}, EndTxn ${commit}; ${fetches.length} fetches, answer p50 ${percentile(f, 50)} ms`;
+}
+
+/** Per-event stage latencies of the latency run, from the batch traces and fetch timings. */
+function stageBreakdown(
+  traces: BatchTrace[],
+  fetches: FetchTiming[],
+  sentAt: Map<string, number>,
+  arrived: Map<string, number>,
+): string {
+  const names = [
+    'wait for fetch',
+    'fetch',
+    'dispatch+begin',
+    'handler',
+    'txn send',
+    'sendOffsets after handler',
+    'commit (EndTxn)',
+    'until read',
+  ] as const;
+  const stages: number[][] = names.map(() => []);
+  const ends = fetches.map((f) => f.startMs + f.durationMs);
+  for (const t of traces) {
+    // the fetch that delivered this batch: the last one answered before its transaction began
+    let k = -1;
+    for (let i = 0; i < ends.length; i++) if ((ends[i] ?? Infinity) <= t.beginMs) k = i;
+    const f = fetches[k];
+    for (const id of t.eventIds) {
+      const sent = sentAt.get(id);
+      const got = arrived.get(id);
+      if (sent === undefined || got === undefined || !f) continue;
+      const fetchEnd = f.startMs + f.durationMs;
+      const values = [
+        Math.max(0, f.startMs - sent),
+        fetchEnd - Math.max(f.startMs, sent),
+        t.handlerStartMs - fetchEnd,
+        t.handlerEndMs - t.handlerStartMs,
+        ...afterHandler(t),
+        got - t.commitEndMs,
+      ];
+      values.forEach((v, i) => stages[i]?.push(v));
+    }
+  }
+  return names
+    .map((n, i) => {
+      const v = (stages[i] ?? []).sort((a, b) => a - b);
+      const mean = v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+      return `${n} ${mean.toFixed(0)}/${percentile(v, 50)}/${percentile(v, 99)}`;
+    })
+    .join(', ');
 }
 
 function click(user: string, tsMs: number, id: string): Buffer {
@@ -204,6 +374,7 @@ async function main(): Promise<void> {
     ['ClickHouse', features, Math.min(INPROC_EVENTS, 5_000)],
     ['online tier', onlineFeatures, INPROC_EVENTS],
   ];
+  if (!INPROC) variants.length = 0;
   for (const [label, store, count] of variants) {
     const cache = await championCache(tf, registry, model, horizon, logger);
     const timed = new TimedFeatures(store);
@@ -279,18 +450,36 @@ async function main(): Promise<void> {
     const broker = await benchBroker(logger);
     const kafka = createKafka({ brokers: broker.brokers, clientId: 'bench-scoring', logger });
     try {
-      const e2e = await endToEnd(
-        kafka,
-        tf,
-        registry,
-        onlineFeatures,
-        clock,
-        model,
-        horizon,
-        logger,
-        ids,
-      );
-      rows.push(...e2e);
+      const now: E2eVariant = {
+        label: 'now',
+        offsetsDuringHandler: true,
+        fetchMaxWaitMs: Number(process.env.BENCH_FETCH_MAX_WAIT_MS ?? config.scorer.fetchMaxWaitMs),
+        maxBytesPerPartition: Number(
+          process.env.BENCH_MAX_BYTES ?? config.scorer.maxBytesPerPartition,
+        ),
+      };
+      const before: E2eVariant = {
+        label: 'before',
+        offsetsDuringHandler: false,
+        fetchMaxWaitMs: 250,
+        maxBytesPerPartition: 256 * 1024,
+      };
+      for (const v of COMPARE ? [before, now] : [now]) {
+        progress(`(b) ${v.label}: ${JSON.stringify(v)}`);
+        const e2e = await endToEnd(
+          kafka,
+          tf,
+          registry,
+          onlineFeatures,
+          clock,
+          model,
+          horizon,
+          logger,
+          ids,
+          v,
+        );
+        rows.push(...e2e);
+      }
     } finally {
       await broker.stop();
     }
@@ -386,8 +575,10 @@ async function endToEnd(
   horizon: { name: string; ms: number },
   logger: ReturnType<typeof createLogger>,
   ids: (n: number, prefix: string) => { id: string; user: string }[],
+  v: E2eVariant,
 ): Promise<[string, string][]> {
   const u = `${Date.now()}`;
+  const tag = `(b ${v.label})`;
   const input = `bench-scoring-clicks-${u}`;
   const admin = kafka.admin();
   await admin.connect();
@@ -408,14 +599,25 @@ async function endToEnd(
     clock,
   );
   const handler = { ms: 0, batches: 0, events: 0 };
+  const io = new TracedIo(new KafkaTransportIo(kafka));
   @Controller()
   @UseFilters(PassThroughRpcErrors)
   class BenchScorerController {
     @EventPattern(input)
     async clicks(@Payload() batch: InboundBatch): Promise<BatchOutput> {
       const t = performance.now();
+      const trace = io.open.get(batch.partition);
+      if (trace) trace.handlerStartMs = Date.now();
       try {
-        return { records: await use.handle(batch) };
+        const records = await use.handle(batch);
+        if (trace) {
+          trace.handlerEndMs = Date.now();
+          for (const m of batch.messages) {
+            const e = JSON.parse(m.value?.toString('utf8') ?? '{}') as { event_id?: string };
+            if (e.event_id) trace.eventIds.push(e.event_id);
+          }
+        }
+        return { records };
       } finally {
         handler.ms += performance.now() - t;
         handler.batches++;
@@ -470,21 +672,26 @@ async function endToEnd(
           .map((e) => ({ key: e.user, value: click(e.user, now, e.id) })),
       });
     const metrics = new PipelineMetrics(false);
-    const transport = new BatchTransport({
-      kafka,
-      groupId: `bench-scorer-${u}`,
-      topics: [input],
-      mode: 'transactional',
-      partitionsConcurrency: 3,
-      maxBytesPerPartition: 256 * 1024,
-      retryMaxMs: 5_000,
-      stallTimeoutMs: 60_000,
-      drainTimeoutMs: 10_000,
-      sessionTimeoutMs: 10_000,
-      fromBeginning: true,
-      logger,
-      metrics,
-    });
+    const transport = new BatchTransport(
+      {
+        kafka,
+        groupId: `bench-scorer-${u}`,
+        topics: [input],
+        mode: 'transactional',
+        partitionsConcurrency: 3,
+        maxBytesPerPartition: v.maxBytesPerPartition,
+        fetchMaxWaitMs: v.fetchMaxWaitMs,
+        offsetsDuringHandler: v.offsetsDuringHandler,
+        retryMaxMs: 5_000,
+        stallTimeoutMs: 60_000,
+        drainTimeoutMs: 10_000,
+        sessionTimeoutMs: 10_000,
+        fromBeginning: true,
+        logger,
+        metrics,
+      },
+      io,
+    );
     health = () => transport.health();
     progress(`(b) backlog of ${E2E_EVENTS} events in ${input}; starting the transport`);
     const app = await NestFactory.createMicroservice(BenchModule, {
@@ -494,26 +701,30 @@ async function endToEnd(
     const tStart = Date.now();
     const cpu0 = process.cpuUsage();
     await app.listen();
+    const fetches: FetchTiming[] = [];
+    transport.unwrap<BatchConsumer>().onFetch((f) => fetches.push(f));
     try {
       await waitArrived(E2E_EVENTS, 300_000);
       const wall = Date.now() - tStart;
       const cpu = process.cpuUsage(cpu0);
       const h = transport.health();
       out.push([
-        '(b) end to end, backlog',
+        `${tag} end to end, backlog`,
         `${E2E_EVENTS} events → committed predictions in ${(wall / 1000).toFixed(1)} s = ${Math.round(E2E_EVENTS / (wall / 1000))} events/s (incl. group join), ${h.transactions.committed} transactions, CPU ${((cpu.user + cpu.system) / 1000 / wall).toFixed(2)} cores`,
       ]);
       const perTxn = (wall * Math.min(3, h.transactions.committed)) / h.transactions.committed;
       out.push([
-        '(b) backlog, per partition batch',
+        `${tag} backlog, per partition batch`,
         `${Math.round(handler.events / handler.batches)} events; handler (features + model + records) ${(handler.ms / handler.batches).toFixed(0)} ms of ~${perTxn.toFixed(0)} ms per batch; the rest is the Kafka side (fetch, transactional send of the records, sendOffsets, commit)`,
       ]);
-      progress(`(b) ${out.at(-2)?.[1]}`);
-      progress(`(b) ${out.at(-1)?.[1]}`);
+      out.push([`${tag} backlog, ms per batch`, batchBreakdown(io.done, fetches)]);
+      for (const r of out.slice(-3)) progress(`${r[0]}: ${r[1]}`);
       Object.assign(handler, { ms: 0, batches: 0, events: 0 });
       progress(`(b) latency run: ${RATE} events/s for ${RATE_SECONDS} s`);
       // latency at a fixed rate
       arrived.clear();
+      io.done.length = 0;
+      fetches.length = 0;
       const sentAt = new Map<string, number>();
       const total = RATE * RATE_SECONDS;
       const live = ids(total, `r${u}`);
@@ -536,13 +747,23 @@ async function endToEnd(
       await waitArrived(total, 120_000);
       const lat = [...sentAt].map(([id, t]) => (arrived.get(id) ?? NaN) - t).sort((a, b) => a - b);
       out.push([
-        `(b) latency, handler`,
+        `${tag} latency, handler`,
         `${handler.batches} batches of ${Math.round(handler.events / Math.max(1, handler.batches))} events on average, handler ${(handler.ms / Math.max(1, handler.batches)).toFixed(0)} ms per batch`,
       ]);
       out.push([
-        `(b) latency at ${RATE} events/s`,
+        `${tag} latency at ${RATE} events/s`,
         `${total} events over ${sendSeconds.toFixed(1)} s: event → committed prediction p50 ${percentile(lat, 50)} ms, p99 ${percentile(lat, 99)} ms, max ${lat.at(-1)} ms (target p99 ≤ 100 ms)`,
       ]);
+      out.push([
+        `${tag} latency stages, ms mean/p50/p99`,
+        stageBreakdown(io.done, fetches, sentAt, arrived),
+      ]);
+      const cycles = fetches.map((f) => f.durationMs).sort((a, b) => a - b);
+      out.push([
+        `${tag} latency run fetches`,
+        `${fetches.length} fetch requests, answer time p50 ${percentile(cycles, 50)} ms, p99 ${percentile(cycles, 99)} ms`,
+      ]);
+      for (const r of out.slice(-4)) progress(`${r[0]}: ${r[1]}`);
     } finally {
       await app.close();
     }

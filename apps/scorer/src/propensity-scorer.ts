@@ -63,6 +63,21 @@ export class PropensityScorer {
     /** record: count the scores in the live distribution (the live path; API lookups do not). */
     opts: { record?: boolean } = {},
   ): Promise<ScoredUsers> {
+    const [s] = await this.scoreGroups([{ ids, atMs }], horizons, opts);
+    if (!s) throw new Error('scoreGroups returned no result for one group');
+    return s;
+  }
+
+  /**
+   * Scores several groups of users, each as of its own time (the live path: one group per as-of
+   * minute of a batch): one feature lookup per group, then one TF call per model for all groups'
+   * rows together (a TF call has a fixed cost that dominates small groups). Results in group order.
+   */
+  async scoreGroups(
+    groups: readonly { ids: readonly string[]; atMs: number }[],
+    horizons?: readonly string[],
+    opts: { record?: boolean } = {},
+  ): Promise<ScoredUsers[]> {
     const wanted = horizons ?? [...this.champions.models.keys()];
     const models: LoadedChampion[] = [];
     const missing: string[] = [];
@@ -72,21 +87,43 @@ export class PropensityScorer {
       else missing.push(this.champions.models.get(h) ?? h);
     }
     if (horizons && missing.length > 0) throw new NoChampionError(missing);
-    const m = await this.features.lookupMatrix('user', ids, atMs);
-    return {
-      ids: m.ids,
-      known: m.found,
-      atMs: m.atMs,
-      horizons: models.map((c) => {
-        const x = modelInput(m, c.normalisation.featureNames);
-        const scores = predictPropensity(this.tf, c, x, m.ids.length);
-        if (opts.record) {
-          this.live.add(c.name, c.version, c.horizon, scores);
-          c.drift?.add(x, m.ids.length, c.normalisation.featureNames);
-          for (let i = 0; i < m.ids.length; i++) c.labels.record(m.ids[i], m.atMs, scores[i]);
+    const matrices: FeatureMatrix[] = [];
+    for (const g of groups) matrices.push(await this.features.lookupMatrix('user', g.ids, g.atMs));
+    const rows = matrices.reduce((n, m) => n + m.ids.length, 0);
+    const perModel = models.map((c) => {
+      const names = c.normalisation.featureNames;
+      const inputs = matrices.map((m) => modelInput(m, names));
+      let x = inputs[0] ?? new Float32Array(0);
+      if (inputs.length > 1) {
+        x = new Float32Array(rows * names.length);
+        let at = 0;
+        for (const part of inputs) {
+          x.set(part, at);
+          at += part.length;
         }
-        return { horizon: c.horizon, model: { name: c.name, version: c.version }, scores };
-      }),
-    };
+      }
+      return { c, inputs, scores: predictPropensity(this.tf, c, x, rows) };
+    });
+    let offset = 0;
+    return matrices.map((m, gi) => {
+      const n = m.ids.length;
+      const from = offset;
+      offset += n;
+      return {
+        ids: m.ids,
+        known: m.found,
+        atMs: m.atMs,
+        horizons: perModel.map(({ c, inputs, scores: all }) => {
+          const scores = all.slice(from, from + n);
+          if (opts.record) {
+            this.live.add(c.name, c.version, c.horizon, scores);
+            const x = inputs[gi];
+            if (x) c.drift?.add(x, n, c.normalisation.featureNames);
+            for (let i = 0; i < n; i++) c.labels.record(m.ids[i], m.atMs, scores[i]);
+          }
+          return { horizon: c.horizon, model: { name: c.name, version: c.version }, scores };
+        }),
+      };
+    });
   }
 }

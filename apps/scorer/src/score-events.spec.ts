@@ -64,7 +64,7 @@ function fakeScorer(champions: Map<string, { name: string; version: number }>) {
   } as unknown as ChampionCache;
   // the TF model is replaced by a pass-through of the feature column (scoring logic is tested, not TF)
   const scorer = new PropensityScorer(null as never, features, cache);
-  scorer.score = async (ids, atMs, horizons, opts) => {
+  const score: PropensityScorer['score'] = async (ids, atMs, horizons, opts) => {
     const m = await features.lookupMatrix('user', ids, atMs);
     const hs = (horizons ?? [...cache.models.keys()]).filter((h) => cache.get(h));
     return {
@@ -78,6 +78,11 @@ function fakeScorer(champions: Map<string, { name: string; version: number }>) {
         return { horizon: h, model: { name: c.name, version: c.version }, scores };
       }),
     };
+  };
+  scorer.scoreGroups = async (groups, horizons, opts) => {
+    const out = [];
+    for (const g of groups) out.push(await score(g.ids, g.atMs, horizons, opts));
+    return out;
   };
   return { scorer, lookups };
 }

@@ -123,9 +123,15 @@ export class ScoreEvents {
     }
     const records: OutboundRecord[] = [];
     const scoredAt = new Date(this.now()).toISOString();
-    for (const [t, evs] of byAsOf) {
-      const users = [...new Set(evs.map((e) => e.userId))];
-      const s = await this.scorer.score(users, t, undefined, { record: true });
+    const groups = [...byAsOf].map(([t, evs]) => ({
+      atMs: t,
+      evs,
+      ids: [...new Set(evs.map((e) => e.userId))],
+    }));
+    const scored = await this.scorer.scoreGroups(groups, undefined, { record: true });
+    for (const [gi, { atMs: t, evs }] of groups.entries()) {
+      const s = scored[gi];
+      if (!s) throw new Error(`no scores for as-of group ${gi} of ${groups.length}`);
       const row = new Map(s.ids.map((id, i) => [id, i]));
       const asOf = new Date(t).toISOString();
       for (const e of evs) {

@@ -18,8 +18,9 @@ export function transactionalTransport(
     topics: o.topics,
     mode: 'transactional',
     partitionsConcurrency: config.aggregator.partitionsConcurrency,
-    // inputs of ≤ 256 KiB per partition fetch; the transport chunks the (larger) outputs it sends
-    maxBytesPerPartition: 256 * 1024,
+    // the transport chunks the (larger) outputs it sends
+    maxBytesPerPartition: config.scorer.maxBytesPerPartition,
+    fetchMaxWaitMs: config.scorer.fetchMaxWaitMs,
     retryMaxMs: 5_000,
     stallTimeoutMs: config.aggregator.stallTimeoutMs,
     drainTimeoutMs: config.shutdownDrainTimeoutMs,

@@ -142,6 +142,10 @@ export interface ScorerConfig {
    * read from the start of the topics is skipped (counted), not scored.
    */
   maxEventAgeMs: number;
+  /** Input fetched per partition and batch (one transaction per partition batch). */
+  maxBytesPerPartition: number;
+  /** How long the broker holds a fetch of an idle partition (data returns at once). */
+  fetchMaxWaitMs: number;
 }
 export interface DemandConfig {
   enabled: boolean;
@@ -435,6 +439,8 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       modelPollMs: e.SCORER_MODEL_POLL_MS,
       featuresWaitMs: e.SCORER_FEATURES_WAIT_MS,
       maxEventAgeMs: e.SCORER_MAX_EVENT_AGE_MS,
+      maxBytesPerPartition: e.SCORER_MAX_BYTES_PER_PARTITION,
+      fetchMaxWaitMs: e.SCORER_FETCH_MAX_WAIT_MS,
     },
     demand: {
       enabled: e.DEMAND_ENABLED,

@@ -134,6 +134,8 @@ export const envSchema = z.object({
   SCORER_MODEL_POLL_MS: int(100, 60_000).default(1_000),
   SCORER_FEATURES_WAIT_MS: int(100, 600_000).default(30_000),
   SCORER_MAX_EVENT_AGE_MS: int(1000, 3650 * 86_400_000).default(3_600_000),
+  SCORER_MAX_BYTES_PER_PARTITION: int(1024, 64 * 1024 * 1024).default(256 * 1024),
+  SCORER_FETCH_MAX_WAIT_MS: int(1, 10_000).default(250),
   /** Demand forecasting (docs/models.md "Demand"). The day boundary is midnight in this IANA zone. */
   SHOP_TIME_ZONE: z
     .string()

@@ -38,6 +38,11 @@ export interface BatchConsumerOptions {
   /** Max partition batches in flight at once (backpressure: no fetch beyond that). */
   partitionsConcurrency: number;
   maxBytesPerPartition: number;
+  /**
+   * How long the broker holds a fetch that finds no data (default 250 ms). It bounds the wait only
+   * while a partition is idle: a fetch returns as soon as any data arrives (minBytes 1).
+   */
+  fetchMaxWaitMs?: number;
   retryMaxMs: number;
   stallTimeoutMs: number;
   drainTimeoutMs: number;
@@ -53,12 +58,20 @@ export interface BatchConsumerOptions {
   metrics: PipelineMetrics;
 }
 
+/** One fetch request of the consumer (kafkajs' fetch instrumentation event). */
+export interface FetchTiming {
+  /** When the fetch request was issued and how long until its answer, in ms (Date.now clock). */
+  startMs: number;
+  durationMs: number;
+}
+
 /** The kafkajs consumer settings of a BatchConsumer (fetch sizes, waits, group timeouts). */
 export function batchConsumerConfig(
   opts: Pick<
     BatchConsumerOptions,
     | 'groupId'
     | 'maxBytesPerPartition'
+    | 'fetchMaxWaitMs'
     | 'partitionsConcurrency'
     | 'sessionTimeoutMs'
     | 'readUncommitted'
@@ -70,7 +83,7 @@ export function batchConsumerConfig(
     maxBytesPerPartition: opts.maxBytesPerPartition,
     maxBytes: opts.maxBytesPerPartition * Math.max(1, opts.partitionsConcurrency) * 2,
     minBytes: 1,
-    maxWaitTimeInMs: 250,
+    maxWaitTimeInMs: opts.fetchMaxWaitMs ?? 250,
     sessionTimeout,
     heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
     allowAutoTopicCreation: false,
@@ -160,6 +173,14 @@ export class BatchConsumer {
         { groupId: opts.groupId, err: e.payload.error, restart: e.payload.restart },
         'consumer crashed',
       );
+    });
+  }
+
+  /** Calls `listener` after every fetch request (for benchmarks and diagnostics); returns the unsubscribe. */
+  onFetch(listener: (t: FetchTiming) => void): () => void {
+    return this.consumer.on(this.consumer.events.FETCH, (e) => {
+      const durationMs = e.payload.duration;
+      listener({ startMs: e.timestamp - durationMs, durationMs });
     });
   }
 

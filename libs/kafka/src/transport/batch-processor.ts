@@ -21,6 +21,8 @@ export interface TransportBatchHandlerOptions {
   mode: DeliveryMode;
   /** Transactional ids are `${prefix}-${topic}-${partition}`. */
   transactionalIdPrefix: string;
+  /** Add the offsets to the transaction while the handler runs (default true), else after the records. */
+  offsetsDuringHandler?: boolean;
   logger: Logger;
   metrics: PipelineMetrics;
 }
@@ -153,11 +155,22 @@ export class TransportBatchHandler implements BatchHandler {
     // broker answer, e.g. fenced) replaces it, so that the retry re-registers and re-reads offsets.
     let inHandler = false;
     try {
-      // Begin first: a new producer registers its id here, fencing any zombie with the same id and
-      // completing its open transaction, so the committed offset read next is final.
+      // Begin first: a new producer registered its id on connect (InitProducerId), fencing any zombie
+      // with the same id and completing its open transaction.
       txn = await entry.producer.begin();
       this.opts.logger.debug({ transactionalId: entry.id }, 'transaction begun');
+      const open = txn;
+      const sendOffsets = () =>
+        open.sendOffsets(this.opts.groupId, batch.topic, batch.partition, next.toString());
+      const during = this.opts.offsetsDuringHandler ?? true;
+      let offsetsSent: Promise<{ err: unknown } | null> | null = null;
       if (!entry.floorChecked) {
+        // AddOffsetsToTxn is accepted only once this id's previous transaction completed (its
+        // markers written, so its offsets are readable; until then the coordinator answers
+        // CONCURRENT_TRANSACTIONS, retried): the committed offset read next is final, also for a
+        // kept producer after a rebalance whose last commit was still completing.
+        await sendOffsets();
+        offsetsSent = Promise.resolve(null);
         const c = await this.io.committedOffset(this.opts.groupId, batch.topic, batch.partition);
         entry.floor = c === null ? null : BigInt(c);
         entry.floorChecked = true;
@@ -175,18 +188,35 @@ export class TransportBatchHandler implements BatchHandler {
         );
       }
       if (messages.length === 0) {
-        await txn.abort(); // nothing was added: ends the transaction client-side only
+        await txn.abort(); // discards the offsets added above (if any); nothing else was added
         return { commitOffset: null, committedOffset: next.toString() };
       }
+      // The offsets are known before the handler runs: AddOffsetsToTxn + TxnOffsetCommit (two
+      // round trips) go out while it works instead of after it. They only count if the
+      // transaction commits; a failed handler aborts them with the rest.
+      if (offsetsSent === null && during)
+        offsetsSent = sendOffsets().then(
+          () => null,
+          (e: unknown) => ({ err: e }),
+        );
       inHandler = true;
-      const records = toTopicMessages(await fn(this.inbound(batch, messages)), this.where(batch));
+      let records;
+      try {
+        records = toTopicMessages(await fn(this.inbound(batch, messages)), this.where(batch));
+      } catch (err) {
+        // the handler's error is the one reported; a failed sendOffsets also replaces the producer
+        if (offsetsSent !== null && (await offsetsSent) !== null) inHandler = false;
+        throw err;
+      }
       inHandler = false;
+      const offsets = offsetsSent === null ? null : await offsetsSent;
+      if (offsets !== null) throw offsets.err;
       this.opts.logger.debug(
         { transactionalId: entry.id, records: records.reduce((n, t) => n + t.messages.length, 0) },
         'handler done; sending in the transaction',
       );
       await txn.send(records);
-      await txn.sendOffsets(this.opts.groupId, batch.topic, batch.partition, next.toString());
+      if (offsetsSent === null) await sendOffsets();
       await txn.commit();
       entry.floor = next;
       this.outcome('committed');

@@ -31,7 +31,7 @@ type Call =
 /** A TransportIo that records every call; failures can be injected per operation. */
 function fakeIo(committed: Record<string, string | null> = {}) {
   const calls: Call[] = [];
-  const fail = { commit: 0, abort: 0 };
+  const fail = { commit: 0, abort: 0, sendOffsets: 0 };
   let offsetReads = 0;
   let producersCreated = 0;
   const io: TransportIo = {
@@ -48,6 +48,8 @@ function fakeIo(committed: Record<string, string | null> = {}) {
             },
             sendOffsets: (groupId, topic, partition, offset) => {
               calls.push({ op: 'sendOffsets', id, groupId, topic, partition, offset });
+              if (fail.sendOffsets > 0 && fail.sendOffsets--)
+                return Promise.reject(new Error('TxnOffsetCommit: coordinator gone'));
               return Promise.resolve();
             },
             commit: () => {
@@ -292,15 +294,15 @@ void describe('TransportBatchHandler (transactional)', () => {
     assert.deepEqual(f.ops('app-in-0'), [
       'connect',
       'begin',
-      'send',
       'sendOffsets',
+      'send',
       'commit',
       'begin',
-      'send',
       'sendOffsets',
+      'send',
       'commit',
     ]);
-    assert.deepEqual(f.ops('app-in-1'), ['connect', 'begin', 'send', 'sendOffsets', 'commit']);
+    assert.deepEqual(f.ops('app-in-1'), ['connect', 'begin', 'sendOffsets', 'send', 'commit']);
     const sends = f.calls.filter((c) => c.op === 'send');
     assert.deepEqual(
       sends.map((c) => [
@@ -337,7 +339,7 @@ void describe('TransportBatchHandler (transactional)', () => {
     assert.equal(f.offsetReads(), 2, 'the committed offset is read once per new producer');
   });
 
-  void it('aborts when the handler throws: nothing sent, nothing committed; the retry commits once', async () => {
+  void it('aborts when the handler throws: nothing sent, the offsets sent during the handler aborted; the retry commits once', async () => {
     const f = fakeIo();
     let calls = 0;
     const ok = mapper();
@@ -345,19 +347,80 @@ void describe('TransportBatchHandler (transactional)', () => {
       in: (b) => (++calls === 1 ? Promise.reject(new Error('model not loaded')) : ok(b)),
     });
     await assert.rejects(h.handleBatch(pbatch('in', 0, [0, 1])), /model not loaded/);
-    assert.deepEqual(f.ops(), ['connect', 'begin', 'abort']);
+    assert.deepEqual(f.ops(), ['connect', 'begin', 'sendOffsets', 'abort']);
     await h.handleBatch(pbatch('in', 0, [0, 1]));
     assert.deepEqual(f.ops(), [
       'connect',
       'begin',
+      'sendOffsets',
       'abort',
       'begin',
-      'send',
       'sendOffsets',
+      'send',
       'commit',
     ]);
     assert.deepEqual(h.counts, { committed: 1, aborted: 1, skippedCommitted: 0 });
     assert.deepEqual(await counterValues(metrics), { committed: 1, aborted: 1 });
+  });
+
+  void it('sends the offsets before reading the committed offset of a new or re-assigned producer', async () => {
+    const f = fakeIo({ 'in:0': '1' });
+    const order: string[] = [];
+    const io = {
+      ...f.io,
+      committedOffset: (g: string, t: string, p: number) => {
+        order.push(`read after ${f.ops().join(',')}`);
+        return f.io.committedOffset(g, t, p);
+      },
+    };
+    const { h } = handler(io, { in: mapper() });
+    await h.handleBatch(pbatch('in', 0, [0, 1]));
+    h.onAssignmentChange([{ topic: 'in', partition: 0 }]);
+    await h.handleBatch(pbatch('in', 0, [2]));
+    assert.deepEqual(order, [
+      'read after connect,begin,sendOffsets',
+      'read after connect,begin,sendOffsets,send,commit,begin,sendOffsets',
+    ]);
+  });
+
+  void it('sends the offsets while the handler runs, the records after it', async () => {
+    const f = fakeIo();
+    let opsAtHandler: string[] = [];
+    const ok = mapper();
+    const { h } = handler(f.io, {
+      in: (b) => {
+        opsAtHandler = f.ops();
+        return ok(b);
+      },
+    });
+    await h.handleBatch(pbatch('in', 0, [0]));
+    assert.deepEqual(opsAtHandler, ['connect', 'begin', 'sendOffsets']);
+    assert.deepEqual(f.ops(), ['connect', 'begin', 'sendOffsets', 'send', 'commit']);
+  });
+
+  void it('a failed sendOffsets aborts and replaces the producer, the records unsent', async () => {
+    const f = fakeIo();
+    const { h } = handler(f.io, { in: mapper() });
+    f.fail.sendOffsets = 1;
+    await assert.rejects(h.handleBatch(pbatch('in', 0, [0])), /TxnOffsetCommit: coordinator gone/);
+    assert.deepEqual(f.ops(), ['connect', 'begin', 'sendOffsets', 'abort', 'disconnect']);
+    await h.handleBatch(pbatch('in', 0, [0]));
+    assert.equal(f.producersCreated(), 2);
+    assert.deepEqual(h.counts, { committed: 1, aborted: 1, skippedCommitted: 0 });
+  });
+
+  void it('reports the handler error when sendOffsets failed too, and replaces the producer', async () => {
+    const f = fakeIo();
+    let calls = 0;
+    const ok = mapper();
+    const { h } = handler(f.io, {
+      in: (b) => (++calls === 2 ? Promise.reject(new Error('model not loaded')) : ok(b)),
+    });
+    await h.handleBatch(pbatch('in', 0, [0]));
+    f.fail.sendOffsets = 1;
+    await assert.rejects(h.handleBatch(pbatch('in', 0, [1])), /model not loaded/);
+    assert.deepEqual(f.ops().slice(5), ['begin', 'sendOffsets', 'abort', 'disconnect']);
+    assert.deepEqual(h.producerKeys(), []);
   });
 
   void it('rejects an invalid output precisely and aborts', async () => {
@@ -369,7 +432,7 @@ void describe('TransportBatchHandler (transactional)', () => {
       h.handleBatch(pbatch('in', 3, [10, 11])),
       /handler of in\/3 \(offsets 10\.\.11\): BatchOutput.records\[0\].value must be a string, a Buffer or null/,
     );
-    assert.deepEqual(f.ops(), ['connect', 'begin', 'abort']);
+    assert.deepEqual(f.ops(), ['connect', 'begin', 'sendOffsets', 'abort']);
   });
 
   void it('replaces a producer whose abort failed (fenced), re-reading the committed offset', async () => {
@@ -381,8 +444,8 @@ void describe('TransportBatchHandler (transactional)', () => {
     assert.deepEqual(f.ops(), [
       'connect',
       'begin',
-      'send',
       'sendOffsets',
+      'send',
       'commit',
       'abort',
       'disconnect',
@@ -402,8 +465,8 @@ void describe('TransportBatchHandler (transactional)', () => {
     assert.deepEqual(f.ops(), [
       'connect',
       'begin',
-      'send',
       'sendOffsets',
+      'send',
       'commit',
       'abort',
       'disconnect',
@@ -459,15 +522,15 @@ void describe('TransportBatchHandler (transactional)', () => {
     const running = h.handleBatch(pbatch('in', 0, [0]));
     await new Promise((r) => setImmediate(r));
     h.onAssignmentChange([]);
-    assert.deepEqual(f.ops('app-in-0'), ['connect', 'begin']);
+    assert.deepEqual(f.ops('app-in-0'), ['connect', 'begin', 'sendOffsets']);
     release();
     await running;
     await h.close();
     assert.deepEqual(f.ops('app-in-0'), [
       'connect',
       'begin',
-      'send',
       'sendOffsets',
+      'send',
       'commit',
       'disconnect',
     ]);

@@ -44,6 +44,38 @@ export interface TransportIo {
   close(): Promise<void>;
 }
 
+/** The coordinator's CONCURRENT_TRANSACTIONS answer (the previous transaction's markers pending). */
+export function isConcurrentTransactions(e: unknown): boolean {
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    (e as { type?: unknown }).type === 'CONCURRENT_TRANSACTIONS'
+  );
+}
+
+/**
+ * Runs `op`, retrying CONCURRENT_TRANSACTIONS with a short backoff (10 ms doubling to 100 ms) for at
+ * most `deadlineMs`. The coordinator answers it to the first request of a transaction that follows
+ * a commit by a few ms, while it writes the previous transaction's markers (the Java client retries
+ * it too). Any other error, or the deadline, rethrows.
+ */
+export async function retryConcurrentTransactions(
+  op: () => Promise<void>,
+  deadlineMs = 5_000,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  for (let wait = 10; ; wait = Math.min(100, wait * 2)) {
+    try {
+      await op();
+      return;
+    } catch (e) {
+      if (!isConcurrentTransactions(e) || Date.now() + wait > until) throw e;
+      await sleep(wait);
+    }
+  }
+}
+
 class KafkaTransaction implements OutputTransaction {
   constructor(private readonly txn: Transaction) {}
   async send(topicMessages: TopicMessages[]): Promise<void> {
@@ -51,10 +83,13 @@ class KafkaTransaction implements OutputTransaction {
       await this.txn.sendBatch({ topicMessages: chunk, acks: -1 });
   }
   async sendOffsets(groupId: string, topic: string, partition: number, offset: string) {
-    await this.txn.sendOffsets({
-      consumerGroupId: groupId,
-      topics: [{ topic, partitions: [{ partition, offset }] }],
-    });
+    // the first request of a transaction (AddOffsetsToTxn): kafkajs does not retry it itself
+    await retryConcurrentTransactions(() =>
+      this.txn.sendOffsets({
+        consumerGroupId: groupId,
+        topics: [{ topic, partitions: [{ partition, offset }] }],
+      }),
+    );
   }
   commit(): Promise<void> {
     return this.txn.commit();
