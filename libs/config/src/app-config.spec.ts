@@ -36,6 +36,7 @@ describe('loadConfig', () => {
     });
     assert.deepEqual(c.kafka.brokers, ['a:9092', 'b:9093']);
     assert.equal(c.clickhouse.mode, 'server');
+    assert.equal(c.clickhouse.requestTimeoutMs, 600_000);
     assert.equal(c.httpPort, 8080);
   });
 

@@ -19,6 +19,8 @@ export interface ClickHouseConfig {
   rawTtlDays: number;
   insertMaxRows: number;
   insertMaxBytes: number;
+  /** Server mode: the client's request timeout. */
+  requestTimeoutMs: number;
   gateway: ClickHouseGatewayConfig;
 }
 /** The ClickHouse HTTP gateway (`npm run start:clickhouse`): serves CLICKHOUSE_DATA_DIR's engine. */
@@ -281,6 +283,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       rawTtlDays: e.RAW_TTL_DAYS,
       insertMaxRows: e.CLICKHOUSE_INSERT_MAX_ROWS,
       insertMaxBytes: e.CLICKHOUSE_INSERT_MAX_BYTES,
+      requestTimeoutMs: e.CLICKHOUSE_REQUEST_TIMEOUT_MS,
       gateway: {
         host: e.CLICKHOUSE_GATEWAY_HOST,
         port: e.CLICKHOUSE_GATEWAY_PORT,

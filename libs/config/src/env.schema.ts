@@ -57,6 +57,9 @@ export const envSchema = z.object({
   RAW_TTL_DAYS: int(1, 3650).default(90),
   CLICKHOUSE_INSERT_MAX_ROWS: int(1, 1_000_000).default(50_000),
   CLICKHOUSE_INSERT_MAX_BYTES: int(1024, 1 << 30).default(16 * 1024 * 1024),
+  // Server mode: how long a request may take (the client's default, 30 s, is shorter than a training
+  // set query on a busy machine; the embedded engine has no such limit).
+  CLICKHOUSE_REQUEST_TIMEOUT_MS: int(1_000, 3_600_000).default(600_000),
   // The ClickHouse HTTP gateway over the embedded engine (`npm run start:clickhouse`).
   CLICKHOUSE_GATEWAY_HOST: z
     .string()
