@@ -21,9 +21,23 @@ export class ChildOutput {
  * other inherited variables); its own lines go to `out` (a restarted child may share one).
  */
 export function spawnPlatform(env: Record<string, string>, out: ChildOutput): ChildProcess {
+  return spawnApp('platform', env, out);
+}
+
+/**
+ * Spawns one app (`dist/apps/<app>/src/main.js`: platform, aggregator, simulator, trainer, scorer,
+ * monitor, clickhouse-gateway) like {@link spawnPlatform}; with `label`, its lines are prefixed
+ * `[label]` (several apps sharing one output).
+ */
+export function spawnApp(
+  app: string,
+  env: Record<string, string>,
+  out: ChildOutput,
+  label?: string,
+): ChildProcess {
   const proc = spawn(
     process.execPath,
-    ['--enable-source-maps', join(ROOT, 'dist', 'apps', 'platform', 'src', 'main.js')],
+    ['--enable-source-maps', join(ROOT, 'dist', 'apps', app, 'src', 'main.js')],
     {
       env: {
         PATH: process.env.PATH,
@@ -40,13 +54,14 @@ export function spawnPlatform(env: Record<string, string>, out: ChildOutput): Ch
     const lines = d
       .toString()
       .split('\n')
-      .filter((l) => l !== '' && !l.includes('"kafkajs"') && !l.includes('"msg":"epoch"'));
+      .filter((l) => l !== '' && !l.includes('"kafkajs"') && !l.includes('"msg":"epoch"'))
+      .map((l) => (label ? `[${label}] ${l}` : l));
     out.append(lines.join('\n') + '\n');
   };
   proc.stdout?.on('data', keep);
   proc.stderr?.on('data', keep);
   proc.on('exit', (code, signal) =>
-    out.append(`\n[child exited: code ${code}, signal ${signal}]\n`),
+    out.append(`\n[${label ?? 'child'} exited: code ${code}, signal ${signal}]\n`),
   );
   return proc;
 }

@@ -60,6 +60,13 @@ export async function createClickHouse(cfg: ClickHouseConfig): Promise<ClickHous
       password: cfg.password,
       database: cfg.database,
       clickhouse_settings: { date_time_input_format: 'basic' },
+      // The client's default (30 s) fails a training-set query on a busy machine ("Timeout error.").
+      request_timeout: cfg.requestTimeoutMs,
+      // A training run keeps the event loop busy for seconds: the client's idle-socket timers do not
+      // fire, a socket idle longer than the server's keep-alive (10 s) is closed by the server, and the
+      // next request on it fails with "socket hang up". Checking the socket's age before each request
+      // (by its release time) drops such sockets instead.
+      keep_alive: { enabled: true, idle_socket_ttl: 2_500, eagerly_destroy_stale_sockets: true },
     });
     return handle(client, 'server', cfg.database, undefined);
   }

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from './client';
@@ -63,13 +64,92 @@ export interface MigrationResult {
   skipped: string[];
 }
 
+export interface MigrationLockOptions {
+  /** How long to wait for another process's migrations (default 330 s). */
+  waitMs?: number;
+  /** A lock older than this is from a process that died while migrating and is broken (default 300 s). */
+  staleMs?: number;
+  /** Retry interval while waiting (default 250 ms). */
+  retryMs?: number;
+}
+
+export interface MigrationOptions {
+  /**
+   * Take the migration lock first: several processes sharing one ClickHouse server (apps run as
+   * separate processes) then apply each migration once, one after another. The embedded engine
+   * belongs to one process and needs none.
+   */
+  lock?: MigrationLockOptions | false;
+}
+
+/** The lock is this table's existence: CREATE TABLE (without IF NOT EXISTS) succeeds for one process. */
+export const MIGRATION_LOCK_TABLE = 'schema_migrations_lock';
+
+/**
+ * Runs `fn` holding the migration lock. The holder and the time it took the lock are the table's
+ * comment; a lock older than `staleMs` (its holder died mid-migration) is dropped and retaken.
+ */
+export async function withMigrationLock<T>(
+  client: ClickHouseClient,
+  fn: () => Promise<T>,
+  opts: MigrationLockOptions = {},
+): Promise<T> {
+  const waitMs = opts.waitMs ?? 330_000;
+  const staleMs = opts.staleMs ?? 300_000;
+  const retryMs = opts.retryMs ?? 250;
+  const holder = `${hostname().replace(/[^A-Za-z0-9._-]/g, '_')}/${process.pid}/${randomUUID()}`;
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    // One of several concurrent CREATEs creates the table: its comment names the holder. No
+    // error-driven flow (a failed request is logged by the client as an error).
+    await client.command({
+      // COMMENT takes a literal only; the holder is [A-Za-z0-9./_-] (host name, pid, uuid)
+      query: `CREATE TABLE IF NOT EXISTS ${MIGRATION_LOCK_TABLE} (holder String) ENGINE = Memory COMMENT '${holder} ${Date.now()}'`,
+    });
+    const rows = await queryRows<{ comment: string }>(
+      client,
+      'SELECT comment FROM system.tables WHERE database = currentDatabase() AND name = {t:String}',
+      { t: MIGRATION_LOCK_TABLE },
+    );
+    const [other, since] = (rows[0]?.comment ?? '').split(' ');
+    if (other === holder) break;
+    const age = Date.now() - Number(since);
+    if (rows[0] && Number.isFinite(age) && age > staleMs) {
+      await client.command({ query: `DROP TABLE IF EXISTS ${MIGRATION_LOCK_TABLE} SYNC` });
+      continue;
+    }
+    if (Date.now() > deadline)
+      throw new MigrationError(
+        `the migration lock (table ${MIGRATION_LOCK_TABLE}) is held by ${other ?? 'unknown'} for ${Math.round(age / 1000)} s; ` +
+          `if no process is migrating, DROP TABLE ${MIGRATION_LOCK_TABLE}`,
+      );
+    await new Promise((r) => setTimeout(r, retryMs));
+  }
+  try {
+    return await fn();
+  } finally {
+    await client.command({ query: `DROP TABLE IF EXISTS ${MIGRATION_LOCK_TABLE} SYNC` });
+  }
+}
+
 /**
  * Applies pending migrations in order and records each in the `schema_migrations` ledger.
  * Idempotent; refuses to run when an applied file has since been edited (checksum mismatch).
+ * With `lock`, several processes may start at once against one server: each migration runs once.
  */
 export async function runMigrations(
   client: ClickHouseClient,
   migrations = loadMigrations(),
+  opts: MigrationOptions = {},
+): Promise<MigrationResult> {
+  return opts.lock
+    ? withMigrationLock(client, () => applyMigrations(client, migrations), opts.lock)
+    : applyMigrations(client, migrations);
+}
+
+async function applyMigrations(
+  client: ClickHouseClient,
+  migrations: Migration[],
 ): Promise<MigrationResult> {
   await client.command({
     query: `CREATE TABLE IF NOT EXISTS schema_migrations

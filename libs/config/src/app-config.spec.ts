@@ -36,7 +36,47 @@ describe('loadConfig', () => {
     });
     assert.deepEqual(c.kafka.brokers, ['a:9092', 'b:9093']);
     assert.equal(c.clickhouse.mode, 'server');
+    assert.equal(c.clickhouse.requestTimeoutMs, 600_000);
     assert.equal(c.httpPort, 8080);
+  });
+
+  it('configures the ClickHouse gateway (defaults, overrides, rules)', () => {
+    const d = loadConfig({});
+    assert.deepEqual(d.clickhouse.gateway, {
+      host: '127.0.0.1',
+      port: 8123,
+      maxBodyBytes: 256 * 1024 * 1024,
+      maxConcurrency: 4,
+    });
+    const c = loadConfig({
+      CLICKHOUSE_GATEWAY_HOST: '0.0.0.0',
+      CLICKHOUSE_GATEWAY_PORT: '9000',
+      CLICKHOUSE_GATEWAY_MAX_BODY_BYTES: '1048576',
+      CLICKHOUSE_GATEWAY_MAX_CONCURRENCY: '2',
+    });
+    assert.deepEqual(c.clickhouse.gateway, {
+      host: '0.0.0.0',
+      port: 9000,
+      maxBodyBytes: 1048576,
+      maxConcurrency: 2,
+    });
+    try {
+      loadConfig({
+        CLICKHOUSE_GATEWAY_HOST: 'a b',
+        CLICKHOUSE_GATEWAY_PORT: '70000',
+        CLICKHOUSE_GATEWAY_MAX_BODY_BYTES: '10',
+        CLICKHOUSE_GATEWAY_MAX_CONCURRENCY: '0',
+      });
+      assert.fail('expected ConfigError');
+    } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      assert.deepEqual(e.problems.map((p) => `${p.variable}: ${p.rule}`).sort(), [
+        'CLICKHOUSE_GATEWAY_HOST: must be a host name or IP address',
+        'CLICKHOUSE_GATEWAY_MAX_BODY_BYTES: must be >= 1024',
+        'CLICKHOUSE_GATEWAY_MAX_CONCURRENCY: must be >= 1',
+        'CLICKHOUSE_GATEWAY_PORT: must be <= 65535',
+      ]);
+    }
   });
 
   it('treats empty strings as unset', () => {

@@ -26,6 +26,18 @@ export interface ClickHouseConfig {
   rawTtlDays: number;
   insertMaxRows: number;
   insertMaxBytes: number;
+  /** Server mode: the client's request timeout. */
+  requestTimeoutMs: number;
+  gateway: ClickHouseGatewayConfig;
+}
+/** The ClickHouse HTTP gateway (`npm run start:clickhouse`): serves CLICKHOUSE_DATA_DIR's engine. */
+export interface ClickHouseGatewayConfig {
+  host: string;
+  port: number;
+  /** Largest request body (after decompression); larger ones are answered 413. */
+  maxBodyBytes: number;
+  /** Statements run by the engine at once; more wait their turn. */
+  maxConcurrency: number;
 }
 export interface AggregatorConfig {
   groupId: string;
@@ -358,6 +370,13 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       rawTtlDays: e.RAW_TTL_DAYS,
       insertMaxRows: e.CLICKHOUSE_INSERT_MAX_ROWS,
       insertMaxBytes: e.CLICKHOUSE_INSERT_MAX_BYTES,
+      requestTimeoutMs: e.CLICKHOUSE_REQUEST_TIMEOUT_MS,
+      gateway: {
+        host: e.CLICKHOUSE_GATEWAY_HOST,
+        port: e.CLICKHOUSE_GATEWAY_PORT,
+        maxBodyBytes: e.CLICKHOUSE_GATEWAY_MAX_BODY_BYTES,
+        maxConcurrency: e.CLICKHOUSE_GATEWAY_MAX_CONCURRENCY,
+      },
     },
     aggregator: {
       groupId: e.AGGREGATOR_GROUP_ID,

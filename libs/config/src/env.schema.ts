@@ -57,6 +57,19 @@ export const envSchema = z.object({
   RAW_TTL_DAYS: int(1, 3650).default(90),
   CLICKHOUSE_INSERT_MAX_ROWS: int(1, 1_000_000).default(50_000),
   CLICKHOUSE_INSERT_MAX_BYTES: int(1024, 1 << 30).default(16 * 1024 * 1024),
+  // Server mode: how long a request may take (the client's default, 30 s, is shorter than a training
+  // set query on a busy machine; the embedded engine has no such limit).
+  CLICKHOUSE_REQUEST_TIMEOUT_MS: int(1_000, 3_600_000).default(600_000),
+  // The ClickHouse HTTP gateway over the embedded engine (`npm run start:clickhouse`).
+  CLICKHOUSE_GATEWAY_HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.:_-]+$/, { error: 'must be a host name or IP address' })
+    .default('127.0.0.1'),
+  CLICKHOUSE_GATEWAY_PORT: int(0, 65535).default(8123),
+  CLICKHOUSE_GATEWAY_MAX_BODY_BYTES: int(1024, 2 * 1024 * 1024 * 1024 - 1).default(
+    256 * 1024 * 1024,
+  ),
+  CLICKHOUSE_GATEWAY_MAX_CONCURRENCY: int(1, 64).default(4),
 
   AGGREGATOR_GROUP_ID: z.string().min(1).default('storepulse-aggregator'),
   AGGREGATOR_PARTITIONS_CONCURRENCY: int(1, 64).default(3),

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const config = configFromProcessEnv();
   const ch = await createClickHouse(config.clickhouse);
   try {
-    await runMigrations(ch.client);
+    await runMigrations(ch.client, undefined, { lock: ch.mode === 'server' ? {} : false });
     const started = Date.now();
     const r = await backfillRollups(ch.client, {
       fromMs: ms('--from'),

@@ -81,7 +81,10 @@ export async function connectInfra(
   let clickhouse: ClickHouseHandle | undefined;
   if (opts.clickhouse !== 'none') {
     clickhouse = await createClickHouse(config.clickhouse);
-    const m = await runMigrations(clickhouse.client);
+    // Apps sharing a server may start at once: the lock makes each migration run once.
+    const m = await runMigrations(clickhouse.client, undefined, {
+      lock: clickhouse.mode === 'server' ? {} : false,
+    });
     const ttl = await applyRetention(
       clickhouse.client,
       clickhouse.database,

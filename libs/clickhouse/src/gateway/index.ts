@@ -1,0 +1,2 @@
+export * from './server';
+export { GatewayError } from './protocol';
