@@ -3,3 +3,4 @@ export * from './migrations';
 export * from './insert';
 export * from './clickhouse.module';
 export * from './chunk';
+export * from './range-counts';

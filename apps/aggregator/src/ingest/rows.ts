@@ -4,6 +4,7 @@ import {
   checkStorefront,
   toChDateTime64,
   isoToMs,
+  REPLAY_HEADER,
   type StorefrontMessage,
 } from '@storepulse/contracts';
 import { JsonLinesWriter, serializedLines, type SerializedRows } from '@storepulse/clickhouse';
@@ -90,9 +91,6 @@ export interface ChunkEvent {
   offset: string;
   rows: number;
 }
-
-/** Header that marks a replayed (imported) message: event times up to `replayMaxAgeMs` old are accepted. */
-export const REPLAY_HEADER = 'storepulse-replay';
 
 /** Whether a message carries the replay header with value `1`. */
 export function isReplay(msg: KafkaMessage): boolean {
