@@ -65,10 +65,7 @@ export class AggregatorService implements OnApplicationBootstrap, BeforeApplicat
         },
         ...(a.dedupWindowMs > 0
           ? {
-              dedup: new EventDeduplicator(
-                new ClickHouseEventIdIndex(ch.client),
-                a.dedupWindowMs,
-              ),
+              dedup: new EventDeduplicator(new ClickHouseEventIdIndex(ch.client), a.dedupWindowMs),
             }
           : {}),
       },

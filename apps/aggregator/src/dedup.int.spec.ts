@@ -168,11 +168,7 @@ describe('event_id deduplication in the aggregator (real broker, embedded engine
       90_000,
       'every message consumed',
     );
-    await waitFor(
-      async () => (await counts('c')).lines >= lines(c),
-      60_000,
-      'the control stored',
-    );
+    await waitFor(async () => (await counts('c')).lines >= lines(c), 60_000, 'the control stored');
     await s.beforeApplicationShutdown();
     assert.equal(s.counters().duplicates, N_CLICKS + extra + N_ORDERS);
     assert.equal(s.counters().deadLettered, 0, 'duplicates are not dead letters');

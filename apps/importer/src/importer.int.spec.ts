@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kafka, Message } from 'kafkajs';
 import { AggregatorService } from '@storepulse/aggregator';
-import type { AppConfig } from '@storepulse/config';
+import { processEnvironment, type AppConfig } from '@storepulse/config';
 import {
   createClickHouse,
   queryRows,
@@ -295,7 +295,11 @@ describe('history import (real broker, embedded engine, running aggregator)', ()
     const ends = async () => (await admin.fetchTopicOffsets(TOPICS.clickstream)).map((p) => p.high);
     const before = await ends();
     const r = spawnSync(process.execPath, [join(__dirname, 'main.js'), file], {
-      env: { PATH: process.env.PATH, KAFKA_BROKERS: testBrokers().join(','), LOG_LEVEL: 'warn' },
+      env: {
+        PATH: processEnvironment().PATH,
+        KAFKA_BROKERS: testBrokers().join(','),
+        LOG_LEVEL: 'warn',
+      },
       encoding: 'utf8',
       timeout: 60_000,
     });

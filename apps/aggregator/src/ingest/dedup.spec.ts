@@ -7,25 +7,24 @@ import { EventDeduplicator, type EventIdIndex, type StoredEventId } from './dedu
 import { prepareChunk, withoutEvents, type ChunkEvent } from './rows';
 
 const id = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
-const order = (i: number, items: number): KafkaMessage =>
-  ({
-    offset: String(100 + i),
-    key: Buffer.from(`o-${i}`),
-    value: Buffer.from(
-      JSON.stringify({
-        event_id: id(i % 10),
-        type: 'order_placed',
-        order_id: `o-${i}`,
-        user_id: 'u-1',
-        ts: new Date(Date.UTC(2026, 10, 1) + i * 1000).toISOString(),
-        currency: 'EUR',
-        items: Array.from({ length: items }, (_, l) => ({ sku: `S-${l}`, qty: 1, unit_price: 1 })),
-      }),
-    ),
-    headers: {},
-    timestamp: '0',
-    attributes: 0,
-  }) as KafkaMessage;
+const order = (i: number, items: number): KafkaMessage => ({
+  offset: String(100 + i),
+  key: Buffer.from(`o-${i}`),
+  value: Buffer.from(
+    JSON.stringify({
+      event_id: id(i % 10),
+      type: 'order_placed',
+      order_id: `o-${i}`,
+      user_id: 'u-1',
+      ts: new Date(Date.UTC(2026, 10, 1) + i * 1000).toISOString(),
+      currency: 'EUR',
+      items: Array.from({ length: items }, (_, l) => ({ sku: `S-${l}`, qty: 1, unit_price: 1 })),
+    }),
+  ),
+  headers: {},
+  timestamp: '0',
+  attributes: 0,
+});
 const ctx = {
   topic: TOPICS.orders,
   partition: 2,
