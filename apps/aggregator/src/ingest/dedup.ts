@@ -22,26 +22,33 @@ const LOOKUP_SLICE = 5000;
 
 /**
  * `recent_event_ids` (migration 0010), fed by materialized views from the raw tables. Sorted by
- * (ts, event_id): the `ts IN` set prunes to the granules of the chunk's event times (a resent event
- * keeps its ts), then the ids are matched there.
+ * (ts, event_id): the ts range of a slice of the chunk's events (sorted by time) prunes to the
+ * granules of those event times (a resent event keeps its ts), then the ids are matched there.
+ * (A `ts IN (every event time)` set instead of the range cost ≈ 1.9× the CPU in a probe.)
  */
 export class ClickHouseEventIdIndex implements EventIdIndex {
   constructor(private readonly client: ClickHouseClient) {}
 
   async lookup(events: readonly ChunkEvent[], sinceMs: number): Promise<StoredEventId[]> {
     const out: StoredEventId[] = [];
-    for (let i = 0; i < events.length; i += LOOKUP_SLICE) {
-      const slice = events.slice(i, i + LOOKUP_SLICE);
-      const ts = [...new Set(slice.map((e) => e.tsMs))].map(toChDateTime64);
+    // by event time, so that each slice's [min ts, max ts] is narrow (late events form their own)
+    const sorted = [...events].sort((a, b) => a.tsMs - b.tsMs);
+    for (let i = 0; i < sorted.length; i += LOOKUP_SLICE) {
+      const slice = sorted.slice(i, i + LOOKUP_SLICE);
       const rows = await queryRows<{ id: string; t: string; p: number; o: string }>(
         this.client,
         `SELECT toString(event_id) AS id, toString(_topic) AS t, _partition AS p, toString(_offset) AS o
          FROM recent_event_ids
-         WHERE ts IN {ts:Array(DateTime64(3, 'UTC'))}
+         WHERE ts BETWEEN {lo:DateTime64(3, 'UTC')} AND {hi:DateTime64(3, 'UTC')}
            AND event_id IN {ids:Array(UUID)}
            AND ingested_at >= {since:DateTime64(3, 'UTC')}
          GROUP BY event_id, _topic, _partition, _offset`,
-        { ts, ids: slice.map((e) => e.id), since: toChDateTime64(sinceMs) },
+        {
+          lo: toChDateTime64(slice[0].tsMs),
+          hi: toChDateTime64(slice[slice.length - 1].tsMs),
+          ids: slice.map((e) => e.id),
+          since: toChDateTime64(sinceMs),
+        },
       );
       for (const r of rows) out.push({ id: r.id, topic: r.t, partition: r.p, offset: r.o });
     }
