@@ -27,6 +27,7 @@ import { AggregatorService } from './aggregator.service';
 const USERS = 12;
 const N_CLICKS = 600;
 const N_ORDERS = 90;
+const N_STOCK = 20;
 const T0 = Date.now() - 3 * 3_600_000;
 
 interface Fixture {
@@ -159,12 +160,27 @@ describe('event_id deduplication in the aggregator (real broker, embedded engine
     for (const e of c.orders) orders.push(msg(e.order_id as string, e));
     await produce(kafka, TOPICS.clickstream, clicks);
     await produce(kafka, TOPICS.orders, orders);
-    const extra = N_CLICKS / 50;
+    // stock positions have no event_id: (sku, ts) is their identity
+    const stock = Array.from({ length: N_STOCK }, (_, i) => ({
+      sku: `d-SKU-${i}`,
+      on_hand: 10 + i,
+      on_order: 0,
+      lead_time_days: 3,
+      ts: new Date(T0 + i * 60_000).toISOString(),
+    }));
+    await produce(kafka, TOPICS.inventory, [
+      ...stock.map((e) => msg(e.sku, e)),
+      ...stock.map((e) => msg(`resend-${e.sku}`, e)),
+      // another position of the same SKU (another ts) is not a duplicate
+      msg('d-SKU-0', { ...stock[0], on_hand: 1, ts: new Date(T0 + 3_600_000).toISOString() }),
+    ]);
+    const extra = N_CLICKS / 50 + N_STOCK;
 
     const s = service(config);
     await s.onApplicationBootstrap();
     await waitFor(
-      () => Promise.resolve(s.counters().consumed >= clicks.length + orders.length),
+      () =>
+        Promise.resolve(s.counters().consumed >= clicks.length + orders.length + 2 * N_STOCK + 1),
       90_000,
       'every message consumed',
     );
@@ -177,6 +193,11 @@ describe('event_id deduplication in the aggregator (real broker, embedded engine
       "SELECT toString(sum(duplicates)) AS dups FROM ingest_ledger FINAL WHERE state = 'done'",
     );
     assert.equal(Number(l.dups), N_CLICKS + extra + N_ORDERS, 'the ledger counts them per chunk');
+    const [inv] = await queryRows<{ n: string }>(
+      ch.client,
+      "SELECT toString(count()) AS n FROM inventory_snapshots WHERE startsWith(sku, 'd-')",
+    );
+    assert.equal(Number(inv.n), N_STOCK + 1, 'each stock position once');
     await assertLikeControl();
   });
 

@@ -221,7 +221,7 @@ describe('history import (real broker, embedded engine, running aggregator)', ()
   it('gives the same rollups and features as live ingestion of the same events', async () => {
     const bad = (await verifyRollups(ch.client)).filter((v) => !v.ok).map((v) => v.table);
     assert.deepEqual(bad, []);
-    // stock positions are not part of this history (they have no event_id: see README)
+    // stock positions are not part of this history
     for (const { table, spec } of allRollupTables().filter(
       (t) => t.spec.rawTable !== 'inventory_snapshots',
     )) {

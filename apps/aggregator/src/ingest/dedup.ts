@@ -29,8 +29,14 @@ const LOOKUP_SLICE = 5000;
 export class ClickHouseEventIdIndex implements EventIdIndex {
   constructor(private readonly client: ClickHouseClient) {}
 
-  async lookup(events: readonly ChunkEvent[], sinceMs: number): Promise<StoredEventId[]> {
+  async lookup(all: readonly ChunkEvent[], sinceMs: number): Promise<StoredEventId[]> {
+    let events = all;
     const out: StoredEventId[] = [];
+    const positions = events.filter((e) => e.sku !== undefined);
+    if (positions.length > 0) {
+      await this.lookupPositions(positions, sinceMs, out);
+      events = events.filter((e) => e.sku === undefined);
+    }
     // by event time, so that each slice's [min ts, max ts] is narrow (late events form their own)
     const sorted = [...events].sort((a, b) => a.tsMs - b.tsMs);
     for (let i = 0; i < sorted.length; i += LOOKUP_SLICE) {
@@ -53,6 +59,38 @@ export class ClickHouseEventIdIndex implements EventIdIndex {
       for (const r of rows) out.push({ id: r.id, topic: r.t, partition: r.p, offset: r.o });
     }
     return out;
+  }
+
+  /**
+   * Stock positions have no event_id: one is the same fact as a stored one with the same (sku, ts),
+   * looked up in inventory_snapshots itself (sorted by sku, ts).
+   */
+  private async lookupPositions(
+    events: readonly ChunkEvent[],
+    sinceMs: number,
+    out: StoredEventId[],
+  ): Promise<void> {
+    const sorted = [...events].sort((a, b) => a.tsMs - b.tsMs);
+    for (let i = 0; i < sorted.length; i += LOOKUP_SLICE) {
+      const slice = sorted.slice(i, i + LOOKUP_SLICE);
+      const rows = await queryRows<{ s: string; ms: string; t: string; p: number; o: string }>(
+        this.client,
+        `SELECT sku AS s, toString(toUnixTimestamp64Milli(ts)) AS ms, toString(_topic) AS t,
+                _partition AS p, toString(_offset) AS o
+         FROM inventory_snapshots
+         WHERE sku IN {skus:Array(String)}
+           AND ts BETWEEN {lo:DateTime64(3, 'UTC')} AND {hi:DateTime64(3, 'UTC')}
+           AND ingested_at >= {since:DateTime64(3, 'UTC')}`,
+        {
+          skus: [...new Set(slice.map((e) => e.sku ?? ''))],
+          lo: toChDateTime64(slice[0].tsMs),
+          hi: toChDateTime64(slice[slice.length - 1].tsMs),
+          since: toChDateTime64(sinceMs),
+        },
+      );
+      for (const r of rows)
+        out.push({ id: `inv:${r.s}:${r.ms}`, topic: r.t, partition: r.p, offset: r.o });
+    }
   }
 }
 

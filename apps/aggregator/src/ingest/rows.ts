@@ -84,12 +84,16 @@ export interface PreparedChunk {
   events?: ChunkEvent[];
 }
 
-/** One valid event of a chunk: its id, event time, offset and how many rows (order lines) it has. */
+/**
+ * One valid event of a chunk: its id, event time, offset and how many rows (order lines) it has. A
+ * stock position has no event_id: its identity is (sku, ts) — `id` is `inv:<sku>:<ts ms>`, `sku` set.
+ */
 export interface ChunkEvent {
   id: string;
   tsMs: number;
   offset: string;
   rows: number;
+  sku?: string;
 }
 
 /** Whether a message carries the replay header with value `1`. */
@@ -427,6 +431,14 @@ export class ChunkBuilder {
             offset: msg.offset,
             rows: v.event.items.length,
           });
+        else
+          this.events.push({
+            id: `inv:${v.event.sku}:${ms}`,
+            tsMs: ms,
+            offset: msg.offset,
+            rows: 1,
+            sku: v.event.sku,
+          });
       }
     }
   }
@@ -480,7 +492,7 @@ export function withoutEvents(chunk: PreparedChunk, drop: ReadonlySet<number>): 
       if (chunk.table === 'clickstream_events') {
         if (keep) clicks.push(ur.clicks[click]);
         click++;
-      } else {
+      } else if (chunk.table === 'order_lines') {
         for (let r = 0; r < e.rows; r++) if (keep) orderLines.push(ur.orderLines[line + r]);
         line += e.rows;
       }
