@@ -49,8 +49,8 @@ export interface ImportOptions {
   groupId: string;
   /** How long to wait for the aggregator to commit past the import. */
   waitTimeoutMs: number;
-  /** Reference time for the limits (default now). */
-  nowMs?: number;
+  /** Called once everything is produced, before waiting for the aggregator (the bench starts it there). */
+  onProduced?: () => Promise<void>;
 }
 
 export interface ImportReport extends ImportOutcome {
@@ -121,6 +121,7 @@ export async function runImport(
   const produceMs = Date.now() - t0;
   report.done(messages.length, produceMs);
   const ranges = appendedRanges(before, await sink.logEnds(topics));
+  if (opts.onProduced) await opts.onProduced();
   logger.info(
     { sent: messages.length, produceMs, ranges },
     'import produced; waiting for the aggregator',
