@@ -102,16 +102,17 @@ async function main(): Promise<void> {
 
     // 3) the aggregator (raw tables + rollup MVs), embedded ClickHouse; 4) the same without the views
     const dataDir = tempDir('bench-ingest');
-    const runAggregator = async (database: string, rollups: boolean) => {
+    const runAggregator = async (database: string, rollups: boolean, dedup = true) => {
       progress(
-        `aggregator → ClickHouse (${rollups ? 'raw + rollups' : 'raw only, views dropped'})`,
+        `aggregator → ClickHouse (${rollups ? 'raw + rollups' : 'raw only, views dropped'}; event_id dedup ${dedup ? 'on' : 'off'})`,
       );
-      const config = loadConfig({
+      const config: AppConfig = loadConfig({
         KAFKA_BROKERS: broker.brokers.join(','),
         CLICKHOUSE_DATA_DIR: dataDir,
         CLICKHOUSE_DATABASE: database,
         AGGREGATOR_GROUP_ID: `bench-${database}-${Date.now()}`,
         LOG_LEVEL: 'error',
+        ...(dedup ? {} : { DEDUP_WINDOW_MS: '0' }),
         ...(process.env.CLICKHOUSE_INSERT_MAX_ROWS
           ? { CLICKHOUSE_INSERT_MAX_ROWS: process.env.CLICKHOUSE_INSERT_MAX_ROWS }
           : {}),
@@ -172,6 +173,7 @@ async function main(): Promise<void> {
     };
     const full = await runAggregator('bench_rollups', true);
     const bare = await runAggregator('bench_raw_only', false);
+    const noDedup = await runAggregator('bench_rollups_nodedup', true, false);
     const c = full.counters;
     const aggRate = full.rate;
     const aggFirst = 0;
@@ -196,6 +198,10 @@ async function main(): Promise<void> {
         `${aggRate.toFixed(0)} events/s (process CPU ${full.cores.toFixed(2)} cores)`,
       ],
       ['ratio aggregator / raw consume', `${((100 * aggRate) / rawRate).toFixed(1)} %`],
+      [
+        'same, event_id dedup off (DEDUP_WINDOW_MS=0; cost of dedup)',
+        `${noDedup.rate.toFixed(0)} events/s (dedup on: ${((100 * aggRate) / noDedup.rate).toFixed(1)} % of it; ${noDedup.cores.toFixed(2)} cores; ${c.duplicates} duplicates dropped with dedup on)`,
+      ],
       ['rollup tables (materialized views)', String(allRollupTables().length)],
       [
         "aggregator's JS alone: consume + validate + serialise, nothing written",

@@ -11,6 +11,7 @@ import { TOPICS } from '@storepulse/contracts';
 import { BatchConsumer, KAFKA, KafkaDeadLetterSink, type ConsumerHealth } from '@storepulse/kafka';
 import { HealthRegistry, LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability';
 import { ClickHouseLedger } from './ingest/ledger.repository';
+import { ClickHouseEventIdIndex, EventDeduplicator } from './ingest/dedup';
 import {
   ClickHouseChunkStore,
   IngestService,
@@ -60,7 +61,13 @@ export class AggregatorService implements OnApplicationBootstrap, BeforeApplicat
         eventTime: {
           allowedLatenessMs: config.features.allowedLatenessMs,
           maxFutureMs: config.features.maxFutureMs,
+          replayMaxAgeMs: a.importMaxAgeDays * 86_400_000,
         },
+        ...(a.dedupWindowMs > 0
+          ? {
+              dedup: new EventDeduplicator(new ClickHouseEventIdIndex(ch.client), a.dedupWindowMs),
+            }
+          : {}),
       },
       this.log,
       metrics,

@@ -4,3 +4,4 @@ export * from './insert';
 export * from './clickhouse.module';
 export * from './chunk';
 export * from './gateway';
+export * from './range-counts';

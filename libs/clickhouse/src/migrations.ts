@@ -195,11 +195,13 @@ async function applyMigrations(
 /** Tables whose rows expire after the raw retention (TTL on event time). */
 export const RAW_TABLES = ['clickstream_events', 'order_lines', 'inventory_snapshots'] as const;
 
-/** Sets TTL on raw tables from config; only touches a table whose TTL differs. */
+/** Sets TTL on raw tables (and the dedup index) from config; only touches a table whose TTL differs. */
 export async function applyRetention(
   client: ClickHouseClient,
   database: string,
   rawTtlDays: number,
+  /** DEDUP_WINDOW_MS: sets the TTL of recent_event_ids to cover it (undefined: untouched). */
+  dedupWindowMs?: number,
 ): Promise<string[]> {
   const changed: string[] = [];
   for (const table of RAW_TABLES) {
@@ -215,6 +217,22 @@ export async function applyRetention(
         clickhouse_settings: { materialize_ttl_after_modify: 0 },
       });
       changed.push(table);
+    }
+  }
+  if (dedupWindowMs !== undefined) {
+    // the ids must outlive the window; whole days, at least 1 (parts are dropped whole)
+    const days = Math.max(1, Math.ceil(dedupWindowMs / 86_400_000)) + 1;
+    const rows = await queryRows<{ q: string }>(
+      client,
+      "SELECT create_table_query AS q FROM system.tables WHERE database = {db:String} AND name = 'recent_event_ids'",
+      { db: database },
+    );
+    if (rows[0] && !rows[0].q.includes(`TTL toDateTime(ingested_at) + toIntervalDay(${days})`)) {
+      await client.command({
+        query: `ALTER TABLE recent_event_ids MODIFY TTL toDateTime(ingested_at) + INTERVAL ${days} DAY`,
+        clickhouse_settings: { materialize_ttl_after_modify: 0 },
+      });
+      changed.push('recent_event_ids');
     }
   }
   return changed;

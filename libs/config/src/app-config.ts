@@ -48,6 +48,13 @@ export interface AggregatorConfig {
   retryMaxMs: number;
   /** Consumer group session timeout: how soon a crashed member's partitions move on. */
   sessionTimeoutMs: number;
+  /**
+   * An event whose event_id is already stored from another (topic, partition, offset), stored
+   * within this window, is dropped (counted, not dead-lettered); 0 = no event_id dedup.
+   */
+  dedupWindowMs: number;
+  /** Messages with the replay header (history import) may be up to this many days old. */
+  importMaxAgeDays: number;
 }
 export interface FeaturesConfig {
   /** Events whose event time is older than now − this go to the DLQ (reason names the rule). */
@@ -386,6 +393,8 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       stallTimeoutMs: e.AGGREGATOR_STALL_TIMEOUT_MS,
       retryMaxMs: e.AGGREGATOR_RETRY_MAX_MS,
       sessionTimeoutMs: e.AGGREGATOR_SESSION_TIMEOUT_MS,
+      dedupWindowMs: e.DEDUP_WINDOW_MS,
+      importMaxAgeDays: e.IMPORT_MAX_AGE_DAYS,
     },
     features: {
       allowedLatenessMs: e.FEATURES_ALLOWED_LATENESS_MS,

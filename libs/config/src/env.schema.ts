@@ -82,6 +82,10 @@ export const envSchema = z.object({
   AGGREGATOR_RETRY_MAX_MS: int(100, 600_000).default(30_000),
   SHUTDOWN_DRAIN_TIMEOUT_MS: int(100, 120_000).default(10_000),
 
+  /** An event whose event_id was stored from another offset within this window is dropped (0 = off). */
+  DEDUP_WINDOW_MS: int(0, 30 * 86_400_000).default(86_400_000),
+  /** Messages with the replay header (history import) may be this old (days) instead of the lateness. */
+  IMPORT_MAX_AGE_DAYS: int(1, 3650).default(730),
   FEATURES_ALLOWED_LATENESS_MS: int(0, 3650 * 86_400_000).default(7 * 86_400_000),
   FEATURES_MAX_FUTURE_MS: int(0, 86_400_000).default(5 * 60_000),
   FEATURES_ROLLUP_TTL_DAYS: int(1, 3650).default(400),

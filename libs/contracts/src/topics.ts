@@ -107,6 +107,12 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   },
 ];
 
+/**
+ * Header of a replayed message (history import, value `1`): the aggregator accepts its event time up
+ * to IMPORT_MAX_AGE_DAYS old instead of the allowed lateness. Everything else is as for live messages.
+ */
+export const REPLAY_HEADER = 'storepulse-replay';
+
 /** Headers StorePulse sets on every dead-lettered message (the value is the original bytes). */
 export const DLQ_HEADERS = {
   sourceTopic: 'x-dlq-source-topic',

@@ -8,3 +8,4 @@ export * from './kafka.module';
 export * from './health';
 export * from './group-offsets';
 export * from './transport';
+export * from './replay-producer';

@@ -27,6 +27,12 @@ export class PipelineMetrics {
     labelNames: ['topic'] as const,
     registers: [this.registry],
   });
+  readonly duplicatesDropped = new Counter({
+    name: 'storepulse_events_duplicate_dropped_total',
+    help: 'Events dropped because their event_id was already stored from another offset within DEDUP_WINDOW_MS (or earlier in the same chunk)',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
   readonly rollupCorrections = new Counter({
     name: 'storepulse_rollup_groups_corrected_total',
     help: 'Rollup (key, bucket) groups corrected after a re-run chunk found a torn view, per rollup table',

@@ -89,6 +89,7 @@ export async function connectInfra(
       clickhouse.client,
       clickhouse.database,
       config.clickhouse.rawTtlDays,
+      config.aggregator.dedupWindowMs,
     );
     logger.info(
       {

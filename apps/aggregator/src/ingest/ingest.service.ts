@@ -23,6 +23,7 @@ import type { Logger, PipelineMetrics } from '@storepulse/observability';
 import type { ChunkRecord, LedgerPort, PartitionLedgerState } from './ledger.repository';
 import { ChunkBuilder, chunkCapacity, type EventTimePolicy, type PreparedChunk } from './rows';
 import { Semaphore } from './semaphore';
+import type { EventDeduplicator } from './dedup';
 
 /** Port: durable, idempotent writes of a prepared chunk (rows + dead letters) under a token. */
 export interface ChunkStore {
@@ -166,6 +167,8 @@ export interface IngestOptions {
   maxInflightWrites: number;
   /** Event-time policy (late / future events are dead-lettered); undefined = accept any event time. */
   eventTime?: EventTimePolicy;
+  /** event_id deduplication (DEDUP_WINDOW_MS > 0); undefined = every valid event is stored. */
+  dedup?: EventDeduplicator;
 }
 
 export interface IngestCounters {
@@ -178,6 +181,8 @@ export interface IngestCounters {
   repairedRows: number;
   /** Rollup groups corrected after a replay (see ChunkStore.reconcile). */
   reconciledGroups: number;
+  /** Valid events dropped as duplicates of a stored event_id (see EventDeduplicator). */
+  duplicates: number;
 }
 
 /** A chunk whose rows are durable and recorded 'done' in the ledger (all its rows, replay or not). */
@@ -213,6 +218,7 @@ export class IngestService implements BatchHandler {
     replayedChunks: 0,
     repairedRows: 0,
     reconciledGroups: 0,
+    duplicates: 0,
   };
   /** Test hook: called after a chunk's data is written and before it is marked done. */
   afterChunkWrite: ((c: ChunkRecord) => Promise<void>) | undefined;
@@ -366,6 +372,7 @@ export class IngestService implements BatchHandler {
           now: new Date(chunk.preparedAtMs ?? Date.now()),
           eventTime: this.opts.eventTime,
           collectUserRows: this.durableListeners.length > 0,
+          collectEvents: this.opts.dedup !== undefined,
         },
         chunkCapacity(messages),
       );
@@ -377,89 +384,117 @@ export class IngestService implements BatchHandler {
     });
   }
 
+  /** The write of a chunk without its duplicates: rows, repair and reconciliation on a re-run, DLQ, ledger done. */
+  private async writeDeduplicated(
+    batch: PartitionBatch,
+    chunk: ChunkRecord,
+    prepared: PreparedChunk,
+    duplicates: number,
+    replay: boolean,
+  ): Promise<void> {
+    await this.store.write(prepared, chunk.token);
+    if (replay) {
+      const range = {
+        topic: batch.topic,
+        partition: batch.partition,
+        first: chunk.firstOffset,
+        last: chunk.lastOffset,
+      };
+      const gap = await this.store.missing(prepared, range);
+      if (gap.rows.length > 0 || gap.deadLetters.length > 0) {
+        // Only what is absent, under a token of its own: no double counts whatever landed before.
+        this.counters.repairedRows += gap.rows.length + gap.deadLetters.length;
+        this.logger.warn(
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            token: chunk.token,
+            rows: gap.rows.length,
+            deadLetters: gap.deadLetters.length,
+          },
+          'replayed chunk was deduplicated but its rows are missing; writing them again',
+        );
+        await this.store.write(
+          gap,
+          `${chunk.token}/repair-${gap.rows.length}-${gap.deadLetters.length}-${Date.now()}`,
+        );
+      }
+      // the views of a torn insert can be short (a lost part) or, after the repair, doubled
+      const fixed = (await this.store.reconcile(prepared.table, range)).filter(
+        (r) => r.corrected > 0,
+      );
+      if (fixed.length > 0) {
+        for (const r of fixed) this.counters.reconciledGroups += r.corrected;
+        this.logger.warn(
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            token: chunk.token,
+            corrected: fixed,
+          },
+          'replayed chunk: rollup groups disagreed with the raw rows; corrected',
+        );
+      }
+    }
+    if (prepared.deadLetters.length > 0)
+      await this.dlq.publish(this.opts.dlqTopic, prepared.deadLetters);
+    if (this.afterChunkWrite) await this.afterChunkWrite(chunk);
+    await this.ledger.record({
+      ...chunk,
+      state: 'done',
+      rows: rowCount(prepared),
+      deadLetters: prepared.deadLetters.length,
+      duplicates,
+    });
+    for (const l of this.durableListeners) {
+      try {
+        l({
+          topic: batch.topic,
+          partition: batch.partition,
+          firstOffset: chunk.firstOffset,
+          lastOffset: chunk.lastOffset,
+          table: prepared.table,
+          get rows() {
+            return prepared.rows;
+          },
+          ...(prepared.userRows ? { userRows: prepared.userRows } : {}),
+        });
+      } catch (e) {
+        this.logger.error(
+          { err: e, topic: batch.topic, partition: batch.partition, token: chunk.token },
+          'durable-chunk listener failed',
+        );
+      }
+    }
+  }
+
   /** Writes a prepared chunk (recorded pending), marks it done, advances the partition state. */
   private async writeChunk(
     batch: PartitionBatch,
     chunk: ChunkRecord,
-    prepared: PreparedChunk,
+    all: PreparedChunk,
     replay = false,
   ): Promise<void> {
-    const stored = rowCount(prepared);
+    let prepared = all;
+    let duplicates = 0;
     await this.writes.run(async () => {
-      await this.store.write(prepared, chunk.token);
-      if (replay) {
-        const range = {
-          topic: batch.topic,
-          partition: batch.partition,
-          first: chunk.firstOffset,
-          last: chunk.lastOffset,
-        };
-        const gap = await this.store.missing(prepared, range);
-        if (gap.rows.length > 0 || gap.deadLetters.length > 0) {
-          // Only what is absent, under a token of its own: no double counts whatever landed before.
-          this.counters.repairedRows += gap.rows.length + gap.deadLetters.length;
-          this.logger.warn(
-            {
-              topic: batch.topic,
-              partition: batch.partition,
-              token: chunk.token,
-              rows: gap.rows.length,
-              deadLetters: gap.deadLetters.length,
-            },
-            'replayed chunk was deduplicated but its rows are missing; writing them again',
-          );
-          await this.store.write(
-            gap,
-            `${chunk.token}/repair-${gap.rows.length}-${gap.deadLetters.length}-${Date.now()}`,
-          );
-        }
-        // the views of a torn insert can be short (a lost part) or, after the repair, doubled
-        const fixed = (await this.store.reconcile(prepared.table, range)).filter(
-          (r) => r.corrected > 0,
-        );
-        if (fixed.length > 0) {
-          for (const r of fixed) this.counters.reconciledGroups += r.corrected;
-          this.logger.warn(
-            {
-              topic: batch.topic,
-              partition: batch.partition,
-              token: chunk.token,
-              corrected: fixed,
-            },
-            'replayed chunk: rollup groups disagreed with the raw rows; corrected',
-          );
-        }
-      }
-      if (prepared.deadLetters.length > 0)
-        await this.dlq.publish(this.opts.dlqTopic, prepared.deadLetters);
-      if (this.afterChunkWrite) await this.afterChunkWrite(chunk);
-      await this.ledger.record({
-        ...chunk,
-        state: 'done',
-        rows: stored,
-        deadLetters: prepared.deadLetters.length,
-      });
-      for (const l of this.durableListeners) {
-        try {
-          l({
-            topic: batch.topic,
-            partition: batch.partition,
-            firstOffset: chunk.firstOffset,
-            lastOffset: chunk.lastOffset,
-            table: prepared.table,
-            get rows() {
-              return prepared.rows;
-            },
-            ...(prepared.userRows ? { userRows: prepared.userRows } : {}),
-          });
-        } catch (e) {
-          this.logger.error(
-            { err: e, topic: batch.topic, partition: batch.partition, token: chunk.token },
-            'durable-chunk listener failed',
-          );
-        }
+      const dedup = this.opts.dedup
+        ? await this.opts.dedup.filter(
+            batch.topic,
+            batch.partition,
+            all,
+            chunk.preparedAtMs ?? Date.now(),
+          )
+        : undefined;
+      try {
+        if (dedup) ({ chunk: prepared, duplicates } = dedup);
+        await this.writeDeduplicated(batch, chunk, prepared, duplicates, replay);
+      } finally {
+        await dedup?.release();
       }
     });
+    const stored = rowCount(prepared);
+
     const state = this.states.get(`${batch.topic}:${batch.partition}`);
     if (state) {
       state.lastDone = chunk.lastOffset;
@@ -468,6 +503,14 @@ export class IngestService implements BatchHandler {
     const now = Date.now();
     this.counters.stored += stored;
     this.counters.deadLettered += prepared.deadLetters.length;
+    if (duplicates > 0) {
+      this.counters.duplicates += duplicates;
+      this.metrics.duplicatesDropped.inc({ topic: batch.topic }, duplicates);
+      this.logger.info(
+        { topic: batch.topic, partition: batch.partition, token: chunk.token, duplicates },
+        'duplicate events dropped (event_id already stored from another offset)',
+      );
+    }
     if (prepared.table) this.metrics.stored.inc({ table: prepared.table }, stored);
     if (prepared.deadLetters.length > 0) {
       this.metrics.deadLettered.inc({ topic: batch.topic }, prepared.deadLetters.length);

@@ -11,6 +11,8 @@ export interface ChunkRecord {
   state: 'pending' | 'done';
   rows: number;
   deadLetters: number;
+  /** Valid events dropped as duplicates of a stored event_id (0 when absent). */
+  duplicates?: number;
   /**
    * Reference time (ms) the chunk's messages are validated against (event-time policy). Persisted with
    * the pending record (as updated_at) so a replay after a crash prepares exactly the same rows.
@@ -90,6 +92,7 @@ export class ClickHouseLedger implements LedgerPort {
           state: c.state,
           rows: c.rows,
           dead_letters: c.deadLetters,
+          duplicates: c.duplicates ?? 0,
           ...(c.preparedAtMs !== undefined ? { updated_at: toChDateTime64(c.preparedAtMs) } : {}),
         },
       ],

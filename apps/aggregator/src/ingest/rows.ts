@@ -4,6 +4,7 @@ import {
   checkStorefront,
   toChDateTime64,
   isoToMs,
+  REPLAY_HEADER,
   type StorefrontMessage,
 } from '@storepulse/contracts';
 import { JsonLinesWriter, serializedLines, type SerializedRows } from '@storepulse/clickhouse';
@@ -76,12 +77,41 @@ export interface PreparedChunk {
    * the tier does not parse the rows back from their JSON lines.
    */
   userRows?: { clicks: OnlineClick[]; orderLines: OnlineOrderLine[] };
+  /**
+   * The valid events with an event_id (clickstream, orders), in row order, when collected
+   * (`PrepareContext.collectEvents`): what event_id deduplication looks up and drops.
+   */
+  events?: ChunkEvent[];
+}
+
+/**
+ * One valid event of a chunk: its id, event time, offset and how many rows (order lines) it has. A
+ * stock position has no event_id: its identity is (sku, ts) — `id` is `inv:<sku>:<ts ms>`, `sku` set.
+ */
+export interface ChunkEvent {
+  id: string;
+  tsMs: number;
+  offset: string;
+  rows: number;
+  sku?: string;
+}
+
+/** Whether a message carries the replay header with value `1`. */
+export function isReplay(msg: KafkaMessage): boolean {
+  const h = msg.headers?.[REPLAY_HEADER];
+  const v = Array.isArray(h) ? h[0] : h;
+  return v !== undefined && v.toString() === '1';
 }
 
 /** Event-time policy: how late or how far in the future an event may be, relative to `now`. */
 export interface EventTimePolicy {
   allowedLatenessMs: number;
   maxFutureMs: number;
+  /**
+   * For messages with the replay header (history import): how old an event may be instead of the
+   * allowed lateness (IMPORT_MAX_AGE_DAYS); undefined = replayed messages get the normal lateness.
+   */
+  replayMaxAgeMs?: number;
 }
 
 export interface PrepareContext {
@@ -97,6 +127,8 @@ export interface PrepareContext {
   eventTime?: EventTimePolicy;
   /** Also collect `PreparedChunk.userRows` (someone feeds the online feature tier). */
   collectUserRows?: boolean;
+  /** Also collect `PreparedChunk.events` (event_id deduplication is on). */
+  collectEvents?: boolean;
 }
 
 function fmtMs(ms: number): string {
@@ -111,9 +143,14 @@ export function eventTimeViolation(
   eventMs: number,
   now: Date,
   policy: EventTimePolicy,
+  replay = false,
 ): string | undefined {
   const n = now.getTime();
-  if (eventMs < n - policy.allowedLatenessMs)
+  if (replay && policy.replayMaxAgeMs !== undefined) {
+    const maxAge = Math.max(policy.replayMaxAgeMs, policy.allowedLatenessMs);
+    if (eventMs < n - maxAge)
+      return `ts: event time ${new Date(eventMs).toISOString()} of a replayed message is older than IMPORT_MAX_AGE_DAYS (${fmtMs(maxAge)}, reference time ${now.toISOString()})`;
+  } else if (eventMs < n - policy.allowedLatenessMs)
     return `ts: event time ${new Date(eventMs).toISOString()} is older than the allowed lateness of ${fmtMs(policy.allowedLatenessMs)} (reference time ${now.toISOString()})`;
   if (eventMs > n + policy.maxFutureMs)
     return `ts: event time ${new Date(eventMs).toISOString()} is more than ${fmtMs(policy.maxFutureMs)} in the future (reference time ${now.toISOString()})`;
@@ -320,6 +357,7 @@ export class ChunkBuilder {
   private readonly srcHead: string;
   private readonly srcHeadBytes: number;
   private readonly userRows: PreparedChunk['userRows'];
+  private readonly events: ChunkEvent[] | undefined;
 
   constructor(
     private readonly ctx: PrepareContext,
@@ -332,6 +370,7 @@ export class ChunkBuilder {
     this.srcHead = `"_topic":${q(ctx.topic)},"_partition":${ctx.partition},"_offset":`;
     this.srcHeadBytes = ctx.topic.length + 2 + numBytes(ctx.partition);
     if (ctx.collectUserRows) this.userRows = { clicks: [], orderLines: [] };
+    if (ctx.collectEvents) this.events = [];
   }
 
   private deadLetter(msg: KafkaMessage, reason: string, fields: string[]): void {
@@ -365,7 +404,7 @@ export class ChunkBuilder {
       const ts = decoded.value.event.ts;
       const ms = isoToMs(ts);
       if (policy && (ms < this.minMs || ms > this.maxMs)) {
-        const violation = eventTimeViolation(ms, ctx.now, policy);
+        const violation = eventTimeViolation(ms, ctx.now, policy, isReplay(msg));
         if (violation !== undefined) {
           this.deadLetter(msg, violation, ['ts']);
           continue;
@@ -381,6 +420,26 @@ export class ChunkBuilder {
       );
       this.eventTimesMs.push(ms);
       if (this.userRows) collectUserRows(decoded.value, ms, this.userRows);
+      if (this.events) {
+        const v = decoded.value;
+        if (v.topic === TOPICS.clickstream)
+          this.events.push({ id: v.event.event_id, tsMs: ms, offset: msg.offset, rows: 1 });
+        else if (v.topic === TOPICS.orders)
+          this.events.push({
+            id: v.event.event_id,
+            tsMs: ms,
+            offset: msg.offset,
+            rows: v.event.items.length,
+          });
+        else
+          this.events.push({
+            id: `inv:${v.event.sku}:${ms}`,
+            tsMs: ms,
+            offset: msg.offset,
+            rows: 1,
+            sku: v.event.sku,
+          });
+      }
     }
   }
 
@@ -399,8 +458,78 @@ export class ChunkBuilder {
       deadLetters: this.deadLetters,
       serialized,
       ...(this.userRows ? { userRows: this.userRows } : {}),
+      ...(this.events ? { events: this.events } : {}),
     };
   }
+}
+
+/**
+ * `chunk` without the events at the given indexes of `chunk.events` (and all their rows: every line
+ * of an order); the serialised rows are re-sliced (same line bytes and sizes), so the sub-chunking
+ * of what remains is what a chunk of only those rows would get. Pure. Needs `chunk.events`, and
+ * `serialized` or `rows` in event order (what ChunkBuilder makes).
+ */
+export function withoutEvents(chunk: PreparedChunk, drop: ReadonlySet<number>): PreparedChunk {
+  const events = chunk.events;
+  if (!events || drop.size === 0) return chunk;
+  const keepLine: boolean[] = [];
+  const keptEvents: ChunkEvent[] = [];
+  const eventTimesMs: number[] = [];
+  const clicks: OnlineClick[] = [];
+  const orderLines: OnlineOrderLine[] = [];
+  const ur = chunk.userRows;
+  let click = 0;
+  let line = 0;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i];
+    const keep = !drop.has(i);
+    for (let r = 0; r < e.rows; r++) keepLine.push(keep);
+    if (keep) {
+      keptEvents.push(e);
+      eventTimesMs.push(chunk.eventTimesMs[i]);
+    }
+    if (ur) {
+      if (chunk.table === 'clickstream_events') {
+        if (keep) clicks.push(ur.clicks[click]);
+        click++;
+      } else if (chunk.table === 'order_lines') {
+        for (let r = 0; r < e.rows; r++) if (keep) orderLines.push(ur.orderLines[line + r]);
+        line += e.rows;
+      }
+    }
+  }
+  const base = {
+    table: chunk.table,
+    deadLetters: chunk.deadLetters,
+    eventTimesMs,
+    events: keptEvents,
+    ...(ur ? { userRows: { clicks, orderLines } } : {}),
+  };
+  const s = chunk.serialized;
+  if (!s) return { ...base, rows: chunk.rows.filter((_, i) => keepLine[i]) };
+  const parts: Buffer[] = [];
+  const ends: number[] = [];
+  const sizes: number[] = [];
+  let off = 0;
+  for (let i = 0; i < s.ends.length; i++) {
+    if (!keepLine[i]) continue;
+    const a = i === 0 ? 0 : s.ends[i - 1];
+    parts.push(s.body.subarray(a, s.ends[i]));
+    off += s.ends[i] - a;
+    ends.push(off);
+    sizes.push(s.sizes[i]);
+  }
+  const serialized: SerializedRows = { body: Buffer.concat(parts, off), ends, sizes };
+  let rows: Row[] | undefined;
+  return {
+    ...base,
+    get rows(): Row[] {
+      rows ??= serializedLines(serialized).map((l) => JSON.parse(l) as Row);
+      return rows;
+    },
+    rowCount: ends.length,
+    serialized,
+  };
 }
 
 /** Room for a chunk's JSONEachRow bytes: rows are about the size of their messages. */
