@@ -64,6 +64,8 @@ describe('propensity: simulator → trainer → champion → scorer → predicti
         TRAINER_INTERVAL_MS: '0',
         TRAINER_USERS_PER_CUTOFF: '1500',
         TRAINER_CUTOFF_EVERY_HOURS: '6',
+        // the same cut-off grid on the first run as later (the 18 h first-run grid is for npm start)
+        TRAINER_FIRST_RUN_CUTOFF_EVERY_HOURS: '6',
         TRAINER_MAX_EPOCHS: '12',
         TRAINER_WARM_MAX_EPOCHS: '4',
         SCORER_MODEL_POLL_MS: '500',

@@ -133,14 +133,22 @@ describe('browser tracker (storepulse.js) in Chromium against the running collec
     try {
       await waitFor(
         async () => {
-          last = await http.get<UserFeatures>(`/api/features/users/${user}`);
+          const r = await http.call(`/api/features/users/${user}`);
+          if (r.status === 404) return false; // not stored yet: "unknown user"
+          assert.equal(r.status, 200, await r.clone().text());
+          last = (await r.json()) as UserFeatures;
           return last.features.user_events_1h === 7 && last.features.user_orders_1h === 1;
         },
         90_000,
         'the beaconed events in the user features',
       );
     } catch (e) {
-      throw new Error(`${(e as Error).message}: ${JSON.stringify(last)}\n${out.text.slice(-4000)}`);
+      throw new Error(
+        `${(e as Error).message}: ${JSON.stringify(last)}\n${out.text.slice(-4000)}`,
+        {
+          cause: e,
+        },
+      );
     }
     const f = last!.features;
     assert.equal(last!.found, true);

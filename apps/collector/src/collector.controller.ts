@@ -1,13 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  Controller,
-  HttpCode,
-  HttpException,
-  Post,
-  Req,
-  Res,
-  UseGuards,
-} from '@nestjs/common';
+import { Controller, HttpCode, HttpException, Post, Req, Res, UseGuards } from '@nestjs/common';
 import {
   ApiBody,
   ApiConsumes,
