@@ -1,5 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import {
+  CLICKSTREAM_TYPES as CONTRACT_CLICK_TYPES,
+  ORDER_TYPES as CONTRACT_ORDER_TYPES,
+} from '@storepulse/contracts';
 import type {
   HttpResponseLike,
   TrackedEvent,
@@ -326,6 +330,12 @@ describe('storepulse.js tracker', () => {
       errors.filter((e) => e.kind === 'overflow').reduce((n, e) => n + e.events, 0),
       3,
     );
+  });
+
+  it('knows exactly the event types of the contracts (it cannot import them: no dependencies)', async () => {
+    const tracker = await import('./storepulse.mjs');
+    assert.deepEqual([...tracker.CLICKSTREAM_TYPES], [...CONTRACT_CLICK_TYPES]);
+    assert.deepEqual([...tracker.ORDER_TYPES], [...CONTRACT_ORDER_TYPES]);
   });
 
   it('rejects init without endpoint or key', async () => {
