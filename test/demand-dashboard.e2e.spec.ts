@@ -45,7 +45,7 @@ import {
   type InventoryView,
 } from '@storepulse/simulator';
 import { outputDir, tempDir, testConfig, testLogger } from './support/env';
-import { resetStorefrontTopics, testKafka } from './support/kafka';
+import { resetStorefrontTopics, testKafka, waitFor } from './support/kafka';
 
 const CHROMIUM = '/usr/bin/chromium';
 const DAY = 86_400_000;
@@ -642,6 +642,16 @@ describe('Demand page in headless Chromium (monitor app, real broker, embedded C
 
   it('shows the shop with vs without StorePulse side by side, as GET /api/simulator/inventory has it', async () => {
     await page.waitForSelector('#loop-body:not([hidden])', { timeout: 20_000 });
+    // An order comes minutes (simulated) after its session starts: on a fast machine the tests
+    // before this one can be over before the first sale. Wait for one, then freeze the live shop.
+    await waitFor(
+      async () => {
+        const v = (await (await fetch(base + '/api/simulator/inventory')).json()) as InventoryView;
+        return (v.following?.unitsDemanded ?? 0) > 0;
+      },
+      90_000,
+      'the live shop sells something',
+    );
     // Freeze the live shop, write a last snapshot: the API and the page then describe one moment.
     await app.get(SimulatorService).stop();
     await app.get(KpiSnapshotService).snapshot();

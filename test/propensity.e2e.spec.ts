@@ -66,6 +66,10 @@ describe('propensity: simulator → trainer → champion → scorer → predicti
         TRAINER_CUTOFF_EVERY_HOURS: '6',
         // the same cut-off grid on the first run as later (the 18 h first-run grid is for npm start)
         TRAINER_FIRST_RUN_CUTOFF_EVERY_HOURS: '6',
+        // the rollback test needs v2 to become champion: a lenient gate for the candidate (the
+        // gate's rules have their own tests); the first model still has to beat the heuristic
+        GATE_MAX_AUC_DROP: '0.1',
+        GATE_MAX_LOGLOSS_INCREASE: '0.5',
         TRAINER_MAX_EPOCHS: '12',
         TRAINER_WARM_MAX_EPOCHS: '4',
         SCORER_MODEL_POLL_MS: '500',

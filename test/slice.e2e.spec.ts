@@ -85,6 +85,8 @@ describe('slice: simulated storefront → Kafka → aggregator → ClickHouse (+
       AGGREGATOR_GROUP_ID: `slice-${Date.now()}`,
       SIMULATOR_EVENTS_PER_SEC: '0',
       CLICKHOUSE_INSERT_MAX_ROWS: '1000',
+      // no HTTP ingest in this slice (the collector refuses to start without write keys)
+      COLLECTOR_ENABLED: 'false',
     });
     const i = await connectInfra(config, logger, {
       allowLocalBroker: false,
