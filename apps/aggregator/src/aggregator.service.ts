@@ -8,7 +8,13 @@ import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { APP_CONFIG, type AppConfig } from '@storepulse/config';
 import { CLICKHOUSE, type ClickHouseHandle } from '@storepulse/clickhouse';
 import { TOPICS } from '@storepulse/contracts';
-import { BatchConsumer, KAFKA, KafkaDeadLetterSink, type ConsumerHealth } from '@storepulse/kafka';
+import {
+  BatchConsumer,
+  DLQ_STORED_HEADER,
+  KAFKA,
+  KafkaDeadLetterSink,
+  type ConsumerHealth,
+} from '@storepulse/kafka';
 import { HealthRegistry, LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability';
 import { ClickHouseLedger } from './ingest/ledger.repository';
 import { ClickHouseEventIdIndex, EventDeduplicator } from './ingest/dedup';
@@ -51,7 +57,8 @@ export class AggregatorService implements OnApplicationBootstrap, BeforeApplicat
         metrics,
         ch.insertJsonLines,
       ),
-      new KafkaDeadLetterSink(this.producer),
+      // stored with their chunk: the dead-letter archive must not copy them again
+      new KafkaDeadLetterSink(this.producer, { [DLQ_STORED_HEADER]: 'dead_letters' }),
       {
         pipeline: 'aggregator',
         consumerGroup: a.groupId,

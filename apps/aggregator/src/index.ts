@@ -4,3 +4,6 @@ export * from './ingest/ingest.service';
 export * from './ingest/ledger.repository';
 export * from './ingest/rows';
 export * from './online-feed';
+export * from './dead-letters/archive-row';
+export * from './dead-letters/dead-letter-archive';
+export * from './dead-letters/dead-letter-archive.service';

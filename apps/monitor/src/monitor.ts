@@ -322,7 +322,7 @@ export class Monitor {
             failedAt: string;
           }>(
             ch.client,
-            `SELECT source_topic AS topic, source_partition AS partition, toString(source_offset) AS offset,
+            `SELECT source_topic AS topic, toInt32(source_partition) AS partition, toString(toInt64(source_offset)) AS offset,
                     reason, formatDateTime(failed_at, '%Y-%m-%dT%H:%i:%S.%fZ') AS failedAt
              FROM dead_letters ORDER BY failed_at DESC LIMIT 8`,
           ),

@@ -43,7 +43,8 @@ export async function countStoredInRanges(
       client,
       `SELECT toString(uniqExact(source_offset)) AS n FROM dead_letters
        WHERE source_topic = {topic:String} AND source_partition = {partition:UInt32}
-         AND source_offset >= {low:UInt64} AND source_offset < {high:UInt64}`,
+         AND source_offset >= {low:UInt64} AND source_offset < {high:UInt64}
+         AND dlq_offset = -1`, // the aggregator's letters (not other consumers' archived ones)
       params,
     );
     deadLettered += Number(d.n);

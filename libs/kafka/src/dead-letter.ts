@@ -69,16 +69,31 @@ export function deadLetterRequests(
   return out;
 }
 
+/**
+ * Header on the dead letters whose producer has already stored them in ClickHouse's `dead_letters`
+ * (the aggregator, with the chunk they came from): the dead-letter archive, which copies every other
+ * record of the topic there, skips them.
+ */
+export const DLQ_STORED_HEADER = 'x-dlq-stored';
+
 /** Publishes dead letters with the original key and bytes; resolves only once the broker acknowledged (acks=all). */
 export class KafkaDeadLetterSink implements DeadLetterSink {
-  constructor(private readonly producer: Producer) {}
+  constructor(
+    private readonly producer: Producer,
+    /** Headers added to every letter (e.g. DLQ_STORED_HEADER); a letter's own headers win. */
+    private readonly extraHeaders: Record<string, string> = {},
+  ) {}
 
   async publish(topic: string, letters: readonly DeadLetter[]): Promise<void> {
     for (const part of deadLetterRequests(letters))
       await this.producer.send({
         topic,
         acks: -1,
-        messages: part.map((d) => ({ key: d.key, value: d.value, headers: deadLetterHeaders(d) })),
+        messages: part.map((d) => ({
+          key: d.key,
+          value: d.value,
+          headers: { ...this.extraHeaders, ...deadLetterHeaders(d) },
+        })),
       });
   }
 }

@@ -85,7 +85,8 @@ export class ClickHouseChunkStore implements ChunkStore {
       const present = await queryRows<{ k: string }>(
         this.client,
         `SELECT toString(source_offset) AS k FROM dead_letters
-         WHERE source_topic = {topic:String} AND source_partition = {partition:UInt32} AND source_offset BETWEEN {first:UInt64} AND {last:UInt64}`,
+         WHERE source_topic = {topic:String} AND source_partition = {partition:UInt32} AND source_offset BETWEEN {first:UInt64} AND {last:UInt64}
+           AND dlq_offset = -1`, // the aggregator's own: archived letters of other consumers have a DLQ offset
         params,
       );
       const have = new Set(present.map((p) => p.k));

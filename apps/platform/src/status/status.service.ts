@@ -74,7 +74,8 @@ export class StatusService implements OnApplicationBootstrap, BeforeApplicationS
       this.lag(),
       queryRows<{ topic: string; offset: string; reason: string }>(
         this.ch.client,
-        'SELECT source_topic AS topic, toString(source_offset) AS offset, reason FROM dead_letters ORDER BY failed_at DESC LIMIT 5',
+        // -1 (an HTTP reject never was on a topic) is stored as its two's complement (migration 0013)
+        'SELECT source_topic AS topic, toString(toInt64(source_offset)) AS offset, reason FROM dead_letters ORDER BY failed_at DESC LIMIT 5',
       ),
       this.admin.fetchTopicOffsets(TOPICS.storefrontDlq),
     ]);
