@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { PipelineMetrics } from '@storepulse/observability';
 
 /** The collector's Prometheus metrics, in the process-wide registry. */
@@ -8,6 +8,8 @@ export class CollectorMetrics {
   readonly requests: Counter<'route' | 'status'>;
   readonly events: Counter<'topic' | 'outcome'>;
   readonly produceSeconds: Histogram<'outcome'>;
+  readonly keyReloads: Counter<'trigger' | 'outcome'>;
+  readonly writeKeys: Gauge<'state'>;
 
   constructor(readonly pipeline: PipelineMetrics) {
     const registers = [pipeline.registry];
@@ -28,6 +30,18 @@ export class CollectorMetrics {
       help: 'Time from handing a request’s records to the producer to the acks=all acknowledgement',
       labelNames: ['outcome'] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.keyReloads = new Counter({
+      name: 'storepulse_collector_key_reloads_total',
+      help: 'Re-reads of COLLECTOR_KEYS_FILE by trigger (timer, sighup) and outcome (applied: the keys changed; unchanged; failed: unreadable or invalid, the keys in use kept)',
+      labelNames: ['trigger', 'outcome'] as const,
+      registers,
+    });
+    this.writeKeys = new Gauge({
+      name: 'storepulse_collector_write_keys',
+      help: 'Write keys in use, by state (active, revoked)',
+      labelNames: ['state'] as const,
       registers,
     });
   }

@@ -10,7 +10,10 @@ import type { Kafka } from 'kafkajs';
 import { APP_CONFIG, type AppConfig } from '@storepulse/config';
 import { KAFKA, KafkaEventProducer, type EventProducer } from '@storepulse/kafka';
 import { HealthRegistry, LOGGER, type Logger } from '@storepulse/observability';
-import { WriteKeyGuard, type WriteKeys } from './auth/write-key.guard';
+import { readFile } from 'node:fs/promises';
+import { WriteKeyGuard } from './auth/write-key.guard';
+import { WriteKeyStore, type WriteKeys } from './auth/key-store';
+import { KeysFileWatcher } from './auth/keys-file-watcher';
 import { CollectorController } from './collector.controller';
 import { TrackerController } from './tracker/tracker.controller';
 import { CollectorMetrics } from './collector.metrics';
@@ -98,7 +101,18 @@ export class CollectorLifecycle
     IngestEventsUseCase,
     WriteKeyGuard,
     CollectorLifecycle,
-    { provide: WRITE_KEYS, useFactory: writeKeysOf, inject: [APP_CONFIG] },
+    KeysFileWatcher,
+    {
+      provide: WRITE_KEYS,
+      useFactory: (c: AppConfig) => {
+        const file = c.collector.keysFile;
+        return new WriteKeyStore(
+          writeKeysOf(c),
+          file === undefined ? undefined : { path: file, read: (p) => readFile(p, 'utf8') },
+        );
+      },
+      inject: [APP_CONFIG],
+    },
     {
       provide: TOKEN_BUCKETS,
       useFactory: (c: AppConfig) => new TokenBuckets(c.collector.ratePerSec, c.collector.burst),
@@ -114,6 +128,6 @@ export class CollectorLifecycle
       inject: [KAFKA, APP_CONFIG, LOGGER],
     },
   ],
-  exports: [CollectorState, CollectorMetrics],
+  exports: [CollectorState, CollectorMetrics, KeysFileWatcher],
 })
 export class CollectorModule {}

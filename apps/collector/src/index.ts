@@ -9,5 +9,7 @@ export * from './ingest/route-events';
 export * from './ingest/ingest-events.use-case';
 export * from './auth/write-keys';
 export * from './auth/write-key.guard';
+export * from './auth/key-store';
+export * from './auth/keys-file-watcher';
 export * from './limits/token-bucket';
 export * from './tokens';

@@ -218,6 +218,9 @@ export interface CollectorConfig {
   enabled: boolean;
   /** From COLLECTOR_WRITE_KEYS and COLLECTOR_KEYS_FILE (hashed). */
   writeKeys: WriteKey[];
+  /** COLLECTOR_KEYS_FILE: re-read every `keysReloadMs` (0 = only on SIGHUP) and on SIGHUP. */
+  keysFile: string | undefined;
+  keysReloadMs: number;
   /** No keys configured and anonymous writes allowed explicitly. */
   allowAnonymous: boolean;
   maxEvents: number;
@@ -492,6 +495,8 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     collector: {
       enabled: e.COLLECTOR_ENABLED,
       writeKeys,
+      keysFile: e.COLLECTOR_KEYS_FILE,
+      keysReloadMs: e.COLLECTOR_KEYS_RELOAD_MS,
       allowAnonymous: e.COLLECTOR_ALLOW_ANONYMOUS,
       maxEvents: e.COLLECTOR_MAX_EVENTS,
       maxBodyBytes: e.COLLECTOR_MAX_BODY_BYTES,

@@ -213,6 +213,8 @@ export const envSchema = z.object({
   COLLECTOR_WRITE_KEYS: optionalString,
   /** JSON file of hashed write keys: `{"keys":[{"storefront","sha256","revoked"}]}`. */
   COLLECTOR_KEYS_FILE: optionalString,
+  /** How often the collector re-reads COLLECTOR_KEYS_FILE (a change applies within this; 0 = on SIGHUP only). */
+  COLLECTOR_KEYS_RELOAD_MS: int(0, 3_600_000).default(2_000),
   COLLECTOR_ALLOW_ANONYMOUS: bool.default(false),
   COLLECTOR_MAX_EVENTS: int(1, 100_000).default(1_000),
   COLLECTOR_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),

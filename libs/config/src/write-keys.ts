@@ -11,6 +11,8 @@ export interface WriteKey {
   /** SHA-256 of the key's UTF-8 bytes (32 bytes). */
   sha256: Buffer;
   revoked: boolean;
+  /** Read from COLLECTOR_KEYS_FILE (replaced when the collector reloads the file). */
+  fromFile?: true;
 }
 
 const STOREFRONT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -78,6 +80,11 @@ export function readKeysFile(path: string | undefined): WriteKey[] {
       `cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`,
     );
   }
+  return parseKeysFile(text, path);
+}
+
+/** Validates the text of a keys file (`path` names it in errors). */
+export function parseKeysFile(text: string, path: string): WriteKey[] {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -99,6 +106,7 @@ export function readKeysFile(path: string | undefined): WriteKey[] {
     storefront: k.storefront,
     sha256: Buffer.from(k.sha256, 'hex'),
     revoked: k.revoked,
+    fromFile: true as const,
   }));
 }
 

@@ -6,10 +6,10 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import type { WriteKey } from '@storepulse/config';
 import type { TokenBuckets } from '../limits/token-bucket';
 import { TOKEN_BUCKETS, WRITE_KEYS } from '../tokens';
 import { checkKey, presentedKey } from './write-keys';
+import type { WriteKeyStore } from './key-store';
 
 /** Who is writing: set on the request by {@link WriteKeyGuard}. */
 export interface Writer {
@@ -18,9 +18,6 @@ export interface Writer {
 export const WRITER = Symbol('storepulse.writer');
 export type RequestWithWriter = Request & { [WRITER]?: Writer };
 
-/** `null` keys = anonymous writes (COLLECTOR_ALLOW_ANONYMOUS=true, no keys configured). */
-export type WriteKeys = readonly WriteKey[] | null;
-
 /**
  * Write keys (401 missing, 403 unknown or revoked) and the per-key token bucket (429 with
  * Retry-After). Anonymous mode rate-limits per client address.
@@ -28,7 +25,7 @@ export type WriteKeys = readonly WriteKey[] | null;
 @Injectable()
 export class WriteKeyGuard implements CanActivate {
   constructor(
-    @Inject(WRITE_KEYS) private readonly keys: WriteKeys,
+    @Inject(WRITE_KEYS) private readonly store: WriteKeyStore,
     @Inject(TOKEN_BUCKETS) private readonly buckets: TokenBuckets,
   ) {}
 
@@ -38,13 +35,14 @@ export class WriteKeyGuard implements CanActivate {
     const res = http.getResponse<Response>();
     let storefront: string;
     let bucket: string;
-    if (this.keys === null) {
+    const keys = this.store.current(); // the keys file may have been reloaded
+    if (keys === null) {
       storefront = 'anonymous';
       bucket = `ip:${req.ip ?? req.socket.remoteAddress ?? '?'}`;
     } else {
       const q = req.query['key'];
       const r = checkKey(
-        this.keys,
+        keys,
         presentedKey({
           authorization: req.headers.authorization,
           apiKey: header(req.headers['x-api-key']),
