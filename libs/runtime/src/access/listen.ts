@@ -12,23 +12,25 @@ export async function listenHttp(
   logger: Logger,
 ): Promise<void> {
   await app.listen(config.httpPort, config.httpHost);
-  const enforced = accessEnforced(config.access);
-  if (!enforced && !isLoopbackHost(config.httpHost))
-    logger.warn(
-      { host: config.httpHost, port: config.httpPort },
-      `the HTTP API is open: bound to ${config.httpHost} without API keys, anyone who reaches this port can read /api/* (raw orders, features) and trigger training or rollbacks; set API_READ_KEYS and API_ADMIN_KEYS (docs/reliability.md "Access")`,
-    );
+  const warning = openApiWarning(config);
+  if (warning !== undefined) logger.warn({ host: config.httpHost, port: config.httpPort }, warning);
   else
     logger.info(
       {
         host: config.httpHost,
         port: config.httpPort,
-        apiKeys: enforced
+        apiKeys: accessEnforced(config.access)
           ? { read: config.access.readKeys.length, admin: config.access.adminKeys.length }
           : 'none (loopback only)',
       },
       'HTTP listening',
     );
+}
+
+/** The start-up warning of an API bound beyond loopback without keys; undefined when there is none. */
+export function openApiWarning(config: Pick<AppConfig, 'httpHost' | 'access'>): string | undefined {
+  if (accessEnforced(config.access) || isLoopbackHost(config.httpHost)) return undefined;
+  return `the HTTP API is open: bound to ${config.httpHost} without API keys, anyone who reaches this port can read /api/* (raw orders, features) and trigger training or rollbacks; set API_READ_KEYS and API_ADMIN_KEYS (docs/reliability.md "Access")`;
 }
 
 /** The address to print for people: `http://127.0.0.1:3000`; any-interface binds print localhost. */
