@@ -24,7 +24,7 @@ export class AccessModule {
           inject: [PipelineMetrics],
           useFactory: (metrics: PipelineMetrics): Counter<'status' | 'class'> => {
             const existing = metrics.registry.getSingleMetric(DENIED);
-            if (existing instanceof Counter) return existing as Counter<'status' | 'class'>;
+            if (existing instanceof Counter) return existing;
             return new Counter({
               name: DENIED,
               help: 'HTTP requests refused by the API key guard (401 missing/unknown key, 403 read key on an admin route), by route class',
