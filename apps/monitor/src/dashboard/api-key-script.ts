@@ -4,7 +4,7 @@
 // reloads; fetch and EventSource then send it by themselves. The guard honours the cookie for GET and
 // HEAD only, so a cookie can never authorise an admin action. Without keys configured nothing
 // answers 401 and this script does nothing. No template literals or backslashes (embedded as is).
-export const API_KEY_SCRIPT = `<script>
+export const API_KEY_SCRIPT = `<script data-part="api-key">
 (function () {
   var asked = false;
   var plain = window.fetch.bind(window);
