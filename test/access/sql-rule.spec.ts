@@ -29,7 +29,7 @@ describe('access: the no-SQL-from-input lint rule', () => {
       [
         {
           files: ['**/*.ts'],
-          languageOptions: { parser: tseslint.parser as Linter.Parser },
+          languageOptions: { parser: tseslint.parser },
           plugins: { storepulse: plugin },
           rules: { 'storepulse/no-sql-interpolation': ['error', { allow }] },
         },
