@@ -10,7 +10,9 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production APP=platform
+# Inside the container every interface: the published port (docker run -p, compose) must reach the
+# app. Without API_READ_KEYS / API_ADMIN_KEYS it logs that the API is open (docs/reliability.md "Access").
+ENV NODE_ENV=production APP=platform HTTP_HOST=0.0.0.0
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/libs/clickhouse/migrations ./libs/clickhouse/migrations

@@ -1,6 +1,8 @@
 // @ts-check
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import storepulse from './eslint-rules/no-sql-interpolation.mjs';
+import { SQL_ALLOW_LIST } from './eslint-rules/sql-allow-list.mjs';
 
 export default tseslint.config(
   {
@@ -12,6 +14,7 @@ export default tseslint.config(
       'infra/**/*.mjs',
       'scripts/**',
       'eslint.config.mjs',
+      'eslint-rules/**',
     ],
   },
   eslint.configs.recommended,
@@ -60,6 +63,14 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // No SQL built from input (issue 14): SQL template literals interpolate constants only, or
+    // reviewed expressions (eslint-rules/sql-allow-list.mjs). Tests and benches build fixtures.
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    plugins: { storepulse },
+    rules: { 'storepulse/no-sql-interpolation': ['error', { allow: SQL_ALLOW_LIST }] },
   },
   {
     files: ['libs/config/src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],

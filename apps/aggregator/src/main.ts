@@ -5,7 +5,14 @@ import { ConfigModule, processEnvironment } from '@storepulse/config';
 import { ClickHouseModule } from '@storepulse/clickhouse';
 import { KafkaModule } from '@storepulse/kafka';
 import { ObservabilityModule, PinoNestLogger } from '@storepulse/observability';
-import { connectInfra, handleSignals, runMain, StartupError } from '@storepulse/runtime';
+import {
+  AccessModule,
+  connectInfra,
+  handleSignals,
+  listenHttp,
+  runMain,
+  StartupError,
+} from '@storepulse/runtime';
 import { FeaturesModule } from '@storepulse/features';
 import { AggregatorModule } from './aggregator.module';
 import { ONLINE_FEED_PROVIDER } from './online-feed';
@@ -23,6 +30,7 @@ runMain('storepulse-aggregator', async ({ config, logger, metrics }) => {
     imports: [
       ConfigModule.forRoot(config),
       ObservabilityModule.forRoot(logger, metrics),
+      AccessModule.forRoot(config),
       KafkaModule.forRoot(infra.kafka, infra.kafkaInfo),
       ClickHouseModule.forRoot(ch),
       AggregatorModule,
@@ -33,6 +41,6 @@ runMain('storepulse-aggregator', async ({ config, logger, metrics }) => {
   class AggregatorAppModule {}
   const app = await NestFactory.create(AggregatorAppModule, { logger: new PinoNestLogger(logger) });
   handleSignals(app, () => infra.close(), logger, 15_000);
-  await app.listen(config.httpPort);
+  await listenHttp(app, config, logger);
   logger.info({ port: config.httpPort }, 'aggregator running');
 });

@@ -14,6 +14,7 @@ import type { Response } from 'express';
 import { WRITER, WriteKeyGuard, type RequestWithWriter } from './auth/write-key.guard';
 import { IngestEventsUseCase } from './ingest/ingest-events.use-case';
 import type { Endpoint, IngestResult } from './ingest/route-events';
+import { Public } from '@storepulse/config';
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
@@ -82,6 +83,8 @@ const BODY_SCHEMA = {
   description:
     'Kafka did not acknowledge in time, or shutting down (Retry-After); nothing accepted',
 })
+// Public for the API keys: ingest checks the collector's own write keys (WriteKeyGuard).
+@Public()
 @Controller('v1')
 export class CollectorController {
   constructor(private readonly ingestEvents: IngestEventsUseCase) {}

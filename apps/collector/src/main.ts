@@ -4,7 +4,16 @@ import { Module } from '@nestjs/common';
 import { ConfigModule, processEnvironment } from '@storepulse/config';
 import { KafkaModule } from '@storepulse/kafka';
 import { ObservabilityModule, PinoNestLogger } from '@storepulse/observability';
-import { connectInfra, handleSignals, keepAlive, runMain, StartupError } from '@storepulse/runtime';
+import {
+  AccessModule,
+  connectInfra,
+  handleSignals,
+  httpBaseUrl,
+  keepAlive,
+  listenHttp,
+  runMain,
+  StartupError,
+} from '@storepulse/runtime';
 import { CollectorModule, writeKeysOf } from './collector.module';
 import { setupCollectorDocs } from './docs';
 import { installCollectorHttp } from './http/collector-http';
@@ -28,6 +37,7 @@ runMain('storepulse-collector', async ({ config, logger, metrics }) => {
     imports: [
       ConfigModule.forRoot(config),
       ObservabilityModule.forRoot(logger, metrics),
+      AccessModule.forRoot(config),
       KafkaModule.forRoot(infra.kafka, infra.kafkaInfo),
       CollectorModule,
     ],
@@ -39,7 +49,7 @@ runMain('storepulse-collector', async ({ config, logger, metrics }) => {
   installCollectorHttp(app);
   setupCollectorDocs(app);
   handleSignals(app, () => infra.close(), logger, config.shutdownDrainTimeoutMs * 2 + 5_000);
-  await app.listen(config.httpPort);
+  await listenHttp(app, config, logger);
   keepAlive(app);
   logger.info(
     {
@@ -49,14 +59,15 @@ runMain('storepulse-collector', async ({ config, logger, metrics }) => {
     },
     'collector running',
   );
+  const base = httpBaseUrl(config);
   console.log(
     [
       '',
       'StorePulse collector is running.',
-      `  ingest   POST http://localhost:${config.httpPort}/v1/events, /v1/inventory`,
-      `  api docs http://localhost:${config.httpPort}/api/docs`,
-      `  metrics  http://localhost:${config.httpPort}/metrics`,
-      `  health   http://localhost:${config.httpPort}/health`,
+      `  ingest   POST ${base}/v1/events, /v1/inventory`,
+      `  api docs ${base}/api/docs`,
+      `  metrics  ${base}/metrics`,
+      `  health   ${base}/health`,
       '',
     ].join('\n'),
   );

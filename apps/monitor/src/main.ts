@@ -5,7 +5,14 @@ import { ConfigModule, processEnvironment } from '@storepulse/config';
 import { ClickHouseModule } from '@storepulse/clickhouse';
 import { KafkaModule } from '@storepulse/kafka';
 import { ObservabilityModule, PinoNestLogger } from '@storepulse/observability';
-import { connectInfra, handleSignals, runMain } from '@storepulse/runtime';
+import {
+  AccessModule,
+  connectInfra,
+  handleSignals,
+  httpBaseUrl,
+  listenHttp,
+  runMain,
+} from '@storepulse/runtime';
 import { setupApiDocs } from './docs';
 import { MonitorModule } from './monitor.module';
 
@@ -24,6 +31,7 @@ runMain('storepulse-monitor', async ({ config, logger, metrics }) => {
     imports: [
       ConfigModule.forRoot(config),
       ObservabilityModule.forRoot(logger, metrics),
+      AccessModule.forRoot(config),
       KafkaModule.forRoot(infra.kafka, infra.kafkaInfo),
       ...(ch ? [ClickHouseModule.forRoot(ch)] : []),
       MonitorModule,
@@ -33,15 +41,16 @@ runMain('storepulse-monitor', async ({ config, logger, metrics }) => {
   const app = await NestFactory.create(MonitorAppModule, { logger: new PinoNestLogger(logger) });
   setupApiDocs(app, 'StorePulse monitor');
   handleSignals(app, () => infra.close(), logger, 15_000);
-  await app.listen(config.httpPort);
+  await listenHttp(app, config, logger);
   logger.info({ port: config.httpPort }, 'monitor running');
+  const base = httpBaseUrl(config);
   console.log(
     [
       '',
       'StorePulse monitor is running.',
-      `  dashboard  http://localhost:${config.httpPort}/`,
-      `  api        http://localhost:${config.httpPort}/api/lag  (docs /api/docs)`,
-      `  metrics    http://localhost:${config.httpPort}/metrics`,
+      `  dashboard  ${base}/`,
+      `  api        ${base}/api/lag  (docs /api/docs)`,
+      `  metrics    ${base}/metrics`,
       '',
     ].join('\n'),
   );

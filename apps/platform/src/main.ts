@@ -4,7 +4,15 @@ import { NestFactory } from '@nestjs/core';
 import { processEnvironment } from '@storepulse/config';
 import { PinoNestLogger } from '@storepulse/observability';
 import { setupApiDocs } from '@storepulse/monitor';
-import { connectInfra, handleSignals, keepAlive, runMain, StartupError } from '@storepulse/runtime';
+import {
+  connectInfra,
+  handleSignals,
+  httpBaseUrl,
+  keepAlive,
+  listenHttp,
+  runMain,
+  StartupError,
+} from '@storepulse/runtime';
 import { ReplenishmentService, ScorerService } from '@storepulse/scorer';
 import { installCollectorHttp, newWriteKey } from '@storepulse/collector';
 import { parseWriteKeys } from '@storepulse/config';
@@ -77,7 +85,7 @@ runMain('storepulse-platform', async ({ config: env, logger, metrics }) => {
         { inheritAppConfig: true },
       );
     handleSignals(app, () => infra.close(), logger, 15_000);
-    await app.listen(config.httpPort);
+    await listenHttp(app, config, logger);
     keepAlive(app);
     await app.startAllMicroservices();
   } catch (e) {
@@ -85,7 +93,7 @@ runMain('storepulse-platform', async ({ config: env, logger, metrics }) => {
     await infra.close().catch(() => undefined);
     throw e;
   }
-  const url = `http://localhost:${config.httpPort}`;
+  const url = httpBaseUrl(config);
   logger.info({ ms: Date.now() - t0 }, 'StorePulse is up');
   console.log(
     [

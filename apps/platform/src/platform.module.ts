@@ -12,7 +12,7 @@ import { MonitorModule } from '@storepulse/monitor';
 import { TrainerModule } from '@storepulse/trainer';
 import { DemandModule, ScorerModule } from '@storepulse/scorer';
 import { CollectorModule } from '@storepulse/collector';
-import type { Infra } from '@storepulse/runtime';
+import { AccessModule, type Infra } from '@storepulse/runtime';
 import { StatusController } from './status/status.controller';
 import { RawController } from './status/raw.controller';
 import { StatusService } from './status/status.service';
@@ -36,6 +36,7 @@ export class PlatformModule {
       imports: [
         ConfigModule.forRoot(d.config),
         ObservabilityModule.forRoot(d.logger, d.metrics),
+        AccessModule.forRoot(d.config),
         KafkaModule.forRoot(d.infra.kafka, d.infra.kafkaInfo),
         ClickHouseModule.forRoot(d.infra.clickhouse),
         AggregatorModule,

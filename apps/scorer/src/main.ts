@@ -6,7 +6,15 @@ import { ClickHouseModule } from '@storepulse/clickhouse';
 import { KafkaModule } from '@storepulse/kafka';
 import { ObservabilityModule, PinoNestLogger } from '@storepulse/observability';
 import { setupApiDocs } from '@storepulse/monitor';
-import { connectInfra, handleSignals, keepAlive, runMain, StartupError } from '@storepulse/runtime';
+import {
+  AccessModule,
+  connectInfra,
+  handleSignals,
+  keepAlive,
+  listenHttp,
+  runMain,
+  StartupError,
+} from '@storepulse/runtime';
 import { ScorerModule } from './scorer.module';
 import { ScorerService } from './scorer.service';
 import { DemandModule } from './demand/demand.module';
@@ -25,6 +33,7 @@ runMain('storepulse-scorer', async ({ config, logger, metrics }) => {
     imports: [
       ConfigModule.forRoot(config),
       ObservabilityModule.forRoot(logger, metrics),
+      AccessModule.forRoot(config),
       KafkaModule.forRoot(infra.kafka, infra.kafkaInfo),
       ClickHouseModule.forRoot(ch),
       ScorerModule,
@@ -44,7 +53,7 @@ runMain('storepulse-scorer', async ({ config, logger, metrics }) => {
       { inheritAppConfig: true },
     );
   handleSignals(app, () => infra.close(), logger, 15_000);
-  await app.listen(config.httpPort);
+  await listenHttp(app, config, logger);
   keepAlive(app);
   await app.startAllMicroservices();
   logger.info({ port: config.httpPort }, 'scorer running');

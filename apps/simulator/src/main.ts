@@ -5,7 +5,13 @@ import { ConfigModule, processEnvironment } from '@storepulse/config';
 import { ClickHouseModule } from '@storepulse/clickhouse';
 import { KafkaModule } from '@storepulse/kafka';
 import { ObservabilityModule, PinoNestLogger } from '@storepulse/observability';
-import { connectInfra, handleSignals, runMain } from '@storepulse/runtime';
+import {
+  AccessModule,
+  connectInfra,
+  handleSignals,
+  listenHttp,
+  runMain,
+} from '@storepulse/runtime';
 import { SimulatorModule } from './simulator.module';
 
 /**
@@ -23,6 +29,7 @@ runMain('storepulse-simulator', async ({ config, logger, metrics }) => {
     imports: [
       ConfigModule.forRoot(config),
       ObservabilityModule.forRoot(logger, metrics),
+      AccessModule.forRoot(config),
       KafkaModule.forRoot(infra.kafka, infra.kafkaInfo),
       ...(infra.clickhouse ? [ClickHouseModule.forRoot(infra.clickhouse)] : []),
       SimulatorModule,
@@ -31,7 +38,7 @@ runMain('storepulse-simulator', async ({ config, logger, metrics }) => {
   class SimulatorAppModule {}
   const app = await NestFactory.create(SimulatorAppModule, { logger: new PinoNestLogger(logger) });
   handleSignals(app, () => infra.close(), logger, 15_000);
-  await app.listen(config.httpPort);
+  await listenHttp(app, config, logger);
   logger.info(
     { port: config.httpPort, eventsPerSec: config.simulator.eventsPerSec },
     'simulator running',

@@ -6,7 +6,15 @@ import { ClickHouseModule } from '@storepulse/clickhouse';
 import { KafkaModule } from '@storepulse/kafka';
 import { ObservabilityModule, PinoNestLogger } from '@storepulse/observability';
 import { setupApiDocs } from '@storepulse/monitor';
-import { connectInfra, handleSignals, keepAlive, runMain, StartupError } from '@storepulse/runtime';
+import {
+  AccessModule,
+  connectInfra,
+  handleSignals,
+  keepAlive,
+  listenHttp,
+  runMain,
+  StartupError,
+} from '@storepulse/runtime';
 import { TrainerModule } from './trainer.module';
 
 /** Standalone trainer: KAFKA_BROKERS and a ClickHouse server (CLICKHOUSE_URL); serves its API, /metrics and /health. */
@@ -22,6 +30,7 @@ runMain('storepulse-trainer', async ({ config, logger, metrics }) => {
     imports: [
       ConfigModule.forRoot(config),
       ObservabilityModule.forRoot(logger, metrics),
+      AccessModule.forRoot(config),
       KafkaModule.forRoot(infra.kafka, infra.kafkaInfo),
       ClickHouseModule.forRoot(ch),
       TrainerModule,
@@ -32,7 +41,7 @@ runMain('storepulse-trainer', async ({ config, logger, metrics }) => {
   setupApiDocs(app, 'StorePulse trainer');
 
   handleSignals(app, () => infra.close(), logger, 15_000);
-  await app.listen(config.httpPort);
+  await listenHttp(app, config, logger);
   keepAlive(app);
 
   logger.info({ port: config.httpPort }, 'trainer running');

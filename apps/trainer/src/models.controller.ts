@@ -19,6 +19,7 @@ import { ModelRegistry, RegistryError, type ModelEvent, type ModelVersion } from
 import { DemandTrainerService } from './demand/demand-trainer.service';
 import { RunConflictError, type RunRecord } from './runs/run-tracker';
 import { TrainerService, UnknownHorizonError } from './trainer.service';
+import { Admin } from '@storepulse/config';
 
 function horizonOf(body: unknown): string | undefined {
   if (body === undefined || body === null) return undefined;
@@ -46,6 +47,7 @@ export class ModelsController {
   ) {}
 
   @Post('propensity/train')
+  @Admin()
   @HttpCode(202)
   @ApiOperation({
     summary: 'Start a propensity training run',
@@ -65,6 +67,7 @@ export class ModelsController {
   }
 
   @Post('demand/train')
+  @Admin()
   @HttpCode(202)
   @ApiOperation({
     summary: 'Start a demand training run (backtest of every method, champion, gate)',
@@ -122,6 +125,7 @@ export class ModelsController {
   }
 
   @Post(':name/:version/promote')
+  @Admin()
   @HttpCode(200)
   @ApiOperation({
     summary: 'Promote a version to champion by hand (operator override of the gate; audited)',
@@ -148,6 +152,7 @@ export class ModelsController {
   }
 
   @Post(':name/rollback')
+  @Admin()
   @HttpCode(200)
   @ApiOperation({
     summary: 'Roll back to the previous champion',

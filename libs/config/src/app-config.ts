@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AccessConfig } from './access';
 import { envSchema, type Env } from './env.schema';
 import {
   WriteKeysError,
@@ -242,6 +243,10 @@ export interface CollectorConfig {
 export interface AppConfig {
   env: Env['NODE_ENV'];
   httpPort: number;
+  /** HTTP_HOST: the interface every app's HTTP server binds to (default 127.0.0.1). */
+  httpHost: string;
+  /** API_READ_KEYS / API_ADMIN_KEYS (docs/reliability.md "Access"). */
+  access: AccessConfig;
   logLevel: Env['LOG_LEVEL'];
   kafka: KafkaConfig;
   clickhouse: ClickHouseConfig;
@@ -343,6 +348,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       },
     ]);
   }
+  const access = apiKeys(e.API_READ_KEYS, e.API_ADMIN_KEYS);
   const corsOrigins = (e.COLLECTOR_CORS_ORIGINS ?? '')
     .split(',')
     .map((o) => o.trim().replace(/\/$/, ''))
@@ -362,6 +368,8 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
   return {
     env: e.NODE_ENV,
     httpPort: e.HTTP_PORT,
+    httpHost: e.HTTP_HOST,
+    access,
     logLevel: e.LOG_LEVEL,
     kafka: {
       brokers: e.KAFKA_BROKERS?.split(','),
@@ -512,6 +520,38 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     statusIntervalMs: e.STATUS_INTERVAL_MS,
     statusLine: e.STATUS_LINE,
   };
+}
+
+/** API_READ_KEYS and API_ADMIN_KEYS; one key in both is refused (which class would it have?). */
+function apiKeys(read: string | undefined, admin: string | undefined): AccessConfig {
+  try {
+    const readKeys = parseWriteKeys(read, 'API_READ_KEYS');
+    const adminKeys = parseWriteKeys(admin, 'API_ADMIN_KEYS');
+    const adminHex = new Set(adminKeys.map((k) => k.sha256.toString('hex')));
+    const both = readKeys.find((k) => adminHex.has(k.sha256.toString('hex')));
+    if (both !== undefined)
+      throw new WriteKeysError(
+        'API_READ_KEYS',
+        `the key of ${both.storefront} is also in API_ADMIN_KEYS: a key has one class (admin keys can read)`,
+      );
+    for (const [variable, keys] of [
+      ['API_READ_KEYS', readKeys],
+      ['API_ADMIN_KEYS', adminKeys],
+    ] as const) {
+      const seen = new Set<string>();
+      for (const k of keys) {
+        const hex = k.sha256.toString('hex');
+        if (seen.has(hex))
+          throw new WriteKeysError(variable, `the same key hash is listed twice (${k.storefront})`);
+        seen.add(hex);
+      }
+    }
+    return { readKeys, adminKeys };
+  } catch (err) {
+    if (!(err instanceof WriteKeysError)) throw err;
+    // never echo the keys back (hashes only, but still credentials material)
+    throw new ConfigError([{ variable: err.variable, rule: err.message, value: '…' }]);
+  }
 }
 
 /** The one place that reads process.env. */

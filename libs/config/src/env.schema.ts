@@ -27,6 +27,16 @@ export const envSchema = z.object({
     })
     .default('development'),
   HTTP_PORT: int(0, 65535).default(3000),
+  /** Interface the HTTP server binds to: loopback unless set (0.0.0.0 or :: for every interface). */
+  HTTP_HOST: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9.:_-]+$/, { error: 'must be a host name or IP address, e.g. 0.0.0.0' })
+    .default('127.0.0.1'),
+  /** Read keys of the HTTP API: `name:sha256hex[,name:sha256hex...]` (npm run collector:key -- NAME). */
+  API_READ_KEYS: optionalString,
+  /** Admin keys (train, promote, rollback, run now; reads too), same format. */
+  API_ADMIN_KEYS: optionalString,
   LOG_LEVEL: z
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
       error: 'must be a pino level',

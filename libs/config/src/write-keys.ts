@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
@@ -32,10 +33,14 @@ const keysFileSchema = z.object({
   ),
 });
 
+/** The variables that hold hashed keys (the collector's write keys, the API's read and admin keys). */
+export type KeyVariable =
+  'COLLECTOR_WRITE_KEYS' | 'COLLECTOR_KEYS_FILE' | 'API_READ_KEYS' | 'API_ADMIN_KEYS';
+
 /** A problem with one source of keys, worded for ConfigError. */
 export class WriteKeysError extends Error {
   constructor(
-    readonly variable: 'COLLECTOR_WRITE_KEYS' | 'COLLECTOR_KEYS_FILE',
+    readonly variable: KeyVariable,
     message: string,
   ) {
     super(message);
@@ -43,8 +48,15 @@ export class WriteKeysError extends Error {
   }
 }
 
-/** `storefrontA:sha256hex,storefrontB:sha256hex` → keys (none revoked). */
-export function parseWriteKeys(spec: string | undefined): WriteKey[] {
+/**
+ * `storefrontA:sha256hex,storefrontB:sha256hex` → keys (none revoked). The API's keys
+ * (API_READ_KEYS, API_ADMIN_KEYS) have the same format, `name:sha256hex`; `variable` names the
+ * source in errors.
+ */
+export function parseWriteKeys(
+  spec: string | undefined,
+  variable: Exclude<KeyVariable, 'COLLECTOR_KEYS_FILE'> = 'COLLECTOR_WRITE_KEYS',
+): WriteKey[] {
   if (spec === undefined) return [];
   return spec
     .split(',')
@@ -56,12 +68,12 @@ export function parseWriteKeys(spec: string | undefined): WriteKey[] {
       const hex = at < 0 ? entry : entry.slice(at + 1).toLowerCase();
       if (!STOREFRONT.test(storefront))
         throw new WriteKeysError(
-          'COLLECTOR_WRITE_KEYS',
-          `entry ${i + 1} must be storefront:sha256hex with a storefront of 1-64 characters A-Z a-z 0-9 . _ -`,
+          variable,
+          `entry ${i + 1} must be ${variable === 'COLLECTOR_WRITE_KEYS' ? 'storefront' : 'name'}:sha256hex with a storefront of 1-64 characters A-Z a-z 0-9 . _ -`,
         );
       if (!HEX64.test(hex))
         throw new WriteKeysError(
-          'COLLECTOR_WRITE_KEYS',
+          variable,
           `entry ${i + 1} (${storefront}): the hash must be 64 hex digits, the SHA-256 of the key (npm run collector:key -- ${storefront})`,
         );
       return { storefront, sha256: Buffer.from(hex, 'hex'), revoked: false };
@@ -124,4 +136,22 @@ export function mergeWriteKeys(fromEnv: WriteKey[], fromFile: WriteKey[]): Write
     seen.set(hex, k.storefront);
   }
   return [...fromEnv, ...fromFile];
+}
+
+/** SHA-256 of a key's UTF-8 bytes (see {@link WriteKey} for why SHA-256). */
+export function hashKey(key: string): Buffer {
+  return createHash('sha256').update(key, 'utf8').digest();
+}
+
+/**
+ * The configured key whose digest equals the presented key's, compared with crypto.timingSafeEqual
+ * on equal-length (32-byte) digests, without stopping at the first match: the time taken does not
+ * depend on which key, or how much of one, matched. Revoked keys are returned too (the caller says
+ * why they are refused).
+ */
+export function matchKey<K extends WriteKey>(keys: readonly K[], presented: string): K | undefined {
+  const digest = hashKey(presented);
+  let match: K | undefined;
+  for (const k of keys) if (timingSafeEqual(k.sha256, digest) && match === undefined) match = k;
+  return match;
 }

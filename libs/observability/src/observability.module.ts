@@ -19,9 +19,12 @@ import {
 import type { Logger } from 'pino';
 import { HealthRegistry } from './health';
 import { PipelineMetrics } from './metrics';
+import { Public } from '@storepulse/config';
 
 export const LOGGER = Symbol('LOGGER');
 
+/** Probes: open also when API keys are configured (Prometheus, load balancers, Kubernetes). */
+@Public()
 @Controller()
 export class ObservabilityController {
   constructor(

@@ -2,3 +2,4 @@ export * from './local-broker';
 export * from './infra';
 export * from './lifecycle';
 export * from './main';
+export * from './access';

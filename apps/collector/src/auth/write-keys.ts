@@ -1,10 +1,7 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { WriteKey } from '@storepulse/config';
+import { randomBytes } from 'node:crypto';
+import { hashKey, matchKey, type WriteKey } from '@storepulse/config';
 
-/** SHA-256 of a key's UTF-8 bytes (see WriteKey in libs/config for why SHA-256). */
-export function hashKey(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
-}
+export { hashKey };
 
 /** A new random write key (256 bits) and the config line that declares it. */
 export function newWriteKey(storefront: string): { key: string; configEntry: string } {
@@ -15,11 +12,7 @@ export function newWriteKey(storefront: string): { key: string; configEntry: str
 export type KeyCheck =
   { ok: true; storefront: string } | { ok: false; status: 401 | 403; message: string };
 
-/**
- * Checks a presented key against every configured digest with crypto.timingSafeEqual on
- * equal-length (32-byte) digests, without stopping at the first match: the time taken does not
- * depend on which key, or how much of one, matched.
- */
+/** Checks a presented key against every configured digest in constant time ({@link matchKey}). */
 export function checkKey(keys: readonly WriteKey[], presented: string | undefined): KeyCheck {
   if (presented === undefined || presented.length === 0)
     return {
@@ -28,9 +21,7 @@ export function checkKey(keys: readonly WriteKey[], presented: string | undefine
       message:
         'missing write key: send Authorization: Bearer <key> or X-Api-Key: <key> (beacons: ?key=)',
     };
-  const digest = hashKey(presented);
-  let match: WriteKey | undefined;
-  for (const k of keys) if (timingSafeEqual(k.sha256, digest) && match === undefined) match = k;
+  const match = matchKey(keys, presented);
   if (match === undefined) return { ok: false, status: 403, message: 'unknown write key' };
   if (match.revoked)
     return {

@@ -2,12 +2,14 @@ import { Controller, Get, Headers, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { loadTrackerAsset, type TrackerAsset } from './tracker-asset';
+import { Public } from '@storepulse/config';
 
 /**
  * `GET /v1/storepulse.js`: the browser tracker, an ES module. Public (a page loads it before any
  * key is in play) and cross-origin: a module script from another origin needs CORS, so any origin
  * may load it; sending events still needs a write key.
  */
+@Public()
 @ApiTags('collector')
 @Controller('v1')
 export class TrackerController {

@@ -7,6 +7,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { demandPageHtml } from './demand-page';
 import { modelsPageHtml } from './models-page';
 import { DASHBOARD_HTML } from './page';
+import { Public } from '@storepulse/config';
 
 /** Chart.js from node_modules (UMD build), read once. */
 function chartJs(): string {
@@ -14,6 +15,9 @@ function chartJs(): string {
   return readFileSync(join(dir, 'chart.umd.min.js'), 'utf8');
 }
 
+// Public: static pages and Chart.js carry no data; their data comes from /api/* with a key (the
+// pages ask for it once, docs/reliability.md "Access").
+@Public()
 @ApiExcludeController()
 @Controller()
 export class DashboardController {

@@ -1,3 +1,4 @@
+import { API_KEY_SCRIPT } from './api-key-script';
 /**
  * The Demand page of the dashboard (served at /demand): one static HTML page whose inline script
  * polls the JSON endpoints under /api/dashboard/demand (skus, sku/:sku, model, reorder, loop) and
@@ -187,6 +188,7 @@ const PAGE_HEAD = `<!doctype html>
     </div>
   </section>
 </main>
+${API_KEY_SCRIPT}
 <script src="/dashboard/chart.umd.min.js"></script>
 <script>
 `;

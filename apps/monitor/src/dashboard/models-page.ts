@@ -1,3 +1,4 @@
+import { API_KEY_SCRIPT } from './api-key-script';
 /**
  * The Models page of the ops dashboard (served at /models): one static HTML page whose inline script
  * polls the trainer's and scorer's JSON APIs (GET /api/models, /api/models/events, /api/models/runs,
@@ -109,6 +110,7 @@ const PAGE_HEAD = `<!doctype html>
   </section>
   <div id="models"></div>
 </main>
+${API_KEY_SCRIPT}
 <script src="/dashboard/chart.umd.min.js"></script>
 <script>
 `;

@@ -1,3 +1,4 @@
+import { API_KEY_SCRIPT } from './api-key-script';
 /**
  * The ops dashboard: one static HTML page; Chart.js is served from node_modules at
  * /dashboard/chart.umd.min.js (no CDN). Data: GET /api/monitor/overview once, then SSE /api/stream.
@@ -108,6 +109,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     </div>
   </section>
 </main>
+${API_KEY_SCRIPT}
 <script src="/dashboard/chart.umd.min.js"></script>
 <script>
 (function () {

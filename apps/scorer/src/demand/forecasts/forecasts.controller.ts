@@ -15,6 +15,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { DemandForecastMessage } from '@storepulse/contracts';
 import { DemandForecastService, type DemandForecastStatus } from './demand-forecast.service';
 import type { ForecastRunResult } from './forecast-publisher';
+import { Admin } from '@storepulse/config';
 
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 10_000;
@@ -88,6 +89,7 @@ export class DemandForecastsController {
   }
 
   @Post('demand-runs')
+  @Admin()
   @HttpCode(200)
   @ApiOperation({
     summary:

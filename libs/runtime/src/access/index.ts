@@ -1,0 +1,5 @@
+export * from './access.module';
+export * from './api-key.guard';
+export * from './decide';
+export * from './listen';
+export * from './routes';
