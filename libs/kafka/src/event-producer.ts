@@ -6,6 +6,7 @@ import {
   type TopicMessages,
 } from 'kafkajs';
 import type { Logger } from '@storepulse/observability';
+import { BROKER_RETRY_MAX_MS } from './client';
 
 export interface ProduceRecord {
   topic: string;
@@ -97,7 +98,8 @@ export class KafkaEventProducer implements EventProducer {
     this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
-      retry: { retries: Number.MAX_SAFE_INTEGER },
+      // unlimited retries, at most BROKER_RETRY_MAX_MS apart: sends resume soon after an outage
+      retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: BROKER_RETRY_MAX_MS },
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     // Not the CONNECT event: kafkajs emits it before the idempotent producer has its producer id,
