@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from './app-config';
@@ -19,6 +20,16 @@ describe('loadConfig', () => {
     const c = loadConfig({ FEATURES_ALLOWED_LATENESS_MS: '1000', FEATURES_MAX_FUTURE_MS: '0' });
     assert.equal(c.features.allowedLatenessMs, 1000);
     assert.equal(c.features.maxFutureMs, 0);
+  });
+
+  it('sizes the demand per-SKU fit pool: the available cores by default, 1..64 when set', () => {
+    assert.equal(loadConfig({}).demand.forecastWorkers, availableParallelism());
+    assert.equal(loadConfig({ DEMAND_FORECAST_WORKERS: '1' }).demand.forecastWorkers, 1);
+    assert.equal(loadConfig({ DEMAND_FORECAST_WORKERS: '3' }).demand.forecastWorkers, 3);
+    assert.throws(
+      () => loadConfig({ DEMAND_FORECAST_WORKERS: '0' }),
+      /DEMAND_FORECAST_WORKERS: must be >= 1/,
+    );
   });
 
   it('rejects a rollup TTL not longer than the raw TTL', () => {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { AccessConfig } from './access';
 import { envSchema, type Env } from './env.schema';
@@ -183,6 +184,11 @@ export interface DemandConfig {
   /** SKUs with fewer days since their first sale are forecast by the global model (cold_start). */
   minHistoryDays: number;
   globalMaxEpochs: number;
+  /**
+   * Threads fitting the per-SKU models of a forecast run (DEMAND_FORECAST_WORKERS, default the
+   * available cores); 1 = in the calling thread, no worker.
+   */
+  forecastWorkers: number;
   gate: { maxWqlIncrease: number };
 }
 export interface ReplenishmentConfig {
@@ -491,6 +497,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       historyDays: e.DEMAND_HISTORY_DAYS,
       minHistoryDays: e.DEMAND_MIN_HISTORY_DAYS,
       globalMaxEpochs: e.DEMAND_GLOBAL_MAX_EPOCHS,
+      forecastWorkers: e.DEMAND_FORECAST_WORKERS ?? availableParallelism(),
       gate: { maxWqlIncrease: e.GATE_MAX_WQL_INCREASE },
     },
     replenishment: {

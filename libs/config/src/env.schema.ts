@@ -186,6 +186,11 @@ export const envSchema = z.object({
   DEMAND_HISTORY_DAYS: int(28, 3650).default(365),
   DEMAND_MIN_HISTORY_DAYS: int(1, 3650).default(28),
   DEMAND_GLOBAL_MAX_EPOCHS: int(1, 1000).default(30),
+  /**
+   * Worker threads fitting the per-SKU demand models (AutoETS, seasonal naive, Croston, TSB) of an
+   * hourly forecast run; unset = the available cores, 1 = in the scorer's own thread.
+   */
+  DEMAND_FORECAST_WORKERS: int(1, 64).optional(),
   GATE_MAX_WQL_INCREASE: num(0, 10).default(0.02),
   REPLENISHMENT_ENABLED: bool.default(true),
   REPLENISHMENT_GROUP_ID: z.string().min(1).default('storepulse-replenishment'),

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ShadowInventory, type ShadowPolicySource } from './shadow';
+import { ShadowInventory, type RealStockView, type ShadowPolicySource } from './shadow';
 import { Storefront, type StorefrontOptions } from './storefront';
 
 const DAY = 86_400_000;
@@ -75,6 +75,37 @@ void describe('ShadowInventory (the fixed-policy counterfactual ledger)', () => 
     );
   });
 
+  void it('out here, in stock in the real shop: the session share is lost here, its lines are not counted again', () => {
+    // The real shop has both SKUs (nothing out there); shares 0.25 and 0.75 of 2 units a session.
+    const real: RealStockView = {
+      outCount: 0,
+      outSku: () => -1,
+      shareOf: (sku) => (sku === 0 ? 0.25 : 0.75),
+      available: () => true,
+    };
+    const sh = new ShadowInventory({ ...policy(), onHand: [3, 0], reorderQty: [12, 7] }, 0);
+    assert.equal(sh.outCount, 1, 'SKU 1 is out here from the start');
+    sh.sessionStart(real, 2, DAY); // SKU 1 out here: 2 · 0.75 lost
+    // a line for SKU 1 of that session (started while it was out here): counted at the start already
+    assert.equal(sh.orderLine(1, 4, DAY + 60_000, DAY), 0);
+    let k = sh.kpis(DAY + 60_000);
+    assert.equal(k.unitsLost, 1.5);
+    assert.equal(k.unitsDemanded, 1.5);
+    assert.equal(sh.onOrder[1], 7, 'the fixed policy still sees the line (on_hand 0 <= rp 2)');
+    // SKU 0 runs out during a session that started while it was in stock: the shortfall is exact
+    sh.sessionStart(real, 2, 2 * DAY); // SKU 1 still out: 1.5 more lost; SKU 0 in stock
+    assert.equal(sh.orderLine(0, 5, 2 * DAY + 60_000, 2 * DAY), 3); // 3 sold, 2 lost
+    k = sh.kpis(2 * DAY + 60_000);
+    assert.equal(k.unitsSold, 3);
+    assert.equal(k.unitsLost, 1.5 + 1.5 + 2);
+    // SKU 1's PO (lead 1 day, placed at DAY + 1 min) arrived at 2·DAY + 1 min; SKU 0 is out now
+    assert.equal(sh.onHand[1], 7);
+    assert.equal(sh.outCount, 1);
+    sh.sessionStart(real, 2, 3 * DAY);
+    k = sh.kpis(3 * DAY);
+    assert.equal(k.unitsLost, 5 + 2 * 0.25, 'SKU 0 loses its share now, SKU 1 no longer');
+  });
+
   void it('cancellations give back what the shadow sold; resetKpis restarts the counts', () => {
     const sh = new ShadowInventory(policy(), 0);
     sh.orderLine(0, 5, DAY);
@@ -114,15 +145,18 @@ function drain(sf: Storefront, untilMs: number): string[] {
 void describe('Storefront with the shadow inventory', () => {
   const end = base.startMs + 20 * DAY;
 
-  void it('emits exactly the same messages with and without the shadow (it only counts)', () => {
-    const a = new Storefront({ ...base, followRecommendations: true, shadowFixedPolicy: false });
-    const b = new Storefront({ ...base, followRecommendations: true, shadowFixedPolicy: true });
-    const ma = drain(a, end);
-    assert.ok(ma.length > 1000, `enough messages (${ma.length})`);
-    assert.deepEqual(drain(b, end), ma);
-    assert.deepEqual(b.kpis(), a.kpis());
-    assert.equal(a.fixedPolicyKpis(), null);
-    assert.ok(b.fixedPolicyKpis());
+  void it('emits exactly the same messages with and without the shadow (it only counts, draws nothing)', () => {
+    for (const promotions of [false, true]) {
+      const o = { ...base, promotions, followRecommendations: true };
+      const a = new Storefront({ ...o, shadowFixedPolicy: false });
+      const b = new Storefront({ ...o, shadowFixedPolicy: true });
+      const ma = drain(a, end);
+      assert.ok(ma.length > 1000, `enough messages (${ma.length})`);
+      assert.deepEqual(drain(b, end), ma, `promotions ${promotions}`);
+      assert.deepEqual(b.kpis(), a.kpis());
+      assert.equal(a.fixedPolicyKpis(), null);
+      assert.ok(b.fixedPolicyKpis());
+    }
   });
 
   void it('without following, the shadow equals the real inventory (same demand, same policy)', () => {

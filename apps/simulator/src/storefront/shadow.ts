@@ -11,6 +11,15 @@ export interface ShadowPolicySource {
   readonly reorderQty: ArrayLike<number>;
 }
 
+/** What the shadow reads of the real inventory at a session start: its out-of-stock SKUs and shares. */
+export interface RealStockView {
+  readonly outCount: number;
+  outSku(k: number): number;
+  /** The SKU's expected share of a session's units (popularity / total popularity). */
+  shareOf(sku: number): number;
+  available(sku: number): boolean;
+}
+
 class Arrival {
   constructor(
     readonly t: number,
@@ -30,6 +39,12 @@ class Arrival {
  * Its stock is fractional: a SKU out in the real shop but in stock here sells the expected units the
  * real shop lost at each session start (`unitsPerSession · share`), so on_hand can be fractional.
  * The KPIs are the same exact time integrals as {@link Inventory.kpis}.
+ *
+ * Out-of-stock demand is counted the way the real inventory counts it (LOOP.md, "Symmetric
+ * counting"): a SKU out here loses its expected share at every session start, and the order lines of
+ * sessions that started while it was already out here are not counted again (in the real shop such
+ * a session could not have carted it). A line of a session that started while it was in stock here
+ * loses its shortfall exactly, as the real shop's lines do.
  */
 export class ShadowInventory {
   readonly onHand: Float64Array;
@@ -37,6 +52,12 @@ export class ShadowInventory {
   private readonly arrivals = new MinHeap<Arrival>();
   private seq = 0;
   private readonly kpiLastMs: Float64Array;
+  /** Since when the SKU is out here (on_hand ≤ 0), -Infinity while in stock. */
+  private readonly outSinceMs: Float64Array;
+  /** The SKUs out here, unordered (outPos[sku] = index in outList, -1 when in stock). */
+  private readonly outList: Int32Array;
+  private readonly outPos: Int32Array;
+  private outN = 0;
   private kpiFromMs: number;
   private sold = 0;
   private lost = 0;
@@ -57,15 +78,47 @@ export class ShadowInventory {
     this.onOrder = new Float64Array(n);
     this.kpiLastMs = new Float64Array(n).fill(startMs);
     this.kpiFromMs = startMs;
+    this.outSinceMs = new Float64Array(n).fill(-Infinity);
+    this.outList = new Int32Array(n);
+    this.outPos = new Int32Array(n).fill(-1);
+    for (let i = 0; i < n; i++) this.markStock(i, startMs);
+  }
+
+  /** SKUs out of stock here now (for tests and the session-start loss). */
+  get outCount(): number {
+    return this.outN;
   }
 
   /**
-   * An order line as the customer wanted it (`qty` units at `t`): sells what is on hand, the rest
-   * is lost; then the fixed policy, as the real inventory checks it at every order line. Returns the
-   * units sold.
+   * A session starts at `t`. A SKU out in the real shop: its expected units (`unitsPerSession ·
+   * share`) are demand here, sold if on hand (see {@link sessionDemand}). A SKU out here but in stock
+   * in the real shop loses the same expected share here: the real inventory's rule for its own
+   * stock-outs, so both ledgers count out-of-stock demand alike.
    */
-  orderLine(sku: number, qty: number, t: number): number {
-    const sold = this.take(sku, qty, t);
+  sessionStart(real: RealStockView, unitsPerSession: number, t: number): void {
+    this.advanceTo(t);
+    for (let k = 0; k < real.outCount; k++) {
+      const sku = real.outSku(k);
+      this.sessionDemand(sku, unitsPerSession * real.shareOf(sku), t);
+    }
+    if (t < this.kpiFromMs) return;
+    for (let k = 0; k < this.outN; k++) {
+      const sku = this.outList[k] ?? -1;
+      if (sku >= 0 && real.available(sku)) this.lost += unitsPerSession * real.shareOf(sku);
+    }
+  }
+
+  /**
+   * An order line as the customer wanted it (`qty` units at `t`) of a session that started at
+   * `sessionStartMs`: sells what is on hand, the rest is lost; then the fixed policy, as the real
+   * inventory checks it at every order line. When the SKU was already out here at the session start,
+   * nothing is sold and nothing is counted: its session-start share was ({@link sessionStart}).
+   * Returns the units sold.
+   */
+  orderLine(sku: number, qty: number, t: number, sessionStartMs = t): number {
+    this.advanceTo(t);
+    const outBefore = (this.onHand[sku] ?? 0) <= 0 && (this.outSinceMs[sku] ?? 0) <= sessionStartMs;
+    const sold = outBefore ? 0 : this.take(sku, qty, t);
     this.fixedReorder(sku, t);
     return sold;
   }
@@ -85,6 +138,7 @@ export class ShadowInventory {
     this.advanceTo(t);
     this.close(sku, t);
     this.onHand[sku] = (this.onHand[sku] ?? 0) + qty;
+    this.markStock(sku, t);
   }
 
   /** Receives every purchase order due by `t`, in arrival order. */
@@ -95,6 +149,7 @@ export class ShadowInventory {
       this.arrivals.pop();
       this.close(a.sku, a.t);
       this.onHand[a.sku] = (this.onHand[a.sku] ?? 0) + a.qty;
+      this.markStock(a.sku, a.t);
       this.onOrder[a.sku] = Math.max(0, (this.onOrder[a.sku] ?? 0) - a.qty);
       this.openPos = Math.max(0, this.openPos - 1);
       if (a.t >= this.kpiFromMs) this.received += a.qty;
@@ -152,6 +207,7 @@ export class ShadowInventory {
     const have = Math.max(0, this.onHand[sku] ?? 0);
     const sold = Math.min(have, qty);
     this.onHand[sku] = (this.onHand[sku] ?? 0) - sold;
+    this.markStock(sku, t);
     if (t >= this.kpiFromMs) {
       this.sold += sold;
       this.lost += qty - sold;
@@ -172,6 +228,23 @@ export class ShadowInventory {
     }
     const lead = this.policy.leadTimeDays[sku] ?? 1;
     this.arrivals.push(new Arrival(t + lead * DAY_MS, this.seq++, sku, qty));
+  }
+
+  /** Keeps the out-of-stock list and out-since time current after the SKU's on_hand changed at `t`. */
+  private markStock(sku: number, t: number): void {
+    const out = (this.onHand[sku] ?? 0) <= 0;
+    const k = this.outPos[sku] ?? -1;
+    if (out && k < 0) {
+      this.outPos[sku] = this.outN;
+      this.outList[this.outN++] = sku;
+      this.outSinceMs[sku] = t;
+    } else if (!out && k >= 0) {
+      const last = this.outList[--this.outN] ?? sku;
+      this.outList[k] = last;
+      this.outPos[last] = k;
+      this.outPos[sku] = -1;
+      this.outSinceMs[sku] = -Infinity;
+    }
   }
 
   /** Closes the SKU's time integrals up to `t` (before its on_hand changes). */

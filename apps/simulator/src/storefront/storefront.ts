@@ -90,6 +90,8 @@ interface SessionState {
   user: UserProfile;
   steps: Step[];
   i: number;
+  /** When the session started (the shadow's out-of-stock rule for its order lines). */
+  startedAt: number;
 }
 
 interface Cancellation {
@@ -390,16 +392,9 @@ export class Storefront {
     const rng = this.beh;
     const user = this.users.pick(rng);
     this.inventory.loseSessionDemand(this.shape.unitsPerSession, t);
-    const shadow = this.shadow;
-    if (shadow) {
-      // The SKUs out in the real shop: their expected units are demand in the shadow too.
-      const ups = this.shape.unitsPerSession;
-      const inv = this.inventory;
-      for (let k = 0; k < inv.outCount; k++) {
-        const sku = inv.outSku(k);
-        shadow.sessionDemand(sku, ups * inv.shareOf(sku), t);
-      }
-    }
+    // The SKUs out in the real shop: their expected units are demand in the shadow too; those out
+    // in the shadow only lose their expected share there (the real shop's rule, LOOP.md).
+    this.shadow?.sessionStart(this.inventory, this.shape.unitsPerSession, t);
     const steps = planSession(
       { catalogue: this.cat, inventory: this.inventory, promotions: this.promos.at(t) },
       rng,
@@ -411,6 +406,7 @@ export class Storefront {
       user,
       steps,
       i: 0,
+      startedAt: t,
     };
     if (t >= this.emitFromMs) this.schedule(t, SESSION, -1, s);
     else {
@@ -438,7 +434,7 @@ export class Storefront {
       const shadowLines: OrderLine[] | undefined = shadow ? [] : undefined;
       for (const it of st.items ?? []) {
         if (shadow && shadowLines) {
-          const q = shadow.orderLine(it.sku, it.qty, t);
+          const q = shadow.orderLine(it.sku, it.qty, t, s.startedAt);
           if (q > 0) shadowLines.push({ ...it, qty: q });
         }
         const sold = this.inventory.sell(it.sku, it.qty, t);

@@ -3,6 +3,7 @@
 // only needs this interface, so it can be tested with a fake.
 import type { ModelVersion } from '../registry/registry';
 import type { DemandSeries } from './global/features';
+import type { PerSkuFitProgress, PerSkuFitter } from './per-sku-fit';
 
 /** Registry name of the demand model (one name; its versions carry the champion method). */
 export const DEMAND_MODEL_NAME = 'demand';
@@ -62,6 +63,21 @@ export interface SkuDemandForecast {
   days: { date: string; p10: number; p50: number; p90: number }[];
 }
 
+export interface DemandForecastOptions {
+  /** Day (days since epoch in the shop zone) of the first forecast day. */
+  originDay: number;
+  horizon: number;
+  /** Series with fewer days since their first sale are cold starts (global model). */
+  minHistoryDays: number;
+  /**
+   * Where the per-SKU statistical models are fitted (a PerSkuWorkerPool, or in this thread when
+   * absent). The results are the same either way.
+   */
+  fitter?: PerSkuFitter;
+  /** Per-SKU fits done / to do in this call (long AutoETS fits). */
+  onProgress?: PerSkuFitProgress;
+}
+
 /** A loaded champion: forecasts `horizon` days from the day after each series' last value. */
 export interface DemandForecaster {
   readonly name: string;
@@ -70,12 +86,9 @@ export interface DemandForecaster {
   /**
    * @param series zero-filled daily histories ending the day before `originDay` (days since epoch
    *   in the shop zone); price/promo, when given, must also cover the horizon
-   * @param minHistoryDays series with fewer days since their first sale are cold starts
+   * Rejects with PerSkuFitError (the SKU named) when a per-SKU model fails.
    */
-  forecast(
-    series: DemandSeries[],
-    opts: { originDay: number; horizon: number; minHistoryDays: number },
-  ): Promise<SkuDemandForecast[]>;
+  forecast(series: DemandSeries[], opts: DemandForecastOptions): Promise<SkuDemandForecast[]>;
 }
 
 export type LoadDemandForecaster = (

@@ -19,6 +19,7 @@ import {
 } from './demand-model';
 import type { DemandSeries } from './global/features';
 import { GlobalQuantileModel } from './global/model';
+import { PerSkuWorkerPool } from './per-sku-pool';
 import { syntheticDemand } from './global/synthetic';
 import { SeasonalNaive } from './seasonal-naive';
 
@@ -210,6 +211,31 @@ describe('demand model: training, artifact and forecaster', () => {
       assert.ok(Math.abs(ets.days[j].p50 - auto.p50[j]) < 1e-9);
     });
     assert.equal(ens.method, 'ensemble');
+  });
+
+  it('forecasts the same on a worker pool as in-process (AutoETS and ensemble champions)', async () => {
+    const { header, global } = decodeDemandArtifact(trained.artifact);
+    const pool = new PerSkuWorkerPool({ size: 2, batchSkus: 3 });
+    try {
+      for (const champion of ['auto_ets', 'ensemble'] as const) {
+        const f = await loadDemandForecasterWith(
+          tf,
+          { name: 'demand', version: 5 },
+          encodeDemandArtifact({ ...header, champion }, global),
+        );
+        const opts = { originDay, horizon: H, minHistoryDays: 28 };
+        const progress: number[] = [];
+        const pooled = await f.forecast(series, {
+          ...opts,
+          fitter: pool,
+          onProgress: (d) => progress.push(d),
+        });
+        assert.deepEqual(pooled, await f.forecast(series, opts), champion);
+        assert.equal(progress.at(-1), series.length, `${champion}: every SKU fitted`);
+      }
+    } finally {
+      await pool.close();
+    }
   });
 
   it('rejects a forecast whose series do not end the day before the origin, and a bad artifact', async () => {

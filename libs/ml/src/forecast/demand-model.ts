@@ -6,24 +6,30 @@
 import { getTf, type Tf } from '../tf-provider';
 import { AutoEts } from './auto-ets';
 import { rollingOriginBacktest, type BacktestForecast, type BacktestResult } from './backtest';
-import { Croston } from './croston';
 import {
   DEMAND_METHODS,
   type DemandBacktestRow,
   type DemandForecaster,
+  type DemandForecastOptions,
   type DemandMethod,
   type DemandModelMetrics,
   type LoadDemandForecaster,
   type SkuDemandForecast,
 } from './demand-forecaster';
-import { Ets, EtsFitError } from './ets';
-import type { EtsSeason, EtsTrend } from './ets-core';
 import { rollingOriginBacktestGlobal } from './global/backtest';
 import { encoderFeatureNames, type DemandSeries } from './global/features';
 import { GlobalQuantileModel, type GlobalFitInfo, type GlobalModelOptions } from './global/model';
 import { addSums, emptySums, metricsFromSums, seriesSums, type MetricSums } from './metrics';
-import { SeasonalNaive } from './seasonal-naive';
-import { Tsb } from './tsb';
+import {
+  InProcessPerSkuFitter,
+  PER_SKU_MODELS,
+  etsKey,
+  isPerSkuMethod,
+  parseEtsKey,
+  type PerSkuFitJob,
+  type PerSkuFitter,
+  type PerSkuMethod,
+} from './per-sku-fit';
 import { ForecastInputError, finaliseForecast, type Forecast, type ForecastModel } from './types';
 
 /** Season length of the daily series (weekly) and the MASE lag. */
@@ -181,11 +187,11 @@ function keep(result: BacktestResult): MethodRun {
   };
 }
 
-const STAT_MODELS: Record<Exclude<DemandMethod, 'global' | 'ensemble'>, () => ForecastModel> = {
-  seasonal_naive: () => new SeasonalNaive(DEMAND_SEASON_LENGTH),
-  auto_ets: () => new AutoEts({ seasonLength: DEMAND_SEASON_LENGTH }),
-  croston: () => new Croston(),
-  tsb: () => new Tsb(),
+const STAT_MODELS: Record<PerSkuMethod, () => ForecastModel> = {
+  seasonal_naive: () => PER_SKU_MODELS.seasonal_naive(DEMAND_SEASON_LENGTH),
+  auto_ets: () => PER_SKU_MODELS.auto_ets(DEMAND_SEASON_LENGTH),
+  croston: () => PER_SKU_MODELS.croston(DEMAND_SEASON_LENGTH),
+  tsb: () => PER_SKU_MODELS.tsb(DEMAND_SEASON_LENGTH),
 };
 
 /**
@@ -418,16 +424,6 @@ export interface DemandArtifactHeader {
   ets: Record<string, string>;
 }
 
-const TRENDS: readonly EtsTrend[] = ['N', 'A', 'Ad'];
-const SEASONS: readonly EtsSeason[] = ['N', 'A', 'M'];
-const etsKey = (s: { trend: EtsTrend; season: EtsSeason }) => `${s.trend},${s.season}`;
-function parseEtsKey(k: string): { trend: EtsTrend; season: EtsSeason } | null {
-  const [t, s] = k.split(',');
-  const trend = TRENDS.find((x) => x === t);
-  const season = SEASONS.find((x) => x === s);
-  return trend && season ? { trend, season } : null;
-}
-
 export function encodeDemandArtifact(header: DemandArtifactHeader, global: Buffer): Buffer {
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const len = Buffer.alloc(4);
@@ -486,6 +482,8 @@ export function decodeDemandArtifact(buf: Buffer): {
 // Forecaster
 
 const DAY_MS = 86_400_000;
+/** The fitter of a forecast() call without one: the fits in the calling thread. */
+const IN_PROCESS_FITTER: PerSkuFitter = new InProcessPerSkuFitter();
 const isoDay = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
 
 class ChampionDemandForecaster implements DemandForecaster {
@@ -500,53 +498,36 @@ class ChampionDemandForecaster implements DemandForecaster {
     this.method = header.champion;
   }
 
-  private statModel(method: DemandMethod, sku: string, y: Float64Array, horizon: number): Forecast {
-    const h = this.header;
-    if (method === 'auto_ets') {
-      const spec = h.ets[sku] !== undefined ? parseEtsKey(h.ets[sku]) : null;
-      if (spec) {
-        try {
-          return new Ets({ ...spec, seasonLength: h.seasonLength }).fit(y).predict(horizon);
-        } catch (e) {
-          // the stored structure no longer fits the latest history (e.g. a zero in an 'M' season)
-          if (!(e instanceof ForecastInputError || e instanceof EtsFitError)) throw e;
-        }
-      }
-      return new AutoEts({ seasonLength: h.seasonLength }).fit(y).predict(horizon);
-    }
-    const make =
-      method === 'seasonal_naive' || method === 'croston' || method === 'tsb'
-        ? STAT_MODELS[method]
-        : null;
-    if (!make) throw new ForecastInputError(`demand forecaster: ${method} is not a per-SKU model`);
-    return make().fit(y, { seasonLength: h.seasonLength }).predict(horizon);
+  forecast(input: DemandSeries[], opts: DemandForecastOptions): Promise<SkuDemandForecast[]> {
+    return this.forecastWith(input, opts);
   }
 
-  forecast(
+  private async forecastWith(
     input: DemandSeries[],
-    opts: { originDay: number; horizon: number; minHistoryDays: number },
+    opts: DemandForecastOptions,
   ): Promise<SkuDemandForecast[]> {
-    try {
-      return Promise.resolve(this.forecastNow(input, opts));
-    } catch (e) {
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
-    }
-  }
-
-  private forecastNow(
-    input: DemandSeries[],
-    opts: { originDay: number; horizon: number; minHistoryDays: number },
-  ): SkuDemandForecast[] {
     const { originDay, horizon, minHistoryDays } = opts;
-    if (!Number.isInteger(horizon) || horizon < 1 || horizon > this.header.horizon)
+    const h = this.header;
+    if (!Number.isInteger(horizon) || horizon < 1 || horizon > h.horizon)
       throw new ForecastInputError(
-        `demand forecaster: horizon must be an integer in [1, ${this.header.horizon}], got ${horizon}`,
+        `demand forecaster: horizon must be an integer in [1, ${h.horizon}], got ${horizon}`,
       );
     if (!Number.isInteger(originDay))
       throw new ForecastInputError(
         `demand forecaster: originDay must be an integer, got ${originDay}`,
       );
-    const minDays = Math.max(minHistoryDays, this.header.minTrain);
+    const method = this.method;
+    // the per-SKU models of the champion: itself, or the ensemble's statistical members
+    const statMethods: PerSkuMethod[] = [];
+    if (method === 'ensemble')
+      for (const m of h.ensembleMembers) {
+        if (m === 'global') continue;
+        if (!isPerSkuMethod(m))
+          throw new ForecastInputError(`demand forecaster: ${m} is not a per-SKU model`);
+        statMethods.push(m);
+      }
+    else if (isPerSkuMethod(method)) statMethods.push(method);
+    const minDays = Math.max(minHistoryDays, h.minTrain);
     const series = input.map((s, i) => {
       if (s.startDay + s.y.length !== originDay)
         throw new ForecastInputError(
@@ -555,34 +536,59 @@ class ChampionDemandForecaster implements DemandForecaster {
       return fromFirstSale(s);
     });
     const cold = series.map((s) => s.y.length < minDays);
-    const method = this.method;
-    const needGlobal = series
-      .map((s, i) => ({ s, i }))
-      .filter(({ i }) => cold[i] || method === 'global' || method === 'ensemble');
+
+    // per-SKU fits (on the fitter's threads) while the global model forecasts here
+    const jobs: PerSkuFitJob[] = [];
+    const jobOf = new Int32Array(series.length).fill(-1);
+    if (statMethods.length > 0)
+      series.forEach((s, i) => {
+        if (cold[i]) return;
+        jobOf[i] = jobs.length;
+        const ets = statMethods.includes('auto_ets') ? h.ets[s.id] : undefined;
+        jobs.push({
+          sku: s.id,
+          y: s.y,
+          methods: statMethods,
+          ...(ets !== undefined ? { ets } : {}),
+        });
+      });
+    const fitter = opts.fitter ?? IN_PROCESS_FITTER;
+    const fitting = fitter.fit(jobs, { seasonLength: h.seasonLength, horizon }, opts.onProgress);
     const globalFc = new Map<number, Forecast>();
-    if (needGlobal.length > 0) {
-      const fcs = this.global.forecast(
-        this.tf,
-        needGlobal.map(({ s }) => s),
-        horizon,
-      );
-      needGlobal.forEach(({ i }, j) => globalFc.set(i, fcs[j]));
+    try {
+      const needGlobal = series
+        .map((s, i) => ({ s, i }))
+        .filter(({ i }) => cold[i] || method === 'global' || method === 'ensemble');
+      if (needGlobal.length > 0) {
+        const fcs = this.global.forecast(
+          this.tf,
+          needGlobal.map(({ s }) => s),
+          horizon,
+        );
+        needGlobal.forEach(({ i }, j) => globalFc.set(i, fcs[j]));
+      }
+    } catch (e) {
+      await fitting.catch(() => undefined);
+      throw e;
     }
-    const out = series.map((s, i): SkuDemandForecast => {
+    const stat = await fitting;
+
+    return series.map((s, i): SkuDemandForecast => {
       let fc: Forecast;
       let used: DemandMethod;
       if (cold[i] || method === 'global') {
         fc = globalFc.get(i)!;
         used = 'global';
       } else if (method === 'ensemble') {
+        const mine = stat[jobOf[i]];
         fc = medianForecast(
-          this.header.ensembleMembers.map((m) =>
-            m === 'global' ? globalFc.get(i)! : this.statModel(m, s.id, s.y, horizon),
+          h.ensembleMembers.map((m) =>
+            m === 'global' ? globalFc.get(i)! : mine[statMethods.indexOf(m as PerSkuMethod)],
           ),
         );
         used = 'ensemble';
       } else {
-        fc = this.statModel(method, s.id, s.y, horizon);
+        fc = stat[jobOf[i]][0];
         used = method;
       }
       finaliseForecast(fc, true);
@@ -598,7 +604,6 @@ class ChampionDemandForecaster implements DemandForecaster {
       });
       return { sku: s.id, category: s.category, method: used, coldStart: cold[i], days };
     });
-    return out;
   }
 }
 

@@ -14,3 +14,5 @@ export * from './backtest';
 export * from './global';
 export * from './demand-forecaster';
 export * from './demand-model';
+export * from './per-sku-fit';
+export * from './per-sku-pool';

@@ -1,19 +1,29 @@
 // Wires the hourly demand-forecast publisher: the champion watcher (registry poll, hot swap), the
 // ForecastPublisher use case over its Kafka and ClickHouse adapters, the schedule, one run at a time,
-// and the run's metrics (storepulse_demand_forecast_*) and health.
+// and the run's metrics (storepulse_demand_forecast_*) and health. The per-SKU models (AutoETS, …)
+// are fitted on a worker_threads pool of config.demand.forecastWorkers threads (1 = in this
+// thread), terminated when the module is destroyed.
 import {
   Inject,
   Injectable,
   Optional,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
+  type OnModuleDestroy,
 } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { APP_CONFIG, type AppConfig } from '@storepulse/config';
 import { CLICKHOUSE, type ClickHouseHandle } from '@storepulse/clickhouse';
 import type { DemandSeriesSource } from '@storepulse/features';
 import { KAFKA } from '@storepulse/kafka';
-import { DEMAND_MODEL_NAME, ModelRegistry, type LoadDemandForecaster } from '@storepulse/ml';
+import {
+  DEMAND_MODEL_NAME,
+  InProcessPerSkuFitter,
+  ModelRegistry,
+  PerSkuWorkerPool,
+  type LoadDemandForecaster,
+  type PerSkuFitter,
+} from '@storepulse/ml';
 import { HealthRegistry, LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { ClickHouseForecastStore } from './clickhouse-forecast-store';
@@ -32,6 +42,8 @@ export interface DemandForecastStatus {
   enabled: boolean;
   intervalMs: number;
   champion: { name: string; version: number; method: string } | null;
+  /** Threads fitting the per-SKU models (1 = the scorer's own thread). */
+  fitThreads: number;
   running: boolean;
   progress: ForecastProgress | null;
   lastRun: ForecastRunResult | null;
@@ -45,13 +57,16 @@ export interface DemandForecastStatus {
 export const forecastTransactionalId = (clientId: string) => `${clientId}-demand-forecasts`;
 
 @Injectable()
-export class DemandForecastService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class DemandForecastService
+  implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown
+{
   private readonly log: Logger;
   /** The demand_forecasts read model (the API reads it even when publishing is disabled). */
   readonly store: ForecastStore;
   private watcher: DemandChampionWatcher | undefined;
   private publisher: ForecastPublisher | undefined;
   private sink: KafkaForecastSink | undefined;
+  private fitter: PerSkuFitter | undefined;
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private pending: Promise<ForecastRunResult> | undefined;
@@ -95,6 +110,10 @@ export class DemandForecastService implements OnApplicationBootstrap, BeforeAppl
       return;
     }
     this.registerMetrics();
+    this.fitter =
+      d.forecastWorkers > 1
+        ? new PerSkuWorkerPool({ size: d.forecastWorkers, log: this.log })
+        : new InProcessPerSkuFitter();
     this.sink = new KafkaForecastSink(
       this.kafka,
       forecastTransactionalId(this.config.kafka.clientId),
@@ -121,6 +140,7 @@ export class DemandForecastService implements OnApplicationBootstrap, BeforeAppl
         historyDays: d.historyDays,
         horizonDays: d.horizonDays,
         minHistoryDays: d.minHistoryDays,
+        fitter: this.fitter,
       },
       this.log,
       this.now,
@@ -132,7 +152,11 @@ export class DemandForecastService implements OnApplicationBootstrap, BeforeAppl
       this.timer.unref();
     }
     this.log.info(
-      { intervalMs: d.forecastIntervalMs, pollMs: this.config.scorer.modelPollMs },
+      {
+        intervalMs: d.forecastIntervalMs,
+        pollMs: this.config.scorer.modelPollMs,
+        fitThreads: this.fitter.threads,
+      },
       'demand forecast publisher started',
     );
   }
@@ -190,10 +214,16 @@ export class DemandForecastService implements OnApplicationBootstrap, BeforeAppl
       this.runs.failed++;
       this.lastRunAtMs = Date.now();
       this.lastError = e instanceof Error ? e.message : String(e);
-      this.log.error(
-        { trigger, err: e, durationMs: Date.now() - started },
-        'demand forecast run failed; the next trigger retries it',
-      );
+      if (this.stopped)
+        this.log.warn(
+          { trigger, err: e, durationMs: Date.now() - started },
+          'demand forecast run ended by the shutdown (nothing was published)',
+        );
+      else
+        this.log.error(
+          { trigger, err: e, durationMs: Date.now() - started },
+          'demand forecast run failed; the next trigger retries it',
+        );
       throw e;
     } finally {
       this.active = false;
@@ -208,6 +238,7 @@ export class DemandForecastService implements OnApplicationBootstrap, BeforeAppl
       enabled: this.config.demand.enabled,
       intervalMs: this.config.demand.forecastIntervalMs,
       champion: c ? { name: c.name, version: c.version, method: c.method } : null,
+      fitThreads: this.fitter?.threads ?? this.config.demand.forecastWorkers,
       running: this.active,
       progress: this.progress,
       lastRun: this.lastRun,
@@ -241,6 +272,16 @@ export class DemandForecastService implements OnApplicationBootstrap, BeforeAppl
         ...(stale ? { stale: `last successful run ${ageS} s ago, interval ${interval} ms` } : {}),
       },
     };
+  }
+
+  /**
+   * Stops the schedule and terminates the fit workers: a run still fitting rejects at once
+   * (PerSkuPoolClosedError; nothing of it was published, the transaction comes after the fits).
+   */
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.fitter?.close();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -306,6 +347,14 @@ export class DemandForecastService implements OnApplicationBootstrap, BeforeAppl
         const ms = svc().lastSuccessAtMs;
         this.reset();
         if (ms !== null) this.set(ms / 1000);
+      },
+    });
+    new Gauge({
+      name: 'storepulse_demand_forecast_fit_threads',
+      help: 'Threads fitting the per-SKU demand models (1 = the scorer thread, more = worker threads)',
+      registers: [registry],
+      collect() {
+        this.set(svc().fitter?.threads ?? 0);
       },
     });
     new Gauge({

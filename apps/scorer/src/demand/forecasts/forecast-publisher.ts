@@ -4,7 +4,7 @@
 // after the commit writes them to the demand_forecasts read model. See README.md in this folder.
 import type { DemandForecastMessage } from '@storepulse/contracts';
 import type { DemandSeriesSource } from '@storepulse/features';
-import type { DemandSeries, SkuDemandForecast } from '@storepulse/ml';
+import type { DemandSeries, PerSkuFitter, SkuDemandForecast } from '@storepulse/ml';
 import type { Logger } from '@storepulse/observability';
 import { buildForecastMessage, type RejectedForecast } from './forecast-messages';
 import type { ChampionSource, ForecastSink, ForecastStore } from './ports';
@@ -19,6 +19,8 @@ export interface PublisherOptions {
   chunkSkus?: number;
   /** At most one progress log line per this interval. Default 5 s. */
   progressEveryMs?: number;
+  /** Where the per-SKU models are fitted (a worker pool); default in this thread. */
+  fitter?: PerSkuFitter;
 }
 
 export type RunTrigger = 'schedule' | 'champion' | 'manual' | 'startup';
@@ -145,6 +147,18 @@ export class ForecastPublisher {
     t = Date.now();
     const forecasts: SkuDemandForecast[] = [];
     let lastLog = Date.now();
+    const fitter = this.opts.fitter;
+    const threads = fitter?.threads ?? 1;
+    const report = (done: number) => {
+      onProgress({ phase: 'forecast', done, total: all.length });
+      if (done < all.length && Date.now() - lastLog >= this.progressEveryMs) {
+        lastLog = Date.now();
+        log.info(
+          { done, total: all.length, elapsedMs: Date.now() - t, threads },
+          'demand forecast run: forecasting',
+        );
+      }
+    };
     for (let i = 0; i < all.length; i += this.chunkSkus) {
       const chunk: DemandSeries[] = all.slice(i, i + this.chunkSkus);
       forecasts.push(
@@ -152,17 +166,14 @@ export class ForecastPublisher {
           originDay,
           horizon: this.opts.horizonDays,
           minHistoryDays: this.opts.minHistoryDays,
+          ...(fitter ? { fitter } : {}),
+          // the per-SKU fits of a chunk (AutoETS is the slow part): progress within the chunk
+          onProgress: (done, total) => {
+            if (total > 0 && done < total) report(i + Math.floor((done / total) * chunk.length));
+          },
         })),
       );
-      const done = Math.min(all.length, i + this.chunkSkus);
-      onProgress({ phase: 'forecast', done, total: all.length });
-      if (done < all.length && Date.now() - lastLog >= this.progressEveryMs) {
-        lastLog = Date.now();
-        log.info(
-          { done, total: all.length, elapsedMs: Date.now() - t },
-          'demand forecast run: forecasting',
-        );
-      }
+      report(Math.min(all.length, i + this.chunkSkus));
     }
     const forecastMs = Date.now() - t;
 
