@@ -104,7 +104,10 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
     this.drift = new DriftCheck(
       new RegistryChampionProfiles(registry),
       new ClickHouseLiveFeatureSampler(ch.client, features),
-      new ClickHouseLiveAuc(ch.client),
+      new ClickHouseLiveAuc(ch.client, {
+        windowMs: d.liveAucWindowMs,
+        maxSamples: d.liveAucMaxSamples,
+      }),
       {
         psiThreshold: d.psiThreshold,
         minSamples: d.minSamples,
