@@ -142,7 +142,7 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
         Gauge<'model' | 'version' | 'use'> | undefined) ??
       new Gauge({
         name: 'storepulse_trainer_drift_live_auc',
-        help: "The champion version's latest live AUC (model_live_metrics) the last drift check saw; use = counted, too-few-labels, no-validation-auc",
+        help: "The champion version's live AUC pooled over TRAINER_DRIFT_LIVE_AUC_WINDOW_MS (model_live_samples) the last drift check saw; use = counted, too-few-labels, no-validation-auc",
         labelNames: ['model', 'version', 'use'] as const,
         registers: [metricsRegistry],
       });

@@ -1,7 +1,7 @@
 // Use case: drift as a retraining trigger. On each check, per propensity model: live feature vectors of
 // recently active users (as of the data watermark) against the champion's training profile (stored in
-// its artifact), PSI per feature; and the champion version's latest live AUC on matured labels (the
-// scorer persists it) against its validation AUC; driftTrigger on both. A firing trigger asks for a
+// its artifact), PSI per feature; and the champion version's live AUC on matured labels, pooled over a
+// window of the samples the scorer persists, against its validation AUC; driftTrigger on both. A firing trigger asks for a
 // retraining run unless one is running or the model's drift cooldown has not passed (so a drift the
 // retraining cannot remove, or a candidate the gate rejects, cannot loop).
 import {
