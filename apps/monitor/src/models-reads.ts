@@ -1,8 +1,10 @@
 // The reads behind the Models page's stored live AUC: the port (ModelsReads) and its ClickHouse adapter
-// over model_live_metrics (migration 0011, appended by the scorer), so the page shows the live AUC
-// without sharing the scorer's process. ClickHouse errors propagate.
+// over model_live_metrics (migration 0011, appended by the scorer) and model_live_samples (0013: the
+// pooled live AUC the trainer's drift rule compares), so the page shows the live AUC without sharing
+// the scorer's process. ClickHouse errors propagate.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '@storepulse/clickhouse';
+import { LiveSamplesStore, type LivePoolOptions } from '@storepulse/ml';
 
 /** The latest persisted live AUC of one model version. */
 export interface StoredLiveAuc {
@@ -19,10 +21,31 @@ export interface StoredLiveAuc {
   n: number;
   positives: number;
   negatives: number;
+  /**
+   * The version's live AUC pooled over the window the trainer's drift rule uses
+   * (TRAINER_DRIFT_LIVE_AUC_WINDOW_MS of prediction time up to the newest matured sample, at most
+   * TRAINER_DRIFT_LIVE_AUC_MAX_SAMPLES): the value that rule compares; null without stored samples.
+   */
+  pooled: PooledView | null;
+}
+
+export interface PooledView {
+  /** null: the pool has a single class. */
+  auc: number | null;
+  n: number;
+  positives: number;
+  negatives: number;
+  /** Prediction times of the oldest and newest pooled sample (ISO-8601 UTC). */
+  from: string;
+  to: string;
+  windowMs: number;
 }
 
 export interface ModelsReads {
-  /** Per model, the latest row of each of its `versionsPerModel` newest versions, newest first. */
+  /**
+   * Per model, the latest row of each of its `versionsPerModel` newest versions, newest first, with
+   * the version's pooled live AUC.
+   */
   latestLiveAuc(versionsPerModel: number): Promise<StoredLiveAuc[]>;
 }
 
@@ -42,8 +65,28 @@ interface Row {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+function viewOf(p: Awaited<ReturnType<LiveSamplesStore['pooled']>>): PooledView | null {
+  if (!p) return null;
+  return {
+    auc: Number.isFinite(p.auc) ? p.auc : null,
+    n: p.n,
+    positives: p.positives,
+    negatives: p.negatives,
+    from: iso(p.fromMs),
+    to: iso(p.toMs),
+    windowMs: p.windowMs,
+  };
+}
+
 export class ClickHouseModelsReads implements ModelsReads {
-  constructor(private readonly client: ClickHouseClient) {}
+  private readonly samples: LiveSamplesStore;
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly pool: LivePoolOptions,
+  ) {
+    this.samples = new LiveSamplesStore(client);
+  }
 
   async latestLiveAuc(versionsPerModel: number): Promise<StoredLiveAuc[]> {
     if (!Number.isInteger(versionsPerModel) || versionsPerModel < 1)
@@ -64,7 +107,10 @@ export class ClickHouseModelsReads implements ModelsReads {
         LIMIT {perModel:UInt32} BY model_name`,
       { perModel: versionsPerModel },
     );
-    return rows.map((r) => ({
+    const pooled = await Promise.all(
+      rows.map((r) => this.samples.pooled(r.model_name, r.model_version, this.pool)),
+    );
+    return rows.map((r, i) => ({
       model: r.model_name,
       version: r.model_version,
       horizon: r.horizon,
@@ -76,6 +122,7 @@ export class ClickHouseModelsReads implements ModelsReads {
       n: r.n,
       positives: r.positives,
       negatives: r.negatives,
+      pooled: viewOf(pooled[i]),
     }));
   }
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CLICKHOUSE, type ClickHouseHandle } from '@storepulse/clickhouse';
+import { APP_CONFIG, type AppConfig } from '@storepulse/config';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { DemandDashboardController } from './dashboard/demand-page.controller';
 import { DEMAND_READS, DemandDashboardService } from './dashboard/demand-page.service';
@@ -32,8 +33,14 @@ import { MonitorService } from './monitor.service';
     },
     {
       provide: MODELS_READS,
-      useFactory: (ch?: ClickHouseHandle) => (ch ? new ClickHouseModelsReads(ch.client) : null),
-      inject: [{ token: CLICKHOUSE, optional: true }],
+      useFactory: (config: AppConfig, ch?: ClickHouseHandle) =>
+        ch
+          ? new ClickHouseModelsReads(ch.client, {
+              windowMs: config.trainer.drift.liveAucWindowMs,
+              maxSamples: config.trainer.drift.liveAucMaxSamples,
+            })
+          : null,
+      inject: [APP_CONFIG, { token: CLICKHOUSE, optional: true }],
     },
   ],
   exports: [MonitorService],

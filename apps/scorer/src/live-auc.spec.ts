@@ -45,7 +45,7 @@ describe('resolveChampionLiveAuc (scorer)', () => {
     assert.deepEqual(asked, [[T0, T0 + 180_000 + H]]);
     assert.ok(r);
     // positives 0.9, 0.4; negatives 0.3, 0.6: pairs ordered right 3 of 4
-    assert.deepEqual(r, {
+    assert.deepEqual(r.record, {
       model: 'propensity_1h',
       version: 4,
       horizon: '1h',
@@ -59,7 +59,17 @@ describe('resolveChampionLiveAuc (scorer)', () => {
       weightSum: 4,
     });
     assert.equal(t.liveAuc?.auc, 0.75);
-    assert.doesNotThrow(() => validateLiveAucRecord(r));
+    assert.doesNotThrow(() => validateLiveAucRecord(r.record));
+    // the labelled samples persisted beside it (model_live_samples), by t
+    assert.deepEqual(
+      r.samples.map((s) => [s.userId, s.tMs, s.score, s.label, s.weight]),
+      [
+        ['u1', T0, 0.9, 1, 1],
+        ['u2', T0 + 60_000, 0.4, 1, 1],
+        ['u3', T0 + 120_000, 0.3, 0, 1],
+        ['u4', T0 + 180_000, 0.6, 0, 1],
+      ],
+    );
     assert.equal(t.labels.size(), 1, 'the resolved samples are dropped, u5 stays');
     assert.equal(await resolveChampionLiveAuc(t, wm, orders, 43), null, 'nothing due: no record');
     assert.equal(asked.length, 1, 'and no read');
@@ -75,8 +85,8 @@ describe('resolveChampionLiveAuc (scorer)', () => {
       () => Promise.resolve(new Map<string, number[]>()),
       1,
     );
-    assert.equal(r?.auc, null);
-    assert.equal(r?.positives, 0);
+    assert.equal(r?.record.auc, null);
+    assert.equal(r?.record.positives, 0);
     assert.ok(Number.isNaN(t.liveAuc?.auc));
   });
 

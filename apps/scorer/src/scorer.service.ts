@@ -16,7 +16,7 @@ import {
   type PropensityHistory,
 } from '@storepulse/features';
 import { BatchTransport, KAFKA, KafkaGroupProgress } from '@storepulse/kafka';
-import { getTf, ModelRegistry, psi } from '@storepulse/ml';
+import { getTf, LiveSamplesStore, ModelRegistry, psi } from '@storepulse/ml';
 import { HealthRegistry, LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability';
 import { Counter, Gauge } from 'prom-client';
 import { ChampionCache } from './champions';
@@ -45,6 +45,7 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
   private transportInstance: BatchTransport | undefined;
   private readonly history: PropensityHistory;
   private readonly liveMetrics: LiveMetricsRepository;
+  private readonly liveSamples: Pick<LiveSamplesStore, 'append'>;
   private aucTimer: NodeJS.Timeout | undefined;
   private resolving: Promise<void> | undefined;
 
@@ -61,6 +62,7 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
     this.log = logger.child({ component: 'scorer' });
     this.history = new ClickHousePropensityHistory(ch.client);
     this.liveMetrics = new ClickHouseLiveMetrics(ch.client);
+    this.liveSamples = new LiveSamplesStore(ch.client);
     this.upstream = new KafkaGroupProgress(kafka, config.aggregator.groupId);
     health.register({
       name: 'scorer',
@@ -107,21 +109,38 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
 
   /**
    * Labels the live scores whose horizon has passed the data watermark: the live AUC per model, kept
-   * in memory (metric storepulse_model_live_auc) and appended to model_live_metrics for the trainer's
-   * drift check and the Models page. A failed append is logged; the labelled samples are not retried.
+   * in memory (metric storepulse_model_live_auc) and appended to model_live_metrics, its labelled
+   * samples to model_live_samples (which the trainer's drift check and the Models page pool over a
+   * window). A failed append is logged; the labelled samples are not retried.
    */
   async resolveLiveAuc(): Promise<void> {
     try {
       const bounds = await this.history.bounds();
       if (!bounds) return;
       for (const c of this.cache?.all() ?? []) {
-        const record = await resolveChampionLiveAuc(
+        const resolved = await resolveChampionLiveAuc(
           c,
           bounds.watermarkMs,
           (from, to) => this.history.orderTimes(from, to),
           Date.now(),
         );
-        if (!record) continue;
+        if (!resolved) continue;
+        const { record, samples } = resolved;
+        try {
+          await this.liveSamples.append({
+            model: record.model,
+            version: record.version,
+            horizon: record.horizon,
+            computedAtMs: record.computedAtMs,
+            watermarkMs: record.watermarkMs,
+            samples,
+          });
+        } catch (e) {
+          this.log.warn(
+            { err: e, model: c.name, version: c.version, samples: samples.length },
+            'live samples not persisted to model_live_samples',
+          );
+        }
         try {
           await this.liveMetrics.record(record);
         } catch (e) {

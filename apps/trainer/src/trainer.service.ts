@@ -104,7 +104,10 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
     this.drift = new DriftCheck(
       new RegistryChampionProfiles(registry),
       new ClickHouseLiveFeatureSampler(ch.client, features),
-      new ClickHouseLiveAuc(ch.client),
+      new ClickHouseLiveAuc(ch.client, {
+        windowMs: d.liveAucWindowMs,
+        maxSamples: d.liveAucMaxSamples,
+      }),
       {
         psiThreshold: d.psiThreshold,
         minSamples: d.minSamples,
@@ -139,7 +142,7 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
         Gauge<'model' | 'version' | 'use'> | undefined) ??
       new Gauge({
         name: 'storepulse_trainer_drift_live_auc',
-        help: "The champion version's latest live AUC (model_live_metrics) the last drift check saw; use = counted, too-few-labels, no-validation-auc",
+        help: "The champion version's live AUC pooled over TRAINER_DRIFT_LIVE_AUC_WINDOW_MS (model_live_samples) the last drift check saw; use = counted, too-few-labels, no-validation-auc",
         labelNames: ['model', 'version', 'use'] as const,
         registers: [metricsRegistry],
       });

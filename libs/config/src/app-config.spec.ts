@@ -176,4 +176,28 @@ describe('loadConfig: trainer and scorer', () => {
       /TRAINER_DRIFT_MIN_LIVE_LABELS/,
     );
   });
+
+  it('pools the live AUC over 24 h (at most 200,000 samples) by default; the window is 1 min–30 d', () => {
+    const d = loadConfig({}).trainer.drift;
+    assert.equal(d.liveAucWindowMs, 86_400_000);
+    assert.equal(d.liveAucMaxSamples, 200_000);
+    const set = loadConfig({
+      TRAINER_DRIFT_LIVE_AUC_WINDOW_MS: '3600000',
+      TRAINER_DRIFT_LIVE_AUC_MAX_SAMPLES: '5000',
+    }).trainer.drift;
+    assert.equal(set.liveAucWindowMs, 3_600_000);
+    assert.equal(set.liveAucMaxSamples, 5_000);
+    assert.throws(
+      () => loadConfig({ TRAINER_DRIFT_LIVE_AUC_WINDOW_MS: '1000' }),
+      /TRAINER_DRIFT_LIVE_AUC_WINDOW_MS/,
+    );
+    assert.throws(
+      () => loadConfig({ TRAINER_DRIFT_LIVE_AUC_WINDOW_MS: String(31 * 86_400_000) }),
+      /TRAINER_DRIFT_LIVE_AUC_WINDOW_MS/,
+    );
+    assert.throws(
+      () => loadConfig({ TRAINER_DRIFT_LIVE_AUC_MAX_SAMPLES: '10' }),
+      /TRAINER_DRIFT_LIVE_AUC_MAX_SAMPLES/,
+    );
+  });
 });

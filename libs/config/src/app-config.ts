@@ -148,6 +148,13 @@ export interface TrainerDriftConfig {
   minLiveLabels: number;
   /** Retrain when live AUC < validation AUC − aucDrop (TRAINER_DRIFT_AUC_DROP). */
   aucDrop: number;
+  /**
+   * The live AUC pools the matured samples of this much prediction time up to the newest one
+   * (TRAINER_DRIFT_LIVE_AUC_WINDOW_MS), at most liveAucMaxSamples of the newest
+   * (TRAINER_DRIFT_LIVE_AUC_MAX_SAMPLES). The monitor's stored live AUC uses the same pool.
+   */
+  liveAucWindowMs: number;
+  liveAucMaxSamples: number;
 }
 export interface ScorerConfig {
   enabled: boolean;
@@ -475,6 +482,8 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
         cooldownMs: e.TRAINER_DRIFT_COOLDOWN_MS,
         minLiveLabels: e.TRAINER_DRIFT_MIN_LIVE_LABELS,
         aucDrop: e.TRAINER_DRIFT_AUC_DROP,
+        liveAucWindowMs: e.TRAINER_DRIFT_LIVE_AUC_WINDOW_MS,
+        liveAucMaxSamples: e.TRAINER_DRIFT_LIVE_AUC_MAX_SAMPLES,
       },
     },
     scorer: {

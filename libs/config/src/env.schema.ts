@@ -145,6 +145,13 @@ export const envSchema = z.object({
   TRAINER_DRIFT_MIN_LIVE_LABELS: int(10, 10_000_000).default(500),
   /** Retrain when the champion's live AUC is below its validation AUC minus this. */
   TRAINER_DRIFT_AUC_DROP: num(0.001, 1).default(0.05),
+  /**
+   * The live AUC is pooled over the matured samples whose prediction time lies in this window up to
+   * the newest one (model_live_samples), not one resolution's batch.
+   */
+  TRAINER_DRIFT_LIVE_AUC_WINDOW_MS: int(60_000, 30 * 86_400_000).default(86_400_000),
+  /** At most this many (the newest) samples of the window are pooled: bounds the read. */
+  TRAINER_DRIFT_LIVE_AUC_MAX_SAMPLES: int(100, 10_000_000).default(200_000),
   TRAINER_HIDDEN: z
     .string()
     .default('64,32')

@@ -16,4 +16,5 @@ export * from './propensity/calibration';
 export * from './forecast';
 export * from './eval/drift';
 export * from './eval/matured-labels';
+export * from './eval/live-auc-pool';
 export * from './replenishment';

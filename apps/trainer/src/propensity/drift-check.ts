@@ -1,7 +1,7 @@
 // Use case: drift as a retraining trigger. On each check, per propensity model: live feature vectors of
 // recently active users (as of the data watermark) against the champion's training profile (stored in
-// its artifact), PSI per feature; and the champion version's latest live AUC on matured labels (the
-// scorer persists it) against its validation AUC; driftTrigger on both. A firing trigger asks for a
+// its artifact), PSI per feature; and the champion version's live AUC on matured labels, pooled over a
+// window of the samples the scorer persists, against its validation AUC; driftTrigger on both. A firing trigger asks for a
 // retraining run unless one is running or the model's drift cooldown has not passed (so a drift the
 // retraining cannot remove, or a candidate the gate rejects, cannot loop).
 import {
@@ -27,7 +27,7 @@ export interface ChampionProfileSource {
   championProfile(model: string): Promise<ChampionReference | null>;
 }
 
-/** The latest live AUC the scorer persisted for one model version (model_live_metrics). */
+/** The live AUC of one model version, pooled over a window of the samples the scorer persisted. */
 export interface LiveAucReading {
   version: number;
   /** Weighted ROC AUC of the matured samples; null when they had a single class. */
@@ -36,12 +36,15 @@ export interface LiveAucReading {
   n: number;
   positives: number;
   negatives: number;
+  /** The newest pooled resolution: when the scorer labelled it, and against which data watermark. */
   computedAtMs: number;
   watermarkMs: number;
+  /** The pool: prediction times of its oldest and newest sample, and the configured window. */
+  pool?: { fromMs: number; toMs: number; windowMs: number };
 }
 
 export interface LiveAucSource {
-  /** The most recent reading of this version, or null when the scorer has persisted none. */
+  /** The current pooled reading of this version, or null when the scorer has persisted none. */
   latest(model: string, version: number): Promise<LiveAucReading | null>;
 }
 

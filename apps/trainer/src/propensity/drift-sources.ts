@@ -1,15 +1,18 @@
 // Adapters of the drift check's ports: the champion's training profile from the registry artifact
 // (read without TensorFlow) and its validation AUC from the registry metrics, live feature rows of
-// recently active users from ClickHouse and the feature store, and the champion version's latest live
-// AUC that the scorer appended to model_live_metrics (migration 0011).
+// recently active users from ClickHouse and the feature store, and the champion version's live AUC
+// pooled over a window of the labelled samples the scorer appended to model_live_samples (migration
+// 0013).
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '@storepulse/clickhouse';
 import type { FeatureMatrix } from '@storepulse/features';
 import {
   FEATURE_PROFILE_METADATA_KEY,
+  LiveSamplesStore,
   parseFeatureProfile,
   readModelBuffer,
   type FeatureProfile,
+  type LivePoolOptions,
   type ModelRegistry,
 } from '@storepulse/ml';
 import type {
@@ -64,38 +67,35 @@ export class RegistryChampionProfiles implements ChampionProfileSource {
   }
 }
 
-/** The latest row (by computed_at) of one model version in model_live_metrics. */
+/**
+ * One model version's live AUC pooled over a window of its labelled live samples
+ * (model_live_samples, LiveSamplesStore.pooled): the matured samples whose prediction time lies in
+ * `windowMs` up to the newest one, at most `maxSamples` of the newest, from every resolution of
+ * every scorer instance. Not one model_live_metrics row: in steady traffic one resolution labels
+ * only the few samples that matured since the previous one.
+ */
 export class ClickHouseLiveAuc implements LiveAucSource {
-  constructor(private readonly client: ClickHouseClient) {}
+  private readonly store: LiveSamplesStore;
+
+  constructor(
+    client: ClickHouseClient,
+    private readonly pool: LivePoolOptions,
+  ) {
+    this.store = new LiveSamplesStore(client);
+  }
 
   async latest(model: string, version: number): Promise<LiveAucReading | null> {
-    const [r] = await queryRows<{
-      auc: number | null;
-      n: number;
-      positives: number;
-      negatives: number;
-      computed_at_ms: number;
-      watermark_ms: number;
-    }>(
-      this.client,
-      `SELECT auc, n, positives, negatives,
-              toFloat64(toUnixTimestamp64Milli(computed_at)) AS computed_at_ms,
-              toFloat64(toUnixTimestamp64Milli(watermark)) AS watermark_ms
-         FROM model_live_metrics
-        WHERE model_name = {model:String} AND model_version = {version:UInt32}
-        ORDER BY computed_at DESC, watermark DESC
-        LIMIT 1`,
-      { model, version },
-    );
+    const r = await this.store.pooled(model, version, this.pool);
     if (!r) return null;
     return {
       version,
-      auc: r.auc,
+      auc: Number.isFinite(r.auc) ? r.auc : null,
       n: r.n,
       positives: r.positives,
       negatives: r.negatives,
-      computedAtMs: r.computed_at_ms,
-      watermarkMs: r.watermark_ms,
+      computedAtMs: r.computedAtMs,
+      watermarkMs: r.watermarkMs,
+      pool: { fromMs: r.fromMs, toMs: r.toMs, windowMs: r.windowMs },
     };
   }
 }

@@ -229,8 +229,13 @@ export async function startClickHouseGateway(
 
   const inflight = new Set<Promise<void>>();
   const server: Server = createServer(
-    // URLs carry settings and query parameters: the server's limit is 1 MiB (http_max_uri_size)
-    { maxHeaderSize: 1 << 20, keepAliveTimeout: 10_000, requestTimeout: 0 },
+    // URLs carry settings and query parameters: the server's limit is 1 MiB (http_max_uri_size).
+    // Keep-alive 120 s, not ClickHouse's 10 s: a client whose event loop is busy (a training run)
+    // reads a response late, releases its socket then (its stale-socket check sees a fresh socket)
+    // and reuses it at once; with 10 s the gateway had already closed it ("socket hang up", EPIPE:
+    // failed training runs in separate-apps.e2e on a loaded machine). Idle sockets are closed by
+    // the client (idle_socket_ttl 2.5 s), so the longer timeout holds none open.
+    { maxHeaderSize: 1 << 20, keepAliveTimeout: 120_000, requestTimeout: 0 },
     (req, res) => {
       const p = handle(req, res).catch((e: unknown) => {
         log.error({ err: e }, 'request handler failed');

@@ -26,6 +26,11 @@ export interface MaturedSample {
   weight: number;
 }
 
+/** A matured sample with its label (1: ≥ 1 order in [tMs, tMs + H)). */
+export interface LabelledSample extends MaturedSample {
+  label: 0 | 1;
+}
+
 export interface MaturedAuc {
   /** Weighted ROC AUC of the matured samples (rocAuc of binary-metrics); NaN when a class is absent. */
   auc: number;
@@ -148,11 +153,23 @@ export class MaturedLabelMonitor {
    * propagates and the samples stay held. One resolve at a time.
    */
   async resolve(watermarkMs: number, orderTimes: OrderTimesPort): Promise<MaturedAuc> {
+    return (await this.resolveLabelled(watermarkMs, orderTimes)).auc;
+  }
+
+  /**
+   * {@link resolve}, also returning the labelled samples (by tMs): what the scorer persists per
+   * sample so the trainer can pool them over a window (pooledLiveAuc).
+   */
+  async resolveLabelled(
+    watermarkMs: number,
+    orderTimes: OrderTimesPort,
+  ): Promise<{ auc: MaturedAuc; samples: LabelledSample[] }> {
     if (this.resolving)
       throw new Error('MaturedLabelMonitor.resolve: a resolve is already running');
     const held = this.dueHeld(watermarkMs);
     const samples = held.map((h) => this.sample(h));
-    if (samples.length === 0) return { auc: NaN, n: 0, positives: 0, weightSum: 0, watermarkMs };
+    if (samples.length === 0)
+      return { auc: { auc: NaN, n: 0, positives: 0, weightSum: 0, watermarkMs }, samples: [] };
     this.resolving = true;
     let times: Map<string, number[]>;
     try {
@@ -168,7 +185,11 @@ export class MaturedLabelMonitor {
       this.resolving = false;
     }
     this.remove(new Set(held));
-    return maturedAuc(samples, labelSamples(samples, times, this.horizonMs), watermarkMs);
+    const y = labelSamples(samples, times, this.horizonMs);
+    return {
+      auc: maturedAuc(samples, y, watermarkMs),
+      samples: samples.map((s, i) => ({ ...s, label: y[i] === 1 ? 1 : 0 })),
+    };
   }
 
   /** Drop these samples (those still held); the rest keep their inclusion probability, τ returns to 1. */
