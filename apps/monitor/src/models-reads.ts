@@ -1,5 +1,5 @@
 // The reads behind the Models page's stored live AUC: the port (ModelsReads) and its ClickHouse adapter
-// over model_live_metrics (migration 0011, appended by the scorer) and model_live_samples (0013: the
+// over model_live_metrics (migration 0011, appended by the scorer) and model_live_samples (0014: the
 // pooled live AUC the trainer's drift rule compares), so the page shows the live AUC without sharing
 // the scorer's process. ClickHouse errors propagate.
 import type { ClickHouseClient } from '@clickhouse/client';

@@ -2,7 +2,7 @@
 // (read without TensorFlow) and its validation AUC from the registry metrics, live feature rows of
 // recently active users from ClickHouse and the feature store, and the champion version's live AUC
 // pooled over a window of the labelled samples the scorer appended to model_live_samples (migration
-// 0013).
+// 0014).
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '@storepulse/clickhouse';
 import type { FeatureMatrix } from '@storepulse/features';

@@ -1,5 +1,5 @@
 // Integration: the live AUC from the scorer to the trainer through the embedded engine. The labelled
-// samples the scorer appends (LiveSamplesStore, model_live_samples, migration 0013) are pooled at read
+// samples the scorer appends (LiveSamplesStore, model_live_samples, migration 0014) are pooled at read
 // time by the trainer's adapter (ClickHouseLiveAuc: the champion version's samples in the window, the
 // newest at most maxSamples); the rows of the scorer's repository (ClickHouseLiveMetrics,
 // model_live_metrics) are read back by the monitor's adapter (ClickHouseModelsReads); the drift check

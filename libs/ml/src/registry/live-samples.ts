@@ -1,4 +1,4 @@
-// The labelled live samples of the propensity models (model_live_samples, migration 0013): the scorer
+// The labelled live samples of the propensity models (model_live_samples, migration 0014): the scorer
 // appends each resolution's samples, the trainer's drift check and the monitor read one version's
 // pool over a window (pooledLiveAuc). The read is bounded: ClickHouse selects the window and the
 // newest maxSamples, in the order pooledLiveAuc uses, so at most maxSamples rows reach the process.
