@@ -10,6 +10,7 @@ import { CLICKHOUSE, type ClickHouseHandle } from '@storepulse/clickhouse';
 import { TOPICS } from '@storepulse/contracts';
 import { BatchConsumer, KAFKA, KafkaDeadLetterSink, type ConsumerHealth } from '@storepulse/kafka';
 import { HealthRegistry, LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability';
+import { DiskFullGuard, type DiskFullState } from './disk-full/disk-full-guard';
 import { ClickHouseLedger } from './ingest/ledger.repository';
 import { ClickHouseEventIdIndex, EventDeduplicator } from './ingest/dedup';
 import {
@@ -24,6 +25,7 @@ import {
 export class AggregatorService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly ingest: IngestService;
   private readonly consumer: BatchConsumer;
+  private readonly diskFull: DiskFullGuard;
   private readonly producer: Producer;
   private readonly log: Logger;
 
@@ -72,6 +74,7 @@ export class AggregatorService implements OnApplicationBootstrap, BeforeApplicat
       this.log,
       metrics,
     );
+    this.diskFull = new DiskFullGuard(this.ingest, this.log, metrics);
     this.consumer = new BatchConsumer(
       kafka,
       {
@@ -86,13 +89,17 @@ export class AggregatorService implements OnApplicationBootstrap, BeforeApplicat
         logger: this.log,
         metrics,
       },
-      this.ingest,
+      this.diskFull,
     );
     health.register({
       name: 'aggregator-consumer',
       check: () => {
         const h = this.consumer.health();
-        return Promise.resolve({ ok: h.running && !h.stalled && !h.degraded, details: { ...h } });
+        const diskFull = this.diskFull.state();
+        return Promise.resolve({
+          ok: h.running && !h.stalled && !h.degraded && diskFull === null,
+          details: { ...h, diskFull },
+        });
       },
     });
   }
@@ -117,5 +124,9 @@ export class AggregatorService implements OnApplicationBootstrap, BeforeApplicat
   }
   consumerHealth(): ConsumerHealth {
     return this.consumer.health();
+  }
+  /** Non-null while writes fail because ClickHouse's data folder is full. */
+  diskFullState(): DiskFullState | null {
+    return this.diskFull.state();
   }
 }
