@@ -10,9 +10,11 @@ export interface DiskFullState {
   since: string;
   /** The error, naming the folder. */
   error: string;
-  /** Partitions whose batch is waiting for space (retried with backoff, nothing committed). */
+  /** The partition whose batch probes for space: the only one that still tries to write. */
+  probe: string;
+  /** Partitions whose batch waits for space (retried with backoff, nothing committed). */
   partitions: string[];
-  /** Write attempts that failed for lack of space since `since`. */
+  /** Write attempts that failed for lack of space since `since` (the probe's). */
   failures: number;
 }
 
@@ -22,18 +24,29 @@ export interface DiskFullGuardOptions {
   now?: () => number;
 }
 
+interface Full {
+  error: ClickHouseDiskFullError;
+  since: number;
+  probe: string;
+  failures: number;
+  lastLogAt: number;
+}
+
 /**
- * A BatchHandler decorator for the ingest path: a batch that fails with a ClickHouseDiskFullError
- * puts the aggregator in the disk-full state (error log naming the folder, the
- * storepulse_clickhouse_disk_full gauge at 1, readiness failing) and is rethrown, so the consumer
- * keeps it uncommitted and retries it with backoff: consuming stops, the process stays up, nothing
- * is skipped. The state ends when every partition that hit the full disk has written a batch again.
+ * A BatchHandler decorator for the ingest path. A batch that fails with a ClickHouseDiskFullError
+ * puts the aggregator in the disk-full state: an error log naming the folder (repeated every
+ * `reminderMs`), the storepulse_clickhouse_disk_full gauge at 1, readiness failing. The error is
+ * rethrown, so the consumer keeps the batch uncommitted and retries it with backoff.
+ *
+ * While full, consuming stops: that partition's batch is the probe, the only one that still tries to
+ * write; every other partition's batch is refused before it reaches the engine (no write squeezes
+ * into space freed by a merge, nothing is committed anywhere). The process stays up and skips
+ * nothing. The state ends when the probe's batch is written; the others then write on their next
+ * retry (and a disk still full puts the state back at once).
  */
 export class DiskFullGuard implements BatchHandler {
-  private readonly waiting = new Map<string, ClickHouseDiskFullError>();
-  private since: number | null = null;
-  private failures = 0;
-  private lastLogAt = 0;
+  private full: Full | null = null;
+  private readonly held = new Set<string>();
   private readonly reminderMs: number;
   private readonly now: () => number;
 
@@ -50,9 +63,19 @@ export class DiskFullGuard implements BatchHandler {
 
   async handleBatch(batch: PartitionBatch): Promise<BatchResult> {
     const key = `${batch.topic}:${batch.partition}`;
+    const f = this.full;
+    if (f && f.probe !== key) {
+      this.held.add(key);
+      throw new ClickHouseDiskFullError(
+        f.error.folder,
+        `${f.error.engineMessage} (batch held: ${f.probe} probes for space)`,
+        { cause: f.error },
+      );
+    }
     try {
       const r = await this.inner.handleBatch(batch);
-      if (this.waiting.delete(key)) this.maybeResolved();
+      this.held.delete(key);
+      if (this.full?.probe === key) this.resolved();
       return r;
     } catch (e) {
       const full = diskFullIn(e);
@@ -62,60 +85,70 @@ export class DiskFullGuard implements BatchHandler {
   }
 
   onAssignmentChange(partitions: { topic: string; partition: number }[]): void {
-    // a partition given away is no longer retried here: it does not keep the state alive
+    // a partition given away is no longer retried here: it can neither hold nor probe
     const mine = new Set(partitions.map((p) => `${p.topic}:${p.partition}`));
-    for (const k of [...this.waiting.keys()]) if (!mine.has(k)) this.waiting.delete(k);
-    this.maybeResolved();
+    for (const k of [...this.held]) if (!mine.has(k)) this.held.delete(k);
+    if (this.full && !mine.has(this.full.probe)) {
+      const next = this.held.values().next();
+      if (next.done) this.resolved();
+      else {
+        this.full.probe = next.value;
+        this.held.delete(next.value);
+      }
+    }
     this.inner.onAssignmentChange?.(partitions);
   }
 
   /** The disk-full state, or null when writes are not failing for lack of space. */
   state(): DiskFullState | null {
-    const first = this.waiting.values().next();
-    if (first.done || this.since === null) return null;
+    const f = this.full;
+    if (!f) return null;
     return {
-      folder: first.value.folder,
-      since: new Date(this.since).toISOString(),
-      error: first.value.message,
-      partitions: [...this.waiting.keys()].sort(),
-      failures: this.failures,
+      folder: f.error.folder,
+      since: new Date(f.since).toISOString(),
+      error: f.error.message,
+      probe: f.probe,
+      partitions: [f.probe, ...this.held].sort(),
+      failures: f.failures,
     };
   }
 
   private failed(key: string, e: ClickHouseDiskFullError): void {
     const now = this.now();
-    const entering = this.since === null;
-    this.waiting.set(key, e);
-    this.failures++;
     this.metrics.diskFullErrors.inc();
-    if (entering) {
-      this.since = now;
+    let f = this.full;
+    const entering = f === null;
+    if (f === null) {
+      f = { error: e, since: now, probe: key, failures: 0, lastLogAt: 0 };
+      this.full = f;
       this.metrics.diskFull.set(1);
-    }
-    if (entering || now - this.lastLogAt >= this.reminderMs) {
-      this.lastLogAt = now;
+    } else if (f.probe !== key) this.held.add(key); // a write that had started before
+    f.error = e;
+    f.failures++;
+    if (entering || now - f.lastLogAt >= this.reminderMs) {
+      f.lastLogAt = now;
       this.logger.error(
         {
           folder: e.folder,
           err: e,
-          partitions: [...this.waiting.keys()],
-          failures: this.failures,
-          fullForMs: now - (this.since ?? now),
+          probe: f.probe,
+          held: [...this.held],
+          failures: f.failures,
+          fullForMs: now - f.since,
         },
         `ClickHouse data folder ${e.folder} is full: consuming stopped (batches retried with backoff, no offsets committed) until space is freed`,
       );
     }
   }
 
-  private maybeResolved(): void {
-    if (this.waiting.size > 0 || this.since === null) return;
-    const fullForMs = this.now() - this.since;
+  private resolved(): void {
+    const f = this.full;
+    if (!f) return;
     this.logger.info(
-      { fullForMs, failures: this.failures },
+      { folder: f.error.folder, fullForMs: this.now() - f.since, failures: f.failures },
       'ClickHouse has space again: writes succeed, consuming resumed',
     );
-    this.since = null;
-    this.failures = 0;
+    this.full = null;
     this.metrics.diskFull.set(0);
   }
 }
