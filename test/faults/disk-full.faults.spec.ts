@@ -6,7 +6,11 @@ import {
   closeSync,
   mkdirSync,
   openSync,
-  writeSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+  writeSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { loadConfig } from '@storepulse/config';

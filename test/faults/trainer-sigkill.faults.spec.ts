@@ -3,11 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { killAllChildren, startChild, type ChildHandle } from '../support/child-process';
 import { tempDir } from '../support/env';
-import type {
-  HangPoint,
-  RegistryStateLine,
-  TrainerChildSettings,
-} from '../support/trainer-child';
+import type { HangPoint, RegistryStateLine, TrainerChildSettings } from '../support/trainer-child';
 
 /**
  * Fault suite, case 5 (trainer half): a half-trained model never becomes champion. A training run's
@@ -143,7 +139,11 @@ describe('fault suite: trainer SIGKILL at every phase of a training run', () => 
         } else assert.equal(st.champion, champion, `${at}: the previous champion stays`);
         if (prev.hang && REGISTERED.includes(prev.hang)) {
           if (!promoting) {
-            assert.equal(before.statuses[`v${next}`], 'candidate', `${at}: the kill left a candidate`);
+            assert.equal(
+              before.statuses[`v${next}`],
+              'candidate',
+              `${at}: the kill left a candidate`,
+            );
             assert.equal(st.statuses[`v${next}`], 'rejected', `${at}: the orphan is rejected`);
           }
           next++;

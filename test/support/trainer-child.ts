@@ -24,12 +24,7 @@ import { Prng } from '@storepulse/simulator';
  * point (after the write named, for the registry's own steps) and waits to be killed.
  */
 export type HangPoint =
-  | 'building'
-  | 'saved'
-  | 'registered-row'
-  | 'registered'
-  | 'promoted-champion'
-  | 'promoted-retired';
+  'building' | 'saved' | 'registered-row' | 'registered' | 'promoted-champion' | 'promoted-retired';
 
 export interface TrainerChildSettings {
   dataDir: string;

@@ -9,7 +9,8 @@ import {
 } from './disk-full';
 
 // The engine's own texts, as chdb 3 on a full tmpfs reported them (raw insert, then @clickhouse/client).
-const RAW_INSERT = 'Code: 243. DB::Exception: Cannot reserve 1.00 MiB, not enough space. (NOT_ENOUGH_SPACE)';
+const RAW_INSERT =
+  'Code: 243. DB::Exception: Cannot reserve 1.00 MiB, not enough space. (NOT_ENOUGH_SPACE)';
 function clientError(): Error {
   return Object.assign(new Error('Cannot reserve 1.00 MiB, not enough space. '), {
     code: '243',

@@ -36,7 +36,7 @@ export function diskFullMessage(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
     if (e instanceof ClickHouseDiskFullError) return e.engineMessage;
     const o = e as { code?: unknown; type?: unknown; message?: unknown; cause?: unknown };
-    const message = typeof o.message === 'string' ? o.message : String(e);
+    const message = typeof o.message === 'string' ? o.message : typeof e === 'string' ? e : '';
     if (
       String(o.code) === NOT_ENOUGH_SPACE_CODE ||
       o.code === 'ENOSPC' ||

@@ -79,7 +79,7 @@ export class PipelineMetrics {
 
   readonly diskFull = new Gauge({
     name: 'storepulse_clickhouse_disk_full',
-    help: "1 while ClickHouse writes fail because its data folder is full (consuming stopped until space is freed), else 0",
+    help: '1 while ClickHouse writes fail because its data folder is full (consuming stopped until space is freed), else 0',
     registers: [this.registry],
   });
   readonly diskFullErrors = new Counter({

@@ -13,7 +13,8 @@ const batch = (partition: number): PartitionBatch => ({
   highWatermark: '10',
   heartbeat: () => Promise.resolve(),
 });
-const full = () => new ClickHouseDiskFullError('/data/chdb', 'Cannot reserve 1.00 MiB, not enough space');
+const full = () =>
+  new ClickHouseDiskFullError('/data/chdb', 'Cannot reserve 1.00 MiB, not enough space');
 
 class Handler implements BatchHandler {
   fail: Error | undefined;

@@ -657,7 +657,12 @@ export class ModelRegistry {
    */
   async recover(actor = 'trainer'): Promise<RegistryRepair[]> {
     checkText('', null, 'actor', actor);
-    const rows = await queryRows<{ name: string; version: number; status: ModelStatus; updated_ms: string }>(
+    const rows = await queryRows<{
+      name: string;
+      version: number;
+      status: ModelStatus;
+      updated_ms: string;
+    }>(
       this.client,
       `SELECT name, version, status, toString(toUnixTimestamp64Milli(updated_at)) AS updated_ms
        FROM models FINAL WHERE status IN ('candidate', 'champion') ORDER BY name, version`,
@@ -673,12 +678,23 @@ export class ModelRegistry {
           await this.setStatus(name, version, 'rejected', at);
           const reason =
             'interrupted: the trainer stopped between registering this version and the gate decision; never judged, rejected at restart';
-          await this.appendEvent({ name, version, event: 'rejected', reason, actor, at, fromVersion: null });
+          await this.appendEvent({
+            name,
+            version,
+            event: 'rejected',
+            reason,
+            actor,
+            at,
+            fromVersion: null,
+          });
           out.push({ name, version, action: 'rejected-orphan', reason });
         }
         const champions = mine
           .filter((r) => r.status === 'champion')
-          .sort((a, b) => Number(b.updated_ms) - Number(a.updated_ms) || Number(b.version) - Number(a.version));
+          .sort(
+            (a, b) =>
+              Number(b.updated_ms) - Number(a.updated_ms) || Number(b.version) - Number(a.version),
+          );
         if (champions.length === 0) return;
         const keep = Number(champions[0].version);
         for (const old of champions.slice(1)) {
