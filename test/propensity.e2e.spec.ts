@@ -293,30 +293,38 @@ describe('propensity: simulator → trainer → champion → scorer → predicti
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
+    const downMs: number[] = [];
     for (let k = 0; k < kills; k++) {
       await new Promise((r) => setTimeout(r, 2_500 + k * 700));
+      const killedAt = Date.now();
       child?.kill('SIGKILL');
       await new Promise<void>((r) =>
         child?.exitCode !== null ? r() : child.once('exit', () => r()),
       );
       child = start();
       await up();
+      downMs.push(Date.now() - killedAt);
     }
     await new Promise((r) => setTimeout(r, 2_000));
     sending = false;
     await producer;
+    const stoppedAt = Date.now();
     const ids = liveIds();
     await allScored(ids, 240_000).catch((e: unknown) => {
       throw new Error(`${String(e)}\n--- child output ---\n${output.text}`);
     });
+    const recoveryS = (Date.now() - stoppedAt) / 1000;
     const count = new Map<string, number>();
     for (const p of predictions)
       count.set(`${p.event_id}|${p.horizon}`, (count.get(`${p.event_id}|${p.horizon}`) ?? 0) + 1);
     const dup = [...count.entries()].filter(([, c]) => c !== 1);
+    // fault suite, case 5 (scorer half): its measurements, printed like the faults cases'
+    console.log(
+      `[faults] scorer SIGKILL: ${kills} kills under load, down ${downMs.map((d) => (d / 1000).toFixed(1)).join(' / ')} s (kill to /health 200); ` +
+        `every prediction committed ${recoveryS.toFixed(1)} s after the producer stopped; ${ids.length} live events × ${HORIZONS.length} horizons, ` +
+        `${predictions.length} committed predictions; lost ${ids.length * HORIZONS.length - count.size}, doubled ${dup.length}`,
+    );
     assert.deepEqual(dup, [], 'no event scored twice for a horizon');
     assert.equal(count.size, ids.length * HORIZONS.length, 'no event lost');
-    console.log(
-      `SIGKILL e2e: ${ids.length} live events, ${predictions.length} committed predictions, ${kills} kills`,
-    );
   });
 });

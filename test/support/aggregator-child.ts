@@ -15,7 +15,8 @@ import { AggregatorModule, AggregatorService } from '@storepulse/aggregator';
 /**
  * Test entry: the aggregator alone (AggregatorModule) over the embedded ClickHouse engine in
  * CLICKHOUSE_DATA_DIR against KAFKA_BROKERS, as a child process the crash tests can SIGKILL.
- * Prints `READY` and then its counters as JSON lines every 250 ms.
+ * Prints `READY` and then its counters as JSON lines every 250 ms, with its readiness (`ready`, the
+ * health checks' verdict), the disk-full state and the storepulse_clickhouse_disk_full gauge.
  */
 async function main(): Promise<void> {
   const config = configFromProcessEnv();
@@ -24,10 +25,12 @@ async function main(): Promise<void> {
   await runMigrations(ch.client);
   const brokers = config.kafka.brokers ?? [];
   const kafka = createKafka({ brokers, clientId: 'aggregator-child', logger });
+  const metrics = new PipelineMetrics(false);
+  const health = new HealthRegistry();
   @Module({
     imports: [
       ConfigModule.forRoot(config),
-      ObservabilityModule.forRoot(logger, new PipelineMetrics(false), new HealthRegistry()),
+      ObservabilityModule.forRoot(logger, metrics, health),
       KafkaModule.forRoot(kafka, { brokers, localBroker: false }),
       ClickHouseModule.forRoot(ch),
       AggregatorModule,
@@ -37,8 +40,18 @@ async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(ChildModule, { logger: false });
   const svc = app.get(AggregatorService);
   process.stdout.write('READY\n');
+  let ready = false;
+  let gauge = 0;
   const timer = setInterval(() => {
-    process.stdout.write(`COUNTERS ${JSON.stringify(svc.counters())}\n`);
+    void health.run().then((h) => (ready = h.ok));
+    void metrics.diskFull.get().then((g) => (gauge = g.values[0]?.value ?? NaN));
+    const line = {
+      ...svc.counters(),
+      ready,
+      diskFull: svc.diskFullState(),
+      diskFullGauge: gauge,
+    };
+    process.stdout.write(`COUNTERS ${JSON.stringify(line)}\n`);
   }, 250);
   process.once('SIGTERM', () => {
     clearInterval(timer);

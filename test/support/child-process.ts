@@ -12,6 +12,8 @@ export interface ChildOptions {
   env?: Record<string, string>;
   /** How long to wait for READY (default 60 s). */
   readyTimeoutMs?: number;
+  /** Called with every other stdout line (e.g. the child's JSON log lines). */
+  onLine?: (line: string) => void;
 }
 
 export interface ChildHandle<C> {
@@ -56,6 +58,7 @@ export function startChild<C = unknown>(o: ChildOptions): ChildHandle<C> {
         clearTimeout(timer);
         resolve();
       } else if (line.startsWith('COUNTERS ')) last = JSON.parse(line.slice(9)) as C;
+      else o.onLine?.(line);
     });
   });
   ready.catch(() => undefined); // observed by the caller; never an unhandled rejection

@@ -16,6 +16,7 @@ import {
   type ConsumerHealth,
 } from '@storepulse/kafka';
 import { HealthRegistry, LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability';
+import { DiskFullGuard, type DiskFullState } from './disk-full/disk-full-guard';
 import { ClickHouseLedger } from './ingest/ledger.repository';
 import { ClickHouseEventIdIndex, EventDeduplicator } from './ingest/dedup';
 import {
@@ -30,6 +31,7 @@ import {
 export class AggregatorService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly ingest: IngestService;
   private readonly consumer: BatchConsumer;
+  private readonly diskFull: DiskFullGuard;
   private readonly producer: Producer;
   private readonly log: Logger;
 
@@ -79,6 +81,7 @@ export class AggregatorService implements OnApplicationBootstrap, BeforeApplicat
       this.log,
       metrics,
     );
+    this.diskFull = new DiskFullGuard(this.ingest, this.log, metrics);
     this.consumer = new BatchConsumer(
       kafka,
       {
@@ -93,13 +96,17 @@ export class AggregatorService implements OnApplicationBootstrap, BeforeApplicat
         logger: this.log,
         metrics,
       },
-      this.ingest,
+      this.diskFull,
     );
     health.register({
       name: 'aggregator-consumer',
       check: () => {
         const h = this.consumer.health();
-        return Promise.resolve({ ok: h.running && !h.stalled && !h.degraded, details: { ...h } });
+        const diskFull = this.diskFull.state();
+        return Promise.resolve({
+          ok: h.running && !h.stalled && !h.degraded && diskFull === null,
+          details: { ...h, diskFull },
+        });
       },
     });
   }
@@ -124,5 +131,9 @@ export class AggregatorService implements OnApplicationBootstrap, BeforeApplicat
   }
   consumerHealth(): ConsumerHealth {
     return this.consumer.health();
+  }
+  /** Non-null while writes fail because ClickHouse's data folder is full. */
+  diskFullState(): DiskFullState | null {
+    return this.diskFull.state();
   }
 }

@@ -7,3 +7,4 @@ export * from './online-feed';
 export * from './dead-letters/archive-row';
 export * from './dead-letters/dead-letter-archive';
 export * from './dead-letters/dead-letter-archive.service';
+export * from './disk-full/disk-full-guard';

@@ -163,8 +163,13 @@ export class TrainerService implements OnApplicationBootstrap, BeforeApplication
     return h;
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     if (!this.config.trainer.enabled) return;
+    // a trainer killed mid-change left an orphaned candidate, two champions or a missing
+    // promotion event: repaired before any run (a failure here fails the start, precisely)
+    const repairs = await this.registry.recover('trainer');
+    for (const r of repairs)
+      this.log.warn({ ...r }, `model registry repaired at start: ${r.reason}`);
     this.schedule(5_000);
     if (this.config.trainer.drift.checkMs > 0)
       this.scheduleDrift(this.config.trainer.drift.checkMs);

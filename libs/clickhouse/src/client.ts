@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import type { ClickHouseConfig } from '@storepulse/config';
+import { classifyDiskFull, withDiskFullErrors } from './disk-full';
 
 type ChdbCompatibleConnection = NonNullable<Parameters<typeof createClient>[0]>['connection'];
 
@@ -68,7 +69,12 @@ export async function createClickHouse(cfg: ClickHouseConfig): Promise<ClickHous
       // (by its release time) drops such sockets instead.
       keep_alive: { enabled: true, idle_socket_ttl: 2_500, eagerly_destroy_stale_sockets: true },
     });
-    return handle(client, 'server', cfg.database, undefined);
+    return handle(
+      withDiskFullErrors(client, `the data disk of the ClickHouse server at ${cfg.url}`),
+      'server',
+      cfg.database,
+      undefined,
+    );
   }
   const dataDir = resolve(cfg.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -84,7 +90,11 @@ export async function createClickHouse(cfg: ClickHouseConfig): Promise<ClickHous
   }
   // chdb implements @clickhouse/client-common's Connection; @clickhouse/client >= 1.23 bundles an
   // identical copy of those types, which TypeScript treats as distinct. Same shape, one cast.
-  const client = createClient({ connection: connection as unknown as ChdbCompatibleConnection });
+  // a full disk surfaces as a ClickHouseDiskFullError naming dataDir (transient, not bad input)
+  const client = withDiskFullErrors(
+    createClient({ connection: connection as unknown as ChdbCompatibleConnection }),
+    dataDir,
+  );
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${cfg.database}` });
   // chdb keeps session state: USE makes unqualified table names resolve in our database.
   await client.command({ query: `USE ${cfg.database}` });
@@ -94,12 +104,16 @@ export async function createClickHouse(cfg: ClickHouseConfig): Promise<ClickHous
     body: Buffer,
     settings: Record<string, string | number>,
   ): Promise<void> => {
-    await chdb.rawInsert({
-      table: `${cfg.database}.${table}`,
-      values: body,
-      format: 'JSONEachRow',
-      settings,
-    });
+    try {
+      await chdb.rawInsert({
+        table: `${cfg.database}.${table}`,
+        values: body,
+        format: 'JSONEachRow',
+        settings,
+      });
+    } catch (e) {
+      throw classifyDiskFull(e, dataDir);
+    }
   };
   return { ...handle(client, 'embedded', cfg.database, dataDir), insertJsonLines };
 }

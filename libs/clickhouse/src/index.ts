@@ -5,3 +5,4 @@ export * from './clickhouse.module';
 export * from './chunk';
 export * from './gateway';
 export * from './range-counts';
+export * from './disk-full';

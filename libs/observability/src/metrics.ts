@@ -77,6 +77,17 @@ export class PipelineMetrics {
     registers: [this.registry],
   });
 
+  readonly diskFull = new Gauge({
+    name: 'storepulse_clickhouse_disk_full',
+    help: '1 while ClickHouse writes fail because its data folder is full (consuming stopped until space is freed), else 0',
+    registers: [this.registry],
+  });
+  readonly diskFullErrors = new Counter({
+    name: 'storepulse_clickhouse_disk_full_errors_total',
+    help: 'Batch writes that failed because the ClickHouse data folder was full (each retry counts)',
+    registers: [this.registry],
+  });
+
   constructor(defaultMetrics = true) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }

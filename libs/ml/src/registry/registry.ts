@@ -292,6 +292,14 @@ function championStack(history: { version: number; event: ModelEventType }[]): n
   return stack;
 }
 
+/** One repair made by ModelRegistry.recover. */
+export interface RegistryRepair {
+  name: string;
+  version: number;
+  action: 'rejected-orphan' | 'retired-second-champion' | 'recorded-promotion';
+  reason: string;
+}
+
 export interface RegisterOptions {
   /** Who registers (audit). Default 'trainer'. */
   actor?: string;
@@ -630,6 +638,98 @@ export class ModelRegistry {
       });
       return { ...target, status: 'champion', updatedAt: iso(at) };
     });
+  }
+
+  /**
+   * Repairs what a process killed in the middle of a registry change leaves behind; the trainer
+   * runs it at start, before any run (one trainer process writes the registry: a `candidate` is
+   * only ever in flight inside a run of that process). Per name:
+   * - a `candidate` (killed between register and the gate's decision) becomes `rejected`, reason
+   *   "interrupted: …": it was never judged, so it never serves;
+   * - several `champion` rows (killed inside promote or rollback, between the two status writes):
+   *   the newest stays champion (the one the gate or the operator chose; readers already served it),
+   *   the others become `retired`;
+   * - a champion the event history does not show (killed before the 'promoted' / 'rolled_back'
+   *   event): a 'promoted' event is appended (reason "recovered: …"), so rollback and servedAt agree
+   *   with the statuses again.
+   * A version's row is written in one insert with its artifact and checksum, so a killed register
+   * leaves either no row or a complete one. Returns what was repaired (empty when nothing was).
+   */
+  async recover(actor = 'trainer'): Promise<RegistryRepair[]> {
+    checkText('', null, 'actor', actor);
+    const rows = await queryRows<{
+      name: string;
+      version: number;
+      status: ModelStatus;
+      updated_ms: string;
+    }>(
+      this.client,
+      `SELECT name, version, status, toString(toUnixTimestamp64Milli(updated_at)) AS updated_ms
+       FROM models FINAL WHERE status IN ('candidate', 'champion') ORDER BY name, version`,
+    );
+    const names = [...new Set(rows.map((r) => r.name))];
+    const out: RegistryRepair[] = [];
+    for (const name of names)
+      await this.serialise(name, async () => {
+        const mine = rows.filter((r) => r.name === name);
+        for (const c of mine.filter((r) => r.status === 'candidate')) {
+          const at = await this.tick(name);
+          const version = Number(c.version);
+          await this.setStatus(name, version, 'rejected', at);
+          const reason =
+            'interrupted: the trainer stopped between registering this version and the gate decision; never judged, rejected at restart';
+          await this.appendEvent({
+            name,
+            version,
+            event: 'rejected',
+            reason,
+            actor,
+            at,
+            fromVersion: null,
+          });
+          out.push({ name, version, action: 'rejected-orphan', reason });
+        }
+        const champions = mine
+          .filter((r) => r.status === 'champion')
+          .sort(
+            (a, b) =>
+              Number(b.updated_ms) - Number(a.updated_ms) || Number(b.version) - Number(a.version),
+          );
+        if (champions.length === 0) return;
+        const keep = Number(champions[0].version);
+        for (const old of champions.slice(1)) {
+          const version = Number(old.version);
+          await this.setStatus(name, version, 'retired', await this.tick(name));
+          out.push({
+            name,
+            version,
+            action: 'retired-second-champion',
+            reason: `an interrupted promotion left v${version} champion beside v${keep}`,
+          });
+        }
+        const history = await queryRows<{ version: number; event: ModelEventType }>(
+          this.client,
+          `SELECT version, event FROM model_events
+           WHERE name = {name:String} AND event IN ('promoted', 'rolled_back') ORDER BY at`,
+          { name },
+        );
+        const stack = championStack(history.map((h) => ({ ...h, version: Number(h.version) })));
+        const recorded = stack[stack.length - 1];
+        if (recorded !== keep) {
+          const reason = `recovered: v${keep} is champion but its promotion event is missing (the process stopped before recording it)`;
+          await this.appendEvent({
+            name,
+            version: keep,
+            event: 'promoted',
+            reason,
+            actor,
+            at: await this.tick(name),
+            fromVersion: recorded ?? null,
+          });
+          out.push({ name, version: keep, action: 'recorded-promotion', reason });
+        }
+      });
+    return out;
   }
 
   /** The audit, newest first; optionally of one name, at most `limit` events (default: all). */
