@@ -1,5 +1,5 @@
-// Exactly-once of the aggregator under SIGKILL, shared by the e2e test (features-sigkill, 5 kills)
-// and the fault suite (case 1, 10 kills): the simulated workload and its expected values computed
+// Exactly-once of the aggregator under SIGKILL, used by the fault suite (case 1, 10 kills; it replaced
+// the older features-sigkill e2e test, whose 5 kills on a produced backlog it covers): the simulated workload and its expected values computed
 // from the produced events (the TypeScript oracle of libs/features, no SQL), the kill loop over the
 // aggregator child (test/support/aggregator-child), and the exact comparison of raw rows, every
 // rollup and the users' features afterwards.
