@@ -22,6 +22,7 @@ import {
 } from '@storepulse/clickhouse';
 import { TOPICS } from '@storepulse/contracts';
 import type { DiskFullState } from '@storepulse/aggregator';
+import { AlertEngine, HttpReadiness, type Alert } from '@storepulse/monitor';
 import { killAllChildren, startChild, type ChildHandle } from '../support/child-process';
 import { produce, resetStorefrontTopics, testKafka, waitFor } from '../support/kafka';
 import { tempDir, testBrokers } from '../support/env';
@@ -34,7 +35,9 @@ import { validCorpus } from './poison-corpus';
  * the aggregator stops consuming (no offset moves) with an error log naming the folder, the
  * storepulse_clickhouse_disk_full gauge at 1 and readiness failing, and stays up (one process, no
  * restart). Restarted on the full disk, it comes up and waits the same way. After the filler is
- * deleted it resumes by itself: every raw row and rollup exact.
+ * deleted it resumes by itself: every raw row and rollup exact. The alert: the monitor's
+ * ClickHouseDiskFull rule, fed by its HTTP readiness source reading the child's /health/ready (as a
+ * separate monitor reads a separate aggregator), fires while the disk is full and resolves after.
  * Needs root (mount); otherwise it is skipped with the reason (the classification of the engine's
  * real error text is unit-tested in libs/clickhouse/src/disk-full.spec.ts and the aggregator's
  * reaction in apps/aggregator/src/disk-full/disk-full-guard.spec.ts).
@@ -45,6 +48,7 @@ const FREE_MB = Number(process.env.FAULTS_DISK_FREE_MB ?? 8);
 /** How long the full disk is held (checks: no commit, not ready, process up). */
 const HOLD_MS = Number(process.env.FAULTS_DISK_HOLD_SECONDS ?? 15) * 1000;
 const DAY = 86_400_000;
+const HTTP_PORT = Number(process.env.TEST_KAFKA_PORT ?? 39092) + 7;
 
 interface Counters {
   consumed: number;
@@ -146,6 +150,19 @@ describe('fault suite: disk full under the aggregator (embedded engine on a smal
     return total;
   }
 
+  const alerts = new AlertEngine(loadConfig({}).monitor.alerts, 'faults');
+  const readiness = new HttpReadiness([
+    { name: 'aggregator', url: `http://127.0.0.1:${HTTP_PORT}` },
+  ]);
+  /** One monitor evaluation over the child's /health/ready: the disk-full alert, if firing. */
+  async function diskAlert(): Promise<Alert | undefined> {
+    alerts.evaluate(
+      { groups: [], dlq: { rate: null, dead: 0, total: 0 }, readiness: await readiness.read() },
+      Date.now(),
+    );
+    return alerts.active().find((a) => a.id === 'ClickHouseDiskFull/aggregator');
+  }
+
   function start(): ChildHandle<Counters> {
     return startChild<Counters>({
       script: join(__dirname, '..', 'support', 'aggregator-child.js'),
@@ -160,6 +177,7 @@ describe('fault suite: disk full under the aggregator (embedded engine on a smal
         AGGREGATOR_MAX_BYTES_PER_PARTITION: '131072',
         FEATURES_ALLOWED_LATENESS_MS: String(30 * DAY),
         LOG_LEVEL: 'info',
+        AGGREGATOR_CHILD_HTTP_PORT: String(HTTP_PORT),
       },
       onLine: (line) => {
         if (!line.startsWith('{')) return;
@@ -254,6 +272,14 @@ describe('fault suite: disk full under the aggregator (embedded engine on a smal
       const errorLogs = logs.filter((l) => l.level >= 50 && l.folder === dataDir);
       assert.ok(errorLogs.length > 0, 'an error log names the folder');
       assert.match(errorLogs[0].msg, new RegExp(`${dataDir} is full`));
+      const alert = await diskAlert();
+      assert.ok(
+        alert,
+        'the ClickHouseDiskFull alert fires from the /health/ready the child serves',
+      );
+      assert.equal(alert.state, 'firing');
+      assert.equal(alert.severity, 'critical');
+      assert.match(alert.summary, new RegExp(`no space left in ${dataDir}`));
 
       // a restart on the full disk (an orchestrator's, or an operator's) comes up and waits too
       const stop = await agg.kill('SIGTERM');
@@ -291,6 +317,15 @@ describe('fault suite: disk full under the aggregator (embedded engine on a smal
       const recoveredS = (Date.now() - freedAt) / 1000;
       const fin = agg.last();
       assert.equal(fin?.diskFull, null);
+      assert.equal(await diskAlert(), undefined, 'the alert resolves once space is back');
+      assert.deepEqual(
+        alerts
+          .history()
+          .filter((a) => a.rule === 'ClickHouseDiskFull')
+          .map((a) => a.state)
+          .reverse(),
+        ['firing', 'resolved'],
+      );
       assert.equal(fin?.diskFullGauge, 0, 'storepulse_clickhouse_disk_full back to 0');
       assert.ok(
         logs.some((l) => /space again/.test(l.msg)),

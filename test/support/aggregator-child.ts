@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Module } from '@nestjs/common';
+import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigModule, configFromProcessEnv } from '@storepulse/config';
 import { ClickHouseModule, createClickHouse, runMigrations } from '@storepulse/clickhouse';
@@ -17,6 +17,8 @@ import { AggregatorModule, AggregatorService } from '@storepulse/aggregator';
  * CLICKHOUSE_DATA_DIR against KAFKA_BROKERS, as a child process the crash tests can SIGKILL.
  * Prints `READY` and then its counters as JSON lines every 250 ms, with its readiness (`ready`, the
  * health checks' verdict), the disk-full state and the storepulse_clickhouse_disk_full gauge.
+ * With AGGREGATOR_CHILD_HTTP_PORT it also serves /health/ready and /metrics on 127.0.0.1 (as the
+ * separate aggregator app does), for the monitor's HTTP readiness source.
  */
 async function main(): Promise<void> {
   const config = configFromProcessEnv();
@@ -37,7 +39,13 @@ async function main(): Promise<void> {
     ],
   })
   class ChildModule {}
-  const app = await NestFactory.createApplicationContext(ChildModule, { logger: false });
+  const httpPort = Number(process.env.AGGREGATOR_CHILD_HTTP_PORT ?? 0);
+  let app: INestApplicationContext;
+  if (httpPort > 0) {
+    const web = await NestFactory.create(ChildModule, { logger: false });
+    await web.listen(httpPort, '127.0.0.1');
+    app = web;
+  } else app = await NestFactory.createApplicationContext(ChildModule, { logger: false });
   const svc = app.get(AggregatorService);
   process.stdout.write('READY\n');
   let ready = false;

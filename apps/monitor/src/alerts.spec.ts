@@ -117,3 +117,66 @@ describe('histogramQuantile', () => {
     assert.equal(histogramQuantile(0.5, [{ le: Infinity, count: 0 }]), null);
   });
 });
+
+describe('AlertEngine: ClickHouseDiskFull from the services’ readiness', () => {
+  const full = {
+    folder: '/data/chdb',
+    since: new Date(10_000).toISOString(),
+    error: 'ClickHouse cannot write: no space left in /data/chdb (code 243)',
+    probe: 'storefront.orders.v1:0',
+    partitions: [],
+    failures: 3,
+  };
+  const reports = (diskFull: unknown, service = 'aggregator') => [
+    { service, check: 'clickhouse', ok: true, details: {} },
+    { service, check: 'aggregator-consumer', ok: diskFull === null, details: { diskFull } },
+  ];
+  const withReadiness = (r: ReturnType<typeof reports>): AlertInput => ({
+    ...input([]),
+    readiness: r,
+  });
+
+  it('fires at once, critical, naming the service, the check and the folder; resolves with space', () => {
+    const e = new AlertEngine(rules, 'c');
+    assert.deepEqual(e.evaluate(withReadiness(reports(null)), 0), []);
+    const fired = e.evaluate(withReadiness(reports(full)), 40_000);
+    assert.equal(fired.length, 1);
+    const a = fired[0];
+    assert.equal(a?.id, 'ClickHouseDiskFull/aggregator');
+    assert.equal(a?.rule, 'ClickHouseDiskFull');
+    assert.equal(a?.severity, 'critical');
+    assert.equal(a?.group, null);
+    assert.equal(a?.value, 30, 'seconds since the disk filled');
+    assert.equal(
+      a?.summary,
+      `aggregator (aggregator-consumer) stopped consuming since ${full.since}: ${full.error}`,
+    );
+    assert.deepEqual(e.evaluate(withReadiness(reports(full)), 45_000), [], 'no repeat');
+    assert.equal(e.active()[0]?.value, 35);
+    const resolved = e.evaluate(withReadiness(reports(null)), 50_000);
+    assert.deepEqual(
+      resolved.map((x) => [x.id, x.state]),
+      [['ClickHouseDiskFull/aggregator', 'resolved']],
+    );
+  });
+
+  it('one alert per service; a service that stops reporting resolves its alert', () => {
+    const e = new AlertEngine(rules, 'c');
+    const fired = e.evaluate(withReadiness([...reports(full, 'a1'), ...reports(full, 'a2')]), 0);
+    assert.deepEqual(fired.map((x) => x.id).sort(), [
+      'ClickHouseDiskFull/a1',
+      'ClickHouseDiskFull/a2',
+    ]);
+    const r = e.evaluate(withReadiness(reports(full, 'a2')), 1_000);
+    assert.deepEqual(
+      r.map((x) => [x.id, x.state]),
+      [['ClickHouseDiskFull/a1', 'resolved']],
+    );
+  });
+
+  it('ignores a diskFull that is not a full-disk state', () => {
+    const e = new AlertEngine(rules, 'c');
+    for (const bad of [true, 'full', { folder: '/x' }, { folder: 1, since: 's', error: 'e' }])
+      assert.deepEqual(e.evaluate(withReadiness(reports(bad)), 0), [], JSON.stringify(bad));
+  });
+});

@@ -2,8 +2,10 @@ import type { Producer } from 'kafkajs';
 import type { MonitorConfig } from '@storepulse/config';
 import { TOPICS } from '@storepulse/contracts';
 import type { ConsumerStatus } from '@storepulse/kafka';
+import { reportedDiskFull, type ReadinessReport } from './readiness/readiness';
 
-export type AlertRule = 'ConsumerTimeLagHigh' | 'DeadLetterRateHigh' | 'ConsumerGroupStalled';
+export type AlertRule =
+  'ConsumerTimeLagHigh' | 'DeadLetterRateHigh' | 'ConsumerGroupStalled' | 'ClickHouseDiskFull';
 export type AlertState = 'firing' | 'resolved';
 
 /** One alert event, as published to ops.alerts.v1 (JSON value, key = id) and served at GET /api/alerts. */
@@ -14,10 +16,10 @@ export interface Alert {
   state: AlertState;
   severity: 'warning' | 'critical';
   cluster: string;
-  /** Consumer group concerned (null for cluster-wide rules). */
+  /** Consumer group concerned (null for cluster-wide and service rules). */
   group: string | null;
   summary: string;
-  /** Measured value when the event was emitted (seconds, ratio, or seconds without commit). */
+  /** Measured value when the event was emitted (seconds, ratio, seconds without commit or seconds full). */
   value: number;
   threshold: number;
   /** When the alert started firing (ISO 8601). */
@@ -40,6 +42,8 @@ export interface AlertInput {
   groups: GroupAlertInput[];
   /** Dead-letter ratio over the DLQ window; null when too few events to judge. */
   dlq: { rate: number | null; dead: number; total: number };
+  /** The services' readiness checks (ClickHouseDiskFull reads `details.diskFull`). */
+  readiness?: readonly ReadinessReport[];
 }
 
 interface Condition {
@@ -77,7 +81,7 @@ export class AlertEngine {
     return [...this.recent].reverse();
   }
 
-  private conditions(input: AlertInput): Condition[] {
+  private conditions(input: AlertInput, nowMs: number): Condition[] {
     const r = this.rules;
     const out: Condition[] = [];
     for (const g of input.groups) {
@@ -120,6 +124,33 @@ export class AlertEngine {
       threshold: r.dlqRate,
       forMs: 0,
     });
+    // One condition per service that reported: firing while any of its checks says the disk is
+    // full; a service that stops reporting (or answers without it) resolves.
+    const services = new Map<
+      string,
+      { check: string; full: ReturnType<typeof reportedDiskFull> }
+    >();
+    for (const rep of input.readiness ?? []) {
+      const full = reportedDiskFull(rep.details);
+      const seen = services.get(rep.service);
+      if (!seen || (full && !seen.full)) services.set(rep.service, { check: rep.check, full });
+    }
+    for (const [service, { check, full }] of services) {
+      const sinceMs = full ? Date.parse(full.since) : NaN;
+      out.push({
+        id: `ClickHouseDiskFull/${service}`,
+        rule: 'ClickHouseDiskFull',
+        severity: 'critical',
+        group: null,
+        active: full !== null,
+        summary: full
+          ? `${service} (${check}) stopped consuming since ${full.since}: ${full.error}`
+          : `${service}: ClickHouse has space`,
+        value: full && Number.isFinite(sinceMs) ? Math.max(0, (nowMs - sinceMs) / 1000) : 0,
+        threshold: 0,
+        forMs: 0,
+      });
+    }
     return out;
   }
 
@@ -128,7 +159,7 @@ export class AlertEngine {
     const at = new Date(nowMs).toISOString();
     const transitions: Alert[] = [];
     const seen = new Set<string>();
-    for (const c of this.conditions(input)) {
+    for (const c of this.conditions(input, nowMs)) {
       seen.add(c.id);
       const current = this.activeAlerts.get(c.id);
       if (c.active) {

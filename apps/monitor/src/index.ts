@@ -14,3 +14,6 @@ export * from './demand-reads';
 export * from './dashboard/models-page.controller';
 export * from './models-reads';
 export * from './dashboard/loop-comparison';
+export * from './readiness/readiness';
+export * from './readiness/http-readiness';
+export * from './readiness/in-process-readiness';

@@ -13,6 +13,8 @@ import { KAFKA } from '@storepulse/kafka';
 import { HealthRegistry, LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability';
 import { KafkaAlertPublisher } from './alerts';
 import { Monitor } from './monitor';
+import { HttpReadiness } from './readiness/http-readiness';
+import { InProcessReadiness } from './readiness/in-process-readiness';
 import type { MonitorView } from './view';
 
 /** Nest wrapper of the {@link Monitor} loop: started on bootstrap, stopped before shutdown. */
@@ -38,6 +40,17 @@ export class MonitorService implements OnApplicationBootstrap, BeforeApplication
       metrics,
       publisher: new KafkaAlertPublisher(this.producer),
       ...(clickhouse ? { clickhouse } : {}),
+      readiness: [
+        new InProcessReadiness(health),
+        ...(config.monitor.readiness.targets.length > 0
+          ? [
+              new HttpReadiness(
+                config.monitor.readiness.targets,
+                config.monitor.readiness.timeoutMs,
+              ),
+            ]
+          : []),
+      ],
     });
     const interval = config.monitor.pollIntervalMs;
     const started = Date.now();

@@ -16,6 +16,7 @@ import {
 import type { Logger, PipelineMetrics } from '@storepulse/observability';
 import { AlertEngine, type Alert, type AlertPublisher } from './alerts';
 import { LagMetrics } from './lag-metrics';
+import type { ReadinessReport, ReadinessSource } from './readiness/readiness';
 import {
   RateWindow,
   bucketsDelta,
@@ -40,6 +41,8 @@ export interface MonitorDeps {
   metrics: PipelineMetrics;
   publisher?: AlertPublisher;
   clickhouse?: ClickHouseHandle;
+  /** Where the other services' readiness comes from (the disk-full alert). */
+  readiness?: readonly ReadinessSource[];
   now?: () => number;
 }
 
@@ -133,6 +136,7 @@ export class Monitor {
       const topics = this.topicRates(snap);
       const dlq = await this.deadLetters(snap.atMs);
       const latency = await this.latency();
+      const readiness = await this.readiness();
       const transitions = this.alerts.evaluate(
         {
           groups: groups.map((g) => ({
@@ -143,6 +147,7 @@ export class Monitor {
             maxTimeLagSeconds: g.maxTimeLagSeconds,
           })),
           dlq,
+          readiness,
         },
         snap.atMs,
       );
@@ -180,6 +185,11 @@ export class Monitor {
       this.log.warn({ err: e }, 'lag poll failed');
       throw e;
     }
+  }
+
+  private async readiness(): Promise<ReadinessReport[]> {
+    const all = await Promise.all((this.d.readiness ?? []).map((s) => s.read()));
+    return all.flat();
   }
 
   private async emit(transitions: Alert[]): Promise<void> {

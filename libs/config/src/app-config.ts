@@ -226,6 +226,8 @@ export interface MonitorConfig {
     stalled: boolean;
   };
   historyPoints: number;
+  /** Services whose /health/ready is read for alerts (separate apps); in process: the registry. */
+  readiness: { targets: { name: string; url: string }[]; timeoutMs: number };
 }
 export interface CollectorConfig {
   /** Mounted in the all-in-one process. */
@@ -454,6 +456,16 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
         stalled: e.MONITOR_ALERT_STALLED,
       },
       historyPoints: e.MONITOR_HISTORY_POINTS,
+      readiness: {
+        targets: (e.MONITOR_READINESS_URLS ?? '')
+          .split(',')
+          .filter((x) => x !== '')
+          .map((x) => {
+            const i = x.indexOf('=');
+            return { name: x.slice(0, i), url: x.slice(i + 1) };
+          }),
+        timeoutMs: e.MONITOR_READINESS_TIMEOUT_MS,
+      },
     },
     trainer: {
       enabled: e.TRAINER_ENABLED,

@@ -228,6 +228,16 @@ export const envSchema = z.object({
   MONITOR_ALERT_DLQ_MIN_EVENTS: int(0, 1_000_000_000).default(100),
   MONITOR_ALERT_STALLED: bool.default(true),
   MONITOR_HISTORY_POINTS: int(10, 100_000).default(360),
+  /** Other services whose /health/ready the monitor reads for alerts: `name=http://host:port,…`. */
+  MONITOR_READINESS_URLS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+=https?:\/\/[^,\s]+(,[A-Za-z0-9_-]+=https?:\/\/[^,\s]+)*$/, {
+        error: 'must be name=http://host:port[,name=http://host:port...]',
+      })
+      .optional(),
+  ),
+  MONITOR_READINESS_TIMEOUT_MS: int(100, 60_000).default(3_000),
 
   /** Collector (HTTP ingest, README "HTTP ingest"). */
   COLLECTOR_ENABLED: bool.default(true),
