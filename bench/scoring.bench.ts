@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,7 +33,8 @@ import {
   type InboundMessage,
 } from '@storepulse/kafka';
 import { ModelRegistry, getTf, getTfBackendInfo, predictPropensity, type Tf } from '@storepulse/ml';
-import { PipelineMetrics, createLogger } from '@storepulse/observability';
+import { HealthRegistry, PipelineMetrics, createLogger } from '@storepulse/observability';
+import { AggregatorService } from '@storepulse/aggregator';
 import {
   ChampionCache,
   PropensityScorer,
@@ -43,6 +45,7 @@ import {
 import { Storefront } from '@storepulse/simulator';
 import { PropensityTrainer, TrainingSetBuilder, propensityModelName } from '@storepulse/trainer';
 import { tempDir } from '../test/support/env';
+import { resetStorefrontTopics } from '../test/support/kafka';
 import {
   benchBroker,
   loadRawHistory,
@@ -62,7 +65,14 @@ import {
  *   BENCH_SPREAD_S (300: in-process events spread over this many seconds, i.e. as-of minutes per batch),
  *   BENCH_INPROC (1: run (a)), BENCH_COMPARE (1: (b) also with the settings before issue #11's work:
  *   offsets sent after the records), BENCH_FETCH_MAX_WAIT_MS / BENCH_MAX_BYTES (the transport's
- *   fetch wait and bytes per partition; default the scorer's config).
+ *   fetch wait and bytes per partition; default the scorer's config), BENCH_INPROC_CLICKHOUSE (1: (a)
+ *   also with ClickHouse lookups), BENCH_BASELINE (a dist folder of an earlier build, e.g. one copied
+ *   before a change: (a) then also runs that build's ScoreEvents + PropensityScorer on the same
+ *   batches, alternating with this build's, and prints the ratio — a before/after in one run),
+ *   BENCH_CPU_PROFILE (a folder: a CPU profile of the in-process online-tier run only),
+ *   BENCH_MAX_BYTES_ALT (bytes: (b) once more with this fetch size per partition),
+ *   BENCH_FEATURES_WAIT (1: (c) with (b), the real aggregator consuming the storefront clickstream at
+ *   BENCH_RATE: event → aggregator group committed past it, the scorer's "features durable" wait).
  * The propensity scorer's real path (ScoreEvents → PropensityScorer → ChampionCache with a model the
  * real trainer trained and registered; features from the embedded ClickHouse): (a) in process, the
  * pure scoring throughput with the time per stage; (b) end to end through Kafka with the exactly-once
@@ -82,6 +92,28 @@ const E2E = (process.env.BENCH_E2E ?? '1') !== '0';
 const SPREAD_S = Number(process.env.BENCH_SPREAD_S ?? 300);
 const INPROC = (process.env.BENCH_INPROC ?? '1') !== '0';
 const COMPARE = (process.env.BENCH_COMPARE ?? '1') !== '0';
+const INPROC_CLICKHOUSE = (process.env.BENCH_INPROC_CLICKHOUSE ?? '1') !== '0';
+const BASELINE = process.env.BENCH_BASELINE ?? '';
+const CPU_PROFILE = process.env.BENCH_CPU_PROFILE ?? '';
+const FEATURES_WAIT = (process.env.BENCH_FEATURES_WAIT ?? '1') !== '0';
+
+/** The scorer's use case classes of an earlier build (BENCH_BASELINE), loaded from its dist. */
+interface ScorerBuild {
+  ScoreEvents: typeof ScoreEvents;
+  PropensityScorer: typeof PropensityScorer;
+}
+function loadBaseline(dir: string): ScorerBuild {
+  const load = createRequire(__filename);
+  const events = load(join(dir, 'apps/scorer/src/score-events.js')) as Pick<
+    ScorerBuild,
+    'ScoreEvents'
+  >;
+  const scorer = load(join(dir, 'apps/scorer/src/propensity-scorer.js')) as Pick<
+    ScorerBuild,
+    'PropensityScorer'
+  >;
+  return { ScoreEvents: events.ScoreEvents, PropensityScorer: scorer.PropensityScorer };
+}
 
 /** The transport settings of one end-to-end run. */
 interface E2eVariant {
@@ -374,6 +406,7 @@ async function main(): Promise<void> {
     ['ClickHouse', features, Math.min(INPROC_EVENTS, 5_000)],
     ['online tier', onlineFeatures, INPROC_EVENTS],
   ];
+  if (!INPROC_CLICKHOUSE) variants.shift();
   if (!INPROC) variants.length = 0;
   for (const [label, store, count] of variants) {
     const cache = await championCache(tf, registry, model, horizon, logger);
@@ -410,6 +443,8 @@ async function main(): Promise<void> {
     let decodeMs = 0;
     let handleMs = 0;
     let predictions = 0;
+    const profiling = CPU_PROFILE !== '' && label === 'online tier';
+    if (profiling) await cpuProfile.start();
     const cpu0 = process.cpuUsage();
     for (let from = BATCH; from < BATCH + count; from += BATCH) {
       const batch = mk(from);
@@ -421,6 +456,8 @@ async function main(): Promise<void> {
       handleMs += performance.now() - th;
     }
     const cpu = process.cpuUsage(cpu0);
+    if (profiling)
+      progress(`CPU profile of the online-tier run: ${await cpuProfile.stop(CPU_PROFILE)}`);
     const rest = handleMs - timed.ms - decodeMs;
     const pct = (x: number) => `${((x / handleMs) * 100).toFixed(0)} %`;
     rows.push(
@@ -445,6 +482,12 @@ async function main(): Promise<void> {
     await cache.stop();
   }
 
+  if (INPROC && BASELINE) {
+    const r = await sideBySide(tf, registry, model, horizon, logger, onlineFeatures, clock, ids);
+    rows.push(...r);
+    for (const x of r) progress(`${x[0]}: ${x[1]}`);
+  }
+
   // (b) end to end through Kafka
   if (E2E) {
     const broker = await benchBroker(logger);
@@ -464,7 +507,11 @@ async function main(): Promise<void> {
         fetchMaxWaitMs: 250,
         maxBytesPerPartition: 256 * 1024,
       };
-      for (const v of COMPARE ? [before, now] : [now]) {
+      const variants = COMPARE ? [before, now] : [now];
+      // BENCH_MAX_BYTES_ALT: the current settings with another fetch size per partition, side by side
+      const alt = Number(process.env.BENCH_MAX_BYTES_ALT ?? 0);
+      if (alt > 0) variants.push({ ...now, label: `now, ${alt} B`, maxBytesPerPartition: alt });
+      for (const v of variants) {
         progress(`(b) ${v.label}: ${JSON.stringify(v)}`);
         const e2e = await endToEnd(
           kafka,
@@ -480,6 +527,12 @@ async function main(): Promise<void> {
         );
         rows.push(...e2e);
       }
+      if (FEATURES_WAIT) {
+        progress(`(c) the aggregator at ${RATE} events/s: event → its group committed past it`);
+        const r = await featuresDurable(kafka, ch, config, logger, users);
+        rows.push(...r);
+        for (const x of r) progress(`${x[0]}: ${x[1]}`);
+      }
     } finally {
       await broker.stop();
     }
@@ -489,6 +542,259 @@ async function main(): Promise<void> {
   printTable('scoring (npm run bench -- scoring)', rows);
   await ch.close();
 }
+
+/**
+ * (c) The scorer's "features durable" wait: the real AggregatorService (embedded engine, the 13
+ * rollups, dedup) consumes the storefront clickstream produced at BENCH_RATE; a poller reads the
+ * aggregator group's committed offsets every 10 ms (the scorer's KafkaGroupProgress polls every
+ * 25 ms) and takes, per produced chunk, the time from its send until the group committed past it.
+ * A scorer batch cannot be scored before that (the score reflects the triggering event).
+ */
+async function featuresDurable(
+  kafka: Kafka,
+  ch: Awaited<ReturnType<typeof createClickHouse>>,
+  config: ReturnType<typeof loadConfig>,
+  logger: ReturnType<typeof createLogger>,
+  users: string[],
+): Promise<[string, string][]> {
+  await resetStorefrontTopics(kafka);
+  const agg = new AggregatorService(
+    config,
+    kafka,
+    ch,
+    logger,
+    new PipelineMetrics(false),
+    new HealthRegistry(),
+  );
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const admin = kafka.admin();
+  await Promise.all([agg.onApplicationBootstrap(), producer.connect(), admin.connect()]);
+  const pending: { partition: number; need: bigint; sentMs: number; n: number }[] = [];
+  const lat: number[] = [];
+  let sending = true;
+  const committed = new Map<number, bigint>();
+  const startPoll = async () => {
+    const until = Date.now() + RATE_SECONDS * 1000 + 120_000;
+    while (sending || pending.length > 0) {
+      if (Date.now() > until)
+        throw new Error(
+          `(c) the aggregator group ${config.aggregator.groupId} did not commit ${pending.length} chunks within 120 s of the last send (committed ${JSON.stringify([...committed].map(([p, o]) => [p, o.toString()]))})`,
+        );
+      const res = await admin.fetchOffsets({
+        groupId: config.aggregator.groupId,
+        topics: [TOPICS.clickstream],
+      });
+      const now = Date.now();
+      for (const p of res[0]?.partitions ?? [])
+        if (p.offset !== '-1') committed.set(p.partition, BigInt(p.offset));
+      for (let i = pending.length - 1; i >= 0; i--) {
+        const c = pending[i];
+        if (!c || (committed.get(c.partition) ?? -1n) < c.need) continue;
+        for (let k = 0; k < c.n; k++) lat.push(now - c.sentMs);
+        pending.splice(i, 1);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  const total = RATE * RATE_SECONDS;
+  const tickMs = 20;
+  const perTick = Math.max(1, Math.round((RATE * tickMs) / 1000));
+  // warm-up: the group joined and one chunk per partition committed before the measured run
+  const warm = await producer.send({
+    topic: TOPICS.clickstream,
+    messages: [0, 1, 2].map((partition) => ({
+      key: 'u-warm',
+      partition,
+      value: click('u-warm', Date.now(), randomUUID()),
+    })),
+  });
+  const warmUntil = Date.now() + 120_000;
+  for (;;) {
+    const res = await admin.fetchOffsets({
+      groupId: config.aggregator.groupId,
+      topics: [TOPICS.clickstream],
+    });
+    const done = warm.every((m) => {
+      const c = res[0]?.partitions.find((p) => p.partition === m.partition)?.offset ?? '-1';
+      return m.baseOffset !== undefined && BigInt(c) > BigInt(m.baseOffset);
+    });
+    if (done) break;
+    if (Date.now() > warmUntil)
+      throw new Error(`(c) the aggregator group did not commit the warm-up chunk within 120 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const poll = startPoll();
+  poll.catch(() => undefined); // awaited (and rethrown) after the sends
+  const t0 = Date.now();
+  try {
+    for (let i = 0; i < total; i += perTick) {
+      const wait = t0 + (i / RATE) * 1000 - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const n = Math.min(perTick, total - i);
+      const counts = [0, 0, 0];
+      const messages = Array.from({ length: n }, (_, k) => {
+        const user = users[(i + k) % users.length] ?? 'u-0';
+        const partition = (i + k) % 3;
+        counts[partition] = (counts[partition] ?? 0) + 1;
+        return { key: user, partition, value: click(user, Date.now(), randomUUID()) };
+      });
+      const sentMs = Date.now();
+      const meta = await producer.send({ topic: TOPICS.clickstream, messages });
+      for (const m of meta) {
+        const c = counts[m.partition] ?? 0;
+        if (c > 0 && m.baseOffset !== undefined)
+          pending.push({
+            partition: m.partition,
+            need: BigInt(m.baseOffset) + BigInt(c),
+            sentMs,
+            n: c,
+          });
+      }
+    }
+  } finally {
+    sending = false;
+  }
+  const sendSeconds = (Date.now() - t0) / 1000;
+  try {
+    await poll;
+  } finally {
+    await agg.beforeApplicationShutdown();
+    await producer.disconnect();
+    await admin.disconnect();
+  }
+  lat.sort((a, b) => a - b);
+  return [
+    [
+      `(c) features durable at ${RATE} events/s`,
+      `${lat.length} clickstream events sent over ${sendSeconds.toFixed(1)} s into the real aggregator (embedded engine, after a warm-up chunk): event → aggregator group committed past it p50 ${percentile(lat, 50)} ms, p99 ${percentile(lat, 99)} ms, max ${lat.at(-1)} ms (10 ms poll)`,
+    ],
+  ];
+}
+
+/**
+ * (a) before/after in one run: this build's ScoreEvents + PropensityScorer and an earlier build's
+ * (BENCH_BASELINE) on the same batches of the online tier, alternating (which goes first flips every
+ * batch), so both see the same machine load. The outputs must be the same records (scored_at aside).
+ */
+async function sideBySide(
+  tf: Tf,
+  registry: ModelRegistry,
+  model: string,
+  horizon: { name: string; ms: number },
+  logger: ReturnType<typeof createLogger>,
+  store: FeatureStore,
+  clock: () => number,
+  ids: (n: number, prefix: string) => { id: string; user: string }[],
+): Promise<[string, string][]> {
+  const base = loadBaseline(BASELINE);
+  const opts = {
+    aggregatorGroupId: 'none',
+    featuresWaitMs: 1_000,
+    debounceMs: 0,
+    maxEventAgeMs: 3_600_000,
+  };
+  const cacheNow = await championCache(tf, registry, model, horizon, logger);
+  const cacheBefore = await championCache(tf, registry, model, horizon, logger);
+  const builds = [
+    {
+      label: 'this build',
+      use: new ScoreEvents(new PropensityScorer(tf, store, cacheNow), noUpstreamWait, opts, clock),
+      ms: 0,
+      cpuUs: 0,
+    },
+    {
+      label: `baseline ${BASELINE}`,
+      use: new base.ScoreEvents(
+        new base.PropensityScorer(tf, store, cacheBefore),
+        noUpstreamWait,
+        opts,
+        clock,
+      ),
+      ms: 0,
+      cpuUs: 0,
+    },
+  ];
+  const mk = (from: number): InboundBatch => {
+    const t = clock();
+    return {
+      topic: TOPICS.clickstream,
+      partition: 0,
+      messages: ids(BATCH, `s${from}`).map((e, i) => ({
+        topic: TOPICS.clickstream,
+        partition: 0,
+        offset: String(from + i),
+        key: null,
+        value: click(e.user, t - ((from + i) % SPREAD_S) * 1_000, e.id),
+        headers: {},
+        timestampMs: t,
+      })),
+      heartbeat: () => Promise.resolve(),
+    };
+  };
+  const strip = (v: string | Buffer | null) =>
+    String(v).replace(/"scored_at":"[^"]*"/, '"scored_at":""');
+  // warm-up, and the same records from both builds
+  const w = mk(0);
+  const [a, b] = await Promise.all(builds.map((x) => x.use.handle(w)));
+  if (
+    !a ||
+    !b ||
+    a.length !== b.length ||
+    a.some((r, i) => strip(r.value) !== strip(b[i]?.value ?? null))
+  )
+    throw new Error('side by side: the two builds published different records for the same batch');
+  let k = 0;
+  for (let from = BATCH; from < BATCH + INPROC_EVENTS; from += BATCH, k++) {
+    const batch = mk(from);
+    for (const x of k % 2 === 0 ? builds : [...builds].reverse()) {
+      const c0 = process.cpuUsage();
+      const t = performance.now();
+      await x.use.handle(batch);
+      x.ms += performance.now() - t;
+      const c = process.cpuUsage(c0);
+      x.cpuUs += c.user + c.system;
+    }
+  }
+  await cacheNow.stop();
+  await cacheBefore.stop();
+  const [now, before] = builds;
+  if (!now || !before) throw new Error('side by side: two builds expected');
+  const rate = (x: { ms: number }) => Math.round(INPROC_EVENTS / (x.ms / 1000));
+  const perEvent = (x: { cpuUs: number }) => (x.cpuUs / INPROC_EVENTS).toFixed(1);
+  return [
+    [
+      '(a) side by side, online tier',
+      `${INPROC_EVENTS} events each in ${BATCH}-event batches, alternating: this build ${rate(now)} events/s (${perEvent(now)} µs CPU per event), ${before.label} ${rate(before)} events/s (${perEvent(before)} µs); ratio ${(before.ms / now.ms).toFixed(2)}× (wall), ${(before.cpuUs / now.cpuUs).toFixed(2)}× (CPU); same records`,
+    ],
+  ];
+}
+
+/** A CPU profile of part of the run (inspector session of this process), written as .cpuprofile. */
+const cpuProfile = (() => {
+  let session: import('node:inspector').Session | undefined;
+  const post = <T>(method: string, params?: object) =>
+    new Promise<T>((resolve, reject) => {
+      if (!session) return reject(new Error('no inspector session'));
+      session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res as T)));
+    });
+  return {
+    async start(): Promise<void> {
+      const { Session } = await import('node:inspector');
+      session = new Session();
+      session.connect();
+      await post('Profiler.enable');
+      await post('Profiler.start');
+    },
+    async stop(dir: string): Promise<string> {
+      const { profile } = await post<{ profile: object }>('Profiler.stop');
+      session?.disconnect();
+      session = undefined;
+      const file = join(dir, `scoring-inproc-${Date.now()}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      return file;
+    },
+  };
+})();
 
 async function championCache(
   tf: Tf,

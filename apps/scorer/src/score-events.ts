@@ -2,14 +2,9 @@
 // Waits until the aggregator has stored the batch (so the score reflects the triggering event), scores
 // the batch's users in one matrix per as-of minute, and returns the records for the transport to
 // publish in the same Kafka transaction as the input offsets.
-import {
-  TOPICS,
-  decodeClickstream,
-  decodeOrder,
-  predictionId,
-  type PropensityPrediction,
-} from '@storepulse/contracts';
+import { TOPICS, decodeClickstream, decodeOrder, predictionId } from '@storepulse/contracts';
 import type { GroupProgress, InboundBatch, OutboundRecord } from '@storepulse/kafka';
+import { eventJson, horizonJson, predictionJson } from './prediction-json';
 import { NoChampionError, type PropensityScorer } from './propensity-scorer';
 
 const MINUTE_MS = 60_000;
@@ -40,6 +35,17 @@ interface Ev {
   userId: string;
   tsMs: number;
   ts: string;
+}
+
+/**
+ * `ts` as Date#toISOString gives it, from its parsed time `tsMs`. The producers' usual form (UTC,
+ * milliseconds, `Z`) is already that, so the common event skips a Date and a string per event; any
+ * other form (an offset, no or more fraction digits) is formatted from `tsMs`.
+ */
+export function isoOf(ts: string, tsMs: number): string {
+  return ts.length === 24 && ts.charCodeAt(23) === 90 /* Z */ && ts.charCodeAt(19) === 46 /* . */
+    ? ts
+    : new Date(tsMs).toISOString();
 }
 
 /** Features as of the end of the event's minute: the minute bucket holding the event is complete. */
@@ -81,7 +87,7 @@ export class ScoreEvents {
         eventId: d.value.event_id,
         userId: d.value.user_id,
         tsMs,
-        ts: new Date(tsMs).toISOString(),
+        ts: isoOf(d.value.ts, tsMs),
       });
     }
     return out;
@@ -122,7 +128,7 @@ export class ScoreEvents {
       else byAsOf.set(t, [e]);
     }
     const records: OutboundRecord[] = [];
-    const scoredAt = new Date(this.now()).toISOString();
+    const scoredAtJson = JSON.stringify(new Date(this.now()).toISOString());
     const groups = [...byAsOf].map(([t, evs]) => ({
       atMs: t,
       evs,
@@ -133,28 +139,27 @@ export class ScoreEvents {
       const s = scored[gi];
       if (!s) throw new Error(`no scores for as-of group ${gi} of ${groups.length}`);
       const row = new Map(s.ids.map((id, i) => [id, i]));
-      const asOf = new Date(t).toISOString();
+      const asOfJson = JSON.stringify(new Date(t).toISOString());
+      // the JSON parts fixed per model and horizon, once per group
+      const horizons = s.horizons.map((h) => ({ h, json: horizonJson(h.horizon, h.model) }));
       for (const e of evs) {
-        const i = row.get(e.userId)!;
-        for (const h of s.horizons) {
-          const p: PropensityPrediction = {
-            prediction_id: predictionId(e.eventId, h.model, h.horizon),
-            user_id: e.userId,
-            horizon: h.horizon,
-            score: Math.min(1, Math.max(0, h.scores[i])),
-            model: h.model,
-            known: s.known[i] === 1,
-            features_as_of: asOf,
-            event_id: e.eventId,
-            event_ts: e.ts,
-            scored_at: scoredAt,
-          };
+        const i = row.get(e.userId);
+        if (i === undefined)
+          throw new Error(`user ${e.userId} missing from the scores of its group`);
+        const known = s.known[i] === 1;
+        const ej = eventJson(e.userId, e.eventId, e.ts, asOfJson, scoredAtJson);
+        for (const { h, json } of horizons)
           records.push({
             topic: TOPICS.propensityPredictions,
             key: e.userId,
-            value: JSON.stringify(p),
+            value: predictionJson(
+              predictionId(e.eventId, h.model, h.horizon),
+              ej,
+              json,
+              Math.min(1, Math.max(0, h.scores[i])),
+              known,
+            ),
           });
-        }
       }
     }
     this.counters.predictions += records.length;
