@@ -7,7 +7,7 @@ import {
   produceParts,
   sigkillWorkload,
 } from '../test/support/aggregator-sigkill';
-import { startChild } from '../test/support/child-process';
+import { killAllChildren, startChild } from '../test/support/child-process';
 import { resetStorefrontTopics } from '../test/support/kafka';
 import { tempDir } from '../test/support/env';
 import type { ChildArgs, CountResult } from './ingest-peer.child';
@@ -16,7 +16,7 @@ import { describeSettings, peerLag } from './kafka-engine-peer';
 import { benchBroker, printTable, progress } from './support';
 
 /**
- * npm run bench -- ingest-kill   (BENCH_EVENTS, default 100000; BENCH_KILLS, default 3;
+ * npm run bench -- ingest-kill   (BENCH_EVENTS, default 30000; BENCH_KILLS, default 3;
  *                                 BENCH_PEER_SETTINGS, one num_consumers/max_block_size/
  *                                 thread_per_consumer/flush_interval_ms, default 1/65536/0/1000)
  * Exactly once as a measured difference. The same workload (sigkillWorkload, no invalid messages:
@@ -29,7 +29,7 @@ import { benchBroker, printTable, progress } from './support';
  * process and compared with the produced events: raw rows lost and stored twice, and every additive
  * / distinct measure of every rollup against the produced events' totals.
  */
-const N = Number(process.env.BENCH_EVENTS ?? 100_000);
+const N = Number(process.env.BENCH_EVENTS ?? 30_000);
 const KILLS = Number(process.env.BENCH_KILLS ?? 3);
 const [PEER] = peerSweep(process.env.BENCH_PEER_SETTINGS ?? '1/65536/0/1000');
 
@@ -101,6 +101,7 @@ async function main(): Promise<void> {
       ['peer: uncommitted messages at each kill', peerLags.join(', ')],
     ]);
   } finally {
+    killAllChildren();
     await broker.stop();
   }
 }

@@ -151,7 +151,14 @@ async function main(): Promise<void> {
       .catch(() => process.exit(1));
   });
   const e = a.expected;
-  if (!e) return; // kill run: runs until killed
+  if (!e) {
+    // kill run: counts until killed (or SIGTERM)
+    for (;;) {
+      read = await consumed();
+      rows = await stored();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
   const want = e.clicks + e.lines + e.inventory;
   let t0 = 0;
   let cpu0 = process.cpuUsage();

@@ -8,6 +8,7 @@ import { AggregatorService, STOREFRONT_TOPICS, prepareChunk } from '@storepulse/
 import { allRollupTables, viewName } from '@storepulse/features';
 import { produce, resetStorefrontTopics } from '../test/support/kafka';
 import { tempDir } from '../test/support/env';
+import { killAllChildren } from '../test/support/child-process';
 import {
   PhaseClock,
   benchBroker,
@@ -246,6 +247,7 @@ async function main(): Promise<void> {
       ],
     ]);
   } finally {
+    killAllChildren();
     await broker.stop();
   }
 }
