@@ -25,6 +25,10 @@ import { peerRows } from './ingest-peer';
  * Events/s from Kafka into ClickHouse (raw tables + every feature rollup) next to a plain kafkajs
  * consumer reading the same messages from the same broker in the same run. Resets the storefront
  * topics: it starts its own broker unless KAFKA_BROKERS is set.
+ * Then the peer (bench/ingest-peer.ts): ClickHouse's Kafka engine feeding the same raw tables and
+ * 13 rollups, one run per BENCH_PEER_SWEEP setting, next to the aggregator — each in a process of
+ * its own (its CPU and peak RSS), verified exact before its figures count; StorePulse ÷ best peer.
+ * BENCH_INPROCESS=0 leaves out the in-process rows (JS alone, views dropped, dedup off).
  */
 const N = Number(process.env.BENCH_EVENTS ?? 300_000);
 /** BENCH_INPROCESS=0: only the plain consume and the own-process rows (aggregator, peer sweep). */
