@@ -8,6 +8,7 @@ import { AggregatorService, STOREFRONT_TOPICS, prepareChunk } from '@storepulse/
 import { allRollupTables, viewName } from '@storepulse/features';
 import { produce, resetStorefrontTopics } from '../test/support/kafka';
 import { tempDir } from '../test/support/env';
+import { killAllChildren } from '../test/support/child-process';
 import {
   PhaseClock,
   benchBroker,
@@ -17,14 +18,30 @@ import {
   progress,
   rssSampler,
 } from './support';
+import { peerRows } from './ingest-peer';
 
 /**
  * npm run bench -- ingest   (BENCH_EVENTS, default 300000)
  * Events/s from Kafka into ClickHouse (raw tables + every feature rollup) next to a plain kafkajs
  * consumer reading the same messages from the same broker in the same run. Resets the storefront
  * topics: it starts its own broker unless KAFKA_BROKERS is set.
+ * Then the peer (bench/ingest-peer.ts): ClickHouse's Kafka engine feeding the same raw tables and
+ * 13 rollups, one run per BENCH_PEER_SWEEP setting, next to the aggregator — each in a process of
+ * its own (its CPU and peak RSS), verified exact before its figures count; StorePulse ÷ best peer.
+ * BENCH_INPROCESS=0 leaves out the in-process rows (JS alone, views dropped, dedup off).
  */
 const N = Number(process.env.BENCH_EVENTS ?? 300_000);
+/** BENCH_INPROCESS=0: only the plain consume and the own-process rows (aggregator, peer sweep). */
+const INPROCESS = process.env.BENCH_INPROCESS !== '0';
+/** Aggregator settings passed through to every aggregator run (in-process and own process). */
+const AGG_ENV: Record<string, string> = Object.fromEntries(
+  [
+    'CLICKHOUSE_INSERT_MAX_ROWS',
+    'AGGREGATOR_MAX_INFLIGHT_INSERTS',
+    'AGGREGATOR_PARTITIONS_CONCURRENCY',
+    'AGGREGATOR_MAX_BYTES_PER_PARTITION',
+  ].flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : [])),
+);
 
 async function main(): Promise<void> {
   const logger = createLogger('error', 'bench');
@@ -36,6 +53,7 @@ async function main(): Promise<void> {
     const byTopic = new Map<string, Message[]>();
     let n = 0;
     let expectedRows = 0;
+    const expected = { clicks: 0, lines: 0, inventory: 0 };
     for (const chunk of sf.history(Date.now(), 100_000)) {
       for (const m of chunk) {
         if (n >= N) break;
@@ -43,10 +61,14 @@ async function main(): Promise<void> {
         l.push({ key: m.key, value: m.value, timestamp: String(Math.floor(m.timestampMs)) });
         byTopic.set(m.topic, l);
         n++;
-        expectedRows +=
+        const rows =
           m.topic === TOPICS.orders
             ? (JSON.parse(m.value.toString('utf8')) as { items: unknown[] }).items.length
             : 1;
+        expectedRows += rows;
+        if (m.topic === TOPICS.orders) expected.lines += rows;
+        else if (m.topic === TOPICS.clickstream) expected.clicks += rows;
+        else expected.inventory += rows;
       }
       if (n >= N) break;
     }
@@ -98,7 +120,7 @@ async function main(): Promise<void> {
     // (prepareChunk per chunk, the same chunking), offsets committed per batch — and nothing written.
     // No design of the ClickHouse side can make the aggregator faster than this.
     const jsConfig = loadConfig({ KAFKA_BROKERS: broker.brokers.join(','), LOG_LEVEL: 'error' });
-    const jsOnly = await consumeJsOnly(kafka, n, jsConfig);
+    const jsOnly = INPROCESS ? await consumeJsOnly(kafka, n, jsConfig) : undefined;
 
     // 3) the aggregator (raw tables + rollup MVs), embedded ClickHouse; 4) the same without the views
     const dataDir = tempDir('bench-ingest');
@@ -113,16 +135,7 @@ async function main(): Promise<void> {
         AGGREGATOR_GROUP_ID: `bench-${database}-${Date.now()}`,
         LOG_LEVEL: 'error',
         ...(dedup ? {} : { DEDUP_WINDOW_MS: '0' }),
-        ...(process.env.CLICKHOUSE_INSERT_MAX_ROWS
-          ? { CLICKHOUSE_INSERT_MAX_ROWS: process.env.CLICKHOUSE_INSERT_MAX_ROWS }
-          : {}),
-        ...Object.fromEntries(
-          [
-            'AGGREGATOR_MAX_INFLIGHT_INSERTS',
-            'AGGREGATOR_PARTITIONS_CONCURRENCY',
-            'AGGREGATOR_MAX_BYTES_PER_PARTITION',
-          ].flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : [])),
-        ),
+        ...AGG_ENV,
       });
       const ch = await createClickHouse(config.clickhouse);
       await runMigrations(ch.client);
@@ -171,6 +184,20 @@ async function main(): Promise<void> {
         config,
       };
     };
+    // 5) the peer — ClickHouse's Kafka engine + the same views — and the aggregator, each in a
+    // process of its own (CPU and peak RSS of that process only), same broker, same messages
+    const peerRuns = await peerRows(broker.brokers, n, expected, AGG_ENV);
+    if (!INPROCESS) {
+      printTable('ingest: StorePulse against the Kafka engine peer', [
+        ['events', `${n} (${expectedRows} rows)`],
+        [
+          'plain kafkajs consume (writes nothing)',
+          `${rawRate.toFixed(0)} events/s, ${((raw.cores * 1e6) / rawRate).toFixed(2)} µs CPU/event (bench process)`,
+        ],
+        ...peerRuns,
+      ]);
+      return;
+    }
     const full = await runAggregator('bench_rollups', true);
     const bare = await runAggregator('bench_raw_only', false);
     const noDedup = await runAggregator('bench_rollups_nodedup', true, false);
@@ -205,7 +232,9 @@ async function main(): Promise<void> {
       ['rollup tables (materialized views)', String(allRollupTables().length)],
       [
         "aggregator's JS alone: consume + validate + serialise, nothing written",
-        `${jsOnly.rate.toFixed(0)} events/s (${((100 * jsOnly.rate) / rawRate).toFixed(1)} % of raw consume; ${jsOnly.cores.toFixed(2)} cores; ${jsOnly.rows} rows, ${jsOnly.deadLetters} dead letters)`,
+        jsOnly
+          ? `${jsOnly.rate.toFixed(0)} events/s (${((100 * jsOnly.rate) / rawRate).toFixed(1)} % of raw consume; ${jsOnly.cores.toFixed(2)} cores; ${((jsOnly.cores * 1e6) / jsOnly.rate).toFixed(2)} µs CPU/event; ${jsOnly.rows} rows, ${jsOnly.deadLetters} dead letters)`
+          : '-',
       ],
       [
         'same aggregator, views dropped (cost of rollups)',
@@ -214,6 +243,7 @@ async function main(): Promise<void> {
       ['check: clicks raw = user rollup', `${check.clicks} = ${check.rolled}`],
       ['peak RSS during aggregator phase', mib(rssAgg)],
       ['peak RSS of the process', mib(process.resourceUsage().maxRSS * 1024)],
+      ...peerRuns,
       ['ClickHouse', `${version} (embedded, chdb)`],
       [
         'chunk rows / inflight inserts / fetch bytes per partition',
@@ -221,6 +251,7 @@ async function main(): Promise<void> {
       ],
     ]);
   } finally {
+    killAllChildren();
     await broker.stop();
   }
 }

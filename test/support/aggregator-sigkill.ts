@@ -48,13 +48,16 @@ export interface SigkillWorkload {
   invalid: number;
 }
 
-/** `n` simulated storefront messages (0.5 % invalid) from a fixed seed, and what they must yield. */
-export function sigkillWorkload(n: number, per = 4000): SigkillWorkload {
+/**
+ * `n` simulated storefront messages (`invalidRate`, default 0.5 %, invalid) from a fixed seed, and
+ * what they must yield.
+ */
+export function sigkillWorkload(n: number, per = 4000, invalidRate = 0.005): SigkillWorkload {
   const sf = new Storefront({
     seed: 21,
     users: 3000,
     skus: 300,
-    invalidRate: 0.005,
+    invalidRate,
     startMs: SIGKILL_START_MS,
   });
   const msgs: { topic: string; m: Message; valid: boolean; value: Buffer }[] = [];
@@ -139,12 +142,13 @@ export async function groupLag(kafka: Kafka, groupId: string): Promise<bigint> {
 export function startAggregatorChild(
   dataDir: string,
   groupId: string,
+  brokers: readonly string[] = testBrokers(),
 ): ChildHandle<AggregatorChildCounters> {
   return startChild<AggregatorChildCounters>({
     script: join(__dirname, 'aggregator-child.js'),
     env: {
       NODE_ENV: 'test',
-      KAFKA_BROKERS: testBrokers().join(','),
+      KAFKA_BROKERS: brokers.join(','),
       CLICKHOUSE_DATA_DIR: dataDir,
       AGGREGATOR_GROUP_ID: groupId,
       AGGREGATOR_SESSION_TIMEOUT_MS: '6000',
@@ -192,6 +196,8 @@ export async function killLoop(o: {
   groupId: string;
   kills: number;
   killAfterMs: () => number;
+  /** The broker the children use (default: the test broker, KAFKA_BROKERS). */
+  brokers?: readonly string[];
   catchUpTimeoutMs?: number;
   onKill?: (i: number, k: KillRecord) => void;
   /** Progress of the last incarnation's catch-up, every 10 s. */
@@ -202,7 +208,7 @@ export async function killLoop(o: {
   let killedAt: number | undefined;
   let replayedChunks = 0;
   for (let i = 0; ; i++) {
-    const c = startAggregatorChild(o.dataDir, o.groupId);
+    const c = startAggregatorChild(o.dataDir, o.groupId, o.brokers);
     await c.ready;
     const readyAt = Date.now();
     const final = i === o.kills;
