@@ -1,16 +1,22 @@
+import { loadavg } from 'node:os';
 import { AggregatorService } from '@storepulse/aggregator';
 import { loadConfig } from '@storepulse/config';
 import { createClickHouse, runMigrations } from '@storepulse/clickhouse';
 import { createKafka, KafkaGroupProgress, KafkaReplaySink } from '@storepulse/kafka';
 import { HealthRegistry, PipelineMetrics, createLogger } from '@storepulse/observability';
+import { REPLAY_HEADER } from '@storepulse/contracts';
 import {
   checkImport,
   ClickHouseImportCounter,
+  IMPORT_PRODUCE,
   parseImport,
+  produceAll,
   runImport,
+  type ImportMessage,
   type Progress,
 } from '@storepulse/importer';
-import { resetStorefrontTopics } from '../test/support/kafka';
+import type { Kafka } from 'kafkajs';
+import { createTopicsReady, resetStorefrontTopics } from '../test/support/kafka';
 import { tempDir } from '../test/support/env';
 import { benchBroker, ingestStorefront, mib, printTable, progress } from './support';
 
@@ -19,9 +25,46 @@ import { benchBroker, ingestStorefront, mib, printTable, progress } from './supp
  * The history import: an NDJSON file of simulated storefront events (3 days of history, past any
  * lateness the replay header does not cover) is parsed, produced with the replay header (idempotent,
  * acks=all) and stored by a running aggregator (embedded engine); then the same file again, which
- * must store nothing (event_id dedup). Starts its own broker unless KAFKA_BROKERS is set.
+ * must store nothing (event_id dedup). Before that, the produce step alone side by side, onto
+ * scratch topics with the storefront topics' partitions (3), alternating twice: one idempotent
+ * producer with one send at a time (as before) against IMPORT_PRODUCE (several producers owning
+ * disjoint partitions, several sends in flight), with this process' CPU per event.
+ * Starts its own broker unless KAFKA_BROKERS is set.
  */
 const N = Number(process.env.BENCH_EVENTS ?? 300_000);
+
+interface ProduceVariant {
+  label: string;
+  producers: number;
+  inFlight: number;
+}
+
+/** The produce step alone onto `bench.import.<topic>` (3 partitions): events/s and CPU µs/event. */
+async function produceOnly(
+  kafka: Kafka,
+  messages: readonly ImportMessage[],
+  v: ProduceVariant,
+): Promise<{ rate: number; cpuUsPerEvent: number }> {
+  const scratch = messages.map((m) => ({ ...m, topic: `bench.import.${m.topic}` }));
+  const sink = new KafkaReplaySink(kafka, { producers: v.producers });
+  try {
+    await sink.logEnds([...new Set(scratch.map((m) => m.topic))]);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await produceAll(
+      scratch,
+      sink,
+      { [REPLAY_HEADER]: '1' },
+      { batch: IMPORT_PRODUCE.batch, inFlight: v.inFlight },
+      () => undefined,
+    );
+    const s = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    return { rate: messages.length / s, cpuUsPerEvent: (cpu.user + cpu.system) / messages.length };
+  } finally {
+    await sink.close();
+  }
+}
 
 async function main(): Promise<void> {
   const logger = createLogger('error', 'bench');
@@ -56,6 +99,37 @@ async function main(): Promise<void> {
       rawTtlDays: config.clickhouse.rawTtlDays,
       importMaxAgeDays: config.aggregator.importMaxAgeDays,
     });
+    const variants: ProduceVariant[] = [
+      { label: '1 producer, 1 send at a time (before)', producers: 1, inFlight: 1 },
+      {
+        label: `${IMPORT_PRODUCE.producers} producers, ${IMPORT_PRODUCE.inFlight} sends in flight (npm run import)`,
+        producers: IMPORT_PRODUCE.producers,
+        inFlight: IMPORT_PRODUCE.inFlight,
+      },
+    ];
+    {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const existing = new Set(await admin.listTopics());
+        const names = [...new Set(messages.map((m) => `bench.import.${m.topic}`))];
+        if (names.some((n) => existing.has(n)))
+          await admin.deleteTopics({ topics: names.filter((n) => existing.has(n)) });
+        await createTopicsReady(
+          admin,
+          names.map((topic) => ({ topic, numPartitions: 3 })),
+        );
+      } finally {
+        await admin.disconnect();
+      }
+    }
+    const sideBySide = new Map<string, { rate: number; cpuUsPerEvent: number }[]>();
+    for (let round = 0; round < 2; round++)
+      for (const v of round === 0 ? variants : [...variants].reverse()) {
+        progress(`produce only, ${v.label}, round ${round + 1}`);
+        const r = await produceOnly(kafka, messages, v);
+        sideBySide.set(v.label, [...(sideBySide.get(v.label) ?? []), r]);
+      }
     const ch = await createClickHouse(config.clickhouse);
     await runMigrations(ch.client);
     const agg = new AggregatorService(
@@ -66,7 +140,7 @@ async function main(): Promise<void> {
       new PipelineMetrics(false),
       new HealthRegistry(),
     );
-    const sink = new KafkaReplaySink(kafka);
+    const sink = new KafkaReplaySink(kafka, { producers: IMPORT_PRODUCE.producers });
     const group = new KafkaGroupProgress(kafka, config.aggregator.groupId, 100);
     const quiet: Progress = {
       update: (sent, total) => {
@@ -89,7 +163,8 @@ async function main(): Promise<void> {
         new ClickHouseImportCounter(ch.client),
         quiet,
         {
-          batch: 5000,
+          batch: IMPORT_PRODUCE.batch,
+          inFlight: IMPORT_PRODUCE.inFlight,
           groupId: config.aggregator.groupId,
           waitTimeoutMs: 600_000,
           onProduced: startAggregator,
@@ -106,8 +181,14 @@ async function main(): Promise<void> {
     printTable('import benchmark: NDJSON history → Kafka (replay header) → aggregator', [
       ['events', `${messages.length} (${mib(text.length)} of NDJSON)`],
       ['parse', `${((messages.length / parseMs) * 1000).toFixed(0)} events/s`],
+      ...variants.map((v): [string, string] => [
+        `produce only, ${v.label}`,
+        (sideBySide.get(v.label) ?? [])
+          .map((r) => `${r.rate.toFixed(0)} events/s, ${r.cpuUsPerEvent.toFixed(1)} µs CPU/event`)
+          .join('; '),
+      ]),
       [
-        'produce into the topics (idempotent, acks=all, 5000 per request)',
+        `produce into the topics (npm run import: ${IMPORT_PRODUCE.producers} idempotent producers, ${IMPORT_PRODUCE.inFlight} sends of ${IMPORT_PRODUCE.batch} in flight, acks=all)`,
         `${first.eventsPerSec.toFixed(0)} events/s (target ≥ 50,000)`,
       ],
       [
@@ -119,6 +200,12 @@ async function main(): Promise<void> {
         `produce ${second.eventsPerSec.toFixed(0)} events/s; all seen ${(second.storedAfterMs / 1000).toFixed(1)} s = ${((second.sent / second.storedAfterMs) * 1000).toFixed(0)} events/s; stored ${second.stored}, dead-lettered ${second.deadLettered}, duplicates ${second.duplicates}`,
       ],
       ['ClickHouse', 'embedded (chdb)'],
+      [
+        'load',
+        `load average ${loadavg()
+          .map((x) => x.toFixed(1))
+          .join(' ')} at the end (2 cores shared)`,
+      ],
     ]);
   } finally {
     await broker.stop();

@@ -387,4 +387,53 @@ describe('collector over HTTP into Kafka (real broker)', () => {
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(mine(TOPICS.clickstream, (x) => x.key === user).length, accepted);
   });
+
+  it('COLLECTOR_PRODUCERS=3: concurrent requests each acknowledged and on the topic once; a client awaiting each answer keeps its order', async () => {
+    const lanes = await startCollector(
+      testConfig({ COLLECTOR_WRITE_KEYS: keyA.configEntry, COLLECTOR_PRODUCERS: '3' }),
+      kafka,
+    );
+    try {
+      const user = `u-lanes-${run}`;
+      const bodies = Array.from({ length: 40 }, () => [click(user), click(user)]);
+      const answers = await Promise.all(
+        bodies.map((b) => post(`${lanes.url}/v1/events`, JSON.stringify(b), auth())),
+      );
+      for (const r of answers)
+        assert.deepEqual([r.status, r.json], [200, { accepted: 2, rejected: [] }]);
+      const seqUser = `u-lanes-seq-${run}`;
+      const order: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const e = click(seqUser);
+        order.push(e.event_id);
+        const r = await post(`${lanes.url}/v1/events`, JSON.stringify(e), auth());
+        assert.equal(r.status, 200, r.text);
+      }
+      const ids = (u: string) =>
+        mine(TOPICS.clickstream, (x) => x.key === u).map(
+          (x) => (JSON.parse(x.value) as { event_id: string }).event_id,
+        );
+      await waitFor(
+        () => Promise.resolve(ids(user).length >= 80 && ids(seqUser).length >= 10),
+        20_000,
+        'the events of the 3-producer collector on the topic',
+      );
+      await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive meanwhile
+      assert.deepEqual(
+        ids(user).sort(),
+        bodies
+          .flat()
+          .map((e) => e.event_id)
+          .sort(),
+      );
+      assert.deepEqual(ids(seqUser), order, 'one key, one partition: in the order acknowledged');
+      const text = await lanes.metrics.registry.metrics();
+      const requests = Number(
+        /storepulse_collector_produce_request_records_count (\d+)/.exec(text)?.[1],
+      );
+      assert.ok(requests >= 2 && requests <= 50, `produce requests ${requests}`);
+    } finally {
+      await lanes.close();
+    }
+  });
 });

@@ -120,12 +120,19 @@ export class CollectorLifecycle
     },
     {
       provide: EVENT_PRODUCER,
-      useFactory: (kafka: Kafka, c: AppConfig, logger: Logger): EventProducer =>
+      useFactory: (
+        kafka: Kafka,
+        c: AppConfig,
+        logger: Logger,
+        metrics: CollectorMetrics,
+      ): EventProducer =>
         new KafkaEventProducer(kafka, {
           maxPendingBytes: c.collector.maxPendingBytes,
+          producers: c.collector.producers,
+          onRequest: (r) => metrics.observeProduceRequest(r),
           logger: logger.child({ component: 'collector-producer' }),
         }),
-      inject: [KAFKA, APP_CONFIG, LOGGER],
+      inject: [KAFKA, APP_CONFIG, LOGGER, CollectorMetrics],
     },
   ],
   exports: [CollectorState, CollectorMetrics, KeysFileWatcher],

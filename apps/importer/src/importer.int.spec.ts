@@ -20,7 +20,7 @@ import { HealthRegistry, PipelineMetrics } from '@storepulse/observability';
 import { produce, resetStorefrontTopics, testKafka, waitFor } from '../../../test/support/kafka';
 import { tempDir, testBrokers, testConfig, testLogger } from '../../../test/support/env';
 import { ClickHouseImportCounter } from './counters';
-import { checkImport, runImport, type Progress } from './importer';
+import { checkImport, IMPORT_PRODUCE, runImport, type Progress } from './importer';
 import { parseImport } from './parse';
 
 /**
@@ -142,7 +142,8 @@ describe('history import (real broker, embedded engine, running aggregator)', ()
     });
     const logger = testLogger();
     const k = createKafka({ brokers: testBrokers(), clientId: 'import-int-cli', logger });
-    const sink = new KafkaReplaySink(k);
+    // the import's producers and sends in flight, in smaller sends: several overlap
+    const sink = new KafkaReplaySink(k, { producers: IMPORT_PRODUCE.producers });
     const progress = new KafkaGroupProgress(k, groupId, 100);
     try {
       return await runImport(
@@ -151,7 +152,7 @@ describe('history import (real broker, embedded engine, running aggregator)', ()
         progress,
         new ClickHouseImportCounter(ch.client),
         quiet,
-        { batch: 500, groupId, waitTimeoutMs: 120_000 },
+        { batch: 500, inFlight: IMPORT_PRODUCE.inFlight, groupId, waitTimeoutMs: 120_000 },
         logger,
       );
     } finally {

@@ -6,6 +6,7 @@ import { ClickHouseImportCounter } from './counters';
 import {
   checkImport,
   ImportRefusedError,
+  IMPORT_PRODUCE,
   runImport,
   StderrProgress,
   type ImportCounter,
@@ -48,7 +49,7 @@ runMain('storepulse-import', async ({ config, logger }) => {
   const ch = await createClickHouse(config.clickhouse);
   const counter: ImportCounter = new ClickHouseImportCounter(ch.client);
   const kafka = createKafka({ brokers, clientId: `${config.kafka.clientId}-import`, logger });
-  const sink = new KafkaReplaySink(kafka);
+  const sink = new KafkaReplaySink(kafka, { producers: IMPORT_PRODUCE.producers });
   const progress = new KafkaGroupProgress(kafka, config.aggregator.groupId, 250);
   try {
     const r = await runImport(
@@ -57,7 +58,12 @@ runMain('storepulse-import', async ({ config, logger }) => {
       progress,
       counter,
       new StderrProgress(),
-      { batch: 5000, groupId: config.aggregator.groupId, waitTimeoutMs: args.waitTimeoutMs },
+      {
+        batch: IMPORT_PRODUCE.batch,
+        inFlight: IMPORT_PRODUCE.inFlight,
+        groupId: config.aggregator.groupId,
+        waitTimeoutMs: args.waitTimeoutMs,
+      },
       logger,
     );
     console.log(

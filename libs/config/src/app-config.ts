@@ -247,6 +247,11 @@ export interface CollectorConfig {
   produceTimeoutMs: number;
   /** Bytes queued or in flight to Kafka beyond which requests get 503 at once. */
   maxPendingBytes: number;
+  /**
+   * Idempotent producers (COLLECTOR_PRODUCERS), each with one produce request in flight: a request
+   * waits for a free one instead of the end of the request in flight.
+   */
+  producers: number;
   /** Retry-After (seconds) of a 503. */
   retryAfterSeconds: number;
   /** Token bucket per write key: refill per second (0 = unlimited) and capacity (requests). */
@@ -539,6 +544,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       maxDepth: e.COLLECTOR_MAX_DEPTH,
       produceTimeoutMs: e.COLLECTOR_PRODUCE_TIMEOUT_MS,
       maxPendingBytes: e.COLLECTOR_MAX_PENDING_BYTES,
+      producers: e.COLLECTOR_PRODUCERS,
       retryAfterSeconds: e.COLLECTOR_RETRY_AFTER_S,
       ratePerSec: e.COLLECTOR_RATE_PER_SEC,
       burst: e.COLLECTOR_BURST,

@@ -253,6 +253,8 @@ export const envSchema = z.object({
   COLLECTOR_MAX_DEPTH: int(2, 64).default(8),
   COLLECTOR_PRODUCE_TIMEOUT_MS: int(100, 120_000).default(5_000),
   COLLECTOR_MAX_PENDING_BYTES: int(1024 * 1024, 1 << 30).default(64 * 1024 * 1024),
+  /** Idempotent producers of the collector, one produce request in flight each. */
+  COLLECTOR_PRODUCERS: int(1, 16).default(1),
   COLLECTOR_RETRY_AFTER_S: int(1, 3600).default(5),
   /** Requests per second per write key (token bucket refill; 0 = no limit) and bucket size. */
   COLLECTOR_RATE_PER_SEC: num(0, 1_000_000).default(1_000),

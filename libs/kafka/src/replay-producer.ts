@@ -1,5 +1,11 @@
 // Producing history (the import): idempotent, acks=all, every message marked with the replay header.
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import {
+  Partitioners,
+  type Kafka,
+  type Message,
+  type PartitionMetadata,
+  type Producer,
+} from 'kafkajs';
 
 /** One message to replay onto a topic. */
 export interface ReplayMessage {
@@ -22,26 +28,68 @@ export interface PartitionRange {
 export interface ReplaySink {
   /** The log end offsets of `topics` now (before sending). */
   logEnds(topics: readonly string[]): Promise<Map<string, bigint>>;
-  /** Sends one batch (acks=all) with `headers` on every message; resolves once acknowledged. */
+  /**
+   * Sends one batch (acks=all) with `headers` on every message; resolves once acknowledged. Sends
+   * may overlap (a caller may start the next before this one resolved): each partition's messages
+   * reach the broker in the order of the calls. After a failed send, later sends fail too.
+   */
   send(messages: readonly ReplayMessage[], headers: Record<string, string>): Promise<void>;
   close(): Promise<void>;
 }
 
-export class KafkaReplaySink implements ReplaySink {
-  private readonly producer: Producer;
-  private connected: Promise<void> | undefined;
+export interface KafkaReplaySinkOptions {
+  /**
+   * Idempotent producers, each owning the partitions p with p % producers = its index (one
+   * request in flight each, in partition order): up to this many produce requests in flight.
+   * Default 1.
+   */
+  producers?: number;
+}
 
-  constructor(private readonly kafka: Kafka) {
-    this.producer = kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
+interface Lane {
+  producer: Producer;
+  /** The lane's last send: the next waits for it (order within each partition). */
+  tail: Promise<void>;
+}
+
+/**
+ * The import's producer: `producers` idempotent kafkajs producers (acks=all, one request in flight
+ * each — kafkajs' idempotence holds only so). A message's partition is the one kafkajs' default
+ * partitioner (murmur2 of the key, as the Java client) gives, computed here from the topic's
+ * metadata, and each partition belongs to one producer: every partition gets its messages in file
+ * order from a single idempotent producer, while the producers' requests are in flight together.
+ */
+export class KafkaReplaySink implements ReplaySink {
+  private readonly lanes: Lane[];
+  private connected: Promise<void> | undefined;
+  private readonly partitions = new Map<string, PartitionMetadata[]>();
+  private readonly partitioner = Partitioners.DefaultPartitioner();
+  private failure: Error | undefined;
+  /** The previous send's preparation (metadata, connect): sends join the lanes in call order. */
+  private gate: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly kafka: Kafka,
+    opts: KafkaReplaySinkOptions = {},
+  ) {
+    const n = opts.producers ?? 1;
+    if (!Number.isInteger(n) || n < 1)
+      throw new RangeError(`producers must be an integer >= 1 (got ${n})`);
+    this.lanes = Array.from({ length: n }, () => ({
+      producer: kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+      }),
+      tail: Promise.resolve(),
+    }));
   }
 
   private connect(): Promise<void> {
-    this.connected ??= this.producer.connect();
+    this.connected ??= Promise.all(this.lanes.map((l) => l.producer.connect())).then(
+      () => undefined,
+    );
     return this.connected;
   }
 
@@ -53,31 +101,84 @@ export class KafkaReplaySink implements ReplaySink {
       for (const topic of topics)
         for (const p of await admin.fetchTopicOffsets(topic))
           out.set(`${topic}:${p.partition}`, BigInt(p.high));
+      // the partition counts the messages are spread over (as the default partitioner would)
+      const missing = topics.filter((t) => !this.partitions.has(t));
+      if (missing.length > 0)
+        for (const t of (await admin.fetchTopicMetadata({ topics: missing })).topics)
+          this.partitions.set(
+            t.name,
+            [...t.partitions].sort((a, b) => a.partitionId - b.partitionId),
+          );
       return out;
     } finally {
       await admin.disconnect();
     }
   }
 
-  async send(messages: readonly ReplayMessage[], headers: Record<string, string>): Promise<void> {
-    await this.connect();
-    const byTopic = new Map<
-      string,
-      { key: string | null; value: Buffer; headers: typeof headers }[]
-    >();
+  send(messages: readonly ReplayMessage[], headers: Record<string, string>): Promise<void> {
+    // sends are queued on the lanes in call order, whatever their preparation awaits
+    const queued = this.gate.then(async () => {
+      if (this.failure) throw this.failure;
+      const missing = [...new Set(messages.map((m) => m.topic))].filter(
+        (t) => !this.partitions.has(t),
+      );
+      if (missing.length > 0) await this.logEnds(missing);
+      await this.connect();
+      return { acked: this.enqueue(messages, headers) };
+    });
+    this.gate = queued.then(
+      () => undefined,
+      () => undefined,
+    );
+    return queued.then((q) => q.acked);
+  }
+
+  /** Splits `messages` over the lanes by partition and chains each part after the lane's last send. */
+  private enqueue(
+    messages: readonly ReplayMessage[],
+    headers: Record<string, string>,
+  ): Promise<void> {
+    const perLane = this.lanes.map(() => new Map<string, Message[]>());
     for (const m of messages) {
+      const partitionMetadata = this.partitions.get(m.topic);
+      if (!partitionMetadata || partitionMetadata.length === 0)
+        throw new Error(`topic ${m.topic} has no partitions in the cluster's metadata`);
+      const message: Message = { key: m.key, value: m.value, headers };
+      const partition = this.partitioner({ topic: m.topic, partitionMetadata, message });
+      message.partition = partition;
+      const byTopic = perLane[partition % this.lanes.length];
       let l = byTopic.get(m.topic);
       if (!l) byTopic.set(m.topic, (l = []));
-      l.push({ key: m.key, value: m.value, headers });
+      l.push(message);
     }
-    await this.producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
-    });
+    return Promise.all(
+      this.lanes.map((lane, i) => {
+        const byTopic = perLane[i];
+        if (byTopic.size === 0) return lane.tail;
+        const sent = lane.tail.then(() => {
+          if (this.failure) throw this.failure;
+          return lane.producer
+            .sendBatch({
+              acks: -1,
+              topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
+            })
+            .then(() => undefined);
+        });
+        // a failed request stops every lane (what follows would land after a gap); the tail
+        // itself never rejects: the failed send's caller gets the error, later sends get it too
+        lane.tail = sent.catch((e: unknown) => {
+          this.failure ??= e instanceof Error ? e : new Error(String(e));
+        });
+        return sent;
+      }),
+    ).then(() => undefined);
   }
 
   async close(): Promise<void> {
-    if (this.connected) await this.producer.disconnect();
+    if (this.connected) {
+      await Promise.allSettled(this.lanes.map((l) => l.tail));
+      await Promise.all(this.lanes.map((l) => l.producer.disconnect()));
+    }
   }
 }
 
