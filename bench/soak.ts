@@ -265,7 +265,7 @@ async function main(): Promise<void> {
     const readyAt = Date.now();
     await waitUntil('the first-run history to be stored', async () => {
       const lag = byLabel(
-        (await get('/metrics')).text,
+        (await get('/metrics').catch(() => ({ text: '' }))).text,
         'kafka_consumergroup_group_sum_lag',
         'group',
       )[GROUPS.aggregator];
@@ -285,7 +285,9 @@ async function main(): Promise<void> {
     progress(`training run ${run.id} started after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     await waitUntil('the first prediction (first champion)', async () => {
       if (firstPredictionAt > 0) return true;
-      const r = await get(`/api/models/runs/${run.id}`);
+      // a busy process (training) may not answer within the timeout: ask again next time
+      const r = await get(`/api/models/runs/${run.id}`).catch(() => null);
+      if (!r) return false;
       const st = JSON.parse(r.text) as {
         status?: string;
         error?: string;
