@@ -27,16 +27,15 @@ import { ChildOutput, spawnApp } from '../support/platform-child';
  */
 const OUTAGES = Number(process.env.FAULTS_BROKER_OUTAGES ?? 2);
 const DOWN_MS = Number(process.env.FAULTS_BROKER_DOWN_S ?? 20) * 1000;
-/** The issue's target: every app resumes within 30 s of the broker's return. Printed as met/missed. */
-const RESUME_TARGET_MS = 30_000;
 /**
- * What the test asserts. The target is not met reliably: the clean-clone CI of 2026-12-01 measured
- * the aggregator storing again 27.5 s and the collector accepting again 28.1 s after a return (other
- * outages 1–4 s). The likeliest cause is the consumer group's 30 s session timeout after a rejoin
- * under a new member id; not yet proven. Until it is fixed the assertion allows 45 s, and every
- * figure over the target is printed as a miss (docs/faults.md, case 2).
+ * The issue's target, and what the test asserts: every app resumes within 30 s of the broker's
+ * return (FAULTS_BROKER_RESUME_LIMIT_S). Until 2026-12-01 it was missed now and then (27.5 s and
+ * 28.1 s in CI, 33.7 s under load): kafkajs' client-wide retry (broker connections, metadata, group
+ * coordinator) still waited up to 30 s between attempts; createKafka caps it at BROKER_RETRY_MAX_MS
+ * (docs/faults.md, case 2).
  */
-const RESUME_WITHIN_MS = Number(process.env.FAULTS_BROKER_RESUME_LIMIT_S ?? 45) * 1000;
+const RESUME_TARGET_MS = 30_000;
+const RESUME_WITHIN_MS = Number(process.env.FAULTS_BROKER_RESUME_LIMIT_S ?? 30) * 1000;
 /** After the kill, readiness may take this long to notice (one health check timeout + a sample). */
 const NOTICE_MS = 5_000;
 const BROKER_PORT = Number(
@@ -290,6 +289,15 @@ describe('fault suite: broker SIGKILL and restart mid-ingest', () => {
     const measured: string[] = [];
     try {
       await sleep(10_000);
+      // on a loaded machine the first inserts (13 views) may take longer than those 10 s
+      await withLogs(
+        waitFor(
+          async () => (await stored()) > 0,
+          60_000,
+          'rows stored before the first outage',
+          500,
+        ),
+      );
       for (let i = 0; i < OUTAGES; i++) {
         const storedBefore = await stored();
         assert.ok(storedBefore > 0, 'rows are being stored before the outage');

@@ -3,6 +3,7 @@
 // failure messages, and a small HTTP client for its API.
 import { spawn, type ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from './kafka';
 
@@ -58,6 +59,15 @@ export function spawnApp(
       .map((l) => (label ? `[${label}] ${l}` : l));
     out.append(lines.join('\n') + '\n');
   };
+  // TEST_CHILD_LOG_DIR: every line of every child (kafkajs' included) in <dir>/<app>-<pid>.log, for
+  // diagnosis (e.g. the timestamps of reconnects in fault case 2)
+  const logDir = process.env.TEST_CHILD_LOG_DIR;
+  if (logDir) {
+    mkdirSync(logDir, { recursive: true });
+    const file = createWriteStream(join(logDir, `${label ?? app}-${proc.pid}.log`));
+    proc.stdout?.pipe(file);
+    proc.stderr?.pipe(file);
+  }
   proc.stdout?.on('data', keep);
   proc.stderr?.on('data', keep);
   proc.on('exit', (code, signal) =>

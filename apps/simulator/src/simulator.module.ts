@@ -8,7 +8,7 @@ import {
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { APP_CONFIG, type AppConfig } from '@storepulse/config';
 import { TOPICS } from '@storepulse/contracts';
-import { BROKER_RETRY_MAX_MS, KAFKA } from '@storepulse/kafka';
+import { KAFKA } from '@storepulse/kafka';
 import { LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability';
 import { KafkaMessageSink } from './kafka-message-sink';
 import { MESSAGE_SINK } from './message-sink';
@@ -115,9 +115,9 @@ export class SimulatorRunner implements OnApplicationBootstrap, BeforeApplicatio
           idempotent: true,
           maxInFlightRequests: 1,
           allowAutoTopicCreation: false,
-          // retried without end, at most BROKER_RETRY_MAX_MS apart: after a broker outage the
-          // buffered messages go out within seconds of its return (30 s apart before)
-          retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: BROKER_RETRY_MAX_MS },
+          // retried without end, at most BROKER_RETRY_MAX_MS apart (the client's cap, createKafka):
+          // after a broker outage the buffered messages go out within seconds of its return
+          retry: { retries: Number.MAX_SAFE_INTEGER },
         }),
     },
     {

@@ -2,7 +2,7 @@
 import './transport/read-committed';
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger, PipelineMetrics } from '@storepulse/observability';
-import { BROKER_RETRY_MAX_MS } from './client';
+import { KAFKA_CLIENT_RETRY } from './client';
 
 export interface PartitionBatch {
   topic: string;
@@ -89,10 +89,10 @@ export function batchConsumerConfig(
     heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
     allowAutoTopicCreation: false,
     readUncommitted: opts.readUncommitted ?? false,
-    // reconnects at most BROKER_RETRY_MAX_MS apart while the broker is away, so it resumes within
-    // seconds of the broker's return; 30 retries (~55 s, like the client's 8 uncapped ones) before
-    // kafkajs gives up and restarts the consumer, which then rejoins the group as a new member
-    retry: { maxRetryTime: BROKER_RETRY_MAX_MS, retries: 30 },
+    // kafkajs defaults a consumer to 5 retries; the client's 30 (KAFKA_CLIENT_RETRY, at most
+    // BROKER_RETRY_MAX_MS apart, so it resumes within seconds of the broker's return) before kafkajs
+    // gives up and restarts the consumer, which then rejoins the group as a new member
+    retry: { retries: KAFKA_CLIENT_RETRY.retries },
   };
 }
 

@@ -4,14 +4,26 @@ import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
 import type { Logger } from '@storepulse/observability';
 
 /**
- * The longest wait between two attempts to reach the cluster, for the clients that keep trying
- * while the broker is away (the batch consumer, the collector's and the simulator's producers).
- * kafkajs doubles the wait after every failed attempt up to `maxRetryTime`, 30 s by default (plus
- * up to 20 % jitter): after a 20 s outage a client could be 36 s into one wait when the broker came
- * back, so consumption and produces resumed up to half a minute late (fault suite case 2, 22–26 s
- * measured). Capped at 2 s, a client tries again at most ~2.4 s after the broker's return.
+ * The longest wait between two attempts to reach the cluster. kafkajs doubles the wait after every
+ * failed attempt up to `maxRetryTime`, 30 s by default: after a 20 s outage a client could be deep
+ * in a 25.6 s wait when the broker came back, so consumption and produces resumed up to half a
+ * minute late (fault suite case 2: 22–28 s measured). Capped at 2 s, a client tries again at most
+ * 2 s after the broker's return.
  */
 export const BROKER_RETRY_MAX_MS = 2_000;
+
+/**
+ * The client-wide retry of {@link createKafka}. kafkajs hands it to every cluster it builds (the
+ * metadata refresh, broker connections and group coordinator lookups under every producer, consumer
+ * and admin) and merges a producer's or consumer's own `retry` over it, so the cap holds for all of
+ * them, the simulator's and the collector's producers included, without repeating it. 30 retries
+ * (≈ 55 s: 0.2 + 0.4 + 0.8 + 1.6 s, then 2 s apart) keep the patience the uncapped 8 had (≈ 51 s).
+ */
+export const KAFKA_CLIENT_RETRY = {
+  initialRetryTime: 200,
+  maxRetryTime: BROKER_RETRY_MAX_MS,
+  retries: 30,
+} as const;
 
 export interface KafkaClientOptions {
   brokers: string[];
@@ -46,6 +58,6 @@ export function createKafka(opts: KafkaClientOptions): Kafka {
     brokers: opts.brokers,
     logLevel: logLevel.WARN,
     logCreator: creator,
-    retry: { initialRetryTime: 200, retries: 8 },
+    retry: { ...KAFKA_CLIENT_RETRY },
   });
 }

@@ -8,7 +8,6 @@ import {
   ProducerBusyError,
   ProducerClosedError,
 } from './event-producer';
-import { BROKER_RETRY_MAX_MS } from './client';
 
 /** A kafkajs stand-in whose sendBatch calls are resolved by the test. */
 function fakeKafka() {
@@ -54,7 +53,7 @@ describe('KafkaEventProducer', () => {
       {
         idempotent: true,
         maxInFlightRequests: 1,
-        retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: BROKER_RETRY_MAX_MS },
+        retry: { retries: Number.MAX_SAFE_INTEGER },
         createPartitioner: undefined,
       },
     );

@@ -6,7 +6,6 @@ import {
   type TopicMessages,
 } from 'kafkajs';
 import type { Logger } from '@storepulse/observability';
-import { BROKER_RETRY_MAX_MS } from './client';
 
 export interface ProduceRecord {
   topic: string;
@@ -135,8 +134,9 @@ export class KafkaEventProducer implements EventProducer {
         producer: kafka.producer({
           idempotent: true,
           maxInFlightRequests: 1,
-          // unlimited retries, at most BROKER_RETRY_MAX_MS apart: sends resume soon after an outage
-          retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: BROKER_RETRY_MAX_MS },
+          // unlimited retries, at most BROKER_RETRY_MAX_MS apart (the client's cap, createKafka):
+          // sends resume soon after an outage
+          retry: { retries: Number.MAX_SAFE_INTEGER },
           createPartitioner: Partitioners.DefaultPartitioner,
         }),
         connected: false,
