@@ -1,4 +1,5 @@
-// Use case: one training run of a propensity model (one horizon). Builds the time-split sets, trains
+// Use case: one training run of a propensity model (one horizon). Builds the time-split sets, leaves
+// out the features not stationary over the window (validation PSI against training), trains
 // the TF.js MLP (warm-started from the champion when its features match, else from scratch), fits the
 // two baselines on the same sets, evaluates all of them (and the champion) on the same held-out
 // cut-off, registers the candidate and applies the promotion gate.
