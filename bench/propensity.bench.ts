@@ -12,6 +12,8 @@ import {
   getTf,
   getTfBackendInfo,
   predictPropensity,
+  selectFeatures,
+  stableFeatures,
 } from '@storepulse/ml';
 import { PropensityOracle, Storefront, type StorefrontOptions } from '@storepulse/simulator';
 import { TrainingSetBuilder, propensityFeatures, type PropensitySets } from '@storepulse/trainer';
@@ -61,6 +63,9 @@ async function main(): Promise<void> {
   const config = loadConfig({
     CLICKHOUSE_DATA_DIR: tempDir('bench-propensity'),
     LOG_LEVEL: 'error',
+    ...(process.env.TRAINER_MAX_FEATURE_PSI
+      ? { TRAINER_MAX_FEATURE_PSI: process.env.TRAINER_MAX_FEATURE_PSI }
+      : {}),
   });
   const ch = await createClickHouse(config.clickhouse);
   await runMigrations(ch.client);
@@ -103,10 +108,18 @@ async function main(): Promise<void> {
   const newer = await build(end, 'latest');
   const setMs = Date.now() - t1;
   const older = await build(end - 2 * DAY, 'older (champion)');
+  // the trainer's stationarity filter (TRAINER_MAX_FEATURE_PSI), chosen on the newer sets' training
+  // and validation cut-offs and applied to both (the warm start needs the champion's features)
+  const maxPsi = config.trainer.maxFeaturePsi;
+  const stable = Number.isFinite(maxPsi)
+    ? stableFeatures(newer.train, newer.validation, maxPsi)
+    : null;
+  const cols = <S extends PropensitySets['train']>(l: S): S =>
+    stable ? selectFeatures(l, stable.kept) : l;
   const pick = (s: PropensitySets): Sets => ({
-    train: s.train,
-    validation: s.validation,
-    test: s.test,
+    train: cols(s.train),
+    validation: cols(s.validation),
+    test: cols(s.test),
   });
 
   const { tf } = await getTf({ log: () => undefined });
@@ -120,7 +133,8 @@ async function main(): Promise<void> {
     { scratch: EPOCHS, warm: WARM_EPOCHS },
     progress,
   );
-  const { test, train, validation } = newer;
+  const { test, train, validation } = pick(newer);
+  const tTestIds = newer.test.ids;
   const mlp = predictPropensity(tf, scratch, test.x, test.n);
   const stats = fitStandardizer(train);
   const lr = LogisticRegression.fit(
@@ -131,15 +145,15 @@ async function main(): Promise<void> {
     train.weight,
   );
   const lrP = lr.predict(applyStandardizer(stats, test.x, test.n, test.d), test.n);
-  const heur = RecencyFrequencyHeuristic.fit(train, {
+  const heur = RecencyFrequencyHeuristic.fit(newer.train, {
     recency: 'user_seconds_since_last_order',
     frequency: 'user_orders_28d',
     fallbackRecency: 'user_seconds_since_last_event',
-  }).predict(test.x, test.n, test.featureNames);
+  }).predict(newer.test.x, newer.test.n, newer.test.featureNames);
   progress('oracle probabilities (Monte Carlo of the simulator)');
   const oracle = new PropensityOracle(opts);
   const tTest = newer.plan.test[0];
-  const oracleP = oracle.probabilities(test.ids, tTest, H);
+  const oracleP = oracle.probabilities(tTestIds, tTest, H);
   const m = {
     mlp: binaryMetrics(test.y, mlp),
     logistic: binaryMetrics(test.y, lrP),
@@ -163,6 +177,10 @@ async function main(): Promise<void> {
     [
       'horizon / split',
       `7d; train ${newer.plan.train.length} cut-offs (${train.n} rows), validation ${validation.n}, test ${test.n} rows at ${new Date(tTest).toISOString()} (latest, held out)`,
+    ],
+    [
+      'features',
+      `${train.d} of ${newer.train.d} (max PSI ${maxPsi}; left out: ${stable?.dropped.map((p) => p.feature).join(', ') || 'none'})`,
     ],
     ['test positives', `${m.mlp.positives} (${(m.mlp.prevalence * 100).toFixed(1)} %)`],
     [

@@ -6,7 +6,11 @@ import { getTf, ModelRegistry, type Tf } from '@storepulse/ml';
 import { testConfig, testLogger } from '../../../test/support/env';
 import { loadHistory } from '../../../test/support/history';
 import { TrainingSetBuilder } from './propensity/training-set';
-import { PropensityTrainer, type PropensityRunResult } from './propensity/train-propensity';
+import {
+  PropensityTrainer,
+  propensityFeatures,
+  type PropensityRunResult,
+} from './propensity/train-propensity';
 
 /**
  * Integration: simulated history through Kafka and the aggregator into the embedded engine, then real
@@ -22,6 +26,7 @@ describe('propensity training on simulated history (embedded engine, real TF.js)
   let registry: ModelRegistry;
   let trainer: PropensityTrainer;
   let first: PropensityRunResult;
+  let maxFeaturePsi = Infinity;
   const phases: string[] = [];
 
   before(async () => {
@@ -35,6 +40,7 @@ describe('propensity training on simulated history (embedded engine, real TF.js)
       TRAINER_MAX_EPOCHS: '15',
       TRAINER_WARM_MAX_EPOCHS: '5',
     });
+    maxFeaturePsi = config.trainer.maxFeaturePsi;
     ch = await createClickHouse(config.clickhouse);
     await runMigrations(ch.client);
     const logger = testLogger();
@@ -94,7 +100,10 @@ describe('propensity training on simulated history (embedded engine, real TF.js)
     assert.equal(champ?.version, 1);
     assert.equal(champ?.kind, 'propensity');
     assert.equal(champ?.horizon, '24h');
-    assert.equal(champ?.featureNames.length, first.test.mlp ? champ?.featureNames.length : 0);
+    // the registry lists the features the model reads: the catalog's minus the non-stationary ones
+    assert.equal(champ?.featureNames.length, first.features);
+    assert.equal(first.features + first.droppedFeatures.length, propensityFeatures().names.length);
+    for (const p of first.droppedFeatures) assert.ok(p.psi > maxFeaturePsi);
     const events = await registry.events({ name: 'propensity_24h' });
     assert.deepEqual(
       events.map((e) => e.event),

@@ -121,6 +121,11 @@ export interface TrainerConfig {
   usersPerCutoff: number;
   /** Share of negative examples kept (weights 1/rate are recorded). */
   negativeKeepRate: number;
+  /**
+   * Features whose PSI (validation against training) exceeds this are left out of the model
+   * (Infinity: every feature; TRAINER_MAX_FEATURE_PSI = 0).
+   */
+  maxFeaturePsi: number;
   maxEpochs: number;
   warmMaxEpochs: number;
   hidden: number[];
@@ -482,6 +487,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
         e.TRAINER_FIRST_RUN_CUTOFF_EVERY_HOURS || e.TRAINER_CUTOFF_EVERY_HOURS,
       usersPerCutoff: e.TRAINER_USERS_PER_CUTOFF,
       negativeKeepRate: e.TRAINER_NEGATIVE_KEEP_RATE,
+      maxFeaturePsi: e.TRAINER_MAX_FEATURE_PSI > 0 ? e.TRAINER_MAX_FEATURE_PSI : Infinity,
       maxEpochs: e.TRAINER_MAX_EPOCHS,
       warmMaxEpochs: e.TRAINER_WARM_MAX_EPOCHS,
       hidden: e.TRAINER_HIDDEN.split(',').map(Number),

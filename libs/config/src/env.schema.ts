@@ -127,6 +127,12 @@ export const envSchema = z.object({
   TRAINER_FIRST_RUN_CUTOFF_EVERY_HOURS: int(0, 24 * 30).default(18),
   TRAINER_USERS_PER_CUTOFF: int(10, 1_000_000).default(4_000),
   TRAINER_NEGATIVE_KEEP_RATE: num(0.01, 1).default(1),
+  /**
+   * A from-scratch or warm run leaves out the features whose PSI, validation cut-off against the
+   * training cut-offs, exceeds this (not stationary over the window: e.g. 28-day windows still
+   * filling on a short history); 0 = keep every feature.
+   */
+  TRAINER_MAX_FEATURE_PSI: num(0, 100).default(0.25),
   TRAINER_MAX_EPOCHS: int(1, 1000).default(40),
   TRAINER_WARM_MAX_EPOCHS: int(1, 1000).default(10),
   /** How often the trainer compares live feature vectors with each champion's training profile (0 = never). */

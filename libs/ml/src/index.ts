@@ -13,6 +13,7 @@ export * from './propensity/logistic';
 export * from './propensity/heuristic';
 export * from './propensity/mlp';
 export * from './propensity/calibration';
+export * from './propensity/feature-selection';
 export * from './forecast';
 export * from './eval/drift';
 export * from './eval/matured-labels';

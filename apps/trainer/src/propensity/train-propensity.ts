@@ -1,4 +1,5 @@
-// Use case: one training run of a propensity model (one horizon). Builds the time-split sets, trains
+// Use case: one training run of a propensity model (one horizon). Builds the time-split sets, leaves
+// out the features not stationary over the window (validation PSI against training), trains
 // the TF.js MLP (warm-started from the champion when its features match, else from scratch), fits the
 // two baselines on the same sets, evaluates all of them (and the champion) on the same held-out
 // cut-off, registers the candidate and applies the promotion gate.
@@ -13,6 +14,8 @@ import {
   decidePromotion,
   fitStandardizer,
   profileFeatures,
+  selectFeatures,
+  stableFeatures,
   FEATURE_PROFILE_METADATA_KEY,
   loadPropensityModel,
   predictPropensity,
@@ -35,6 +38,8 @@ export interface PropensityTrainingConfig {
   firstRunCutoffEveryHours: number;
   usersPerCutoff: number;
   negativeKeepRate: number;
+  /** Features whose PSI, validation against training, exceeds this are left out (Infinity: none). */
+  maxFeaturePsi: number;
   maxEpochs: number;
   warmMaxEpochs: number;
   hidden: number[];
@@ -69,6 +74,10 @@ export interface PropensityRunResult {
   rows: { train: number; validation: number; test: number };
   positives: { train: number; validation: number; test: number };
   cutoffs: { train: number; validation: string[]; test: string[] };
+  /** Features the model reads (the catalog's minus `droppedFeatures`). */
+  features: number;
+  /** Left out: PSI of the validation cut-off against the training cut-offs above maxFeaturePsi. */
+  droppedFeatures: { feature: string; psi: number }[];
   /** Latest event time stored when the training set was built (the scheduler's "new data" check). */
   watermarkMs: number;
   epochs: number;
@@ -173,7 +182,25 @@ export class PropensityTrainer {
           detail: { cutoff: new Date(p.cutoff).toISOString(), done: p.done, total: p.total },
         }),
     });
-    const { train, validation, test } = sets;
+    const full = { train: sets.train, validation: sets.validation, test: sets.test };
+    if (sumOf(full.train.y) === 0 || sumOf(full.validation.y) === 0 || sumOf(full.test.y) === 0)
+      throw new Error(
+        `${name}: a split has no positive example (train ${sumOf(full.train.y)}, validation ${sumOf(full.validation.y)}, test ${sumOf(full.test.y)}): not enough orders in the history to train or evaluate`,
+      );
+    // Features not stationary over the window (validation PSI against training) are left out: the
+    // model would extrapolate them (feature-selection.ts). The heuristic and the champion read the
+    // full rows by name.
+    const stable = Number.isFinite(this.cfg.maxFeaturePsi)
+      ? stableFeatures(full.train, full.validation, this.cfg.maxFeaturePsi)
+      : null;
+    const features = stable ? stable.kept : names;
+    const droppedFeatures = (stable?.dropped ?? []).map((p) => ({
+      feature: p.feature,
+      psi: p.psi,
+    }));
+    const train = stable ? selectFeatures(full.train, features) : full.train;
+    const validation = stable ? selectFeatures(full.validation, features) : full.validation;
+    const test = stable ? selectFeatures(full.test, features) : full.test;
     this.log.info(
       {
         model: name,
@@ -181,13 +208,11 @@ export class PropensityTrainer {
         positives: { train: sumOf(train.y), validation: sumOf(validation.y), test: sumOf(test.y) },
         cutoffs: { train: sets.plan.train.length, everyHours },
         featureRows: opts.featureCache ? { ...opts.featureCache.served } : null,
+        features: features.length,
+        droppedFeatures: droppedFeatures.map((p) => `${p.feature} ${p.psi.toFixed(3)}`),
       },
       'propensity training set built',
     );
-    if (sumOf(train.y) === 0 || sumOf(validation.y) === 0 || sumOf(test.y) === 0)
-      throw new Error(
-        `${name}: a split has no positive example (train ${sumOf(train.y)}, validation ${sumOf(validation.y)}, test ${sumOf(test.y)}): not enough orders in the history to train or evaluate`,
-      );
 
     // Champion: warm start when it reads the same features from the same catalog.
     let warm: Awaited<ReturnType<typeof loadPropensityModel>> | null = null;
@@ -200,7 +225,7 @@ export class PropensityTrainer {
       const same =
         !opts.forceScratch &&
         champion.catalogHash === catalogHash &&
-        champion.featureNames.join() === names.join();
+        champion.featureNames.join() === features.join();
       if (same) warm = championLoaded;
     }
 
@@ -232,9 +257,9 @@ export class PropensityTrainer {
     const logistic = LogisticRegression.fit(std(train), train.n, train.d, train.y, train.weight);
     const lrVal = logistic.predict(std(validation), validation.n);
     const lrTest = logistic.predict(std(test), test.n);
-    const heuristic = RecencyFrequencyHeuristic.fit(train, HEURISTIC_COLUMNS);
-    const hVal = heuristic.predict(validation.x, validation.n, validation.featureNames);
-    const hTest = heuristic.predict(test.x, test.n, test.featureNames);
+    const heuristic = RecencyFrequencyHeuristic.fit(full.train, HEURISTIC_COLUMNS);
+    const hVal = heuristic.predict(full.validation.x, validation.n, full.validation.featureNames);
+    const hTest = heuristic.predict(full.test.x, test.n, full.test.featureNames);
     const thr = (y: Float32Array, p: Float32Array, w: Float32Array) =>
       bestF1Threshold(y, p, w).threshold;
     const metric = (s: LabelledSet, p: Float32Array, t: number) =>
@@ -245,7 +270,7 @@ export class PropensityTrainer {
       heuristic: metric(test, hTest, thr(validation.y, hVal, validation.weight)),
     };
     if (championLoaded && champion) {
-      const cx = selectColumns(test, championLoaded.normalisation.featureNames);
+      const cx = selectColumns(full.test, championLoaded.normalisation.featureNames);
       const cp = predictPropensity(this.tf, championLoaded, cx, test.n);
       const ct = Number(
         (champion.metrics as { threshold?: unknown }).threshold ?? testMetrics.mlp.threshold,
@@ -283,6 +308,8 @@ export class PropensityTrainer {
         validation: sets.plan.validation.map((t) => new Date(t).toISOString()),
         test: sets.plan.test.map((t) => new Date(t).toISOString()),
       },
+      features: features.length,
+      droppedFeatures,
       watermarkMs: sets.watermarkMs,
       epochs: trained.epochs,
       trainMs: trained.ms,
@@ -298,7 +325,7 @@ export class PropensityTrainer {
         parentVersion,
         trainingFrom: sets.fromMs,
         trainingTo: sets.toMs + horizon.ms,
-        featureNames: names,
+        featureNames: features,
         catalogHash,
         metrics: finiteJson({ ...result, threshold }),
       },
