@@ -117,6 +117,7 @@ describe('propensity training on simulated history (embedded engine, real TF.js)
     assert.equal(second.version, 2);
     assert.equal(second.warmStart, true);
     assert.equal(second.parentVersion, 1);
+    assert.equal(second.features, first.features, "a warm start keeps the champion's features");
     assert.ok(second.epochs <= 5);
     assert.ok(second.test.champion, 'the champion is evaluated on the same held-out cut-off');
     assert.equal(second.test.champion.n, second.test.mlp.n);

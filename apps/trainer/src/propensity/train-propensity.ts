@@ -189,18 +189,27 @@ export class PropensityTrainer {
       );
     // Features not stationary over the window (validation PSI against training) are left out: the
     // model would extrapolate them (feature-selection.ts). The heuristic and the champion read the
-    // full rows by name.
+    // full rows by name. A run that can warm-start keeps the champion's features instead (a kept
+    // set that moved with each run's PSI would turn every incremental run into a from-scratch one);
+    // selection happens on from-scratch runs (first run, catalog change, forced).
     const stable = Number.isFinite(this.cfg.maxFeaturePsi)
       ? stableFeatures(full.train, full.validation, this.cfg.maxFeaturePsi)
       : null;
-    const features = stable ? stable.kept : names;
-    const droppedFeatures = (stable?.dropped ?? []).map((p) => ({
-      feature: p.feature,
-      psi: p.psi,
-    }));
-    const train = stable ? selectFeatures(full.train, features) : full.train;
-    const validation = stable ? selectFeatures(full.validation, features) : full.validation;
-    const test = stable ? selectFeatures(full.test, features) : full.test;
+    const keepChampion =
+      champion !== null &&
+      !opts.forceScratch &&
+      champion.catalogHash === catalogHash &&
+      champion.featureNames.every((f) => names.includes(f));
+    const features = keepChampion ? [...champion.featureNames] : stable ? stable.kept : names;
+    const psiOf = new Map((stable?.psi ?? []).map((p) => [p.feature, p.psi]));
+    const droppedFeatures = names
+      .filter((n) => !features.includes(n))
+      .map((feature) => ({ feature, psi: psiOf.get(feature) ?? Number.NaN }))
+      .sort((a, b) => b.psi - a.psi);
+    const narrowed = features.length !== names.length || features.some((f, i) => f !== names[i]);
+    const train = narrowed ? selectFeatures(full.train, features) : full.train;
+    const validation = narrowed ? selectFeatures(full.validation, features) : full.validation;
+    const test = narrowed ? selectFeatures(full.test, features) : full.test;
     this.log.info(
       {
         model: name,
