@@ -224,9 +224,13 @@ describe('separate apps over the ClickHouse gateway: simulator â†’ aggregator â†
       TRAINER_INTERVAL_MS: '0',
       // The first run on the same 6 h grid as later runs (the 18 h first-run grid is for npm start),
       // over a 10-day window inside the CLICK_DAYS of clickstream (not back into the order-only
-      // days): 33 training cut-offs of up to 1,500 users, about propensity.e2e's 24 h set. The gate
-      // is the default one.
+      // days): 33 training cut-offs of up to 1,500 users, about propensity.e2e's 24 h set. v1 meets
+      // the default gate against its baselines; v2 is compared with the champion under the
+      // tolerances propensity.e2e uses (a 2-epoch warm start on another grid can lose more than
+      // 0.005 AUC, and the registry never promotes a rejected version, by hand or not).
       TRAINER_WINDOW_DAYS: '10',
+      GATE_MAX_AUC_DROP: '0.1',
+      GATE_MAX_LOGLOSS_INCREASE: '0.5',
       TRAINER_USERS_PER_CUTOFF: String(STORE.users),
       // the second run (the rollback test's v2) on a 12 h grid: half the training-set queries
       TRAINER_CUTOFF_EVERY_HOURS: '12',
@@ -403,15 +407,9 @@ describe('separate apps over the ClickHouse gateway: simulator â†’ aggregator â†
     assert.ok(run.result, 'the run has a result');
     assert.equal(run.result.version, 2);
     assert.equal(run.result.warmStart, true);
-    // the default gate decides v2; rejected, it is promoted by hand through the API (the rollback
-    // under test needs a previous champion)
-    if (!run.result.promoted) {
-      const p = await trainer.post(`/api/models/${name}/2/promote`, { reason: 'e2e' });
-      assert.equal(p.status, 200, await p.clone().text());
-    }
-    console.log(
-      `separate apps: v2 ${run.result.promoted ? 'promoted by the gate' : `rejected (${run.result.reason}), promoted by hand`} after ${elapsed()}`,
-    );
+    // the rollback under test needs v2 as the champion: the gate (tolerances above) promotes it
+    assert.equal(run.result.promoted, true, `v2 rejected by the gate: ${run.result.reason}`);
+    console.log(`separate apps: v2 promoted by the gate (${run.result.reason}) after ${elapsed()}`);
     assert.equal(await champion(name), 2);
     const promotedAt = Date.now();
     const v2At = await firstScoredWith(2, promotedAt, `predictions of ${name} v2`);
