@@ -8,14 +8,12 @@ import {
 import { createKafka } from '@storepulse/kafka';
 import { HealthRegistry, PipelineMetrics, createLogger } from '@storepulse/observability';
 import { AggregatorService } from '@storepulse/aggregator';
+import { rollupTable, verifyRollups } from '@storepulse/features';
 import {
-  ROLLUPS,
-  ReferenceFeatures,
-  mergeExpr,
-  rollupTable,
-  verifyRollups,
-} from '@storepulse/features';
-import { sigkillWorkload, storedVsProduced } from '../test/support/aggregator-sigkill';
+  rollupTotals,
+  sigkillWorkload,
+  storedVsProduced,
+} from '../test/support/aggregator-sigkill';
 import {
   PEER_TOPICS,
   installPeer,
@@ -214,22 +212,11 @@ async function count(ch: ClickHouseHandle, a: ChildArgs): Promise<CountResult> {
     await ch.client.command({ query: `DROP TABLE IF EXISTS ${kafkaTableName(t.table)}` });
   const w = sigkillWorkload(a.workload ?? 0, 4000, 0);
   const { want, got, lost, doubled } = await storedVsProduced(ch, w);
-  const rollupExcess: CountResult['rollupExcess'] = [];
-  for (const spec of ROLLUPS) {
-    const oracle = new ReferenceFeatures(spec.entity, w.ref);
-    for (const g of spec.granularities) {
-      const table = rollupTable(spec.entity, spec.source, g);
-      for (const m of spec.measures) {
-        if (!['sum', 'money', 'uniq'].includes(m.kind)) continue;
-        const [r] = await queryRows<{ v: string }>(
-          ch.client,
-          `SELECT toString(sum(v)) AS v FROM (SELECT ${mergeExpr(m.kind, m.name, undefined)} AS v FROM ${table} GROUP BY ${spec.keyColumn})`,
-        );
-        const expected = oracle.grandTotal({ source: spec.source, measure: m.name });
-        rollupExcess.push({ table, measure: m.name, excess: Number(r.v) - expected });
-      }
-    }
-  }
+  const rollupExcess: CountResult['rollupExcess'] = (await rollupTotals(ch, w)).map((t) => ({
+    table: t.table,
+    measure: t.measure,
+    excess: t.got - t.expected,
+  }));
   const rollupsOff = (await verifyRollups(ch.client)).filter((c) => !c.ok).map((c) => c.table);
   return { want, got, lost, doubled, rollupExcess, rollupsOff };
 }

@@ -344,6 +344,34 @@ export async function storedVsProduced(
   return { want, got, lost, doubled };
 }
 
+/** Each rollup's merged total of every additive / distinct measure, next to the oracle's total over the produced events. */
+export async function rollupTotals(
+  ch: ClickHouseHandle,
+  w: SigkillWorkload,
+): Promise<{ table: string; measure: string; got: number; expected: number }[]> {
+  const out: { table: string; measure: string; got: number; expected: number }[] = [];
+  for (const spec of ROLLUPS) {
+    const oracle = new ReferenceFeatures(spec.entity, w.ref);
+    for (const g of spec.granularities) {
+      const table = rollupTable(spec.entity, spec.source, g);
+      for (const m of spec.measures) {
+        if (!['sum', 'money', 'uniq'].includes(m.kind)) continue;
+        const [r] = await queryRows<{ v: string }>(
+          ch.client,
+          `SELECT toString(sum(v)) AS v FROM (SELECT ${mergeExpr(m.kind, m.name, undefined)} AS v FROM ${table} GROUP BY ${spec.keyColumn})`,
+        );
+        out.push({
+          table,
+          measure: m.name,
+          got: Number(r.v),
+          expected: oracle.grandTotal({ source: spec.source, measure: m.name }),
+        });
+      }
+    }
+  }
+  return out;
+}
+
 /**
  * Compares the store with the workload and asserts it exact: raw rows, distinct ids, units,
  * inventory rows and dead letters; for every rollup table and additive/distinct measure the merged
@@ -362,26 +390,13 @@ export async function assertExactlyOnce(
   assert.equal(lost, 0, 'no produced row missing');
 
   // every rollup, every additive / distinct measure, against totals from the produced events
-  let rollupMeasures = 0;
-  for (const spec of ROLLUPS) {
-    const oracle = new ReferenceFeatures(spec.entity, w.ref);
-    for (const g of spec.granularities) {
-      const table = rollupTable(spec.entity, spec.source, g);
-      for (const m of spec.measures) {
-        if (!['sum', 'money', 'uniq'].includes(m.kind)) continue;
-        const [r] = await queryRows<{ v: string }>(
-          ch.client,
-          `SELECT toString(sum(v)) AS v FROM (SELECT ${mergeExpr(m.kind, m.name, undefined)} AS v FROM ${table} GROUP BY ${spec.keyColumn})`,
-        );
-        const expected = oracle.grandTotal({ source: spec.source, measure: m.name });
-        assert.ok(
-          Math.abs(Number(r.v) - expected) < 1e-6 * Math.max(1, expected),
-          `${table}.${m.name}: rollup ${r.v}, produced events ${expected}`,
-        );
-        rollupMeasures++;
-      }
-    }
-  }
+  const totals = await rollupTotals(ch, w);
+  for (const t of totals)
+    assert.ok(
+      Math.abs(t.got - t.expected) < 1e-6 * Math.max(1, t.expected),
+      `${t.table}.${t.measure}: rollup ${t.got}, produced events ${t.expected}`,
+    );
+  const rollupMeasures = totals.length;
   // every (key, bucket) of every rollup equals the aggregation of the raw rows
   for (const c of await verifyRollups(ch.client)) assert.ok(c.ok, `${c.table} differs from raw`);
   // and the served features equal the TypeScript oracle at the end
