@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Consumer, Kafka, Message } from 'kafkajs';
 import {
@@ -218,6 +219,25 @@ describe('propensity: simulator → trainer → champion → scorer → predicti
       await send(liveBatch(400));
       await new Promise((r) => setTimeout(r, 500));
     }
+    // users never seen before: their only event is the one scored, so `known` says it is in the features
+    const fresh = Array.from({ length: 30 }, (_, i) => {
+      const user = `u-fresh-${t0}-${i}`;
+      const event = {
+        event_id: randomUUID(),
+        type: 'page_view',
+        user_id: user,
+        session_id: `s-fresh-${i}`,
+        ts: new Date().toISOString(),
+      };
+      return {
+        topic: TOPICS.clickstream,
+        key: user,
+        value: Buffer.from(JSON.stringify(event)),
+        timestampMs: Date.now(),
+        valid: true,
+      } satisfies SimulatedMessage;
+    });
+    await send(fresh);
     const ids = liveIds();
     await allScored(ids, 60_000);
     const mine = predictions.filter((p) => Date.parse(p.scored_at) >= t0 - 1000);
@@ -236,6 +256,13 @@ describe('propensity: simulator → trainer → champion → scorer → predicti
       assert.ok(Date.parse(p.features_as_of) > Date.parse(p.event_ts));
       assert.ok(Date.parse(p.features_as_of) - Date.parse(p.event_ts) <= 60_000);
     }
+    const freshUsers = new Set(fresh.map((m) => m.key));
+    const firstEvents = mine.filter((p) => freshUsers.has(p.user_id));
+    assert.equal(firstEvents.length, fresh.length * HORIZONS.length);
+    assert.ok(
+      firstEvents.every((p) => p.known),
+      'a first-ever event is in the features of its own score',
+    );
     const known = mine.filter((p) => p.known).length / mine.length;
     assert.ok(known > 0.8, `share of live events from users with history: ${known}`);
   });

@@ -15,7 +15,12 @@ const isOrderLine = (r: Row): r is OrderLineRow => 'line_no' in r;
 
 /** A durable chunk as the online feature tier reads it (user rows only; inventory is not needed). */
 export function storedRowsOf(c: DurableChunk): StoredRows | undefined {
-  const base = { topic: c.topic, partition: c.partition, firstOffset: Number(c.firstOffset) };
+  const base = {
+    topic: c.topic,
+    partition: c.partition,
+    firstOffset: Number(c.firstOffset),
+    lastOffset: Number(c.lastOffset),
+  };
   // collected while the chunk was prepared: no parsing of the JSON lines back into rows
   if (c.userRows && c.table === 'clickstream_events') return { ...base, clicks: c.userRows.clicks };
   if (c.userRows && c.table === 'order_lines')

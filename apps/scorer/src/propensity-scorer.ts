@@ -1,12 +1,18 @@
 // Scores users with the champions: features from the catalog (online tier or ClickHouse) as one
 // matrix, reordered to each model's feature names, standardised and predicted in one batch per model.
 import { predictPropensity, type Tf } from '@storepulse/ml';
-import type { FeatureMatrix } from '@storepulse/features';
+import type { FeatureMatrix, PendingRows } from '@storepulse/features';
 import type { ChampionCache, LoadedChampion } from './champions';
 import { LiveStats } from './live-stats';
 
 export interface UserFeatures {
   lookupMatrix(entity: 'user', ids: readonly string[], atMs?: number): Promise<FeatureMatrix>;
+  /** With rows not stored yet folded in (FeatureStore.lookupUsersWith: the online tier only). */
+  lookupUsersWith(
+    ids: readonly string[],
+    atMs: number,
+    pending: PendingRows,
+  ): Promise<FeatureMatrix>;
 }
 
 export interface HorizonScores {
@@ -74,7 +80,8 @@ export class PropensityScorer {
    * rows together (a TF call has a fixed cost that dominates small groups). Results in group order.
    */
   async scoreGroups(
-    groups: readonly { ids: readonly string[]; atMs: number }[],
+    /** pending: rows of the users not stored yet, folded into their features (the live path). */
+    groups: readonly { ids: readonly string[]; atMs: number; pending?: PendingRows }[],
     horizons?: readonly string[],
     opts: { record?: boolean } = {},
   ): Promise<ScoredUsers[]> {
@@ -88,7 +95,12 @@ export class PropensityScorer {
     }
     if (horizons && missing.length > 0) throw new NoChampionError(missing);
     const matrices: FeatureMatrix[] = [];
-    for (const g of groups) matrices.push(await this.features.lookupMatrix('user', g.ids, g.atMs));
+    for (const g of groups)
+      matrices.push(
+        await (g.pending
+          ? this.features.lookupUsersWith(g.ids, g.atMs, g.pending)
+          : this.features.lookupMatrix('user', g.ids, g.atMs)),
+      );
     const rows = matrices.reduce((n, m) => n + m.ids.length, 0);
     const perModel = models.map((c) => {
       const names = c.normalisation.featureNames;

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TOPICS, predictionId, propensityPredictionSchema } from '@storepulse/contracts';
-import type { FeatureMatrix } from '@storepulse/features';
+import type { FeatureMatrix, PendingRows } from '@storepulse/features';
 import type { GroupProgress, InboundBatch, InboundMessage } from '@storepulse/kafka';
 import type { ChampionCache, LoadedChampion } from './champions';
 import { NoChampionError, PropensityScorer, modelInput } from './propensity-scorer';
@@ -38,6 +38,8 @@ function batch(values: (Buffer | null)[], firstOffset = 10): InboundBatch {
 function fakeScorer(champions: Map<string, { name: string; version: number }>) {
   const lookups: { ids: readonly string[]; atMs: number | undefined }[] = [];
   const features = {
+    lookupUsersWith: (): Promise<FeatureMatrix> =>
+      Promise.reject(new Error('no pending rows without a tier')),
     lookupMatrix: (_e: 'user', ids: readonly string[], atMs?: number): Promise<FeatureMatrix> => {
       lookups.push({ ids, atMs });
       return Promise.resolve({
@@ -104,6 +106,7 @@ const OPTS = {
   featuresWaitMs: 1000,
   debounceMs: 0,
   maxEventAgeMs: 3_600_000,
+  maxPendingEvents: 0,
 };
 
 describe('ScoreEvents', () => {
@@ -141,6 +144,81 @@ describe('ScoreEvents', () => {
     assert.equal(se.counters.dropped, 1);
     assert.equal(se.counters.predictions, 4);
     assert.equal(scorer.live.list().find((m) => m.name === 'propensity_7d')?.scored, 2);
+  });
+
+  it('with the online tier: scores at once, the batch and the earlier unstored events folded in', async () => {
+    const { scorer } = fakeScorer(new Map([['24h', { name: 'propensity_24h', version: 1 }]]));
+    const seen: { ids: readonly string[]; pending?: PendingRows }[] = [];
+    const inner = scorer.scoreGroups.bind(scorer);
+    scorer.scoreGroups = (groups, h, o) => {
+      for (const g of groups)
+        seen.push({ ids: g.ids, ...(g.pending ? { pending: g.pending } : {}) });
+      return inner(groups, h, o);
+    };
+    const applied = new Set<number>();
+    const tier = {
+      covers: () => true,
+      isApplied: (_t: string, _p: number, o: number) => applied.has(o),
+    };
+    const up = upstream();
+    const opts = {
+      ...OPTS,
+      maxPendingEvents: 100,
+      eventTime: { allowedLatenessMs: 86_400_000, maxFutureMs: 60_000 },
+    };
+    const se = new ScoreEvents(scorer, up, opts, () => NOW, tier);
+    const id = (n: number) => `${n}b7f3a6e-9b6c-4a9f-8b54-4d2e3c8f0a21`;
+    const times = (p: PendingRows | undefined, u: string) =>
+      p?.get(u)?.clicks.map((c) => c.tsMs - NOW);
+    const out1 = await se.handle(
+      batch([click('u-1', NOW - 5_000, id(1)), click('u-2', NOW - 4_000, id(2))], 10),
+    );
+    assert.equal(out1.length, 2);
+    // once per tail: what precedes offset 10 must be stored; never the batch itself
+    assert.deepEqual(up.waits, [`${TOPICS.clickstream}[2]@10`]);
+    assert.deepEqual(times(seen[0]?.pending, 'u-1'), [-5_000]);
+    assert.deepEqual(times(seen[0]?.pending, 'u-2'), [-4_000]);
+    applied.add(10); // the aggregator stored offset 10
+    await se.handle(
+      batch(
+        [
+          click('u-1', NOW - 1_000, id(3)),
+          Buffer.from('{"broken"'),
+          // more than FEATURES_MAX_FUTURE_MS ahead: the aggregator dead-letters it, no features
+          click('u-1', NOW + 3_600_000, id(4)),
+        ],
+        12,
+      ),
+    );
+    assert.deepEqual(up.waits, [`${TOPICS.clickstream}[2]@10`], 'no wait for the aggregator');
+    const p2 = seen.find((g) => g.ids.includes('u-1') && g !== seen[0])?.pending;
+    assert.deepEqual(times(p2, 'u-1'), [-1_000]);
+    assert.equal(p2?.has('u-2'), false, 'only the batch users');
+    assert.equal(se.pendingEvents, 2, 'offsets 11 and 12 are not stored yet');
+    assert.deepEqual(
+      [se.counters.batchesFolded, se.counters.batchesWaited, se.counters.tailWaits],
+      [2, 0, 1],
+    );
+  });
+
+  it('above SCORER_MAX_PENDING_EVENTS a batch waits for the aggregator (backpressure)', async () => {
+    const { scorer } = fakeScorer(new Map([['24h', { name: 'propensity_24h', version: 1 }]]));
+    const up = upstream();
+    const tier = { covers: () => true, isApplied: () => false };
+    const se = new ScoreEvents(scorer, up, { ...OPTS, maxPendingEvents: 2 }, () => NOW, tier);
+    const id = (n: number) => `${n}c7f3a6e-9b6c-4a9f-8b54-4d2e3c8f0a21`;
+    await se.handle(batch([click('u-1', NOW - 5_000, id(1)), click('u-2', NOW, id(2))], 0));
+    await se.handle(batch([click('u-1', NOW, id(3))], 2));
+    assert.deepEqual(up.waits, [`${TOPICS.clickstream}[2]@0`, `${TOPICS.clickstream}[2]@3`]);
+    assert.equal(se.pendingEvents, 0, 'everything before offset 3 is stored');
+    // not covered by the tier (warming up, or an old time): wait too
+    const cold = new ScoreEvents(scorer, up, { ...OPTS, maxPendingEvents: 100 }, () => NOW, {
+      covers: () => false,
+      isApplied: () => false,
+    });
+    await cold.handle(batch([click('u-1', NOW, id(4))], 7));
+    assert.equal(up.waits.at(-1), `${TOPICS.clickstream}[2]@8`);
+    assert.equal(cold.counters.batchesWaited, 1);
   });
 
   it('features are as of the end of the event minute', () => {

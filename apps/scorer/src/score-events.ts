@@ -1,9 +1,13 @@
 // Use case: a batch of storefront events (one topic-partition) → one prediction per event and horizon.
-// Waits until the aggregator has stored the batch (so the score reflects the triggering event), scores
-// the batch's users in one matrix per as-of minute, and returns the records for the transport to
-// publish in the same Kafka transaction as the input offsets.
+// The score reflects the triggering event: with the online tier, the batch's events (and every
+// earlier one the tier does not hold yet) are folded into the features of the lookup; without it, the
+// batch waits until the aggregator has stored it. Scores the batch's users in one matrix per as-of
+// minute and returns the records for the transport to publish in the same Kafka transaction as the
+// input offsets.
 import { TOPICS, decodeClickstream, decodeOrder, predictionId } from '@storepulse/contracts';
+import { onlineClickOf, onlineOrderLinesOf, type PendingRows } from '@storepulse/features';
 import type { GroupProgress, InboundBatch, OutboundRecord } from '@storepulse/kafka';
+import { PendingEvents, type AppliedCheck, type PendingEntry } from './pending-events';
 import { eventJson, horizonJson, predictionJson } from './prediction-json';
 import { NoChampionError, type PropensityScorer } from './propensity-scorer';
 
@@ -16,6 +20,22 @@ export interface ScoreEventsOptions {
   debounceMs: number;
   /** Older events (event time vs now) are skipped, not scored: a history read from the start. */
   maxEventAgeMs: number;
+  /**
+   * The aggregator's event-time rule (FEATURES_ALLOWED_LATENESS_MS, FEATURES_MAX_FUTURE_MS): events
+   * it will dead-letter are not folded into features. Omit: every valid event is.
+   */
+  eventTime?: { allowedLatenessMs: number; maxFutureMs: number };
+  /**
+   * Events held for the features while the aggregator has not stored them (over all partitions);
+   * above it a batch waits for the aggregator instead (backpressure). 0: always wait.
+   */
+  maxPendingEvents: number;
+}
+
+/** The online tier as the scorer uses it for events not stored yet (OnlineFeatureStore). */
+export interface PendingTier {
+  covers(tMs: number): boolean;
+  isApplied: AppliedCheck;
 }
 
 export interface ScoreCounters {
@@ -28,6 +48,12 @@ export interface ScoreCounters {
   tooOld: number;
   /** Events seen while a horizon had no champion. */
   noChampion: number;
+  /** Batches scored with their not yet stored events folded into the features (no wait). */
+  batchesFolded: number;
+  /** Batches that waited for the aggregator to store them (no tier, tier warming, backpressure). */
+  batchesWaited: number;
+  /** Waits for the aggregator to have stored what precedes a new tail (start, reassignment). */
+  tailWaits: number;
 }
 
 interface Ev {
@@ -59,26 +85,60 @@ export class ScoreEvents {
     debounced: 0,
     tooOld: 0,
     noChampion: 0,
+    batchesFolded: 0,
+    batchesWaited: 0,
+    tailWaits: 0,
   };
   private readonly lastScored = new Map<string, number>();
+  private readonly pending: PendingEvents | undefined;
 
   constructor(
     private readonly scorer: PropensityScorer,
     private readonly upstream: GroupProgress,
     private readonly opts: ScoreEventsOptions,
     private readonly now: () => number = Date.now,
-  ) {}
+    /** The online tier: without it every batch waits for the aggregator. */
+    private readonly tier?: PendingTier,
+  ) {
+    if (tier && opts.maxPendingEvents > 0) this.pending = new PendingEvents(opts.maxPendingEvents);
+  }
 
-  decode(batch: InboundBatch): Ev[] {
+  /** Events held for the features, not stored by the aggregator yet. */
+  get pendingEvents(): number {
+    return this.pending?.size ?? 0;
+  }
+
+  /** The events to score, and (with a tier) every valid event's feature rows. */
+  decode(batch: InboundBatch): Ev[];
+  decode(batch: InboundBatch, entries: PendingEntry[]): Ev[];
+  decode(batch: InboundBatch, entries?: PendingEntry[]): Ev[] {
     const out: Ev[] = [];
-    const oldest = this.now() - this.opts.maxEventAgeMs;
+    const now = this.now();
+    const oldest = now - this.opts.maxEventAgeMs;
+    const rule = this.opts.eventTime;
+    const from = rule ? now - rule.allowedLatenessMs : -Infinity;
+    const to = rule ? now + rule.maxFutureMs : Infinity;
+    const orders = batch.topic === TOPICS.orders;
     for (const m of batch.messages) {
-      const d = batch.topic === TOPICS.orders ? decodeOrder(m.value) : decodeClickstream(m.value);
+      const d = orders ? decodeOrder(m.value) : decodeClickstream(m.value);
       if (!d.ok) {
         this.counters.dropped++;
         continue;
       }
       const tsMs = Date.parse(d.value.ts);
+      if (entries && tsMs >= from && tsMs <= to) {
+        const base = {
+          offset: Number(m.offset),
+          eventId: d.value.event_id,
+          userId: d.value.user_id,
+        };
+        const v = d.value;
+        entries.push(
+          'items' in v
+            ? { ...base, orderLines: onlineOrderLinesOf(v, tsMs) }
+            : { ...base, clicks: [onlineClickOf(v, tsMs)] },
+        );
+      }
       if (tsMs < oldest) {
         this.counters.tooOld++;
         continue;
@@ -93,22 +153,73 @@ export class ScoreEvents {
     return out;
   }
 
+  /**
+   * Makes the features of the batch's events complete: the rows the tier lacks (this batch's and the
+   * earlier ones of the tail), or undefined after waiting until the aggregator stored the batch.
+   */
+  private async complete(
+    batch: InboundBatch,
+    events: Ev[],
+    entries: PendingEntry[],
+  ): Promise<PendingRows | undefined> {
+    const { topic, partition } = batch;
+    const first = Number(batch.messages[0]?.offset ?? 0);
+    const next = Number(batch.messages.at(-1)?.offset ?? first - 1) + 1;
+    const pending = this.pending;
+    const tier = this.tier;
+    if (
+      pending &&
+      tier &&
+      pending.size + entries.length <= pending.maxEntries &&
+      events.every((e) => tier.covers(featuresAsOf(e.tsMs)))
+    ) {
+      pending.add(topic, partition, first, next, entries);
+      if (!pending.verified(topic, partition)) {
+        // a new tail: what precedes it must be stored (once per tail: start-up, reassignment)
+        this.counters.tailWaits++;
+        await this.upstream.waitCommitted(
+          topic,
+          partition,
+          String(pending.from(topic, partition) ?? first),
+          this.opts.featuresWaitMs,
+        );
+        pending.markVerified(topic, partition);
+      }
+      pending.trim(tier.isApplied);
+      this.counters.batchesFolded++;
+      return pending.rowsFor(new Set(events.map((e) => e.userId)), tier.isApplied);
+    }
+    this.counters.batchesWaited++;
+    await this.upstream.waitCommitted(topic, partition, String(next), this.opts.featuresWaitMs);
+    pending?.settle(topic, partition, next);
+    return undefined;
+  }
+
   async handle(batch: InboundBatch): Promise<OutboundRecord[]> {
     const last = batch.messages.at(-1);
     if (!last) return [];
-    const events = this.decode(batch);
+    const entries: PendingEntry[] = [];
+    const events = this.pending ? this.decode(batch, entries) : this.decode(batch);
     this.counters.events += events.length;
-    if (events.length === 0) return [];
+    if (events.length === 0) {
+      // nothing to score, but the tail stays contiguous (its rows count for later events)
+      const p = this.pending;
+      if (p && this.tier) p.trim(this.tier.isApplied);
+      if (p && p.size + entries.length <= p.maxEntries)
+        p.add(
+          batch.topic,
+          batch.partition,
+          Number(batch.messages[0]?.offset ?? last.offset),
+          Number(last.offset) + 1,
+          entries,
+        );
+      return [];
+    }
     if (this.scorer.champions.all().length === 0)
       // Transient: nothing is committed, the batch is retried with backoff until a champion exists,
       // so every event is scored once the first model is promoted.
       throw new NoChampionError([...this.scorer.champions.models.values()]);
-    await this.upstream.waitCommitted(
-      batch.topic,
-      batch.partition,
-      (BigInt(last.offset) + 1n).toString(),
-      this.opts.featuresWaitMs,
-    );
+    const pendingRows = await this.complete(batch, events, entries);
     const horizons = [...this.scorer.champions.models.keys()];
     const missing = horizons.filter((h) => !this.scorer.champions.get(h)).length;
     if (missing > 0) this.counters.noChampion += events.length * missing;
@@ -133,6 +244,7 @@ export class ScoreEvents {
       atMs: t,
       evs,
       ids: [...new Set(evs.map((e) => e.userId))],
+      ...(pendingRows ? { pending: pendingRows } : {}),
     }));
     const scored = await this.scorer.scoreGroups(groups, undefined, { record: true });
     for (const [gi, { atMs: t, evs }] of groups.entries()) {

@@ -69,10 +69,14 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
       check: () => {
         const champions = this.cache?.all().map((c) => `${c.name}@${c.version}`) ?? [];
         const t = this.transportInstance?.health();
+        // Before the first champion, batches are held on purpose (retried until a model exists, as
+        // on a first `npm start`): that is waiting, not a stalled scorer.
+        const waiting = champions.length === 0;
         return Promise.resolve({
-          ok: t ? !t.stalled : true,
+          ok: t ? !t.stalled || waiting : true,
           details: {
             champions: champions.join(',') || 'none',
+            waitingForChampion: waiting,
             ...(this.eventsInstance ? this.eventsInstance.counters : {}),
             ...(t ? { stalled: t.stalled, lastError: t.lastError ?? '' } : {}),
           },
@@ -93,12 +97,29 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
       this.log,
     );
     this.scorerInstance = new PropensityScorer(tf, this.features, this.cache);
-    this.eventsInstance = new ScoreEvents(this.scorerInstance, this.upstream, {
-      aggregatorGroupId: this.config.aggregator.groupId,
-      featuresWaitMs: this.config.scorer.featuresWaitMs,
-      debounceMs: this.config.scorer.debounceMs,
-      maxEventAgeMs: this.config.scorer.maxEventAgeMs,
-    });
+    const online = this.features.online;
+    this.eventsInstance = new ScoreEvents(
+      this.scorerInstance,
+      this.upstream,
+      {
+        aggregatorGroupId: this.config.aggregator.groupId,
+        featuresWaitMs: this.config.scorer.featuresWaitMs,
+        debounceMs: this.config.scorer.debounceMs,
+        maxEventAgeMs: this.config.scorer.maxEventAgeMs,
+        eventTime: {
+          allowedLatenessMs: this.config.features.allowedLatenessMs,
+          maxFutureMs: this.config.features.maxFutureMs,
+        },
+        maxPendingEvents: this.config.scorer.maxPendingEvents,
+      },
+      Date.now,
+      online
+        ? {
+            covers: (t) => online.covers(t),
+            isApplied: (topic, partition, offset) => online.isApplied(topic, partition, offset),
+          }
+        : undefined,
+    );
     this.registerMetrics();
     await this.cache.start();
     this.aucTimer = setInterval(() => {
@@ -237,6 +258,28 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
         if (!c) return;
         this.reset();
         this.inc(c.predictions);
+      },
+    });
+    new Counter({
+      name: 'storepulse_scorer_batches_total',
+      help: 'Scorer partition batches by how their events got into the features: folded (not stored yet, no wait) or waited (for the aggregator to store them)',
+      labelNames: ['path'],
+      registers: [registry],
+      collect() {
+        const c = counters();
+        if (!c) return;
+        this.reset();
+        this.inc({ path: 'folded' }, c.batchesFolded);
+        this.inc({ path: 'waited' }, c.batchesWaited);
+      },
+    });
+    const events = () => this.eventsInstance;
+    new Gauge({
+      name: 'storepulse_scorer_pending_events',
+      help: 'Consumed events folded into features that the aggregator has not stored yet (SCORER_MAX_PENDING_EVENTS caps it)',
+      registers: [registry],
+      collect() {
+        this.set(events()?.pendingEvents ?? 0);
       },
     });
     const live = () => (this.scorerInstance ? this.live() : []);

@@ -171,6 +171,12 @@ export interface ScorerConfig {
   /** How long a batch waits for the aggregator to store its events before retrying. */
   featuresWaitMs: number;
   /**
+   * With the online tier, a batch is scored at once, its events (and the earlier ones the aggregator
+   * has not stored yet) folded into the features; this many such events are held at most, over all
+   * partitions, before batches wait for the aggregator instead. 0: always wait (SCORER_MAX_PENDING_EVENTS).
+   */
+  maxPendingEvents: number;
+  /**
    * Events older than this (event time vs now) are not scored live: a backfill or a first-run history
    * read from the start of the topics is skipped (counted), not scored.
    */
@@ -515,6 +521,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       debounceMs: e.SCORER_DEBOUNCE_MS,
       modelPollMs: e.SCORER_MODEL_POLL_MS,
       featuresWaitMs: e.SCORER_FEATURES_WAIT_MS,
+      maxPendingEvents: e.SCORER_MAX_PENDING_EVENTS,
       maxEventAgeMs: e.SCORER_MAX_EVENT_AGE_MS,
       maxBytesPerPartition: e.SCORER_MAX_BYTES_PER_PARTITION,
       fetchMaxWaitMs: e.SCORER_FETCH_MAX_WAIT_MS,

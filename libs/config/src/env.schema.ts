@@ -173,6 +173,7 @@ export const envSchema = z.object({
   SCORER_DEBOUNCE_MS: int(0, 86_400_000).default(0),
   SCORER_MODEL_POLL_MS: int(100, 60_000).default(1_000),
   SCORER_FEATURES_WAIT_MS: int(100, 600_000).default(30_000),
+  SCORER_MAX_PENDING_EVENTS: int(0, 10_000_000).default(100_000),
   SCORER_MAX_EVENT_AGE_MS: int(1000, 3650 * 86_400_000).default(3_600_000),
   SCORER_MAX_BYTES_PER_PARTITION: int(1024, 64 * 1024 * 1024).default(256 * 1024),
   SCORER_FETCH_MAX_WAIT_MS: int(1, 10_000).default(250),

@@ -14,3 +14,5 @@ export * from './matrix';
 export * from './reconcile';
 export * from './history';
 export * from './demand-series';
+export * from './online-rows';
+export * from './applied-ranges';

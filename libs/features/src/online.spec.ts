@@ -267,4 +267,82 @@ describe('online feature tier (unit, no ClickHouse rows)', () => {
       `values must not be trivial (${nonZero} of ${compared} non-zero)`,
     );
   });
+
+  it('pending rows fold into a lookup exactly as if stored, without changing the tier', async () => {
+    let seed = 11;
+    const rnd = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    const int = (n: number) => Math.floor(rnd() * n);
+    const clicks: OnlineClick[] = [];
+    const lines: OnlineOrderLine[] = [];
+    for (let u = 0; u < 30; u++)
+      for (let e = 0; e < 5 + int(40); e++) {
+        // most in the last day (minute buckets), some weeks back, a few within the last minute
+        const ts = T - (rnd() < 0.2 ? int(20 * DAY) : rnd() < 0.2 ? int(60_000) : int(DAY)) - 1;
+        const type = CLICKSTREAM_TYPES[int(CLICKSTREAM_TYPES.length)];
+        clicks.push({ userId: `u${u}`, type, sku: `S${int(6)}`, category: `c${int(3)}`, tsMs: ts });
+        if (rnd() < 0.1)
+          for (let l = 0; l < 1 + int(3); l++)
+            lines.push({
+              userId: `u${u}`,
+              type: rnd() < 0.85 ? 'order_placed' : 'order_cancelled',
+              lineNo: l,
+              qty: 1 + int(4),
+              unitPrice: (1 + int(5_000)) / 100,
+              tsMs: ts + 30_000,
+            });
+      }
+    const all = new OnlineFeatureStore(emptyClickHouse, { now: () => T });
+    const part = new OnlineFeatureStore(emptyClickHouse, { now: () => T });
+    await Promise.all([all.warmUp(), part.warmUp()]);
+    all.onStored({ topic: 'c', partition: 0, firstOffset: 0, clicks, orderLines: lines });
+    // the tier holds ~60 %; the rest is pending (what the scorer consumed, not stored yet)
+    const stored = (i: number) => i % 5 < 3;
+    part.onStored({
+      topic: 'c',
+      partition: 0,
+      firstOffset: 0,
+      lastOffset: 9,
+      clicks: clicks.filter((_, i) => stored(i)),
+      orderLines: lines.filter((_, i) => stored(i)),
+    });
+    const pending = new Map<string, { clicks: OnlineClick[]; orderLines: OnlineOrderLine[] }>();
+    const of = (u: string) => {
+      let p = pending.get(u);
+      if (!p) pending.set(u, (p = { clicks: [], orderLines: [] }));
+      return p;
+    };
+    clicks.forEach((c, i) => stored(i) || of(c.userId).clicks.push(c));
+    lines.forEach((l, i) => stored(i) || of(l.userId).orderLines.push(l));
+    const ids = [...Array.from({ length: 30 }, (_, u) => `u${u}`), 'nobody'];
+    const before = part.lookupMatrix(ids, T);
+    let differs = 0;
+    for (const t of [T, T - 60_000, T - 3 * HOUR]) {
+      const want = all.lookupMatrix(ids, t);
+      const got = part.lookupMatrix(ids, t, pending);
+      assert.deepEqual([...got.found], [...want.found], `found at ${t}`);
+      for (let k = 0; k < want.values.length; k++) {
+        const [a, b] = [got.values[k], want.values[k]];
+        if (Number.isNaN(b)) assert.ok(Number.isNaN(a));
+        else
+          assert.ok(
+            Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)),
+            `${want.features[k % want.features.length]} of ${ids[Math.floor(k / want.features.length)]} at ${t}: ${a} vs ${b}`,
+          );
+      }
+      if (t === T)
+        for (let k = 0; k < want.values.length; k++)
+          if (!Object.is(before.values[k], want.values[k])) differs++;
+    }
+    assert.ok(differs > 100, `the pending rows change many values (${differs})`);
+    // the tier itself is unchanged: the same answer as before the pending lookups
+    assert.deepEqual([...part.lookupMatrix(ids, T).values], [...before.values]);
+    // which offsets it holds: the chunk's range
+    assert.equal(part.isApplied('c', 0, 0), true);
+    assert.equal(part.isApplied('c', 0, 9), true);
+    assert.equal(part.isApplied('c', 0, 10), false);
+    assert.equal(part.isApplied('c', 1, 0), false);
+  });
 });

@@ -24,6 +24,7 @@ import {
 import { emptyMatrix, matrixRows, type FeatureMatrix } from './matrix';
 import { CLICK_STRIDE, ORDER_STRIDE, type Activity } from './sessions';
 import type { EntityFeatures } from './store';
+import { AppliedRanges } from './applied-ranges';
 
 /**
  * The online tier for user features: an in-process mirror of the user minute rollups
@@ -68,9 +69,21 @@ export interface StoredRows {
   topic: string;
   partition: number;
   firstOffset: number;
+  /** The chunk's last offset (its rows may end earlier: dead letters, duplicates); default firstOffset. */
+  lastOffset?: number;
   clicks?: readonly OnlineClick[];
   orderLines?: readonly OnlineOrderLine[];
 }
+
+/**
+ * Rows of users that are not in the tier yet (valid events consumed from Kafka whose chunk is not
+ * durable yet), per user: a lookup folds them into the user's buckets for that lookup only.
+ */
+export interface PendingUserRows {
+  clicks: OnlineClick[];
+  orderLines: OnlineOrderLine[];
+}
+export type PendingRows = ReadonlyMap<string, PendingUserRows>;
 
 /** Buckets kept: 28 days for the windows + 1 day, so any lookup at a time in the last 24 h is online. */
 const HORIZON_MS = 29 * 86_400_000 + 3_600_000;
@@ -115,6 +128,16 @@ class Series {
     this.stride = width + 1;
     this.r = new Float64Array(4 * this.stride);
     this.e = new Float64Array(setWidth > 0 ? 8 : 0);
+  }
+
+  /** A copy (its own arrays) to fold pending rows into. */
+  clone(): Series {
+    const c = new Series(this.width, this.setWidth, this.init);
+    c.r = this.r.slice(0, Math.max(4, this.n) * this.stride);
+    c.n = this.n;
+    c.e = this.e.slice(0, Math.max(this.setWidth > 0 ? 4 : 0, this.ne) * 2);
+    c.ne = this.ne;
+    return c;
   }
 
   /** Start of bucket i. */
@@ -315,6 +338,23 @@ class SourceBuckets<R extends { userId: string; tsMs: number }> {
     this.apply(h, h.bucket(Math.floor(r.tsMs / HOUR) * HOUR), r, this.slotIndex);
   }
 
+  /**
+   * `u` with `rows` folded into copies of this source's series (the tier's own series are left
+   * as they are): the user's buckets as they will be once the rows are stored.
+   */
+  withRows(u: UserSeries | undefined, rows: readonly R[]): UserSeries {
+    const out: UserSeries = u ? [...u] : [undefined, undefined, undefined, undefined];
+    const m = (out[this.base + MIN] =
+      out[this.base + MIN]?.clone() ?? new Series(this.width, this.setWidth, this.init));
+    const h = (out[this.base + HR] =
+      out[this.base + HR]?.clone() ?? new Series(this.width, this.setWidth, this.init));
+    for (const r of rows) {
+      this.apply(m, m.bucket(Math.floor(r.tsMs / MINUTE) * MINUTE), r, this.slotIndex);
+      this.apply(h, h.bucket(Math.floor(r.tsMs / HOUR) * HOUR), r, this.slotIndex);
+    }
+    return out;
+  }
+
   /** Merges an aggregated minute bucket (warm-up) into its minute and its hour bucket. */
   mergeBucket(user: string, b: number, nums: number[], sets: string[][]): void {
     const ids = sets.map((l) => l.map(idOf));
@@ -457,6 +497,8 @@ export class OnlineFeatureStore {
   private state: OnlineStatus['state'] = 'off';
   private coveredFrom: number | null = null;
   private snapshot = new Map<string, number>();
+  /** Offsets whose chunk is in the tier: the warm-up's snapshot, then every chunk applied. */
+  private readonly appliedOffsets = new AppliedRanges();
   private pending: StoredRows[] = [];
   private warmupMs: number | null = null;
   private error: string | undefined;
@@ -615,6 +657,10 @@ export class OnlineFeatureStore {
       // after the ledger snapshot: every chunk done before it is in the rollups read here
       this.base = await this.loadBase(from);
       this.snapshot = snap;
+      for (const [tp, last] of snap) {
+        const cut = tp.lastIndexOf('/');
+        this.appliedOffsets.add(tp.slice(0, cut), Number(tp.slice(cut + 1)), 0, last);
+      }
       this.coveredFrom = from;
       this.state = 'ready';
       const queued = this.pending;
@@ -643,8 +689,17 @@ export class OnlineFeatureStore {
     if (this.state === 'ready') this.apply(c);
   }
 
+  /**
+   * Whether the chunk holding this offset of a storefront topic-partition is in the tier (loaded by
+   * the warm-up or applied since). False while the tier is not ready.
+   */
+  isApplied(topic: string, partition: number, offset: number): boolean {
+    return this.state === 'ready' && this.appliedOffsets.has(topic, partition, offset);
+  }
+
   private apply(c: StoredRows): void {
     const n = (c.clicks?.length ?? 0) + (c.orderLines?.length ?? 0);
+    this.appliedOffsets.add(c.topic, c.partition, c.firstOffset, c.lastOffset ?? c.firstOffset);
     // done at the snapshot → already in the warm-up
     if (c.firstOffset <= (this.snapshot.get(`${c.topic}/${c.partition}`) ?? -1)) {
       this.skipped += n;
@@ -782,8 +837,12 @@ export class OnlineFeatureStore {
     return matrixRows(this.lookupMatrix(ids, tMs));
   }
 
-  /** {@link lookup} as a matrix (one row per id, in order; see {@link FeatureMatrix}). */
-  lookupMatrix(ids: readonly string[], tMs: number): FeatureMatrix {
+  /**
+   * {@link lookup} as a matrix (one row per id, in order; see {@link FeatureMatrix}). `pending`: rows
+   * not in the tier yet, folded into their users' buckets for this lookup only (the scorer's
+   * events whose chunk is not durable yet); `found` counts them.
+   */
+  lookupMatrix(ids: readonly string[], tMs: number, pending?: PendingRows): FeatureMatrix {
     const t = Math.floor(tMs);
     const c = this.compiled;
     const m = emptyMatrix('user', c.program.names, ids, t);
@@ -799,7 +858,9 @@ export class OnlineFeatureStore {
     const starts = c.passes.map((p) => p.windows.map((w) => windowBoundsMs(t, p.g, w.window)[0]));
     for (let row = 0; row < ids.length; row++) {
       const id = ids[row];
-      const u = this.users.get(id);
+      let u = this.users.get(id);
+      const p = pending?.get(id);
+      if (p) u = this.withPending(u, p);
       const clicks = u?.[CLICK + MIN];
       const orders = u?.[ORDER + MIN];
       const found =
@@ -822,6 +883,17 @@ export class OnlineFeatureStore {
       evaluateInto(c.program, vals, t, act, m.values, row * width);
     }
     return m;
+  }
+
+  /** The user's series with pending rows folded into copies (rows before the horizon are left out). */
+  private withPending(u: UserSeries | undefined, p: PendingUserRows): UserSeries | undefined {
+    const from = this.coveredFrom ?? -Infinity;
+    const clicks = p.clicks.filter((r) => r.tsMs >= from);
+    const lines = p.orderLines.filter((r) => r.tsMs >= from);
+    let out = u;
+    if (clicks.length > 0) out = this.click.withRows(out, clicks);
+    if (lines.length > 0) out = this.order.withRows(out, lines);
+    return out;
   }
 
   /** Scratch buffers for a user's session activity (reused user after user: no garbage per lookup). */

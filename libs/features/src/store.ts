@@ -27,7 +27,7 @@ import {
 export const SMALL_BATCH = 0;
 import { GRANULARITY_SECONDS, type EntityKind } from './rollups';
 import type { Activity } from './sessions';
-import type { OnlineFeatureStore } from './online';
+import type { OnlineFeatureStore, PendingRows } from './online';
 import { emptyMatrix, matrixRows, type FeatureMatrix } from './matrix';
 
 export type FeatureValues = Record<string, number | null>;
@@ -142,6 +142,27 @@ export class FeatureStore {
   }
 
   /**
+   * User features as of `atMs` with `pending` rows folded in (rows not stored yet: see
+   * OnlineFeatureStore.lookupMatrix). Needs the online tier covering `atMs` (`online.covers`);
+   * throws otherwise, as ClickHouse cannot see rows that are not stored.
+   */
+  async lookupUsersWith(
+    ids: readonly string[],
+    atMs: number,
+    pending: PendingRows,
+  ): Promise<FeatureMatrix> {
+    if (!this.online?.covers(atMs))
+      throw new Error(
+        `pending rows need the online tier covering ${new Date(atMs).toISOString()} (state ${this.online?.status().state ?? 'off'})`,
+      );
+    const keys = [...new Set(ids)];
+    const t = Math.floor(atMs);
+    const c = this.compiled.get('user')!;
+    if (keys.length === 0) return emptyMatrix('user', c.program.names, keys, t);
+    return this.tiered(this.online, keys, t, c, pending);
+  }
+
+  /**
    * A user lookup served by the online tier. Users it did not find are looked up in ClickHouse
    * entirely (they may have events older than 28 days); users whose lifetime accumulator is not exact
    * in the tier (`lifetimeExact`: a row older than its horizon arrived live) get their lifetime
@@ -152,8 +173,9 @@ export class FeatureStore {
     keys: string[],
     t: number,
     c: Compiled,
+    pending?: PendingRows,
   ): Promise<FeatureMatrix> {
-    const m = online.lookupMatrix(keys, t);
+    const m = online.lookupMatrix(keys, t, pending);
     this.served.online += 1;
     if (m.features.length !== c.program.names.length)
       throw new Error('online tier: its columns are not the user catalog');

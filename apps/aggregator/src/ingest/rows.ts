@@ -9,7 +9,12 @@ import {
 } from '@storepulse/contracts';
 import { JsonLinesWriter, serializedLines, type SerializedRows } from '@storepulse/clickhouse';
 import type { DeadLetter } from '@storepulse/kafka';
-import type { OnlineClick, OnlineOrderLine } from '@storepulse/features';
+import {
+  onlineClickOf,
+  onlineOrderLinesOf,
+  type OnlineClick,
+  type OnlineOrderLine,
+} from '@storepulse/features';
 
 export interface ClickstreamRow {
   event_id: string;
@@ -317,29 +322,8 @@ function collectUserRows(
   tsMs: number,
   out: NonNullable<PreparedChunk['userRows']>,
 ): void {
-  if (m.topic === TOPICS.clickstream) {
-    const e = m.event;
-    out.clicks.push({
-      userId: e.user_id,
-      type: e.type,
-      sku: e.sku ?? '',
-      category: e.category ?? '',
-      tsMs,
-    });
-  } else if (m.topic === TOPICS.orders) {
-    const e = m.event;
-    for (let i = 0; i < e.items.length; i++) {
-      const it = e.items[i];
-      out.orderLines.push({
-        userId: e.user_id,
-        type: e.type,
-        lineNo: i,
-        qty: it.qty,
-        unitPrice: it.unit_price,
-        tsMs,
-      });
-    }
-  }
+  if (m.topic === TOPICS.clickstream) out.clicks.push(onlineClickOf(m.event, tsMs));
+  else if (m.topic === TOPICS.orders) onlineOrderLinesOf(m.event, tsMs, out.orderLines);
 }
 
 /**
