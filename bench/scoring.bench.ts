@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Controller, Module, UseFilters } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload } from '@nestjs/microservices';
@@ -749,6 +750,8 @@ async function closedLoop(
         const sentAt = new Map<string, number>();
         const tickMs = 20;
         const perTick = Math.max(1, Math.round((RATE * tickMs) / 1000));
+        const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+        loopDelay.enable();
         const t0 = Date.now();
         let maxPending = 0;
         for (let i = 0; i < total; i += perTick) {
@@ -767,6 +770,7 @@ async function closedLoop(
         }
         const sendSeconds = (Date.now() - t0) / 1000;
         await waitArrived([...sentAt.keys()], 180_000, `${v.label} run`);
+        loopDelay.disable();
         const lat = [...sentAt]
           .map(([id, t]) => (arrived.get(id) ?? NaN) - t)
           .sort((a, b) => a - b);
@@ -780,10 +784,14 @@ async function closedLoop(
           `${handler.batches} scorer batches, handler ${(handler.ms / Math.max(1, handler.batches)).toFixed(0)} ms per batch; folded ${c.batchesFolded - counters0.batchesFolded}, waited for the aggregator ${c.batchesWaited - counters0.batchesWaited}, tail waits ${c.tailWaits - counters0.tailWaits}; pending events max ${maxPending}`,
         ]);
         out.push([
+          `(c) ${v.label}, event loop`,
+          `delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(0)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms (the scorer, the aggregator and the tier share one JS thread)`,
+        ]);
+        out.push([
           `(c) ${v.label}, stages ms mean/p50/p99`,
           stageBreakdown(io.done, fetches, sentAt, arrived),
         ]);
-        for (const r of out.slice(-3)) progress(`${r[0]}: ${r[1]}`);
+        for (const r of out.slice(-4)) progress(`${r[0]}: ${r[1]}`);
       } finally {
         await app.close();
         await cache.stop();
