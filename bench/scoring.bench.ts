@@ -238,6 +238,36 @@ class TracedIo implements TransportIo {
 }
 
 /**
+ * A bench controller's handler: ScoreEvents on the batch, its handler times in the batch's trace
+ * (with the event ids, for the per-event stages) and in `handler`.
+ */
+async function tracedHandle(
+  io: TracedIo,
+  use: ScoreEvents,
+  batch: InboundBatch,
+  handler: { ms: number; batches: number; events: number },
+): Promise<BatchOutput> {
+  const t = performance.now();
+  const trace = io.open.get(batch.partition);
+  if (trace) trace.handlerStartMs = Date.now();
+  try {
+    const records = await use.handle(batch);
+    if (trace) {
+      trace.handlerEndMs = Date.now();
+      for (const m of batch.messages) {
+        const e = JSON.parse(m.value?.toString('utf8') ?? '{}') as { event_id?: string };
+        if (e.event_id) trace.eventIds.push(e.event_id);
+      }
+    }
+    return { records };
+  } finally {
+    handler.ms += performance.now() - t;
+    handler.batches++;
+    handler.events += batch.messages.length;
+  }
+}
+
+/**
  * After the handler: [records sent (AddPartitionsToTxn + Produce), waiting for the offsets
  * (AddOffsetsToTxn + TxnOffsetCommit) beyond the handler, EndTxn], whichever order they ran in.
  */
@@ -667,32 +697,16 @@ async function closedLoop(
           maxPendingEvents: v.maxPending,
         },
         Date.now,
-        { covers: (t) => tier.covers(t), isApplied: (a, b, c) => tier.isApplied(a, b, c) },
+        tier,
       );
-      const handler = { ms: 0, batches: 0 };
+      const handler = { ms: 0, batches: 0, events: 0 };
       const io = new TracedIo(new KafkaTransportIo(kafka));
       @Controller()
       @UseFilters(PassThroughRpcErrors)
       class LoopScorerController {
         @EventPattern(TOPICS.clickstream)
         async clicks(@Payload() batch: InboundBatch): Promise<BatchOutput> {
-          const t = performance.now();
-          const trace = io.open.get(batch.partition);
-          if (trace) trace.handlerStartMs = Date.now();
-          try {
-            const records = await use.handle(batch);
-            if (trace) {
-              trace.handlerEndMs = Date.now();
-              for (const m of batch.messages) {
-                const e = JSON.parse(m.value?.toString('utf8') ?? '{}') as { event_id?: string };
-                if (e.event_id) trace.eventIds.push(e.event_id);
-              }
-            }
-            return { records };
-          } finally {
-            handler.ms += performance.now() - t;
-            handler.batches++;
-          }
+          return tracedHandle(io, use, batch, handler);
         }
       }
       @Module({ controllers: [LoopScorerController] })
@@ -740,7 +754,7 @@ async function closedLoop(
             if (round >= 5) throw e;
           }
         }
-        Object.assign(handler, { ms: 0, batches: 0 });
+        Object.assign(handler, { ms: 0, batches: 0, events: 0 });
         io.done.length = 0;
         const fetches: FetchTiming[] = [];
         transport.unwrap<BatchConsumer>().onFetch((f) => fetches.push(f));
@@ -1054,24 +1068,7 @@ async function endToEnd(
   class BenchScorerController {
     @EventPattern(input)
     async clicks(@Payload() batch: InboundBatch): Promise<BatchOutput> {
-      const t = performance.now();
-      const trace = io.open.get(batch.partition);
-      if (trace) trace.handlerStartMs = Date.now();
-      try {
-        const records = await use.handle(batch);
-        if (trace) {
-          trace.handlerEndMs = Date.now();
-          for (const m of batch.messages) {
-            const e = JSON.parse(m.value?.toString('utf8') ?? '{}') as { event_id?: string };
-            if (e.event_id) trace.eventIds.push(e.event_id);
-          }
-        }
-        return { records };
-      } finally {
-        handler.ms += performance.now() - t;
-        handler.batches++;
-        handler.events += batch.messages.length;
-      }
+      return tracedHandle(io, use, batch, handler);
     }
   }
   @Module({ controllers: [BenchScorerController] })

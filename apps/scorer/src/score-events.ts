@@ -35,7 +35,7 @@ export interface ScoreEventsOptions {
 /** The online tier as the scorer uses it for events not stored yet (OnlineFeatureStore). */
 export interface PendingTier {
   covers(tMs: number): boolean;
-  isApplied: AppliedCheck;
+  isApplied(topic: string, partition: number, offset: number): boolean;
 }
 
 export interface ScoreCounters {
@@ -91,6 +91,8 @@ export class ScoreEvents {
   };
   private readonly lastScored = new Map<string, number>();
   private readonly pending: PendingEvents | undefined;
+  /** The tier's isApplied, bound (an OnlineFeatureStore can be passed as the tier itself). */
+  private readonly applied: AppliedCheck;
 
   constructor(
     private readonly scorer: PropensityScorer,
@@ -101,6 +103,7 @@ export class ScoreEvents {
     private readonly tier?: PendingTier,
   ) {
     if (tier && opts.maxPendingEvents > 0) this.pending = new PendingEvents(opts.maxPendingEvents);
+    this.applied = tier ? (t, p, o) => tier.isApplied(t, p, o) : () => false;
   }
 
   /** Events held for the features, not stored by the aggregator yet. */
@@ -185,9 +188,9 @@ export class ScoreEvents {
         );
         pending.markVerified(topic, partition);
       }
-      pending.trim(tier.isApplied);
+      pending.trim(this.applied);
       this.counters.batchesFolded++;
-      return pending.rowsFor(new Set(events.map((e) => e.userId)), tier.isApplied);
+      return pending.rowsFor(new Set(events.map((e) => e.userId)), this.applied);
     }
     this.counters.batchesWaited++;
     await this.upstream.waitCommitted(topic, partition, String(next), this.opts.featuresWaitMs);
@@ -204,7 +207,7 @@ export class ScoreEvents {
     if (events.length === 0) {
       // nothing to score, but the tail stays contiguous (its rows count for later events)
       const p = this.pending;
-      if (p && this.tier) p.trim(this.tier.isApplied);
+      if (p) p.trim(this.applied);
       if (p && p.size + entries.length <= p.maxEntries)
         p.add(
           batch.topic,

@@ -97,7 +97,6 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
       this.log,
     );
     this.scorerInstance = new PropensityScorer(tf, this.features, this.cache);
-    const online = this.features.online;
     this.eventsInstance = new ScoreEvents(
       this.scorerInstance,
       this.upstream,
@@ -113,12 +112,7 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
         maxPendingEvents: this.config.scorer.maxPendingEvents,
       },
       Date.now,
-      online
-        ? {
-            covers: (t) => online.covers(t),
-            isApplied: (topic, partition, offset) => online.isApplied(topic, partition, offset),
-          }
-        : undefined,
+      this.features.online,
     );
     this.registerMetrics();
     await this.cache.start();
