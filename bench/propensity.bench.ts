@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '@storepulse/config';
 import { createClickHouse, runMigrations } from '@storepulse/clickhouse';
@@ -24,7 +25,10 @@ import { trainingRuns, writeSets, type BackendRuns, type Sets } from './propensi
 /**
  * npm run bench -- propensity
  *   BENCH_USERS (20000), BENCH_EVENTS_PER_DAY (86400), BENCH_DAYS (28), BENCH_USERS_PER_CUTOFF (3000),
- *   BENCH_EPOCHS (40), BENCH_WARM_EPOCHS (10), BENCH_WASM (1: also train on wasm in a child)
+ *   BENCH_EPOCHS (40), BENCH_WARM_EPOCHS (10), BENCH_WASM (1: also train on wasm in a child),
+ *   BENCH_SETS_OUT (a folder: the latest sets with every catalog feature as train/validation/test
+ *   CSV, the test rows with the oracle's, the MLP's and logistic regression's probabilities, for
+ *   `bench/feature-ceiling.py`)
  * Quality of the 7-day propensity model on simulated history (latest cut-off held out): the TF.js MLP,
  * logistic regression, the recency/frequency heuristic and the simulator's oracle side by side on the
  * same test rows; training wall time and samples/s from scratch and warm-started, on native and wasm.
@@ -38,6 +42,30 @@ const PER_CUTOFF = Number(process.env.BENCH_USERS_PER_CUTOFF ?? 3_000);
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 40);
 const WARM_EPOCHS = Number(process.env.BENCH_WARM_EPOCHS ?? 10);
 const WASM = (process.env.BENCH_WASM ?? '1') !== '0';
+const SETS_OUT = process.env.BENCH_SETS_OUT ?? '';
+
+/** One split as CSV: the features by name, then y and weight, then `extra` columns (per row). */
+async function writeCsv(
+  path: string,
+  set: PropensitySets['train'],
+  extra: Record<string, ArrayLike<number>> = {},
+): Promise<void> {
+  const out = createWriteStream(path);
+  const names = [...set.featureNames, 'y', 'weight', ...Object.keys(extra)];
+  const cols = Object.values(extra);
+  const write = (line: string) =>
+    out.write(line) ? Promise.resolve() : new Promise<void>((r) => out.once('drain', r));
+  await write(names.join(',') + '\n');
+  for (let i = 0; i < set.n; i++) {
+    const row: number[] = [];
+    for (let j = 0; j < set.d; j++) row.push(set.x[i * set.d + j] ?? NaN);
+    row.push(set.y[i] ?? NaN, set.weight[i] ?? NaN, ...cols.map((c) => c[i] ?? NaN));
+    await write(row.join(',') + '\n');
+  }
+  await new Promise<void>((resolve, reject) =>
+    out.end((e?: Error | null) => (e ? reject(e) : resolve())),
+  );
+}
 
 const f4 = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : String(x));
 
@@ -168,6 +196,18 @@ async function main(): Promise<void> {
         return childRuns(path, 'wasm');
       })()
     : null;
+
+  if (SETS_OUT) {
+    mkdirSync(SETS_OUT, { recursive: true });
+    await writeCsv(join(SETS_OUT, 'train.csv'), newer.train);
+    await writeCsv(join(SETS_OUT, 'validation.csv'), newer.validation);
+    await writeCsv(join(SETS_OUT, 'test.csv'), newer.test, {
+      oracle: oracleP,
+      mlp,
+      logistic: lrP,
+    });
+    progress(`sets written to ${SETS_OUT} (python3 bench/feature-ceiling.py ${SETS_OUT})`);
+  }
 
   const rows: [string, string][] = [
     [

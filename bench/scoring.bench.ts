@@ -77,7 +77,8 @@ import {
  *   BENCH_FEATURES_WAIT (1: (c) with BENCH_E2E, the closed loop: the real aggregator feeding the online
  *   tier and the scorer on the storefront clickstream at BENCH_RATE, event → committed prediction, with
  *   the batch's unstored events folded into the features and, side by side, waiting for the aggregator),
- *   BENCH_B (1: run (b) when BENCH_E2E is on; 0 leaves only (c)).
+ *   BENCH_B (1: run (b) when BENCH_E2E is on; 0 leaves only (c)), BENCH_ECHO (1: (b) once more with
+ *   an echo handler instead of the scorer, the transport and Kafka alone).
  * The propensity scorer's real path (ScoreEvents → PropensityScorer → ChampionCache with a model the
  * real trainer trained and registered; features from the embedded ClickHouse): (a) in process, the
  * pure scoring throughput with the time per stage; (b) end to end through Kafka with the exactly-once
@@ -102,6 +103,22 @@ const BASELINE = process.env.BENCH_BASELINE ?? '';
 const CPU_PROFILE = process.env.BENCH_CPU_PROFILE ?? '';
 const FEATURES_WAIT = (process.env.BENCH_FEATURES_WAIT ?? '1') !== '0';
 const B = (process.env.BENCH_B ?? '1') !== '0';
+const ECHO = (process.env.BENCH_ECHO ?? '1') !== '0';
+
+/** The echo handler of the "transport alone" variant: one record per event, no features, no model. */
+const echoHandler: Pick<ScoreEvents, 'handle'> = {
+  handle: (batch: InboundBatch) =>
+    Promise.resolve(
+      batch.messages.map((m) => {
+        const e = JSON.parse(m.value?.toString('utf8') ?? '{}') as { event_id?: string };
+        return {
+          topic: TOPICS.propensityPredictions,
+          key: m.key?.toString('utf8') ?? null,
+          value: JSON.stringify({ event_id: e.event_id ?? null }),
+        };
+      }),
+    ),
+};
 
 /** The scorer's use case classes of an earlier build (BENCH_BASELINE), loaded from its dist. */
 interface ScorerBuild {
@@ -124,6 +141,12 @@ function loadBaseline(dir: string): ScorerBuild {
 /** The transport settings of one end-to-end run. */
 interface E2eVariant {
   label: string;
+  /**
+   * The transport alone: the handler echoes one record per event (its event id, to the prediction
+   * topic) instead of scoring it, so the run shows what Kafka and the transport cost without
+   * features or the model (BENCH_ECHO=1).
+   */
+  echo?: boolean;
   offsetsDuringHandler: boolean;
   fetchMaxWaitMs: number;
   maxBytesPerPartition: number;
@@ -243,7 +266,7 @@ class TracedIo implements TransportIo {
  */
 async function tracedHandle(
   io: TracedIo,
-  use: ScoreEvents,
+  use: Pick<ScoreEvents, 'handle'>,
   batch: InboundBatch,
   handler: { ms: number; batches: number; events: number },
 ): Promise<BatchOutput> {
@@ -448,6 +471,11 @@ async function main(): Promise<void> {
   const online = new OnlineFeatureStore(ch.client, { now: clock });
   await online.warmUp();
   rows.push(['online tier warm-up', `${((Date.now() - tw) / 1000).toFixed(1)} s`]);
+  const size = online.status();
+  rows.push([
+    'online tier size',
+    `${size.users} users, ${size.buckets} minute + ${size.hourBuckets} hour buckets, ${mib(size.bytes)} allocated = ${(size.bytes / Math.max(1, size.buckets + size.hourBuckets)).toFixed(0)} B per bucket`,
+  ]);
   const onlineFeatures = new FeatureStore(ch.client, online);
 
   // (a) in process: ClickHouse lookups (a small run), then the online tier
@@ -572,6 +600,7 @@ async function main(): Promise<void> {
         maxBytesPerPartition: 256 * 1024,
       };
       const variants = !B ? [] : COMPARE ? [before, now] : [now];
+      if (ECHO && B) variants.push({ ...now, label: 'transport alone (echo handler)', echo: true });
       // BENCH_MAX_BYTES_ALT: the current settings with another fetch size per partition, side by side
       const alt = Number(process.env.BENCH_MAX_BYTES_ALT ?? 0);
       if (alt > 0 && B)
@@ -1068,7 +1097,7 @@ async function endToEnd(
   class BenchScorerController {
     @EventPattern(input)
     async clicks(@Payload() batch: InboundBatch): Promise<BatchOutput> {
-      return tracedHandle(io, use, batch, handler);
+      return tracedHandle(io, v.echo ? echoHandler : use, batch, handler);
     }
   }
   @Module({ controllers: [BenchScorerController] })

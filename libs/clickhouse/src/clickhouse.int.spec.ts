@@ -14,6 +14,8 @@ import {
   splitStatements,
 } from './migrations';
 import { chunkRows, insertIdempotent } from './insert';
+import { Registry } from 'prom-client';
+import { createEngineMemoryGauges, readEngineMemory } from './engine-memory';
 
 describe('ClickHouse (embedded engine): migrations, retention, idempotent inserts', () => {
   let ch: ClickHouseHandle;
@@ -131,5 +133,26 @@ describe('ClickHouse (embedded engine): migrations, retention, idempotent insert
       'SELECT toString(count()) AS n FROM inventory_snapshots',
     );
     assert.equal(Number(c2.n), 30, 'a different token is a different insert');
+  });
+
+  it('reports the engine’s own memory and parts, on /metrics too', async () => {
+    // the migrations and inserts above left active parts with primary keys in memory
+    const m = await readEngineMemory(ch.client, ch.database);
+    assert.ok(m.tracked > 1_000_000, `tracked ${m.tracked} bytes`);
+    assert.ok(m.activeParts >= 1, `${m.activeParts} active parts`);
+    assert.ok(m.primaryKeys > 0, `${m.primaryKeys} bytes of primary keys`);
+    for (const v of Object.values(m)) assert.ok(Number.isFinite(v) && v >= 0);
+    const registry = new Registry();
+    const errors: unknown[] = [];
+    createEngineMemoryGauges(
+      registry,
+      () => readEngineMemory(ch.client, ch.database),
+      (e) => errors.push(e),
+    );
+    const text = await registry.metrics();
+    assert.match(text, /storepulse_clickhouse_memory_bytes\{kind="tracked"\} [1-9]\d*/);
+    assert.match(text, /storepulse_clickhouse_memory_bytes\{kind="mark_cache"\} \d+/);
+    assert.match(text, /storepulse_clickhouse_active_parts\{database="[a-z_]+"\} [1-9]\d*/);
+    assert.deepEqual(errors, []);
   });
 });

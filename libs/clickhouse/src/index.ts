@@ -6,3 +6,4 @@ export * from './chunk';
 export * from './gateway';
 export * from './range-counts';
 export * from './disk-full';
+export * from './engine-memory';

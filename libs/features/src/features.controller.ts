@@ -131,6 +131,8 @@ export class FeaturesController {
         coveredFromMs: null,
         users: 0,
         buckets: 0,
+        hourBuckets: 0,
+        bytes: 0,
         warmupMs: null,
         appliedRows: 0,
         skippedRows: 0,

@@ -8,7 +8,8 @@ import {
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@storepulse/config';
 import { CLICKHOUSE, type ClickHouseHandle } from '@storepulse/clickhouse';
-import { LOGGER, type Logger } from '@storepulse/observability';
+import { Gauge } from 'prom-client';
+import { LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability';
 import { FeaturesController } from './features.controller';
 import { applyRollupRetention } from './retention';
 import { FeatureStore } from './store';
@@ -36,7 +37,10 @@ export class OnlineFeaturesLifecycle implements OnApplicationBootstrap, OnModule
   constructor(
     @Inject(ONLINE_FEATURES) private readonly online: OnlineFeatureStore | null,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+    metrics: PipelineMetrics,
+  ) {
+    if (online) registerOnlineTierGauges(metrics, online);
+  }
 
   onApplicationBootstrap(): void {
     const online = this.online;
@@ -72,6 +76,37 @@ export class OnlineFeaturesLifecycle implements OnApplicationBootstrap, OnModule
     this.online?.stop();
     await this.warming;
   }
+}
+
+/**
+ * `storepulse_online_tier_bytes` and `storepulse_online_tier_buckets{granularity}`: the tier's size,
+ * read at scrape time (its buckets are kept for the whole horizon, so under a steady load both grow
+ * until the oldest live bucket leaves it; docs/reliability.md, "Soak").
+ */
+export function registerOnlineTierGauges(
+  metrics: PipelineMetrics,
+  online: OnlineFeatureStore,
+): void {
+  if (metrics.registry.getSingleMetric('storepulse_online_tier_bytes')) return;
+  new Gauge({
+    name: 'storepulse_online_tier_bytes',
+    help: 'Bytes of the online feature tier’s bucket arrays (allocated)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(online.status().bytes);
+    },
+  });
+  new Gauge({
+    name: 'storepulse_online_tier_buckets',
+    help: 'Buckets the online feature tier holds, per granularity (minute, hour)',
+    labelNames: ['granularity'] as const,
+    registers: [metrics.registry],
+    collect() {
+      const s = online.status();
+      this.set({ granularity: 'minute' }, s.buckets);
+      this.set({ granularity: 'hour' }, s.hourBuckets);
+    },
+  });
 }
 
 /** Applies the rollup TTL from config at start-up (the migrations created the rollups). */

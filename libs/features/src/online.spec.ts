@@ -78,7 +78,13 @@ describe('online feature tier (unit, no ClickHouse rows)', () => {
     const [g] = online.lookup(['u'], now);
     assert.equal(g.features.user_events_28d, 3);
     assert.equal(g.features.user_seconds_since_last_event, 10 * 86_400 + 3_600);
-    assert.equal(online.status().buckets, 3, 'minute buckets: two of clicks, one of orders');
+    const st = online.status();
+    assert.equal(st.buckets, 3, 'minute buckets: two of clicks, one of orders');
+    assert.equal(st.hourBuckets, 3, 'hour buckets: T−2h and T−1h of clicks, one of orders');
+    assert.ok(st.bytes > 0 && st.bytes % 8 === 0, `${st.bytes} bytes of Float64 arrays`);
+    online.onStored({ topic: 't', partition: 0, firstOffset: 2, clicks: [click(now - 60_000)] });
+    assert.equal(online.status().buckets, 4, 'a live click in a new minute adds a bucket');
+    assert.ok(online.status().bytes >= st.bytes, 'bytes never shrink while buckets are added');
   });
 
   it('skips chunks the warm-up snapshot already holds (done before it)', async () => {

@@ -444,7 +444,16 @@ export interface OnlineStatus {
   /** Buckets from this time on are complete (epoch ms). */
   coveredFromMs: number | null;
   users: number;
+  /** Minute buckets held (clicks and orders). */
   buckets: number;
+  /** Hour buckets held (clicks and orders). */
+  hourBuckets: number;
+  /**
+   * Bytes the users' bucket arrays take (allocated, so with the slack of their doubling growth).
+   * Minute and hour buckets are kept for the whole horizon (29 days + 1 h): under a steady load
+   * this grows until the oldest live bucket leaves the horizon.
+   */
+  bytes: number;
   warmupMs: number | null;
   appliedRows: number;
   skippedRows: number;
@@ -584,7 +593,7 @@ export class OnlineFeatureStore {
       state: this.state,
       coveredFromMs: this.coveredFrom,
       users: this.users.size,
-      buckets: this.minuteBuckets(),
+      ...this.size(),
       warmupMs: this.warmupMs,
       appliedRows: this.applied,
       skippedRows: this.skipped,
@@ -717,10 +726,17 @@ export class OnlineFeatureStore {
   }
 
   /** Minute buckets held (clicks and orders). */
-  private minuteBuckets(): number {
-    let n = 0;
-    for (const u of this.users.values()) n += (u[CLICK + MIN]?.n ?? 0) + (u[ORDER + MIN]?.n ?? 0);
-    return n;
+  private size(): { buckets: number; hourBuckets: number; bytes: number } {
+    let buckets = 0;
+    let hourBuckets = 0;
+    let bytes = 0;
+    for (const u of this.users.values()) {
+      buckets += (u[CLICK + MIN]?.n ?? 0) + (u[ORDER + MIN]?.n ?? 0);
+      hourBuckets += (u[CLICK + HR]?.n ?? 0) + (u[ORDER + HR]?.n ?? 0);
+      for (const series of u) if (series) bytes += series.r.byteLength + series.e.byteLength;
+    }
+    for (const b of this.base.values()) for (const a of b) bytes += a?.byteLength ?? 0;
+    return { buckets, hourBuckets, bytes };
   }
 
   /** Drops buckets that fell out of the horizon (call periodically). */

@@ -1,11 +1,12 @@
 import { Inject, Injectable, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { HealthRegistry, LOGGER, PipelineMetrics, type Logger } from '@storepulse/observability';
-import { createTfBackendGauge } from './tf-metrics';
+import { createTfBackendGauge, createTfMemoryGauges } from './tf-metrics';
 import { getTf, getTfBackendInfo } from './tf-provider';
 
 /**
  * Loads the TensorFlow provider once at start-up (native → wasm → cpu, or TF_BACKEND), logs the
- * choice, exports `storepulse_tf_backend_info{backend}` and a `tensorflow` health check with it.
+ * choice, exports `storepulse_tf_backend_info{backend}`, the backend's tensors and bytes
+ * (`storepulse_tf_tensors`, `storepulse_tf_tensor_bytes`) and a `tensorflow` health check.
  */
 @Injectable()
 export class TfRuntime implements OnApplicationBootstrap {
@@ -15,6 +16,7 @@ export class TfRuntime implements OnApplicationBootstrap {
     health: HealthRegistry,
   ) {
     createTfBackendGauge(metrics.registry);
+    createTfMemoryGauges(metrics.registry);
     health.register({
       name: 'tensorflow',
       check: () => {

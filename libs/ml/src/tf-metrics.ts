@@ -1,7 +1,46 @@
 import { Gauge, type Registry } from 'prom-client';
-import { getTfBackendInfo, type TfBackendInfo } from './tf-provider';
+import { getTfBackendInfo, getTfMemory, type TfBackendInfo } from './tf-provider';
 
 export const TF_BACKEND_METRIC = 'storepulse_tf_backend_info';
+export const TF_TENSORS_METRIC = 'storepulse_tf_tensors';
+export const TF_BYTES_METRIC = 'storepulse_tf_tensor_bytes';
+
+/**
+ * `storepulse_tf_tensors` and `storepulse_tf_tensor_bytes`: what the backend holds (`tf.memory()`),
+ * read at scrape time; no series before TensorFlow is loaded. A count that keeps growing under a
+ * steady load is a tensor leak (native memory with tfjs-node).
+ */
+export function createTfMemoryGauges(
+  registry: Registry,
+  memory: () => { numTensors: number; numBytes: number } | null = getTfMemory,
+  backend: () => string | undefined = () => getTfBackendInfo()?.backend,
+): { tensors: Gauge<'backend'>; bytes: Gauge<'backend'> } {
+  // labelled by backend, so that there is no series before TF is loaded (an unlabelled gauge
+  // always prints one)
+  const tensors = new Gauge({
+    name: TF_TENSORS_METRIC,
+    help: 'Tensors the TensorFlow backend holds (models, their weights and any tensor not disposed)',
+    labelNames: ['backend'] as const,
+    registers: [registry],
+    collect() {
+      const m = memory();
+      this.reset();
+      if (m) this.set({ backend: backend() ?? 'unknown' }, m.numTensors);
+    },
+  });
+  const bytes = new Gauge({
+    name: TF_BYTES_METRIC,
+    help: 'Bytes of the tensors the TensorFlow backend holds (native memory with the native backend)',
+    labelNames: ['backend'] as const,
+    registers: [registry],
+    collect() {
+      const m = memory();
+      this.reset();
+      if (m) this.set({ backend: backend() ?? 'unknown' }, m.numBytes);
+    },
+  });
+  return { tensors, bytes };
+}
 
 /**
  * `storepulse_tf_backend_info{backend="native|wasm|cpu"} 1`, registered on the given registry.

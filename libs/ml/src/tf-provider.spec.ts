@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { createTfBackendGauge } from './tf-metrics';
+import { createTfBackendGauge, createTfMemoryGauges } from './tf-metrics';
 import { getTf, getTfBackendInfo, parseTfBackendChoice } from './tf-provider';
 
 void describe('parseTfBackendChoice', () => {
@@ -65,5 +65,28 @@ void describe('getTf (one backend per process)', () => {
       backend: 'native',
     });
     assert.match(await other.metrics(), /^storepulse_tf_backend_info\{backend="native"\} 1$/m);
+  });
+
+  void it('exports the tensors the backend holds: a tensor not disposed counts until it is', async () => {
+    const p = await getTf({ backend: 'cpu' });
+    const registry = new Registry();
+    createTfMemoryGauges(registry);
+    const read = async () => {
+      const text = await registry.metrics();
+      const n = /^storepulse_tf_tensors\{backend="cpu"\} (\d+)$/m.exec(text);
+      const b = /^storepulse_tf_tensor_bytes\{backend="cpu"\} (\d+)$/m.exec(text);
+      assert.ok(n && b, text);
+      return { tensors: Number(n[1]), bytes: Number(b[1]) };
+    };
+    const before = await read();
+    const leaked = p.tf.zeros([256]);
+    const during = await read();
+    assert.equal(during.tensors, before.tensors + 1);
+    assert.equal(during.bytes, before.bytes + 256 * 4);
+    leaked.dispose();
+    assert.deepEqual(await read(), before);
+    const none = new Registry();
+    createTfMemoryGauges(none, () => null);
+    assert.doesNotMatch(await none.metrics(), /^storepulse_tf_tensors\{/m);
   });
 });

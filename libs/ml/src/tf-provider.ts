@@ -226,6 +226,17 @@ export function getTf(options: GetTfOptions = {}): Promise<TfProvider> {
   return promise;
 }
 
+/**
+ * Tensors and bytes the loaded backend holds (`tf.memory()`); null until getTf() has resolved. With
+ * the native backend the bytes are native memory outside the V8 heap: a tensor never disposed shows
+ * here as a count that only grows.
+ */
+export function getTfMemory(): { numTensors: number; numBytes: number } | null {
+  if (!resolved) return null;
+  const m = resolved.tf.memory();
+  return { numTensors: m.numTensors, numBytes: m.numBytes };
+}
+
 /** The chosen backend for health output and metrics; null until getTf() has resolved. */
 export function getTfBackendInfo(): TfBackendInfo | null {
   return resolved ? { ...resolved.info } : null;
