@@ -64,7 +64,7 @@ def main(folder):
         flush=True,
     )
     best = None
-    grid = list(itertools.product([0.03, 0.1], [15, 31, 63], [20, 100]))
+    grid = list(itertools.product([0.05], [15, 31, 63], [20, 100]))
     for i, (lr, leaves, min_leaf) in enumerate(grid, 1):
         m = HistGradientBoostingClassifier(
             learning_rate=lr,
