@@ -3,7 +3,7 @@
 
     BENCH_WASM=0 BENCH_SETS_OUT=/tmp/sets npm run bench -- propensity
     python3 -m venv /tmp/ceil && /tmp/ceil/bin/pip install scikit-learn numpy
-    /tmp/ceil/bin/python bench/feature-ceiling.py /tmp/sets
+    /tmp/ceil/bin/python bench/feature-ceiling.py /tmp/sets [feature,to,leave,out,...]
 
 Reads the sets the propensity bench wrote (every catalog feature, the same time-based split: train on
 the earlier cut-offs, validation and test on the latest ones) and fits gradient-boosted trees
@@ -48,6 +48,10 @@ def main(folder):
     test_header, test = load(f"{folder}/test.csv")
     d = header.index("y")
     names = header[:d]
+    # DROP: features to leave out (comma-separated), e.g. the ones the bench's stationarity filter left
+    # out (its "features" row), to compare on the MLP's own inputs
+    drop = {f for f in (sys.argv[2] if len(sys.argv) > 2 else "").split(",") if f.strip()}
+    keep = [i for i, n in enumerate(names) if n.strip() not in {x.strip() for x in drop}]
     col = {n: i for i, n in enumerate(test_header)}
     # A feature without a value (no order yet: days since the last order) is NaN in the sets; the
     # trees get it as a value below every real one (all features are counts, amounts or durations
@@ -55,11 +59,11 @@ def main(folder):
     def filled(a):
         return np.nan_to_num(a, nan=-1.0)
 
-    xt, yt, wt = filled(train[:, :d]), train[:, d], train[:, d + 1]
-    xv, yv = filled(val[:, :d]), val[:, d]
-    xs, ys = filled(test[:, :d]), test[:, d]
+    xt, yt, wt = filled(train[:, keep]), train[:, d], train[:, d + 1]
+    xv, yv = filled(val[:, keep]), val[:, d]
+    xs, ys = filled(test[:, keep]), test[:, d]
     print(
-        f"[ceiling] {len(names)} features; train {len(yt)} rows, validation {len(yv)}, "
+        f"[ceiling] {len(keep)} of {len(names)} features; train {len(yt)} rows, validation {len(yv)}, "
         f"test {len(ys)} ({ys.mean() * 100:.1f} % positive); loaded in {time.time() - t0:.0f} s",
         flush=True,
     )
@@ -89,12 +93,12 @@ def main(folder):
     auc_v, model, params = best
     p = model.predict_proba(xs)[:, 1]
     rows = [
-        ("command", f"python3 bench/feature-ceiling.py {folder}"),
-        ("features / rows", f"{len(names)}; train {len(yt)}, validation {len(yv)}, test {len(ys)}"),
+        ("command", "python3 bench/feature-ceiling.py " + " ".join(sys.argv[1:])),
+        ("features / rows", f"{len(keep)} of {len(names)}; train {len(yt)}, validation {len(yv)}, test {len(ys)}"),
         ("GBDT settings (chosen on validation)", f"lr {params[0]}, leaves {params[1]}, min leaf {params[2]}, {model.n_iter_} trees, validation AUC {auc_v:.4f}"),
     ]
     oracle_auc = roc_auc_score(ys, test[:, col["oracle"]])
-    for name, q in [("GBDT, all features", p), ("MLP (the bench's)", test[:, col["mlp"]]), ("logistic (the bench's)", test[:, col["logistic"]]), ("oracle", test[:, col["oracle"]])]:
+    for name, q in [("GBDT, these features", p), ("MLP (the bench's)", test[:, col["mlp"]]), ("logistic (the bench's)", test[:, col["logistic"]]), ("oracle", test[:, col["oracle"]])]:
         q = np.clip(q, 1e-7, 1 - 1e-7)
         auc = roc_auc_score(ys, q)
         rows.append((f"{name} (test)", f"AUC {auc:.4f} ({auc / oracle_auc:.4f} x oracle), log loss {log_loss(ys, q):.4f}, ECE {ece(ys, q):.4f}"))
@@ -110,4 +114,4 @@ def main(folder):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "/tmp/sets")
+    main(sys.argv[1] if len(sys.argv) > 1 else "/tmp/sets")  # [folder] [drop,list]
