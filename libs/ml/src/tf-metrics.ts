@@ -17,28 +17,32 @@ export function createTfMemoryGauges(
 ): { tensors: Gauge<'backend'>; bytes: Gauge<'backend'> } {
   // labelled by backend, so that there is no series before TF is loaded (an unlabelled gauge
   // always prints one)
-  const tensors = new Gauge({
-    name: TF_TENSORS_METRIC,
-    help: 'Tensors the TensorFlow backend holds (models, their weights and any tensor not disposed)',
-    labelNames: ['backend'] as const,
-    registers: [registry],
-    collect() {
-      const m = memory();
-      this.reset();
-      if (m) this.set({ backend: backend() ?? 'unknown' }, m.numTensors);
-    },
-  });
-  const bytes = new Gauge({
-    name: TF_BYTES_METRIC,
-    help: 'Bytes of the tensors the TensorFlow backend holds (native memory with the native backend)',
-    labelNames: ['backend'] as const,
-    registers: [registry],
-    collect() {
-      const m = memory();
-      this.reset();
-      if (m) this.set({ backend: backend() ?? 'unknown' }, m.numBytes);
-    },
-  });
+  const gauge = (
+    name: string,
+    help: string,
+    pick: (m: { numTensors: number; numBytes: number }) => number,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['backend'] as const,
+      registers: [registry],
+      collect() {
+        const m = memory();
+        this.reset();
+        if (m) this.set({ backend: backend() ?? 'unknown' }, pick(m));
+      },
+    });
+  const tensors = gauge(
+    TF_TENSORS_METRIC,
+    'Tensors the TensorFlow backend holds (models, their weights and any tensor not disposed)',
+    (m) => m.numTensors,
+  );
+  const bytes = gauge(
+    TF_BYTES_METRIC,
+    'Bytes of the tensors the TensorFlow backend holds (native memory with the native backend)',
+    (m) => m.numBytes,
+  );
   return { tensors, bytes };
 }
 
