@@ -16,7 +16,7 @@ import {
 } from '@storepulse/contracts';
 import { Storefront } from '@storepulse/simulator';
 import { produce, resetStorefrontTopics, testKafka, waitFor } from './support/kafka';
-import { tempDir, testBrokers } from './support/env';
+import { tempDir, testBrokers, testPortBlock } from './support/env';
 import { ChildOutput, platformHttp, spawnApp } from './support/platform-child';
 
 /**
@@ -41,7 +41,7 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const CLICK_DAYS = 12;
 const ORDER_ONLY_DAYS = 30;
-const PORT0 = 31_000 + ((process.pid * 7) % 4_000);
+const PORT0 = testPortBlock(5);
 const GATEWAY_PORT = PORT0;
 const PORTS = {
   aggregator: PORT0 + 1,

@@ -14,6 +14,20 @@ export function testBrokers(): string[] {
   return b.split(',');
 }
 
+/**
+ * The first of `count` consecutive TCP ports for the HTTP servers a test starts itself. The block
+ * lies below Linux's ephemeral range (ip_local_port_range starts at 32768), so an outgoing
+ * connection (a Kafka client's, a health probe's) can never hold one of these ports when the server
+ * binds it; the stop-22 CI run failed on exactly that (EADDRINUSE on 33898, a port the old pid-based
+ * 31000-35000 scheme picked inside the ephemeral range). e2e files run one at a time, and the pid
+ * spreads the block so two checkouts' runs rarely meet.
+ */
+export function testPortBlock(count: number): number {
+  const low = 20_000;
+  const high = 32_768 - count;
+  return low + ((process.pid * 7) % (high - low));
+}
+
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `storepulse-${prefix}-`));
 }
