@@ -1,7 +1,7 @@
 # One image for every app: APP=platform|aggregator|simulator (default platform).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-pip make g++ && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-pip make g++ libssl-dev zlib1g-dev && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 COPY scripts ./scripts
 RUN npm ci --no-audit --no-fund
@@ -10,6 +10,8 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app
+# the librdkafka binding (scripts/kafka-native) links the system OpenSSL and zlib
+RUN apt-get update && apt-get install -y --no-install-recommends libssl3 zlib1g && rm -rf /var/lib/apt/lists/*
 # Inside the container every interface: the published port (docker run -p, compose) must reach the
 # app. Without API_READ_KEYS / API_ADMIN_KEYS it logs that the API is open (docs/reliability.md "Access").
 ENV NODE_ENV=production APP=platform HTTP_HOST=0.0.0.0

@@ -2,7 +2,13 @@ import { loadavg } from 'node:os';
 import { AggregatorService } from '@storepulse/aggregator';
 import { loadConfig } from '@storepulse/config';
 import { createClickHouse, runMigrations } from '@storepulse/clickhouse';
-import { createKafka, KafkaGroupProgress, KafkaReplaySink } from '@storepulse/kafka';
+import {
+  createKafka,
+  createReplaySink,
+  KafkaGroupProgress,
+  KafkaReplaySink,
+  RdKafkaReplaySink,
+} from '@storepulse/kafka';
 import { HealthRegistry, PipelineMetrics, createLogger } from '@storepulse/observability';
 import { REPLAY_HEADER } from '@storepulse/contracts';
 import {
@@ -28,13 +34,16 @@ import { benchBroker, ingestStorefront, mib, printTable, progress } from './supp
  * must store nothing (event_id dedup). Before that, the produce step alone side by side, onto
  * scratch topics with the storefront topics' partitions (3), alternating twice: one idempotent
  * producer with one send at a time (as before) against IMPORT_PRODUCE (several producers owning
- * disjoint partitions, several sends in flight), with this process' CPU per event.
+ * disjoint partitions, several sends in flight) and, when its binding is provisioned, librdkafka
+ * (IMPORT_KAFKA_CLIENT's default), with this process' CPU per event (librdkafka's own threads
+ * included: process.cpuUsage counts every thread).
  * Starts its own broker unless KAFKA_BROKERS is set.
  */
 const N = Number(process.env.BENCH_EVENTS ?? 300_000);
 
 interface ProduceVariant {
   label: string;
+  client: 'kafkajs' | 'librdkafka';
   producers: number;
   inFlight: number;
 }
@@ -42,11 +51,15 @@ interface ProduceVariant {
 /** The produce step alone onto `bench.import.<topic>` (3 partitions): events/s and CPU µs/event. */
 async function produceOnly(
   kafka: Kafka,
+  brokers: readonly string[],
   messages: readonly ImportMessage[],
   v: ProduceVariant,
 ): Promise<{ rate: number; cpuUsPerEvent: number }> {
   const scratch = messages.map((m) => ({ ...m, topic: `bench.import.${m.topic}` }));
-  const sink = new KafkaReplaySink(kafka, { producers: v.producers });
+  const sink =
+    v.client === 'librdkafka'
+      ? new RdKafkaReplaySink(kafka, brokers)
+      : new KafkaReplaySink(kafka, { producers: v.producers });
   try {
     await sink.logEnds([...new Set(scratch.map((m) => m.topic))]);
     const cpu0 = process.cpuUsage();
@@ -100,13 +113,34 @@ async function main(): Promise<void> {
       importMaxAgeDays: config.aggregator.importMaxAgeDays,
     });
     const variants: ProduceVariant[] = [
-      { label: '1 producer, 1 send at a time (before)', producers: 1, inFlight: 1 },
       {
-        label: `${IMPORT_PRODUCE.producers} producers, ${IMPORT_PRODUCE.inFlight} sends in flight (npm run import)`,
+        label: 'kafkajs, 1 producer, 1 send at a time (before)',
+        client: 'kafkajs',
+        producers: 1,
+        inFlight: 1,
+      },
+      {
+        label: `kafkajs, ${IMPORT_PRODUCE.producers} producers, ${IMPORT_PRODUCE.inFlight} sends in flight (IMPORT_KAFKA_CLIENT=kafkajs)`,
+        client: 'kafkajs',
         producers: IMPORT_PRODUCE.producers,
         inFlight: IMPORT_PRODUCE.inFlight,
       },
     ];
+    const chosen = createReplaySink(
+      kafka,
+      broker.brokers,
+      config.kafka.importClient,
+      IMPORT_PRODUCE.producers,
+    );
+    await chosen.sink.close();
+    if (chosen.client === 'librdkafka')
+      variants.push({
+        label: `librdkafka, 1 idempotent producer, ${IMPORT_PRODUCE.inFlight} sends in flight (IMPORT_KAFKA_CLIENT=librdkafka)`,
+        client: 'librdkafka',
+        producers: 1,
+        inFlight: IMPORT_PRODUCE.inFlight,
+      });
+    else progress(`no librdkafka row: ${chosen.fallbackReason ?? 'IMPORT_KAFKA_CLIENT=kafkajs'}`);
     {
       const admin = kafka.admin();
       await admin.connect();
@@ -127,7 +161,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < 2; round++)
       for (const v of round === 0 ? variants : [...variants].reverse()) {
         progress(`produce only, ${v.label}, round ${round + 1}`);
-        const r = await produceOnly(kafka, messages, v);
+        const r = await produceOnly(kafka, broker.brokers, messages, v);
         sideBySide.set(v.label, [...(sideBySide.get(v.label) ?? []), r]);
       }
     const ch = await createClickHouse(config.clickhouse);
@@ -140,7 +174,12 @@ async function main(): Promise<void> {
       new PipelineMetrics(false),
       new HealthRegistry(),
     );
-    const sink = new KafkaReplaySink(kafka, { producers: IMPORT_PRODUCE.producers });
+    const sink = createReplaySink(
+      kafka,
+      broker.brokers,
+      config.kafka.importClient,
+      IMPORT_PRODUCE.producers,
+    ).sink;
     const group = new KafkaGroupProgress(kafka, config.aggregator.groupId, 100);
     const quiet: Progress = {
       update: (sent, total) => {
@@ -188,7 +227,7 @@ async function main(): Promise<void> {
           .join('; '),
       ]),
       [
-        `produce into the topics (npm run import: ${IMPORT_PRODUCE.producers} idempotent producers, ${IMPORT_PRODUCE.inFlight} sends of ${IMPORT_PRODUCE.batch} in flight, acks=all)`,
+        `produce into the topics (npm run import: ${chosen.client === 'librdkafka' ? '1 idempotent librdkafka producer' : `${IMPORT_PRODUCE.producers} idempotent kafkajs producers`}, ${IMPORT_PRODUCE.inFlight} sends of ${IMPORT_PRODUCE.batch} in flight, acks=all)`,
         `${first.eventsPerSec.toFixed(0)} events/s (target ≥ 50,000)`,
       ],
       [

@@ -15,7 +15,7 @@ import {
 } from '@storepulse/clickhouse';
 import { TOPICS } from '@storepulse/contracts';
 import { allRollupTables, FeatureStore, mergeExpr, verifyRollups } from '@storepulse/features';
-import { createKafka, KafkaGroupProgress, KafkaReplaySink } from '@storepulse/kafka';
+import { createKafka, KafkaGroupProgress, createReplaySink } from '@storepulse/kafka';
 import { HealthRegistry, PipelineMetrics } from '@storepulse/observability';
 import { produce, resetStorefrontTopics, testKafka, waitFor } from '../../../test/support/kafka';
 import { tempDir, testBrokers, testConfig, testLogger } from '../../../test/support/env';
@@ -142,8 +142,14 @@ describe('history import (real broker, embedded engine, running aggregator)', ()
     });
     const logger = testLogger();
     const k = createKafka({ brokers: testBrokers(), clientId: 'import-int-cli', logger });
-    // the import's producers and sends in flight, in smaller sends: several overlap
-    const sink = new KafkaReplaySink(k, { producers: IMPORT_PRODUCE.producers });
+    // the import's producer (IMPORT_KAFKA_CLIENT's default: librdkafka where provisioned, as in CI)
+    // and sends in flight, in smaller sends: several overlap
+    const { sink } = createReplaySink(
+      k,
+      testBrokers(),
+      config.kafka.importClient,
+      IMPORT_PRODUCE.producers,
+    );
     const progress = new KafkaGroupProgress(k, groupId, 100);
     try {
       return await runImport(

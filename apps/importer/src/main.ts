@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createClickHouse } from '@storepulse/clickhouse';
-import { createKafka, KafkaGroupProgress, KafkaReplaySink } from '@storepulse/kafka';
+import { createKafka, createReplaySink, KafkaGroupProgress } from '@storepulse/kafka';
 import { runMain, StartupError } from '@storepulse/runtime';
 import { ClickHouseImportCounter } from './counters';
 import {
@@ -49,7 +49,19 @@ runMain('storepulse-import', async ({ config, logger }) => {
   const ch = await createClickHouse(config.clickhouse);
   const counter: ImportCounter = new ClickHouseImportCounter(ch.client);
   const kafka = createKafka({ brokers, clientId: `${config.kafka.clientId}-import`, logger });
-  const sink = new KafkaReplaySink(kafka, { producers: IMPORT_PRODUCE.producers });
+  const chosen = createReplaySink(
+    kafka,
+    brokers,
+    config.kafka.importClient,
+    IMPORT_PRODUCE.producers,
+  );
+  if (chosen.fallbackReason)
+    logger.warn(
+      { reason: chosen.fallbackReason },
+      'import producer: kafkajs (librdkafka not usable)',
+    );
+  logger.info({ client: chosen.client }, 'import producer');
+  const sink = chosen.sink;
   const progress = new KafkaGroupProgress(kafka, config.aggregator.groupId, 250);
   try {
     const r = await runImport(

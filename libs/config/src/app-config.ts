@@ -17,6 +17,8 @@ export interface KafkaConfig {
   topicPartitions: number;
   topicReplication: number;
   localPort: number;
+  /** The history import's producer (IMPORT_KAFKA_CLIENT). */
+  importClient: 'auto' | 'librdkafka' | 'kafkajs';
 }
 export interface ClickHouseConfig {
   mode: 'server' | 'embedded';
@@ -408,6 +410,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       topicPartitions: e.KAFKA_TOPIC_PARTITIONS,
       topicReplication: e.KAFKA_TOPIC_REPLICATION,
       localPort: e.KAFKA_LOCAL_PORT,
+      importClient: e.IMPORT_KAFKA_CLIENT,
     },
     clickhouse: {
       mode: e.CLICKHOUSE_URL ? 'server' : 'embedded',

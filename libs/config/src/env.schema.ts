@@ -96,6 +96,13 @@ export const envSchema = z.object({
   DEDUP_WINDOW_MS: int(0, 30 * 86_400_000).default(86_400_000),
   /** Messages with the replay header (history import) may be this old (days) instead of the lateness. */
   IMPORT_MAX_AGE_DAYS: int(1, 3650).default(730),
+  /**
+   * The import's producer: librdkafka (native, scripts/kafka-native/provision.mjs), kafkajs, or auto
+   * (librdkafka when its binding loads, else kafkajs).
+   */
+  IMPORT_KAFKA_CLIENT: z
+    .enum(['auto', 'librdkafka', 'kafkajs'], { error: 'must be auto, librdkafka or kafkajs' })
+    .default('auto'),
   FEATURES_ALLOWED_LATENESS_MS: int(0, 3650 * 86_400_000).default(7 * 86_400_000),
   FEATURES_MAX_FUTURE_MS: int(0, 86_400_000).default(5 * 60_000),
   FEATURES_ROLLUP_TTL_DAYS: int(1, 3650).default(400),

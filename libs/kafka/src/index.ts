@@ -9,3 +9,4 @@ export * from './health';
 export * from './group-offsets';
 export * from './transport';
 export * from './replay-producer';
+export * from './rdkafka-replay-sink';

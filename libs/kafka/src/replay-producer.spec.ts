@@ -22,6 +22,7 @@ function fakeKafka() {
     admin: () => ({
       connect: () => Promise.resolve(),
       disconnect: () => Promise.resolve(),
+      listTopics: () => Promise.resolve(['t']),
       fetchTopicOffsets: () => Promise.resolve([0, 1, 2].map((p) => ({ partition: p, high: '0' }))),
       fetchTopicMetadata: ({ topics }: { topics: string[] }) =>
         Promise.resolve({

@@ -93,10 +93,23 @@ export class KafkaReplaySink implements ReplaySink {
     return this.connected;
   }
 
+  /** A topic's partitions as the last logEnds saw them (sorted by id), or undefined. */
+  partitionsOf(topic: string): PartitionMetadata[] | undefined {
+    return this.partitions.get(topic);
+  }
+
   async logEnds(topics: readonly string[]): Promise<Map<string, bigint>> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
+      // a topic that does not exist: say which, at once (the offsets request would retry, then fail
+      // without naming it)
+      const existing = new Set(await admin.listTopics());
+      const unknown = topics.filter((t) => !existing.has(t));
+      if (unknown.length > 0)
+        throw new Error(
+          `topic${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} not found in the cluster`,
+        );
       const out = new Map<string, bigint>();
       for (const topic of topics)
         for (const p of await admin.fetchTopicOffsets(topic))
