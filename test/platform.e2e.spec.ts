@@ -4,12 +4,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { tempDir } from './support/env';
+import { tempDir, testPortBlock } from './support/env';
 import { readAll, waitFor } from './support/kafka';
 
 const ROOT = resolve(__dirname, '..', '..');
 const HTTP_PORT = 3900 + Math.floor(Math.random() * 90);
-const KAFKA_PORT = 39092 + Math.floor(Math.random() * 50) * 2;
+// its own broker (and controller, port + 1) below the ephemeral range; the old 39092 + 2k could pick
+// the test broker's own port (39092), which the platform then reused and did not stop
+const KAFKA_PORT = testPortBlock(2);
 
 interface Status {
   kafka: { brokers: string[]; localBroker: boolean };
