@@ -4,14 +4,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { tempDir, testPortBlock } from './support/env';
+import { tempDir } from './support/env';
 import { readAll, waitFor } from './support/kafka';
 
 const ROOT = resolve(__dirname, '..', '..');
 const HTTP_PORT = 3900 + Math.floor(Math.random() * 90);
-// its own broker (and controller, port + 1) below the ephemeral range; the old 39092 + 2k could pick
-// the test broker's own port (39092), which the platform then reused and did not stop
-const KAFKA_PORT = testPortBlock(2);
+// its own broker (controller on port + 1): never 39092, the test broker's own port (the platform
+// would reuse that broker and, rightly, not stop it)
+const KAFKA_PORT = 39092 + (1 + Math.floor(Math.random() * 49)) * 2;
 
 interface Status {
   kafka: { brokers: string[]; localBroker: boolean };

@@ -12,7 +12,7 @@ import {
 } from '@storepulse/contracts';
 import { Storefront, type SimulatedMessage } from '@storepulse/simulator';
 import { produce, resetStorefrontTopics, testKafka, waitFor } from './support/kafka';
-import { tempDir, testBrokers, testPortBlock } from './support/env';
+import { tempDir, testBrokers } from './support/env';
 import { ChildOutput, platformHttp, spawnPlatform } from './support/platform-child';
 
 /**
@@ -26,7 +26,7 @@ const DAY = 86_400_000;
 // 3 horizons of history per model (train labels, validation, test) + 1 day: 3d needs 10.5 days
 const HISTORY_DAYS = 12;
 const HORIZONS = ['24h', '3d'];
-const HTTP_PORT = testPortBlock(1);
+const HTTP_PORT = 30_000 + (process.pid % 5_000);
 
 interface ModelVersionDto {
   name: string;

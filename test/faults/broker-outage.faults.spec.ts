@@ -9,7 +9,7 @@ import { createClickHouse, queryRows, type ClickHouseHandle } from '@storepulse/
 import { TOPICS } from '@storepulse/contracts';
 import { newWriteKey } from '@storepulse/collector';
 import { KillableBroker } from '../support/broker';
-import { tempDir, testBrokers, testPortBlock } from '../support/env';
+import { tempDir, testBrokers } from '../support/env';
 import { waitFor } from '../support/kafka';
 import { ChildOutput, spawnApp } from '../support/platform-child';
 
@@ -41,7 +41,9 @@ const NOTICE_MS = 5_000;
 const BROKER_PORT = Number(
   process.env.FAULTS_BROKER_PORT ?? Number(testBrokers()[0].split(':').pop()) + 2,
 );
-const HTTP0 = Number(process.env.FAULTS_HTTP_PORT ?? process.env.HTTP_PORT ?? testPortBlock(4));
+const HTTP0 = Number(
+  process.env.FAULTS_HTTP_PORT ?? process.env.HTTP_PORT ?? 31_000 + ((process.pid * 7) % 4_000),
+);
 const PORTS = { gateway: HTTP0, aggregator: HTTP0 + 1, collector: HTTP0 + 2, simulator: HTTP0 + 3 };
 const APPS = ['aggregator', 'collector', 'simulator'] as const;
 type App = (typeof APPS)[number];

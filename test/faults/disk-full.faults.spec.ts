@@ -25,7 +25,7 @@ import type { DiskFullState } from '@storepulse/aggregator';
 import { AlertEngine, HttpReadiness, type Alert } from '@storepulse/monitor';
 import { killAllChildren, startChild, type ChildHandle } from '../support/child-process';
 import { produce, resetStorefrontTopics, testKafka, waitFor } from '../support/kafka';
-import { tempDir, testBrokers, testPortBlock } from '../support/env';
+import { tempDir, testBrokers } from '../support/env';
 import { validCorpus } from './poison-corpus';
 
 /**
@@ -48,7 +48,7 @@ const FREE_MB = Number(process.env.FAULTS_DISK_FREE_MB ?? 8);
 /** How long the full disk is held (checks: no commit, not ready, process up). */
 const HOLD_MS = Number(process.env.FAULTS_DISK_HOLD_SECONDS ?? 15) * 1000;
 const DAY = 86_400_000;
-const HTTP_PORT = testPortBlock(1);
+const HTTP_PORT = Number(process.env.TEST_KAFKA_PORT ?? 39092) + 7;
 
 interface Counters {
   consumed: number;
