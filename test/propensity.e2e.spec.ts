@@ -198,7 +198,16 @@ describe('propensity: simulator → trainer → champion → scorer → predicti
         `propensity_${h} v1 test AUC: mlp ${t['mlp'].rocAuc.toFixed(3)}, logistic ${t['logistic'].rocAuc.toFixed(3)}, heuristic ${t['heuristic'].rocAuc.toFixed(3)}`,
       );
     }
-    const r = await post('/api/predictions/propensity', { user_ids: ['u-000001', 'nobody'] });
+    // the scorer picks a new champion up on its next registry poll (SCORER_MODEL_POLL_MS) and then
+    // loads it: until then it answers 503 "no champion yet"; it must serve within 15 s
+    const ask = () => post('/api/predictions/propensity', { user_ids: ['u-000001', 'nobody'] });
+    let r = await ask();
+    await waitFor(
+      async () => r.status !== 503 || (r = await ask()).status !== 503,
+      15_000,
+      'the scorer serving the new champions',
+      250,
+    );
     assert.equal(r.status, 200);
     const body = (await r.json()) as {
       users: { user_id: string; known: boolean; scores: unknown[] }[];
