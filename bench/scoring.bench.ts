@@ -22,9 +22,10 @@ import {
 import {
   BatchConsumer,
   BatchTransport,
-  KafkaTransportIo,
   PassThroughRpcErrors,
+  brokersOf,
   createKafka,
+  createTransportIo,
   type FetchTiming,
   type OutputTransaction,
   type TransactionalProducer,
@@ -150,6 +151,8 @@ interface E2eVariant {
   offsetsDuringHandler: boolean;
   fetchMaxWaitMs: number;
   maxBytesPerPartition: number;
+  /** Whose transactional producers publish the predictions (the consumer is kafkajs' in both). */
+  producers: 'kafkajs' | 'librdkafka';
 }
 
 /** The scorer waits for the aggregator's commit of the batch; no aggregator runs here. */
@@ -587,6 +590,7 @@ async function main(): Promise<void> {
     try {
       const now: E2eVariant = {
         label: 'now',
+        producers: 'kafkajs',
         offsetsDuringHandler: true,
         fetchMaxWaitMs: Number(process.env.BENCH_FETCH_MAX_WAIT_MS ?? config.scorer.fetchMaxWaitMs),
         maxBytesPerPartition: Number(
@@ -595,11 +599,23 @@ async function main(): Promise<void> {
       };
       const before: E2eVariant = {
         label: 'before',
+        producers: 'kafkajs',
         offsetsDuringHandler: false,
         fetchMaxWaitMs: 250,
         maxBytesPerPartition: 256 * 1024,
       };
-      const variants = !B ? [] : COMPARE ? [before, now] : [now];
+      // BENCH_PRODUCERS: the transport's producers, each a row of its own, side by side in one run
+      const clients = (process.env.BENCH_PRODUCERS ?? 'kafkajs,librdkafka').split(',').map((c) => {
+        if (c !== 'kafkajs' && c !== 'librdkafka')
+          throw new Error(`BENCH_PRODUCERS: ${c} is neither kafkajs nor librdkafka`);
+        return c;
+      });
+      const nows = clients.map((c): E2eVariant => ({
+        ...now,
+        label: `now, ${c} producers`,
+        producers: c,
+      }));
+      const variants = !B ? [] : COMPARE ? [before, ...nows] : nows;
       if (ECHO && B) variants.push({ ...now, label: 'transport alone (echo handler)', echo: true });
       // BENCH_MAX_BYTES_ALT: the current settings with another fetch size per partition, side by side
       const alt = Number(process.env.BENCH_MAX_BYTES_ALT ?? 0);
@@ -729,7 +745,9 @@ async function closedLoop(
         tier,
       );
       const handler = { ms: 0, batches: 0, events: 0 };
-      const io = new TracedIo(new KafkaTransportIo(kafka));
+      const io = new TracedIo(
+        createTransportIo(kafka, brokersOf(kafka), config.kafka.transportClient).io,
+      );
       @Controller()
       @UseFilters(PassThroughRpcErrors)
       class LoopScorerController {
@@ -1091,7 +1109,7 @@ async function endToEnd(
     clock,
   );
   const handler = { ms: 0, batches: 0, events: 0 };
-  const io = new TracedIo(new KafkaTransportIo(kafka));
+  const io = new TracedIo(createTransportIo(kafka, brokersOf(kafka), v.producers).io);
   @Controller()
   @UseFilters(PassThroughRpcErrors)
   class BenchScorerController {

@@ -17,6 +17,7 @@ export function transactionalTransport(
     groupId: o.groupId,
     topics: o.topics,
     mode: 'transactional',
+    producerClient: config.kafka.transportClient,
     partitionsConcurrency: config.aggregator.partitionsConcurrency,
     // the transport chunks the (larger) outputs it sends
     maxBytesPerPartition: config.scorer.maxBytesPerPartition,

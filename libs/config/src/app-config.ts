@@ -19,6 +19,8 @@ export interface KafkaConfig {
   localPort: number;
   /** The history import's producer (IMPORT_KAFKA_CLIENT). */
   importClient: 'auto' | 'librdkafka' | 'kafkajs';
+  /** The exactly-once transports' producers (TRANSPORT_KAFKA_CLIENT). */
+  transportClient: 'auto' | 'librdkafka' | 'kafkajs';
 }
 export interface ClickHouseConfig {
   mode: 'server' | 'embedded';
@@ -411,6 +413,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       topicReplication: e.KAFKA_TOPIC_REPLICATION,
       localPort: e.KAFKA_LOCAL_PORT,
       importClient: e.IMPORT_KAFKA_CLIENT,
+      transportClient: e.TRANSPORT_KAFKA_CLIENT,
     },
     clickhouse: {
       mode: e.CLICKHOUSE_URL ? 'server' : 'embedded',

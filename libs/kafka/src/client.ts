@@ -53,11 +53,23 @@ export function createKafka(opts: KafkaClientOptions): Kafka {
         /coordinator|leader|not available|loading/i.test(extra.error);
       child[retriable ? 'warn' : (levels[level] ?? 'info')](extra, message);
     };
-  return new Kafka({
+  const kafka = new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
     logLevel: logLevel.WARN,
     logCreator: creator,
     retry: { ...KAFKA_CLIENT_RETRY },
   });
+  brokerLists.set(kafka, [...opts.brokers]);
+  return kafka;
+}
+
+const brokerLists = new WeakMap<Kafka, readonly string[]>();
+
+/**
+ * The bootstrap brokers a client of {@link createKafka} was made with (kafkajs does not expose
+ * them), for the native clients that sit beside it; undefined for a client made otherwise.
+ */
+export function brokersOf(kafka: Kafka): readonly string[] | undefined {
+  return brokerLists.get(kafka);
 }

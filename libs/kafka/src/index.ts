@@ -9,4 +9,5 @@ export * from './health';
 export * from './group-offsets';
 export * from './transport';
 export * from './replay-producer';
+export * from './native';
 export * from './rdkafka-replay-sink';

@@ -2,37 +2,10 @@
 // same ReplaySink port as the kafkajs one. It exists for speed: kafkajs encodes every record in
 // JavaScript on the event loop, librdkafka batches, encodes and sends on its own threads.
 // scripts/kafka-native/provision.mjs builds the binding (no prebuilt binary can be downloaded here).
-import { createRequire } from 'node:module';
 import type * as RdKafka from '@confluentinc/kafka-javascript';
 import type { Kafka, PartitionMetadata } from 'kafkajs';
+import { loadNativeKafka, NativeKafkaUnavailableError, type NativeModule } from './native';
 import { KafkaReplaySink, type ReplayMessage, type ReplaySink } from './replay-producer';
-
-type NativeModule = typeof RdKafka;
-
-/** Why the native client cannot be used (not provisioned, or the binding does not load). */
-export class NativeKafkaUnavailableError extends Error {}
-
-const req = createRequire(__filename);
-let native: { mod: NativeModule } | { error: NativeKafkaUnavailableError } | undefined;
-
-/** The native client module, loaded once; throws NativeKafkaUnavailableError with the reason. */
-export function loadNativeKafka(): NativeModule {
-  if (!native) {
-    try {
-      native = { mod: req('@confluentinc/kafka-javascript') as NativeModule };
-    } catch (e) {
-      const first = (e instanceof Error ? e.message : String(e)).split('\n')[0];
-      native = {
-        error: new NativeKafkaUnavailableError(
-          `librdkafka client not available: ${first} (build it: node scripts/kafka-native/provision.mjs)`,
-          { cause: e },
-        ),
-      };
-    }
-  }
-  if ('error' in native) throw native.error;
-  return native.mod;
-}
 
 export interface RdKafkaReplaySinkOptions {
   /** librdkafka's linger.ms: how long a partition's batch may wait to fill. Default 5. */

@@ -23,6 +23,7 @@ import {
 import { BatchTransport, type BatchTransportOptions } from './batch-transport';
 import { TransportBatchHandler } from './batch-processor';
 import { KafkaTransportIo, type TransportIo } from './io';
+import { RdKafkaTransportIo } from './rdkafka-io';
 import { deadLetterRecord } from './records';
 import type { BatchOutput, InboundBatch, OutboundRecord } from './types';
 import type { PartitionBatch } from '../batch-consumer';
@@ -65,6 +66,7 @@ async function startApp(
   probe: AppProbe,
   io?: (kafka: Kafka) => TransportIo,
   mode: BatchTransportOptions['mode'] = 'transactional',
+  producerClient: Client = 'kafkajs',
 ): Promise<{ app: INestMicroservice; transport: BatchTransport; metrics: PipelineMetrics }> {
   const attempts = new Set<string>();
   @Controller()
@@ -108,6 +110,7 @@ async function startApp(
     stallTimeoutMs: 60_000,
     drainTimeoutMs: 10_000,
     sessionTimeoutMs: 10_000,
+    producerClient,
     logger,
     metrics,
   };
@@ -120,292 +123,323 @@ async function startApp(
   return { app, transport, metrics };
 }
 
+type Client = 'kafkajs' | 'librdkafka';
+
+/** The transport's Kafka I/O of `client` (what BatchTransport builds for its producerClient). */
+function baseIo(client: Client, k: Kafka): TransportIo {
+  return client === 'kafkajs' ? new KafkaTransportIo(k) : new RdKafkaTransportIo(k, testBrokers());
+}
+
 const parseOut = (r: ReadRecord) => JSON.parse(r.value?.toString('utf8') ?? '') as { id: number };
 
-describe('BatchTransport on the real broker (transactional)', () => {
-  let kafka: Kafka;
-  let admin: Admin;
+for (const client of ['kafkajs', 'librdkafka'] as const)
+  describe(`BatchTransport on the real broker (transactional, ${client} producers)`, () => {
+    let kafka: Kafka;
+    let admin: Admin;
 
-  before(async () => {
-    kafka = testKafka();
-    admin = kafka.admin();
-    await admin.connect();
-  });
-  after(async () => {
-    await admin.disconnect();
-  });
+    before(async () => {
+      kafka = testKafka();
+      admin = kafka.admin();
+      await admin.connect();
+    });
+    after(async () => {
+      await admin.disconnect();
+    });
 
-  async function topics(n: Names) {
-    await createTopicsReady(admin, [
-      { topic: n.input, numPartitions: 3 },
-      { topic: n.output, numPartitions: 3 },
-      { topic: n.dlq, numPartitions: 1 },
-    ]);
-  }
-
-  it('publishes exactly one committed output per input, keyed by the handler, and dead letters with the original bytes and headers', async () => {
-    const n = names('map');
-    await topics(n);
-    const sent = inputs(0, 600);
-    await produce(kafka, n.input, sent);
-    const probe: AppProbe = { seen: [], failFirstAttempt: false };
-    const { app, transport, metrics } = await startApp(n, probe);
-    try {
-      await waitGroupAtEnd(admin, n.group, n.input);
-      const out = await readExpected(kafka, n.output, 540);
-      assert.equal(out.length, 540, 'one output per valid input, no duplicate');
-      const ids = out.map((r) => parseOut(r).id).sort((a, b) => a - b);
-      assert.deepEqual(
-        ids,
-        sent.map((_, i) => i).filter((i) => i % 10 !== 9),
-      );
-      for (const r of out) {
-        const id = parseOut(r).id;
-        assert.equal(r.key, `out-${id}`);
-        assert.equal(r.headers['src-trace'], `tr-${id}`);
-      }
-      const dlq = await readExpected(kafka, n.dlq, 60);
-      assert.equal(dlq.length, 60);
-      for (const d of dlq) {
-        const id = Number(d.key?.slice(2));
-        assert.equal(d.value?.toString('utf8'), `not json ${id}`, 'original bytes');
-        assert.equal(d.headers['src-trace'], `tr-${id}`, 'original header');
-        assert.equal(d.headers[DLQ_HEADERS.sourceTopic], n.input);
-        assert.equal(d.headers[DLQ_HEADERS.reason], 'invalid json');
-        assert.equal(d.headers[DLQ_HEADERS.consumerGroup], n.group);
-        assert.match(d.headers[DLQ_HEADERS.sourceOffset] ?? '', /^\d+$/);
-      }
-      const h = transport.health();
-      assert.equal(h.running, true);
-      assert.equal(h.transactions.aborted, 0);
-      assert.equal(h.transactions.committed, probe.seen.length);
-      const metric = await metrics.registry
-        .getSingleMetric('storepulse_transport_transactions_total')
-        ?.get();
-      assert.deepEqual(
-        metric?.values.map((v) => [v.labels.group, v.labels.outcome, v.value]),
-        [[n.group, 'committed', probe.seen.length]],
-      );
-    } finally {
-      await app.close();
+    async function topics(n: Names) {
+      await createTopicsReady(admin, [
+        { topic: n.input, numPartitions: 3 },
+        { topic: n.output, numPartitions: 3 },
+        { topic: n.dlq, numPartitions: 1 },
+      ]);
     }
-    assert.equal(transport.health().running, false);
-  });
 
-  // Known defect, found in the session-5 clean-clone CI: with a commit rejected locally (the
-  // transaction left open, neither committed nor aborted) one run committed 365 outputs for 270
-  // inputs. Real crashes (SIGKILL e2e of the transport and of the scorer) pass; this injected state
-  // needs investigating before the test is re-enabled (see the session-5 note).
-  it('leaves no duplicate and no loss when handlers and commits fail on their first attempt (aborted records stay invisible)', async () => {
-    const n = names('flaky');
-    await topics(n);
-    await produce(kafka, n.input, inputs(0, 300));
-    const failedCommits = new Set<string>();
-    const flaky = (k: Kafka): TransportIo => {
-      const inner = new KafkaTransportIo(k);
-      return {
-        committedOffset: (g, t, p) => inner.committedOffset(g, t, p),
-        idempotentProducer: () => inner.idempotentProducer(),
-        close: () => inner.close(),
-        transactionalProducer: async (id) => {
-          const p = await inner.transactionalProducer(id);
-          return {
-            disconnect: () => p.disconnect(),
-            begin: async () => {
-              const t = await p.begin();
-              return {
-                send: (tm) => t.send(tm),
-                sendOffsets: (g, topic, part, off) => t.sendOffsets(g, topic, part, off),
-                abort: () => t.abort(),
-                // the first commit of every producer fails after its records were written
-                commit: () => {
-                  if (failedCommits.has(id)) return t.commit();
-                  failedCommits.add(id);
-                  return Promise.reject(new Error(`injected commit failure of ${id}`));
-                },
-              };
-            },
-          };
-        },
+    it('publishes exactly one committed output per input, keyed by the handler, and dead letters with the original bytes and headers', async () => {
+      const n = names('map');
+      await topics(n);
+      const sent = inputs(0, 600);
+      await produce(kafka, n.input, sent);
+      const probe: AppProbe = { seen: [], failFirstAttempt: false };
+      const { app, transport, metrics } = await startApp(
+        n,
+        probe,
+        undefined,
+        'transactional',
+        client,
+      );
+      try {
+        await waitGroupAtEnd(admin, n.group, n.input);
+        const out = await readExpected(kafka, n.output, 540);
+        assert.equal(out.length, 540, 'one output per valid input, no duplicate');
+        const ids = out.map((r) => parseOut(r).id).sort((a, b) => a - b);
+        assert.deepEqual(
+          ids,
+          sent.map((_, i) => i).filter((i) => i % 10 !== 9),
+        );
+        for (const r of out) {
+          const id = parseOut(r).id;
+          assert.equal(r.key, `out-${id}`);
+          assert.equal(r.headers['src-trace'], `tr-${id}`);
+        }
+        const dlq = await readExpected(kafka, n.dlq, 60);
+        assert.equal(dlq.length, 60);
+        for (const d of dlq) {
+          const id = Number(d.key?.slice(2));
+          assert.equal(d.value?.toString('utf8'), `not json ${id}`, 'original bytes');
+          assert.equal(d.headers['src-trace'], `tr-${id}`, 'original header');
+          assert.equal(d.headers[DLQ_HEADERS.sourceTopic], n.input);
+          assert.equal(d.headers[DLQ_HEADERS.reason], 'invalid json');
+          assert.equal(d.headers[DLQ_HEADERS.consumerGroup], n.group);
+          assert.match(d.headers[DLQ_HEADERS.sourceOffset] ?? '', /^\d+$/);
+        }
+        const h = transport.health();
+        assert.equal(h.producers, client);
+        assert.equal(h.running, true);
+        assert.equal(h.transactions.aborted, 0);
+        assert.equal(h.transactions.committed, probe.seen.length);
+        const metric = await metrics.registry
+          .getSingleMetric('storepulse_transport_transactions_total')
+          ?.get();
+        assert.deepEqual(
+          metric?.values.map((v) => [v.labels.group, v.labels.outcome, v.value]),
+          [[n.group, 'committed', probe.seen.length]],
+        );
+      } finally {
+        await app.close();
+      }
+      assert.equal(transport.health().running, false);
+    });
+
+    // Known defect, found in the session-5 clean-clone CI: with a commit rejected locally (the
+    // transaction left open, neither committed nor aborted) one run committed 365 outputs for 270
+    // inputs. Real crashes (SIGKILL e2e of the transport and of the scorer) pass; this injected state
+    // needs investigating before the test is re-enabled (see the session-5 note).
+    it('leaves no duplicate and no loss when handlers and commits fail on their first attempt (aborted records stay invisible)', async () => {
+      const n = names('flaky');
+      await topics(n);
+      await produce(kafka, n.input, inputs(0, 300));
+      const failedCommits = new Set<string>();
+      const flaky = (k: Kafka): TransportIo => {
+        const inner = baseIo(client, k);
+        return {
+          committedOffset: (g, t, p) => inner.committedOffset(g, t, p),
+          idempotentProducer: () => inner.idempotentProducer(),
+          close: () => inner.close(),
+          transactionalProducer: async (id) => {
+            const p = await inner.transactionalProducer(id);
+            return {
+              disconnect: () => p.disconnect(),
+              begin: async () => {
+                const t = await p.begin();
+                return {
+                  send: (tm) => t.send(tm),
+                  sendOffsets: (g, topic, part, off) => t.sendOffsets(g, topic, part, off),
+                  abort: () => t.abort(),
+                  // the first commit of every producer fails after its records were written
+                  commit: () => {
+                    if (failedCommits.has(id)) return t.commit();
+                    failedCommits.add(id);
+                    return Promise.reject(new Error(`injected commit failure of ${id}`));
+                  },
+                };
+              },
+            };
+          },
+        };
       };
-    };
-    const probe: AppProbe = { seen: [], failFirstAttempt: true };
-    const { app, transport } = await startApp(n, probe, flaky);
-    try {
-      await waitGroupAtEnd(admin, n.group, n.input);
-      const out = await readExpected(kafka, n.output, 270);
-      assert.equal(out.length, 270, 'each valid input exactly once among committed records');
-      assert.equal(new Set(out.map((r) => parseOut(r).id)).size, 270);
-      const dlq = await readExpected(kafka, n.dlq, 30);
-      assert.equal(dlq.length, 30);
-      const raw = await readExpected(kafka, n.output, 271, { readUncommitted: true });
-      assert.ok(
-        raw.length > out.length,
-        `the aborted transactions' records are in the log (${raw.length} read uncommitted vs ${out.length})`,
-      );
-      const h = transport.health();
-      assert.equal(failedCommits.size, 3, 'one producer per input partition');
-      assert.ok(h.transactions.aborted >= 6, `aborted ${h.transactions.aborted}`);
-    } finally {
-      await app.close();
-    }
-  });
-
-  // The cause of the duplicates above: kafkajs 2.2.4 read_committed filtering leaked the records of
-  // an aborted transaction that began before, and aborted after, another aborted transaction on the
-  // same partition (see read-committed.ts). Fixed process-wide by installReadCommittedFix().
-  it('a read_committed consumer sees none of the records of interleaved aborted transactions', async () => {
-    const n = names('interleave');
-    await createTopicsReady(admin, [{ topic: n.output, numPartitions: 1 }]);
-    const mk = async (id: string) => {
-      const p = kafka.producer({
-        transactionalId: `${n.group}-${id}`,
-        idempotent: true,
-        maxInFlightRequests: 1,
-      });
-      await p.connect();
-      return p;
-    };
-    const [a, b, c] = await Promise.all([mk('a'), mk('b'), mk('c')]);
-    try {
-      const value = (v: string) => ({ key: v, value: v });
-      const ta = await a.transaction();
-      await ta.send({ topic: n.output, messages: [value('a1'), value('a2')] });
-      const tb = await b.transaction();
-      await tb.send({ topic: n.output, messages: [value('b1')] });
-      await tb.abort(); // began after A, aborts before it: the broker lists B before A
-      await ta.send({ topic: n.output, messages: [value('a3')] });
-      await ta.abort();
-      const tc = await c.transaction();
-      await tc.send({ topic: n.output, messages: [value('c1'), value('c2')] });
-      await tc.commit();
-      const committed = await readExpected(kafka, n.output, 2);
-      assert.deepEqual(
-        committed.map((r) => r.key),
-        ['c1', 'c2'],
-      );
-      const raw = await readExpected(kafka, n.output, 6, { readUncommitted: true });
-      assert.deepEqual(
-        raw.map((r) => r.key),
-        ['a1', 'a2', 'b1', 'a3', 'c1', 'c2'],
-      );
-    } finally {
-      await Promise.all([a.disconnect(), b.disconnect(), c.disconnect()]);
-    }
-  });
-
-  it('does not reprocess anything after a close and a restart with the same group', async () => {
-    const n = names('restart');
-    await topics(n);
-    await produce(kafka, n.input, inputs(0, 200));
-    const first: AppProbe = { seen: [], failFirstAttempt: false };
-    const a = await startApp(n, first);
-    await waitGroupAtEnd(admin, n.group, n.input);
-    const { drained } = await a.transport.close();
-    assert.equal(drained, true);
-    await a.app.close();
-    const second: AppProbe = { seen: [], failFirstAttempt: false };
-    const b = await startApp(n, second);
-    try {
-      await produce(kafka, n.input, inputs(200, 300));
-      await waitGroupAtEnd(admin, n.group, n.input);
-      const offsetsSeen = second.seen.flatMap((s) => s.messages.map((m) => m.offset));
-      assert.equal(offsetsSeen.length, 100, 'the second instance handled only the new inputs');
-      const out = await readExpected(kafka, n.output, 270);
-      assert.equal(out.length, 270);
-      assert.equal(new Set(out.map((r) => parseOut(r).id)).size, 270);
-    } finally {
-      await b.app.close();
-    }
-  });
-
-  it('after-handler mode: publishes with the idempotent producer and commits the offsets afterwards', async () => {
-    const n = names('after');
-    await topics(n);
-    await produce(kafka, n.input, inputs(0, 300));
-    const probe: AppProbe = { seen: [], failFirstAttempt: false };
-    const { app, transport } = await startApp(n, probe, undefined, 'after-handler');
-    try {
-      await waitGroupAtEnd(admin, n.group, n.input);
-      const out = await readExpected(kafka, n.output, 270, { readUncommitted: true });
-      assert.equal(out.length, 270);
-      assert.equal(new Set(out.map((r) => parseOut(r).id)).size, 270);
-      assert.equal((await readExpected(kafka, n.dlq, 30)).length, 30);
-      const h = transport.health();
-      assert.equal(h.mode, 'after-handler');
-      assert.equal(h.transactions.committed, probe.seen.length);
-      assert.notEqual(h.lastCommitAt, null);
-    } finally {
-      await app.close();
-    }
-  });
-
-  it('fences a zombie: a second producer with the same transactional id wins, the first cannot commit, nothing is published twice', async () => {
-    const n = names('zombie');
-    await topics(n);
-    const metrics = new PipelineMetrics(false);
-    const batch: PartitionBatch = {
-      topic: n.input,
-      partition: 0,
-      messages: [0, 1, 2].map((i): KafkaMessage => ({
-        offset: String(i),
-        key: Buffer.from(`k-${i}`),
-        value: Buffer.from(JSON.stringify({ id: i })),
-        timestamp: String(Date.now()),
-        attributes: 0,
-        headers: {},
-      })),
-      lastOffset: '2',
-      highWatermark: '3',
-      heartbeat: () => Promise.resolve(),
-    };
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((r) => (release = r));
-    const map = (b: InboundBatch) => ({
-      records: b.messages.map((m) => ({ topic: n.output, key: m.offset, value: m.value })),
+      const probe: AppProbe = { seen: [], failFirstAttempt: true };
+      const { app, transport } = await startApp(n, probe, flaky);
+      try {
+        await waitGroupAtEnd(admin, n.group, n.input);
+        const out = await readExpected(kafka, n.output, 270);
+        assert.equal(out.length, 270, 'each valid input exactly once among committed records');
+        assert.equal(new Set(out.map((r) => parseOut(r).id)).size, 270);
+        const dlq = await readExpected(kafka, n.dlq, 30);
+        assert.equal(dlq.length, 30);
+        // kafkajs' send awaits the acks, so the aborted records are in the log; librdkafka's may
+        // still be queued when the injected failure aborts the transaction (an abort purges them)
+        if (client === 'kafkajs') {
+          const raw = await readExpected(kafka, n.output, 271, { readUncommitted: true });
+          assert.ok(
+            raw.length > out.length,
+            `the aborted transactions' records are in the log (${raw.length} read uncommitted vs ${out.length})`,
+          );
+        }
+        const h = transport.health();
+        assert.equal(failedCommits.size, 3, 'one producer per input partition');
+        assert.ok(h.transactions.aborted >= 6, `aborted ${h.transactions.aborted}`);
+      } finally {
+        await app.close();
+      }
     });
-    let zombieCalls = 0;
-    const mk = (fn: (b: InboundBatch) => Promise<unknown>) =>
-      new TransportBatchHandler(
-        new KafkaTransportIo(createKafka({ brokers: testBrokers(), clientId: 'z', logger })),
-        new Map([[n.input, fn]]),
-        {
-          groupId: n.group,
-          mode: 'transactional',
-          transactionalIdPrefix: n.group,
-          logger,
-          metrics,
-        },
-      );
-    const zombie = mk(async (b) => {
-      zombieCalls++;
-      if (zombieCalls === 1) await gate; // stuck (GC pause, network partition) mid-batch
-      return map(b);
+
+    // The cause of the duplicates above: kafkajs 2.2.4 read_committed filtering leaked the records of
+    // an aborted transaction that began before, and aborted after, another aborted transaction on the
+    // same partition (see read-committed.ts). Fixed process-wide by installReadCommittedFix().
+    it(
+      'a read_committed consumer sees none of the records of interleaved aborted transactions',
+      { skip: client !== 'kafkajs' && 'the consumer side: kafkajs only' },
+      async () => {
+        const n = names('interleave');
+        await createTopicsReady(admin, [{ topic: n.output, numPartitions: 1 }]);
+        const mk = async (id: string) => {
+          const p = kafka.producer({
+            transactionalId: `${n.group}-${id}`,
+            idempotent: true,
+            maxInFlightRequests: 1,
+          });
+          await p.connect();
+          return p;
+        };
+        const [a, b, c] = await Promise.all([mk('a'), mk('b'), mk('c')]);
+        try {
+          const value = (v: string) => ({ key: v, value: v });
+          const ta = await a.transaction();
+          await ta.send({ topic: n.output, messages: [value('a1'), value('a2')] });
+          const tb = await b.transaction();
+          await tb.send({ topic: n.output, messages: [value('b1')] });
+          await tb.abort(); // began after A, aborts before it: the broker lists B before A
+          await ta.send({ topic: n.output, messages: [value('a3')] });
+          await ta.abort();
+          const tc = await c.transaction();
+          await tc.send({ topic: n.output, messages: [value('c1'), value('c2')] });
+          await tc.commit();
+          const committed = await readExpected(kafka, n.output, 2);
+          assert.deepEqual(
+            committed.map((r) => r.key),
+            ['c1', 'c2'],
+          );
+          const raw = await readExpected(kafka, n.output, 6, { readUncommitted: true });
+          assert.deepEqual(
+            raw.map((r) => r.key),
+            ['a1', 'a2', 'b1', 'a3', 'c1', 'c2'],
+          );
+        } finally {
+          await Promise.all([a.disconnect(), b.disconnect(), c.disconnect()]);
+        }
+      },
+    );
+
+    it('does not reprocess anything after a close and a restart with the same group', async () => {
+      const n = names('restart');
+      await topics(n);
+      await produce(kafka, n.input, inputs(0, 200));
+      const first: AppProbe = { seen: [], failFirstAttempt: false };
+      const a = await startApp(n, first, undefined, 'transactional', client);
+      await waitGroupAtEnd(admin, n.group, n.input);
+      const { drained } = await a.transport.close();
+      assert.equal(drained, true);
+      await a.app.close();
+      const second: AppProbe = { seen: [], failFirstAttempt: false };
+      const b = await startApp(n, second, undefined, 'transactional', client);
+      try {
+        await produce(kafka, n.input, inputs(200, 300));
+        await waitGroupAtEnd(admin, n.group, n.input);
+        const offsetsSeen = second.seen.flatMap((s) => s.messages.map((m) => m.offset));
+        assert.equal(offsetsSeen.length, 100, 'the second instance handled only the new inputs');
+        const out = await readExpected(kafka, n.output, 270);
+        assert.equal(out.length, 270);
+        assert.equal(new Set(out.map((r) => parseOut(r).id)).size, 270);
+      } finally {
+        await b.app.close();
+      }
     });
-    const successor = mk((b) => Promise.resolve(map(b)));
-    try {
-      const stuck = zombie.handleBatch(batch);
-      await waitFor(() => Promise.resolve(zombieCalls === 1), 30_000, 'zombie inside its handler');
-      assert.deepEqual(await successor.handleBatch(batch), {
-        commitOffset: null,
-        committedOffset: '3',
+
+    it(
+      'after-handler mode: publishes with the idempotent producer and commits the offsets afterwards',
+      { skip: client !== 'kafkajs' && 'the idempotent producer is kafkajs in both' },
+      async () => {
+        const n = names('after');
+        await topics(n);
+        await produce(kafka, n.input, inputs(0, 300));
+        const probe: AppProbe = { seen: [], failFirstAttempt: false };
+        const { app, transport } = await startApp(n, probe, undefined, 'after-handler');
+        try {
+          await waitGroupAtEnd(admin, n.group, n.input);
+          const out = await readExpected(kafka, n.output, 270, { readUncommitted: true });
+          assert.equal(out.length, 270);
+          assert.equal(new Set(out.map((r) => parseOut(r).id)).size, 270);
+          assert.equal((await readExpected(kafka, n.dlq, 30)).length, 30);
+          const h = transport.health();
+          assert.equal(h.mode, 'after-handler');
+          assert.equal(h.transactions.committed, probe.seen.length);
+          assert.notEqual(h.lastCommitAt, null);
+        } finally {
+          await app.close();
+        }
+      },
+    );
+
+    it('fences a zombie: a second producer with the same transactional id wins, the first cannot commit, nothing is published twice', async () => {
+      const n = names('zombie');
+      await topics(n);
+      const metrics = new PipelineMetrics(false);
+      const batch: PartitionBatch = {
+        topic: n.input,
+        partition: 0,
+        messages: [0, 1, 2].map((i): KafkaMessage => ({
+          offset: String(i),
+          key: Buffer.from(`k-${i}`),
+          value: Buffer.from(JSON.stringify({ id: i })),
+          timestamp: String(Date.now()),
+          attributes: 0,
+          headers: {},
+        })),
+        lastOffset: '2',
+        highWatermark: '3',
+        heartbeat: () => Promise.resolve(),
+      };
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((r) => (release = r));
+      const map = (b: InboundBatch) => ({
+        records: b.messages.map((m) => ({ topic: n.output, key: m.offset, value: m.value })),
       });
-      release();
-      await assert.rejects(stuck, (e: Error) => /epoch|fenced/i.test(e.message));
-      // its retry replaces the fenced producer, re-reads the committed offset and skips the batch
-      assert.deepEqual(await zombie.handleBatch(batch), {
-        commitOffset: null,
-        committedOffset: '3',
+      let zombieCalls = 0;
+      const mk = (fn: (b: InboundBatch) => Promise<unknown>) =>
+        new TransportBatchHandler(
+          baseIo(client, createKafka({ brokers: testBrokers(), clientId: 'z', logger })),
+          new Map([[n.input, fn]]),
+          {
+            groupId: n.group,
+            mode: 'transactional',
+            transactionalIdPrefix: n.group,
+            logger,
+            metrics,
+          },
+        );
+      const zombie = mk(async (b) => {
+        zombieCalls++;
+        if (zombieCalls === 1) await gate; // stuck (GC pause, network partition) mid-batch
+        return map(b);
       });
-      assert.equal(zombieCalls, 1, 'the zombie never handles the committed batch again');
-      assert.equal(zombie.counts.skippedCommitted, 3);
-      const out = await readExpected(kafka, n.output, 3);
-      assert.deepEqual(out.map((r) => r.key).sort(), ['0', '1', '2']);
-      const [committed] = await admin.fetchOffsets({ groupId: n.group, topics: [n.input] });
-      assert.equal(committed?.partitions.find((p) => p.partition === 0)?.offset, '3');
-    } finally {
-      await zombie.close();
-      await successor.close();
-    }
+      const successor = mk((b) => Promise.resolve(map(b)));
+      try {
+        const stuck = zombie.handleBatch(batch);
+        await waitFor(
+          () => Promise.resolve(zombieCalls === 1),
+          30_000,
+          'zombie inside its handler',
+        );
+        assert.deepEqual(await successor.handleBatch(batch), {
+          commitOffset: null,
+          committedOffset: '3',
+        });
+        release();
+        await assert.rejects(stuck, (e: Error) => /epoch|fenced/i.test(e.message));
+        // its retry replaces the fenced producer, re-reads the committed offset and skips the batch
+        assert.deepEqual(await zombie.handleBatch(batch), {
+          commitOffset: null,
+          committedOffset: '3',
+        });
+        assert.equal(zombieCalls, 1, 'the zombie never handles the committed batch again');
+        assert.equal(zombie.counts.skippedCommitted, 3);
+        const out = await readExpected(kafka, n.output, 3);
+        assert.deepEqual(out.map((r) => r.key).sort(), ['0', '1', '2']);
+        const [committed] = await admin.fetchOffsets({ groupId: n.group, topics: [n.input] });
+        assert.equal(committed?.partitions.find((p) => p.partition === 0)?.offset, '3');
+      } finally {
+        await zombie.close();
+        await successor.close();
+      }
+    });
   });
-});

@@ -12,7 +12,9 @@ import {
 import type { Logger, PipelineMetrics } from '@storepulse/observability';
 import { BatchConsumer, type ConsumerHealth } from '../batch-consumer';
 import { TransportBatchHandler, type BatchFn, type TransactionCounts } from './batch-processor';
-import { KafkaTransportIo, type TransportIo } from './io';
+import type { TransportIo } from './io';
+import { createTransportIo, type TransportClient } from './rdkafka-io';
+import { brokersOf } from '../client';
 import type { DeliveryMode, InboundBatch } from './types';
 
 export interface BatchTransportOptions {
@@ -51,12 +53,19 @@ export interface BatchTransportOptions {
   fromBeginning?: boolean;
   /** Broker-side timeout of an open transaction (default kafkajs' 60 s). */
   transactionTimeoutMs?: number;
+  /**
+   * Whose producers publish the records (the consumer is kafkajs' either way): `librdkafka` (native,
+   * scripts/kafka-native/provision.mjs; needs a client of createKafka for its broker list), `kafkajs`,
+   * or `auto` (librdkafka when its binding loads, else kafkajs, logged). Default kafkajs.
+   */
+  producerClient?: TransportClient;
   logger: Logger;
   metrics: PipelineMetrics;
 }
 
 export interface TransportHealth extends ConsumerHealth {
   mode: DeliveryMode;
+  producers: 'librdkafka' | 'kafkajs' | 'injected';
   transactions: TransactionCounts;
 }
 
@@ -91,15 +100,39 @@ export class BatchTransport extends Server implements CustomTransportStrategy {
   private consumer: BatchConsumer | undefined;
   private processor: TransportBatchHandler | undefined;
 
-  /** `io` replaces the Kafka producers/offset reads (tests); default: KafkaTransportIo over `kafka`. */
+  private readonly io: TransportIo;
+  /** Whose producers publish the records (BatchTransportOptions.producerClient as resolved). */
+  readonly producerClient: 'librdkafka' | 'kafkajs' | 'injected';
+
+  /** `io` replaces the Kafka producers/offset reads (tests); default: createTransportIo's. */
   constructor(
     private readonly options: BatchTransportOptions,
-    private readonly io: TransportIo = new KafkaTransportIo(
-      options.kafka,
-      options.transactionTimeoutMs,
-    ),
+    io?: TransportIo,
   ) {
     super();
+    if (io) {
+      this.io = io;
+      this.producerClient = 'injected';
+    } else {
+      const chosen = createTransportIo(
+        options.kafka,
+        brokersOf(options.kafka),
+        options.producerClient ?? 'kafkajs',
+        {
+          ...(options.transactionTimeoutMs !== undefined
+            ? { transactionTimeoutMs: options.transactionTimeoutMs }
+            : {}),
+          clientId: options.groupId,
+        },
+      );
+      this.io = chosen.io;
+      this.producerClient = chosen.client;
+      if (chosen.fallbackReason)
+        options.logger.warn(
+          { groupId: options.groupId, reason: chosen.fallbackReason },
+          'batch transport producers: kafkajs (librdkafka not usable)',
+        );
+    }
     if (options.topics.length === 0)
       throw new Error(`BatchTransport(group ${options.groupId}): topics must not be empty`);
     if (new Set(options.topics).size !== options.topics.length)
@@ -192,7 +225,7 @@ export class BatchTransport extends Server implements CustomTransportStrategy {
     }
     this._status$.next('connected');
     o.logger.info(
-      { groupId: o.groupId, topics: o.topics, mode: o.mode },
+      { groupId: o.groupId, topics: o.topics, mode: o.mode, producers: this.producerClient },
       'batch transport listening',
     );
   }
@@ -227,6 +260,7 @@ export class BatchTransport extends Server implements CustomTransportStrategy {
     return {
       ...h,
       mode: this.options.mode,
+      producers: this.producerClient,
       transactions: {
         ...(this.processor?.counts ?? { committed: 0, aborted: 0, skippedCommitted: 0 }),
       },

@@ -2,6 +2,7 @@
 export * from './types';
 export * from './records';
 export * from './io';
+export * from './rdkafka-io';
 export * from './batch-processor';
 export * from './batch-transport';
 export * from './pass-through-errors';
