@@ -5,7 +5,7 @@
 import type * as RdKafka from '@confluentinc/kafka-javascript';
 import type { Kafka, PartitionMetadata } from 'kafkajs';
 import { loadNativeKafka, NativeKafkaUnavailableError, type NativeModule } from './native';
-import { KafkaReplaySink, type ReplayMessage, type ReplaySink } from './replay-producer';
+import { KafkaReplaySink, SendGate, type ReplayMessage, type ReplaySink } from './replay-producer';
 
 export interface RdKafkaReplaySinkOptions {
   /** librdkafka's linger.ms: how long a partition's batch may wait to fill. Default 5. */
@@ -25,7 +25,6 @@ export interface RdKafkaReplaySinkOptions {
 export class RdKafkaReplaySink implements ReplaySink {
   private readonly producer: RdKafka.Producer;
   private connected: Promise<void> | undefined;
-  private readonly partitions = new Map<string, PartitionMetadata[]>();
   private readonly metadata: KafkaReplaySink;
   private failure: Error | undefined;
   /** Open sends by id: messages not yet reported, and how to settle the send. */
@@ -34,7 +33,7 @@ export class RdKafkaReplaySink implements ReplaySink {
     { left: number; resolve: () => void; reject: (e: Error) => void }
   >();
   private nextSend = 0;
-  private gate: Promise<void> = Promise.resolve();
+  private readonly gate = new SendGate();
 
   constructor(
     kafka: Kafka,
@@ -104,37 +103,27 @@ export class RdKafkaReplaySink implements ReplaySink {
     return this.connected;
   }
 
-  async logEnds(topics: readonly string[]): Promise<Map<string, bigint>> {
-    const ends = await this.metadata.logEnds(topics);
-    for (const t of topics) {
-      const p = this.metadata.partitionsOf(t);
-      if (p) this.partitions.set(t, p);
-    }
-    return ends;
+  logEnds(topics: readonly string[]): Promise<Map<string, bigint>> {
+    return this.metadata.logEnds(topics);
   }
 
   send(messages: readonly ReplayMessage[], headers: Record<string, string>): Promise<void> {
-    const queued = this.gate.then(async () => {
-      if (this.failure) throw this.failure;
-      const missing = [...new Set(messages.map((m) => m.topic))].filter(
-        (t) => !this.partitions.has(t),
-      );
-      if (missing.length > 0) await this.logEnds(missing);
-      await this.connect();
-      // the next send starts only once this one's messages are all in librdkafka's queue (order)
-      return this.enqueue(messages, headers);
-    });
-    this.gate = queued.then(
-      () => undefined,
-      () => undefined,
-    );
-    return queued.then((q) => q.acked);
+    return this.gate
+      .run(async () => {
+        if (this.failure) throw this.failure;
+        const partitions = await this.metadata.partitionsFor(messages);
+        await this.connect();
+        // the next send starts only once this one's messages are all in librdkafka's queue (order)
+        return this.enqueue(messages, headers, partitions);
+      })
+      .then((q) => q.acked);
   }
 
   /** Hands every message to librdkafka; resolves then, with the promise of their acknowledgement. */
   private async enqueue(
     messages: readonly ReplayMessage[],
     headers: Record<string, string>,
+    partitions: ReadonlyMap<string, PartitionMetadata[]>,
   ): Promise<{ acked: Promise<void> }> {
     if (messages.length === 0) return { acked: Promise.resolve() };
     const id = this.nextSend++;
@@ -145,7 +134,7 @@ export class RdKafkaReplaySink implements ReplaySink {
     acked.catch(() => undefined);
     const hdrs: RdKafka.MessageHeader[] = Object.entries(headers).map(([k, v]) => ({ [k]: v }));
     try {
-      await this.produceAll(messages, hdrs, id);
+      await this.produceAll(messages, hdrs, id, partitions);
     } catch (e) {
       this.open.delete(id);
       throw e;
@@ -157,9 +146,10 @@ export class RdKafkaReplaySink implements ReplaySink {
     messages: readonly ReplayMessage[],
     hdrs: RdKafka.MessageHeader[],
     id: number,
+    partitions: ReadonlyMap<string, PartitionMetadata[]>,
   ): Promise<void> {
     for (const m of messages) {
-      const partitionMetadata = this.partitions.get(m.topic);
+      const partitionMetadata = partitions.get(m.topic);
       if (!partitionMetadata || partitionMetadata.length === 0)
         throw new Error(`topic ${m.topic} has no partitions in the cluster's metadata`);
       for (;;) {

@@ -46,6 +46,24 @@ export interface KafkaReplaySinkOptions {
   producers?: number;
 }
 
+/**
+ * Runs each send's preparation (metadata, connect, hand-over to the client) after the previous
+ * one's, in call order, whatever each awaits: what keeps a partition's messages in the order of the
+ * sends while their acknowledgements overlap. A failed preparation does not block the next.
+ */
+export class SendGate {
+  private tail: Promise<void> = Promise.resolve();
+
+  run<T>(prepare: () => Promise<T>): Promise<T> {
+    const done = this.tail.then(prepare);
+    this.tail = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    return done;
+  }
+}
+
 interface Lane {
   producer: Producer;
   /** The lane's last send: the next waits for it (order within each partition). */
@@ -65,8 +83,8 @@ export class KafkaReplaySink implements ReplaySink {
   private readonly partitions = new Map<string, PartitionMetadata[]>();
   private readonly partitioner = Partitioners.DefaultPartitioner();
   private failure: Error | undefined;
-  /** The previous send's preparation (metadata, connect): sends join the lanes in call order. */
-  private gate: Promise<void> = Promise.resolve();
+  /** Sends join the lanes in call order. */
+  private readonly gate = new SendGate();
 
   constructor(
     private readonly kafka: Kafka,
@@ -91,11 +109,6 @@ export class KafkaReplaySink implements ReplaySink {
       () => undefined,
     );
     return this.connected;
-  }
-
-  /** A topic's partitions as the last logEnds saw them (sorted by id), or undefined. */
-  partitionsOf(topic: string): PartitionMetadata[] | undefined {
-    return this.partitions.get(topic);
   }
 
   async logEnds(topics: readonly string[]): Promise<Map<string, bigint>> {
@@ -128,22 +141,28 @@ export class KafkaReplaySink implements ReplaySink {
     }
   }
 
+  /**
+   * The partitions of every topic of `messages`, from the metadata (read once per topic); throws
+   * naming a topic that does not exist.
+   */
+  async partitionsFor(
+    messages: readonly ReplayMessage[],
+  ): Promise<ReadonlyMap<string, PartitionMetadata[]>> {
+    const topics = [...new Set(messages.map((m) => m.topic))];
+    const missing = topics.filter((t) => !this.partitions.has(t));
+    if (missing.length > 0) await this.logEnds(missing);
+    return this.partitions;
+  }
+
   send(messages: readonly ReplayMessage[], headers: Record<string, string>): Promise<void> {
-    // sends are queued on the lanes in call order, whatever their preparation awaits
-    const queued = this.gate.then(async () => {
-      if (this.failure) throw this.failure;
-      const missing = [...new Set(messages.map((m) => m.topic))].filter(
-        (t) => !this.partitions.has(t),
-      );
-      if (missing.length > 0) await this.logEnds(missing);
-      await this.connect();
-      return { acked: this.enqueue(messages, headers) };
-    });
-    this.gate = queued.then(
-      () => undefined,
-      () => undefined,
-    );
-    return queued.then((q) => q.acked);
+    return this.gate
+      .run(async () => {
+        if (this.failure) throw this.failure;
+        await this.partitionsFor(messages);
+        await this.connect();
+        return { acked: this.enqueue(messages, headers) };
+      })
+      .then((q) => q.acked);
   }
 
   /** Splits `messages` over the lanes by partition and chains each part after the lane's last send. */

@@ -20,6 +20,8 @@ export interface RdKafkaTransportIoOptions {
   callTimeoutMs?: number;
   /** librdkafka's linger.ms (a commit flushes at once). Default 1. */
   lingerMs?: number;
+  /** librdkafka's first retry backoff of a protocol request (retry.backoff.ms). Default 10. */
+  retryBackoffMs?: number;
   clientId?: string;
 }
 
@@ -206,6 +208,11 @@ export class RdKafkaTransportIo implements TransportIo {
       dr_cb: false,
       'allow.auto.create.topics': false,
       partitioner: 'murmur2_random',
+      // the coordinator answers CONCURRENT_TRANSACTIONS to the first request of a transaction that
+      // follows a commit by a few ms (its markers being written); librdkafka retries AddOffsetsToTxn
+      // after retry.backoff.ms, 100 ms by default: that was the p99 of sendOffsets (bench scoring)
+      'retry.backoff.ms': this.opts.retryBackoffMs ?? 10,
+      'retry.backoff.max.ms': 500,
     });
     const p = new RdKafkaTxnProducer(native, transactionalId, this.timeoutMs, (g) =>
       this.groupHandle(g),
