@@ -78,7 +78,9 @@ export class ScorerService implements OnApplicationBootstrap, BeforeApplicationS
             champions: champions.join(',') || 'none',
             waitingForChampion: waiting,
             ...(this.eventsInstance ? this.eventsInstance.counters : {}),
-            ...(t ? { stalled: t.stalled, lastError: t.lastError ?? '' } : {}),
+            ...(t
+              ? { stalled: t.stalled, lastError: t.lastError ?? '', producers: t.producers }
+              : {}),
           },
         });
       },
