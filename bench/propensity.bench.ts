@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '@storepulse/config';
-import { createClickHouse, runMigrations } from '@storepulse/clickhouse';
+import { createClickHouse, queryRows, runMigrations } from '@storepulse/clickhouse';
 import { ClickHousePropensityHistory, FeatureStore } from '@storepulse/features';
 import {
   LogisticRegression,
@@ -16,8 +16,13 @@ import {
   selectFeatures,
   stableFeatures,
 } from '@storepulse/ml';
-import { PropensityOracle, Storefront, type StorefrontOptions } from '@storepulse/simulator';
-import { TrainingSetBuilder, propensityFeatures, type PropensitySets } from '@storepulse/trainer';
+import { PropensityOracle, Prng, Storefront, type StorefrontOptions } from '@storepulse/simulator';
+import {
+  TrainingSetBuilder,
+  propensityFeatures,
+  sampleUsers,
+  type PropensitySets,
+} from '@storepulse/trainer';
 import { tempDir } from '../test/support/env';
 import { loadRawHistory, mib, printTable, progress, rssSampler } from './support';
 import { trainingRuns, writeSets, type BackendRuns, type Sets } from './propensity-runs';
@@ -39,6 +44,10 @@ const USERS = Number(process.env.BENCH_USERS ?? 20_000);
 const PER_DAY = Number(process.env.BENCH_EVENTS_PER_DAY ?? 86_400);
 const DAYS = Number(process.env.BENCH_DAYS ?? 28);
 const PER_CUTOFF = Number(process.env.BENCH_USERS_PER_CUTOFF ?? 3_000);
+/** Users at the test cut-off (default: every user active before it; training rows are unchanged). */
+const TEST_USERS = Number(process.env.BENCH_TEST_USERS ?? USERS);
+/** Draws of the calibration noise floor (a perfectly calibrated model with the MLP's scores). */
+const ECE_DRAWS = 200;
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 40);
 const WARM_EPOCHS = Number(process.env.BENCH_WARM_EPOCHS ?? 10);
 const WASM = (process.env.BENCH_WASM ?? '1') !== '0';
@@ -124,6 +133,7 @@ async function main(): Promise<void> {
       everyMs: 6 * 3_600_000,
       windowMs: DAYS * DAY,
       usersPerCutoff: PER_CUTOFF,
+      testUsersPerCutoff: TEST_USERS,
       negativeKeepRate: 1,
       featureNames: names,
       watermarkMs,
@@ -182,12 +192,30 @@ async function main(): Promise<void> {
   const oracle = new PropensityOracle(opts);
   const tTest = newer.plan.test[0];
   const oracleP = oracle.probabilities(tTestIds, tTest, H);
+  progress('observable ceiling (session counts before the test cut-off)');
+  const counts = await sessionCounts(ch.client, opts.startMs, tTest);
+  const ceilingP = oracle.ceilingProbabilities(
+    tTestIds.map((id) => ({ userId: id, sessions: counts.get(id) ?? 0 })),
+    opts.startMs,
+    tTest,
+    H,
+  );
   const m = {
     mlp: binaryMetrics(test.y, mlp),
     logistic: binaryMetrics(test.y, lrP),
     heuristic: binaryMetrics(test.y, heur),
+    ceiling: binaryMetrics(test.y, ceilingP),
     oracle: binaryMetrics(test.y, oracleP),
   };
+  // the rows of the earlier runs' test set (3,000 users): a subset of this one, same sampling
+  const earlier = new Set(sampleUsers(tTestIds, tTest, PER_CUTOFF));
+  const sub = tTestIds.flatMap((id, i) => (earlier.has(id) ? [i] : []));
+  const on = (a: ArrayLike<number>) => Float64Array.from(sub, (i) => a[i] ?? NaN);
+  const mSub = {
+    mlp: binaryMetrics(on(test.y), on(mlp)),
+    oracle: binaryMetrics(on(test.y), on(oracleP)),
+  };
+  const floor = eceNoiseFloor(mlp, ECE_DRAWS);
   const wasm = WASM
     ? await (async () => {
         const path = join(tempDir('bench-propensity-sets'), 'sets.bin');
@@ -205,6 +233,8 @@ async function main(): Promise<void> {
       oracle: oracleP,
       mlp,
       logistic: lrP,
+      ceiling: ceilingP,
+      sessions: Float64Array.from(tTestIds, (id) => counts.get(id) ?? 0),
     });
     progress(`sets written to ${SETS_OUT} (python3 bench/feature-ceiling.py ${SETS_OUT})`);
   }
@@ -235,8 +265,21 @@ async function main(): Promise<void> {
     ]);
   rows.push(
     ['MLP AUC / oracle AUC', `${f4(m.mlp.rocAuc / m.oracle.rocAuc)} (target ≥ 0.97)`],
+    [
+      'ceiling AUC / oracle AUC',
+      `${f4(m.ceiling.rocAuc / m.oracle.rocAuc)} (the most any model of the history can reach, in expectation)`,
+    ],
+    ['MLP AUC / ceiling AUC', f4(m.mlp.rocAuc / m.ceiling.rocAuc)],
     ['MLP AUC − logistic AUC', `${f4(m.mlp.rocAuc - m.logistic.rocAuc)} (target ≥ 0)`],
     ['MLP ECE', `${f4(m.mlp.ece)} (target ≤ 0.02)`],
+    [
+      'ECE noise floor',
+      `a perfectly calibrated model with the MLP's scores on these ${test.n} rows: mean ${f4(floor.mean)}, 95th percentile ${f4(floor.p95)} (${ECE_DRAWS} draws)`,
+    ],
+    [
+      `on the ${sub.length}-row sample of earlier runs`,
+      `MLP AUC ${f4(mSub.mlp.rocAuc)} ECE ${f4(mSub.mlp.ece)}; oracle AUC ${f4(mSub.oracle.rocAuc)} ECE ${f4(mSub.oracle.ece)}; MLP / oracle ${f4(mSub.mlp.rocAuc / mSub.oracle.rocAuc)}`,
+    ],
   );
   for (const r of [runs, ...(wasm ? [wasm] : [])])
     for (const k of ['scratch', 'warm'] as const)
@@ -254,6 +297,47 @@ async function main(): Promise<void> {
   rss.stop();
   printTable('propensity (npm run bench -- propensity)', rows);
   await ch.close();
+}
+
+/** Distinct sessions per user that began in [fromMs, beforeMs) (the first event of a session). */
+async function sessionCounts(
+  client: Parameters<typeof queryRows>[0],
+  fromMs: number,
+  beforeMs: number,
+): Promise<Map<string, number>> {
+  const rows = await queryRows<{ u: string; n: string }>(
+    client,
+    `SELECT u, toString(count()) AS n FROM (
+       SELECT user_id AS u, session_id, min(ts) AS first FROM clickstream_events
+        WHERE ts < fromUnixTimestamp64Milli({before:Int64}, 'UTC') GROUP BY user_id, session_id)
+      WHERE first >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
+      GROUP BY u`,
+    { from: Math.floor(fromMs), before: Math.floor(beforeMs) },
+  );
+  return new Map(rows.map((r) => [r.u, Number(r.n)]));
+}
+
+/**
+ * The ECE a perfectly calibrated model with scores `p` gets on this many rows: outcomes drawn as
+ * Bernoulli(p) (fixed seed), so a measured ECE inside this spread is not miscalibration the test set
+ * can detect.
+ */
+function eceNoiseFloor(
+  p: Float32Array | Float64Array,
+  draws: number,
+): { mean: number; p95: number } {
+  const rng = new Prng(0x0ece);
+  const eces: number[] = [];
+  const y = new Float64Array(p.length);
+  for (let d = 0; d < draws; d++) {
+    for (let i = 0; i < p.length; i++) y[i] = rng.next() < (p[i] ?? 0) ? 1 : 0;
+    eces.push(binaryMetrics(y, p).ece);
+  }
+  eces.sort((a, b) => a - b);
+  return {
+    mean: eces.reduce((s, x) => s + x, 0) / eces.length,
+    p95: eces[Math.floor(0.95 * (eces.length - 1))] ?? NaN,
+  };
 }
 
 main().catch((e: unknown) => {

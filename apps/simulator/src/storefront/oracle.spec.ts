@@ -287,3 +287,107 @@ void describe('propensity oracle: latent attributes and queries', () => {
     assert.throws(() => new PropensityOracle({ ...opts, invalidRate: 2 }), /invalidRate must be/);
   });
 });
+
+/** Distinct sessions per user with their first event in [START, CUT) (the history a model sees). */
+let sessionCache: Map<string, number> | undefined;
+function sessionsBeforeCut(): Map<string, number> {
+  if (!sessionCache) {
+    const sf = new Storefront(opts);
+    const seen = new Map<string, Set<string>>();
+    for (;;) {
+      const batch = sf.next(50_000, CUT - 1);
+      if (batch.length === 0) break;
+      for (const m of batch) {
+        if (m.topic !== TOPICS.clickstream || m.timestampMs >= CUT) continue;
+        const c = JSON.parse(m.value.toString('utf8')) as { user_id: string; session_id: string };
+        let s = seen.get(c.user_id);
+        if (!s) seen.set(c.user_id, (s = new Set()));
+        s.add(c.session_id);
+      }
+    }
+    sessionCache = new Map([...seen].map(([u, s]) => [u, s.size]));
+  }
+  return sessionCache;
+}
+
+void describe('propensity oracle: the observable ceiling (session count known, rank not)', () => {
+  void it('is calibrated on the simulation and ranks between the session count alone and the oracle', () => {
+    const counts = sessionsBeforeCut();
+    const seen = ids.filter((id) => (counts.get(id) ?? 0) > 0);
+    assert.ok(seen.length > 500, `only ${seen.length} users seen before the cut`);
+    const week = outcomes().week;
+    const y = seen.map((id) => (week.has(id) ? 1 : 0));
+    const users = seen.map((id) => ({ userId: id, sessions: counts.get(id) ?? 0 }));
+    const ceiling = oracle().ceilingProbabilities(users, START, CUT, 7 * DAY);
+    const truth = oracle().probabilities(seen, CUT, 7 * DAY);
+    const cal = calibration(ceiling, y);
+    const aCeil = auc(ceiling, y);
+    const aTrue = auc(truth, y);
+    const aCount = auc(
+      Float64Array.from(users, (u) => u.sessions),
+      y,
+    );
+    console.log(
+      `ceiling 7 d on ${seen.length} users seen: AUC ${aCeil.toFixed(4)} (oracle ${aTrue.toFixed(4)}, ` +
+        `session count ${aCount.toFixed(4)}), buyers expected ${cal.expected.toFixed(1)} observed ${cal.observed}`,
+    );
+    assert.ok(Math.abs(cal.zAll) < 3, `overall z = ${cal.zAll.toFixed(2)}`);
+    cal.zDeciles.forEach((z, d) => assert.ok(Math.abs(z) < 3, `decile ${d}: z = ${z.toFixed(2)}`));
+    assert.ok(aCeil < aTrue, `ceiling AUC ${aCeil} >= oracle AUC ${aTrue}: it would know the rank`);
+    assert.ok(aCeil > aCount + 0.01, `ceiling AUC ${aCeil} adds nothing to the count (${aCount})`);
+    // the posterior mean of an order: as many buyers as the oracle expects on the same users
+    const sum = (a: Float64Array) => a.reduce((s, x) => s + x, 0);
+    assert.ok(Math.abs(sum(ceiling) - sum(truth)) < 0.05 * sum(truth));
+  });
+
+  void it('is the population mean of the combo with nothing observed, and rises with the count', () => {
+    const or = oracle();
+    const users = new Users(opts.seed, USERS);
+    const truth = or.probabilities(ids, CUT, 7 * DAY);
+    // the oracle's exposure A of a combo, read back from one of its users: P = 1 - exp(-π A)
+    const byCombo = new Map<string, number[]>();
+    ids.forEach((_, i) => {
+      const p = users.profile(i);
+      const key = `${p.intent}/${p.prefCategory}`;
+      byCombo.set(key, [...(byCombo.get(key) ?? []), i]);
+    });
+    for (const members of [...byCombo.values()].slice(0, 4)) {
+      const i = members[0] ?? 0;
+      const a = -Math.log1p(-(truth[i] ?? 0)) / users.pickProbability(i);
+      let mean = 0;
+      for (let r = 0; r < USERS; r++) mean -= Math.expm1(-users.rankProbability(r) * a) / USERS;
+      const blind = or.ceilingProbabilities(
+        members.map((m) => ({ userId: userId(m), sessions: 0 })),
+        CUT,
+        CUT,
+        7 * DAY,
+      );
+      for (const p of blind) assert.ok(Math.abs(p - mean) < 1e-12 * (1 + mean), `${p} vs ${mean}`);
+      const rising = or.ceilingProbabilities(
+        [0, 1, 2, 5, 20].map((n) => ({ userId: userId(i), sessions: n })),
+        START,
+        CUT,
+        7 * DAY,
+      );
+      for (let k = 1; k < rising.length; k++) {
+        assert.ok((rising[k] ?? 0) > (rising[k - 1] ?? 0), `count ${k}: ${rising.join(', ')}`);
+      }
+    }
+  });
+
+  void it('rejects unknown users, negative counts and a span after the cut-off', () => {
+    const or = oracle();
+    assert.throws(
+      () => or.ceilingProbabilities([{ userId: 'u-999999', sessions: 1 }], START, CUT, DAY),
+      /unknown user id "u-999999"/,
+    );
+    assert.throws(
+      () => or.ceilingProbabilities([{ userId: 'u-000001', sessions: -1 }], START, CUT, DAY),
+      /sessions of u-000001 must be an integer >= 0, got -1/,
+    );
+    assert.throws(
+      () => or.ceilingProbabilities([], CUT + 1, CUT, DAY),
+      /observedFromMs must be a finite epoch ms <= tMs/,
+    );
+  });
+});

@@ -252,6 +252,77 @@ export class PropensityOracle {
   }
 
   /**
+   * The observable ceiling: the Bayes probability of an order in `[tMs, tMs + horizonMs)` for a user
+   * whose **session count** since `observedFromMs` is known but whose activity rank is not, with the
+   * user's intent and preferred category given for free. Given intent and category, a user's
+   * sessions are a Poisson process of rate `π_u · λ(t)` whose contents do not depend on `π_u`, so
+   * the count is sufficient for `π_u`: no model of the user's history (which reveals intent and
+   * category at best) can rank better in expectation than this. The prior on `π_u` is the
+   * population's (intent is drawn independently of the rank), the likelihood
+   * `Poisson(n; π_u · Λ)` with `Λ` the expected sessions of all users in the observed span, and
+   * `P = Σ_u w_u (1 − exp(−π_u A)) / Σ_u w_u` with `A` the oracle's exposure of the combo.
+   * Not modelled: a session in flight at `tMs` whose cart a model could see.
+   */
+  ceilingProbabilities(
+    users: readonly { userId: string; sessions: number }[],
+    observedFromMs: number,
+    tMs: number,
+    horizonMs: number,
+  ): Float64Array {
+    if (!Number.isFinite(observedFromMs) || !(observedFromMs <= tMs)) {
+      throw new RangeError('observedFromMs must be a finite epoch ms <= tMs');
+    }
+    const idx = users.map(({ userId: id, sessions }) => {
+      const i = this.indexOf(id);
+      if (i === undefined) throw new RangeError(`unknown user id ${JSON.stringify(id)}`);
+      if (!Number.isInteger(sessions) || sessions < 0) {
+        throw new RangeError(`sessions of ${id} must be an integer >= 0, got ${sessions}`);
+      }
+      return i;
+    });
+    const exposure = this.exposure(tMs, horizonMs);
+    const from = Math.max(observedFromMs, this.emitFrom);
+    const lambda = tMs > from ? this.sessionsPerMs * this.traffic(from, tMs) : 0;
+    const n = this.users.count;
+    const pi = new Float64Array(n);
+    for (let r = 0; r < n; r++) pi[r] = this.users.rankProbability(r);
+    const logPi = pi.map((x) => Math.log(x));
+    const posteriors = new Map<number, Float64Array>();
+    const posterior = (k: number): Float64Array => {
+      let w = posteriors.get(k);
+      if (w) return w;
+      w = new Float64Array(n);
+      let max = -Infinity;
+      for (let r = 0; r < n; r++) {
+        const l = k * (logPi[r] ?? 0) - (pi[r] ?? 0) * lambda;
+        w[r] = l;
+        if (l > max) max = l;
+      }
+      let sum = 0;
+      for (let r = 0; r < n; r++) sum += w[r] = Math.exp((w[r] ?? 0) - max);
+      for (let r = 0; r < n; r++) w[r] = (w[r] ?? 0) / sum;
+      posteriors.set(k, w);
+      return w;
+    };
+    const memo = new Map<string, number>();
+    const out = new Float64Array(users.length);
+    users.forEach(({ sessions }, k) => {
+      const c = combo(this.users.profile(idx[k] ?? 0));
+      const key = `${sessions}:${c}`;
+      let v = memo.get(key);
+      if (v === undefined) {
+        const w = posterior(sessions);
+        const a = exposure[c] ?? 0;
+        v = 0;
+        for (let r = 0; r < n; r++) v += (w[r] ?? 0) * -Math.expm1(-(pi[r] ?? 0) * a);
+        memo.set(key, v);
+      }
+      out[k] = v;
+    });
+    return out;
+  }
+
+  /**
    * Per combo: Σ over states of p(order | session, state) × the expected number of sessions (of
    * all users) that start in the state and place their order inside the window.
    */

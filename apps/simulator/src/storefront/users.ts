@@ -163,7 +163,11 @@ export class Users {
    * P(rank = r) = ((r + 1) / count)^(1/2.2) - (r / count)^(1/2.2).
    */
   pickProbability(index: number): number {
-    const r = this.rankOf(index);
+    return this.rankProbability(this.rankOf(index));
+  }
+
+  /** P(`pick` draws activity rank `r`): ((r + 1) / count)^(1/2.2) - (r / count)^(1/2.2). */
+  rankProbability(r: number): number {
     const e = 1 / ACTIVITY_SKEW;
     return Math.pow((r + 1) / this.count, e) - Math.pow(r / this.count, e);
   }

@@ -179,4 +179,23 @@ describe('TrainingSetBuilder (fake history and features)', () => {
     assert.equal(sets.train.y.at(-1), 1);
     assert.deepEqual([...sets.test.weight], [1, 1]);
   });
+  it('testUsersPerCutoff samples the test cut-off alone; the smaller sample is a subset', async () => {
+    const build = (usersPerCutoff: number, testUsersPerCutoff?: number) =>
+      new TrainingSetBuilder(history, features).build({
+        horizonMs: H,
+        everyMs: DAY_MS,
+        windowMs: 30 * DAY_MS,
+        usersPerCutoff,
+        ...(testUsersPerCutoff === undefined ? {} : { testUsersPerCutoff }),
+        negativeKeepRate: 1,
+        featureNames: ['a'],
+      });
+    const one = await build(1);
+    const wide = await build(1, 10);
+    assert.equal(one.test.n, 1);
+    assert.deepEqual(wide.test.ids, ['u-early', 'u-late']);
+    assert.ok(wide.test.ids.includes(one.test.ids[0] ?? ''));
+    assert.deepEqual([...wide.train.y], [...one.train.y]);
+    assert.deepEqual(wide.validation.ids, one.validation.ids);
+  });
 });

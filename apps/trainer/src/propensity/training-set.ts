@@ -34,6 +34,12 @@ export interface TrainingSetOptions {
   everyMs: number;
   windowMs: number;
   usersPerCutoff: number;
+  /**
+   * Users sampled at each test cut-off; default `usersPerCutoff`. The sample at a cut-off is the
+   * `cap` users of smallest hash, so a smaller sample is a subset of a larger one (benches measure
+   * on more rows without changing the training or validation rows).
+   */
+  testUsersPerCutoff?: number;
   negativeKeepRate: number;
   featureNames: readonly string[];
   /** Train as if the data ended here (backtests, benches); default: the latest event stored. */
@@ -96,12 +102,16 @@ export class TrainingSetBuilder {
     const firstSeen = await this.history.firstSeen(toMs);
     const orders = await this.history.orderTimes(fromMs, toMs + o.horizonMs);
     let done = 0;
-    const part = async (cutoffs: number[], subsample: boolean): Promise<LabelledSet> => {
+    const part = async (
+      cutoffs: number[],
+      subsample: boolean,
+      cap = o.usersPerCutoff,
+    ): Promise<LabelledSet> => {
       const rows: { id: string; t: number; y: number; w: number }[] = [];
       for (const t of cutoffs) {
         const active: string[] = [];
         for (const [u, first] of firstSeen) if (first < t) active.push(u);
-        for (const u of sampleUsers(active, t, o.usersPerCutoff)) {
+        for (const u of sampleUsers(active, t, cap)) {
           const y = hasOrderIn(orders.get(u) ?? [], t, o.horizonMs) ? 1 : 0;
           if (y === 0 && subsample && !keepNegative(u, t, o.negativeKeepRate)) continue;
           rows.push({ id: u, t, y, w: y === 0 && subsample ? 1 / o.negativeKeepRate : 1 });
@@ -116,7 +126,7 @@ export class TrainingSetBuilder {
     // Held-out sets keep every negative: their metrics describe the population scored live.
     const train = await part(plan.train, o.negativeKeepRate < 1);
     const validation = await part(plan.validation, false);
-    const test = await part(plan.test, false);
+    const test = await part(plan.test, false, o.testUsersPerCutoff ?? o.usersPerCutoff);
     return {
       plan,
       train,
