@@ -315,6 +315,7 @@ export class PropensityOracle {
         const a = exposure[c] ?? 0;
         v = 0;
         for (let r = 0; r < n; r++) v += (w[r] ?? 0) * -Math.expm1(-(pi[r] ?? 0) * a);
+        v = Math.min(1, v); // the normalised weights may sum to 1 + ε
         memo.set(key, v);
       }
       out[k] = v;
