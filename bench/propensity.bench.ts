@@ -267,7 +267,7 @@ async function main(): Promise<void> {
     ['MLP AUC / oracle AUC', `${f4(m.mlp.rocAuc / m.oracle.rocAuc)} (target ≥ 0.97)`],
     [
       'ceiling AUC / oracle AUC',
-      `${f4(m.ceiling.rocAuc / m.oracle.rocAuc)} (the most any model of the history can reach, in expectation)`,
+      `${f4(m.ceiling.rocAuc / m.oracle.rocAuc)} (intent and category given: an upper bound for any model of the history)`,
     ],
     ['MLP AUC / ceiling AUC', f4(m.mlp.rocAuc / m.ceiling.rocAuc)],
     ['MLP AUC − logistic AUC', `${f4(m.mlp.rocAuc - m.logistic.rocAuc)} (target ≥ 0)`],
