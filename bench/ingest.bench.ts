@@ -54,7 +54,9 @@ async function main(): Promise<void> {
     let n = 0;
     let expectedRows = 0;
     const expected = { clicks: 0, lines: 0, inventory: 0 };
-    for (const chunk of sf.history(Date.now(), 100_000)) {
+    // a 3-day history (older messages would fall out of the broker's 7-day retention), denser when
+    // more events are asked for
+    for (const chunk of sf.history(Date.now(), Math.max(100_000, Math.ceil(N / 2.9)))) {
       for (const m of chunk) {
         if (n >= N) break;
         const l = byTopic.get(m.topic) ?? [];
