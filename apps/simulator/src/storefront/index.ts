@@ -6,4 +6,9 @@ export type { Promotion } from './promotions';
 export { INTENTS, type Intent } from './users';
 export { seasonality } from './seasonality';
 export { Prng, uuidV4 } from './prng';
-export { PropensityOracle, type PropensityOracleConfig, type UserLatent } from './oracle';
+export {
+  PropensityOracle,
+  type PropensityOracleConfig,
+  type SessionSignature,
+  type UserLatent,
+} from './oracle';

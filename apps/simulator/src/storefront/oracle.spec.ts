@@ -5,7 +5,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TOPICS } from '@storepulse/contracts';
-import { PropensityOracle, Storefront, type StorefrontOptions } from './index';
+import {
+  PropensityOracle,
+  Storefront,
+  type SessionSignature,
+  type StorefrontOptions,
+} from './index';
 import { Prng } from './prng';
 import { Users, userId } from './users';
 
@@ -288,26 +293,49 @@ void describe('propensity oracle: latent attributes and queries', () => {
   });
 });
 
-/** Distinct sessions per user with their first event in [START, CUT) (the history a model sees). */
-let sessionCache: Map<string, number> | undefined;
-function sessionsBeforeCut(): Map<string, number> {
+/** Per user, the signatures of the sessions with their first event in [START, CUT). */
+let sessionCache: Map<string, SessionSignature[]> | undefined;
+type Tracked = SessionSignature & { firstMs: number };
+function signaturesBeforeCut(): Map<string, SessionSignature[]> {
   if (!sessionCache) {
     const sf = new Storefront(opts);
-    const seen = new Map<string, Set<string>>();
+    const seen = new Map<string, Map<string, Tracked>>();
     for (;;) {
       const batch = sf.next(50_000, CUT - 1);
       if (batch.length === 0) break;
       for (const m of batch) {
         if (m.topic !== TOPICS.clickstream || m.timestampMs >= CUT) continue;
-        const c = JSON.parse(m.value.toString('utf8')) as { user_id: string; session_id: string };
+        const c = JSON.parse(m.value.toString('utf8')) as {
+          user_id: string;
+          session_id: string;
+          type: string;
+        };
         let s = seen.get(c.user_id);
-        if (!s) seen.set(c.user_id, (s = new Set()));
-        s.add(c.session_id);
+        if (!s) seen.set(c.user_id, (s = new Map<string, Tracked>()));
+        const sig = s.get(c.session_id);
+        if (!sig)
+          s.set(c.session_id, {
+            searchFirst: c.type === 'search',
+            events: 1,
+            checkout: c.type === 'checkout_started',
+            carts: c.type === 'add_to_cart' ? 1 : 0,
+            spanMs: 0,
+            firstMs: m.timestampMs,
+          });
+        else {
+          sig.events++;
+          sig.checkout ||= c.type === 'checkout_started';
+          if (c.type === 'add_to_cart') sig.carts++;
+          sig.spanMs = m.timestampMs - sig.firstMs;
+        }
       }
     }
-    sessionCache = new Map([...seen].map(([u, s]) => [u, s.size]));
+    sessionCache = new Map([...seen].map(([u, s]) => [u, [...s.values()]]));
   }
   return sessionCache;
+}
+function sessionsBeforeCut(): Map<string, number> {
+  return new Map([...signaturesBeforeCut()].map(([u, s]) => [u, s.length]));
 }
 
 void describe('propensity oracle: the observable ceiling (session count known, rank not)', () => {
@@ -338,6 +366,51 @@ void describe('propensity oracle: the observable ceiling (session count known, r
     // the posterior mean of an order: as many buyers as the oracle expects on the same users
     const sum = (a: Float64Array) => a.reduce((s, x) => s + x, 0);
     assert.ok(Math.abs(sum(ceiling) - sum(truth)) < 0.05 * sum(truth));
+  });
+
+  void it('inferring intent from the sessions: calibrated, recovers intent, between count and given intent', () => {
+    const sigs = signaturesBeforeCut();
+    const seen = ids.filter((id) => (sigs.get(id)?.length ?? 0) > 0);
+    const week = outcomes().week;
+    const y = seen.map((id) => (week.has(id) ? 1 : 0));
+    const or = oracle();
+    const { probabilities, intents } = or.ceilingFromSessions(
+      seen.map((id) => ({ userId: id, sessions: sigs.get(id) ?? [] })),
+      START,
+      CUT,
+      7 * DAY,
+    );
+    const given = or.ceilingProbabilities(
+      seen.map((id) => ({ userId: id, sessions: sigs.get(id)?.length ?? 0 })),
+      START,
+      CUT,
+      7 * DAY,
+    );
+    const cal = calibration(probabilities, y);
+    const aInferred = auc(probabilities, y);
+    const aGiven = auc(given, y);
+    const aCount = auc(
+      Float64Array.from(seen, (id) => sigs.get(id)?.length ?? 0),
+      y,
+    );
+    // intent recovery among users with at least 3 sessions
+    const users = new Users(opts.seed, USERS);
+    let many = 0;
+    let right = 0;
+    seen.forEach((id, k) => {
+      if ((sigs.get(id)?.length ?? 0) < 3) return;
+      many++;
+      if (intents[k] === users.profile(Number(id.slice(2)) - 1).intent) right++;
+    });
+    console.log(
+      `ceiling 7 d, intent inferred: AUC ${aInferred.toFixed(4)} (intent given ${aGiven.toFixed(4)}, ` +
+        `count ${aCount.toFixed(4)}); intent right for ${right}/${many} users with >= 3 sessions`,
+    );
+    assert.ok(Math.abs(cal.zAll) < 3, `overall z = ${cal.zAll.toFixed(2)}`);
+    cal.zDeciles.forEach((z, d) => assert.ok(Math.abs(z) < 3, `decile ${d}: z = ${z.toFixed(2)}`));
+    assert.ok(aInferred > aCount + 0.01, `inferred ${aInferred} vs count ${aCount}`);
+    assert.ok(aInferred < aGiven + 0.005, `inferred ${aInferred} above given ${aGiven}`);
+    assert.ok(many > 50 && right / many > 0.6, `intent right for ${right}/${many}`);
   });
 
   void it('is the population mean of the combo with nothing observed, and rises with the count', () => {

@@ -33,6 +33,41 @@ export interface UserLatent {
   purchaseProbPerSession: number;
 }
 
+/** What a model can see of one session, coarsely (for `ceilingFromSessions`). */
+export interface SessionSignature {
+  /** The session's first clickstream event is a search. */
+  searchFirst: boolean;
+  /** Clickstream events of the session (capped at SIGNATURE_EVENTS_CAP). */
+  events: number;
+  /** The session has a checkout_started. */
+  checkout: boolean;
+  /** add_to_cart events of the session (capped at SIGNATURE_CARTS_CAP). */
+  carts: number;
+  /** Last − first clickstream event time of the session (ms): the think times tell intents apart. */
+  spanMs: number;
+}
+
+const SIGNATURE_EVENTS_CAP = 16;
+const SIGNATURE_CARTS_CAP = 3;
+/** Upper edges (s) of the buckets of the mean gap between a session's events; one more above. */
+const SIGNATURE_GAP_EDGES = [10, 14, 18, 22, 27, 33];
+const SIGNATURE_GAPS = SIGNATURE_GAP_EDGES.length + 2; // + "one event" + above the last edge
+const SIGNATURE_KEYS =
+  2 * (SIGNATURE_EVENTS_CAP + 1) * 2 * (SIGNATURE_CARTS_CAP + 1) * SIGNATURE_GAPS;
+/** Planned sessions per (intent, category) for the signature likelihoods (× monteCarloSessions). */
+const SIGNATURE_MC_FACTOR = 4;
+
+function signatureKey(s: SessionSignature): number {
+  const events = Math.min(SIGNATURE_EVENTS_CAP, Math.max(0, Math.floor(s.events)));
+  const carts = Math.min(SIGNATURE_CARTS_CAP, Math.max(0, Math.floor(s.carts)));
+  const head = ((s.searchFirst ? 1 : 0) * (SIGNATURE_EVENTS_CAP + 1) + events) * 2;
+  const gapS = s.events > 1 ? s.spanMs / 1000 / (s.events - 1) : NaN;
+  const gap = Number.isNaN(gapS)
+    ? 0
+    : 1 + SIGNATURE_GAP_EDGES.filter((edge) => gapS >= edge).length;
+  return ((head + (s.checkout ? 1 : 0)) * (SIGNATURE_CARTS_CAP + 1) + carts) * SIGNATURE_GAPS + gap;
+}
+
 export interface PropensityOracleConfig {
   /** Planned sessions per (intent, preferred category, storefront state); default 1500. */
   monteCarloSessions?: number;
@@ -138,6 +173,7 @@ export class PropensityOracle {
   private baselineStats: StateStats | undefined;
   /** Per intent: quantiles of the delay from session start to order_placed. */
   private delays: Float64Array[] | undefined;
+  private sigTables: Float64Array[] | undefined;
 
   constructor(opts: StorefrontOptions, cfg: PropensityOracleConfig = {}) {
     const { seed, users, skus, startMs, invalidRate } = opts;
@@ -269,17 +305,72 @@ export class PropensityOracle {
     tMs: number,
     horizonMs: number,
   ): Float64Array {
+    const idx = users.map(({ userId: id, sessions }) => this.ceilingUser(id, sessions));
+    const value = this.rateCeiling(observedFromMs, tMs, horizonMs);
+    return Float64Array.from(idx, (i, k) =>
+      value(users[k]?.sessions ?? 0, combo(this.users.profile(i))),
+    );
+  }
+
+  /**
+   * A tighter ceiling: as `ceilingProbabilities`, but the intent is inferred from what the user's
+   * sessions show (`SessionSignature` per session: the first event, the clickstream events, the
+   * cart adds, a checkout, the mean gap between events) instead of handed over. The likelihood of a signature per intent comes from a Monte
+   * Carlo of the session planner with no promotion and everything in stock; the posterior over
+   * intent is the intent shares times the product over the sessions; the preferred category is
+   * still given. A history shows more than these signatures, so this is a lower bracket of what a
+   * model of the history can reach, and `ceilingProbabilities` the upper one.
+   */
+  ceilingFromSessions(
+    users: readonly { userId: string; sessions: readonly SessionSignature[] }[],
+    observedFromMs: number,
+    tMs: number,
+    horizonMs: number,
+  ): { probabilities: Float64Array; intents: Intent[] } {
+    const idx = users.map(({ userId: id, sessions }) => this.ceilingUser(id, sessions.length));
+    const value = this.rateCeiling(observedFromMs, tMs, horizonMs);
+    const tables = this.signatureTables();
+    const probabilities = new Float64Array(users.length);
+    const intents: Intent[] = [];
+    users.forEach(({ sessions }, k) => {
+      const cat = this.users.profile(idx[k] ?? 0).prefCategory;
+      const logPost = INTENT_LIST.map((intent, i) => {
+        let l = Math.log(INTENTS[intent].share);
+        for (const sig of sessions) l += tables[i]?.[signatureKey(sig)] ?? 0;
+        return l;
+      });
+      const max = Math.max(...logPost);
+      const w = logPost.map((l) => Math.exp(l - max));
+      const sum = w.reduce((a, b) => a + b, 0);
+      let p = 0;
+      w.forEach((wi, i) => (p += (wi / sum) * value(sessions.length, i * NCAT + cat)));
+      probabilities[k] = Math.min(1, p);
+      intents.push(INTENT_LIST[logPost.indexOf(max)] ?? 'browser');
+    });
+    return { probabilities, intents };
+  }
+
+  private ceilingUser(id: string, sessions: number): number {
+    const i = this.indexOf(id);
+    if (i === undefined) throw new RangeError(`unknown user id ${JSON.stringify(id)}`);
+    if (!Number.isInteger(sessions) || sessions < 0) {
+      throw new RangeError(`sessions of ${id} must be an integer >= 0, got ${sessions}`);
+    }
+    return i;
+  }
+
+  /**
+   * (session count n, combo) → E[1 − exp(−π A_combo) | n sessions in the observed span], the
+   * posterior over the activity rank being the population's prior times Poisson(n; π Λ).
+   */
+  private rateCeiling(
+    observedFromMs: number,
+    tMs: number,
+    horizonMs: number,
+  ): (sessions: number, combo: number) => number {
     if (!Number.isFinite(observedFromMs) || !(observedFromMs <= tMs)) {
       throw new RangeError('observedFromMs must be a finite epoch ms <= tMs');
     }
-    const idx = users.map(({ userId: id, sessions }) => {
-      const i = this.indexOf(id);
-      if (i === undefined) throw new RangeError(`unknown user id ${JSON.stringify(id)}`);
-      if (!Number.isInteger(sessions) || sessions < 0) {
-        throw new RangeError(`sessions of ${id} must be an integer >= 0, got ${sessions}`);
-      }
-      return i;
-    });
     const exposure = this.exposure(tMs, horizonMs);
     const from = Math.max(observedFromMs, this.emitFrom);
     const lambda = tMs > from ? this.sessionsPerMs * this.traffic(from, tMs) : 0;
@@ -305,9 +396,7 @@ export class PropensityOracle {
       return w;
     };
     const memo = new Map<string, number>();
-    const out = new Float64Array(users.length);
-    users.forEach(({ sessions }, k) => {
-      const c = combo(this.users.profile(idx[k] ?? 0));
+    return (sessions, c) => {
       const key = `${sessions}:${c}`;
       let v = memo.get(key);
       if (v === undefined) {
@@ -318,9 +407,37 @@ export class PropensityOracle {
         v = Math.min(1, v); // the normalised weights may sum to 1 + ε
         memo.set(key, v);
       }
-      out[k] = v;
-    });
-    return out;
+      return v;
+    };
+  }
+
+  /** Per intent: log P(signature) of one session (no promotion, all in stock; smoothed). */
+  private signatureTables(): Float64Array[] {
+    if (!this.sigTables) {
+      const ctx = { catalogue: this.cat, inventory: undefined, promotions: undefined };
+      this.sigTables = INTENT_LIST.map((intent, i) => {
+        const counts = new Float64Array(SIGNATURE_KEYS).fill(0.5);
+        for (let c = 0; c < NCAT; c++) {
+          const user: UserProfile = { index: -1, id: 'u-oracle', intent, prefCategory: c };
+          const rng = new Prng(hash32(this.mcSeed, i * NCAT + c, 0x5197));
+          for (let k = 0; k < this.mc * SIGNATURE_MC_FACTOR; k++) {
+            const steps = planSession(ctx, rng, user, 0);
+            const clicks = steps.filter((st) => st.type !== 'order_placed');
+            const key = signatureKey({
+              searchFirst: clicks[0]?.type === 'search',
+              events: clicks.length,
+              checkout: clicks.some((st) => st.type === 'checkout_started'),
+              carts: clicks.filter((st) => st.type === 'add_to_cart').length,
+              spanMs: (clicks.at(-1)?.at ?? 0) - (clicks[0]?.at ?? 0),
+            });
+            counts[key] = (counts[key] ?? 0) + 1;
+          }
+        }
+        const total = counts.reduce((a, b) => a + b, 0);
+        return counts.map((x) => Math.log(x / total));
+      });
+    }
+    return this.sigTables;
   }
 
   /**
