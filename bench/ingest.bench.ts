@@ -10,6 +10,7 @@ import { produce, resetStorefrontTopics } from '../test/support/kafka';
 import { tempDir } from '../test/support/env';
 import { killAllChildren } from '../test/support/child-process';
 import {
+  INGEST_HISTORY_DAYS,
   PhaseClock,
   benchBroker,
   ingestStorefront,
@@ -54,9 +55,10 @@ async function main(): Promise<void> {
     let n = 0;
     let expectedRows = 0;
     const expected = { clicks: 0, lines: 0, inventory: 0 };
-    // a 3-day history (older messages would fall out of the broker's 7-day retention), denser when
-    // more events are asked for
-    for (const chunk of sf.history(Date.now(), Math.max(100_000, Math.ceil(N / 2.9)))) {
+    // denser, not longer, when more events are asked for (older messages would fall out of the
+    // broker's retention); a little above N / days so that the history holds N
+    const perDay = Math.max(100_000, Math.ceil((N / INGEST_HISTORY_DAYS) * 1.04));
+    for (const chunk of sf.history(Date.now(), perDay)) {
       for (const m of chunk) {
         if (n >= N) break;
         const l = byTopic.get(m.topic) ?? [];

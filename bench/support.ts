@@ -73,13 +73,16 @@ export function rssSampler(): { peak: () => number; stop: () => void } {
 }
 
 /** The simulated storefront of the ingest benches (`ingest` and `engine` measure the same events). */
+/** Days of history `ingestStorefront` simulates (well inside the broker's 7-day retention). */
+export const INGEST_HISTORY_DAYS = 3;
+
 export function ingestStorefront(): Storefront {
   return new Storefront({
     seed: 9,
     users: 20_000,
     skus: 1_000,
     invalidRate: 0,
-    startMs: Date.now() - 3 * 86_400_000,
+    startMs: Date.now() - INGEST_HISTORY_DAYS * 86_400_000,
   });
 }
 

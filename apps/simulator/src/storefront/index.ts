@@ -11,4 +11,5 @@ export {
   type PropensityOracleConfig,
   type SessionSignature,
   type UserLatent,
+  sessionSignature,
 } from './oracle';

@@ -8,6 +8,7 @@ import { TOPICS } from '@storepulse/contracts';
 import {
   PropensityOracle,
   Storefront,
+  sessionSignature,
   type SessionSignature,
   type StorefrontOptions,
 } from './index';
@@ -295,11 +296,10 @@ void describe('propensity oracle: latent attributes and queries', () => {
 
 /** Per user, the signatures of the sessions with their first event in [START, CUT). */
 let sessionCache: Map<string, SessionSignature[]> | undefined;
-type Tracked = SessionSignature & { firstMs: number };
 function signaturesBeforeCut(): Map<string, SessionSignature[]> {
   if (!sessionCache) {
     const sf = new Storefront(opts);
-    const seen = new Map<string, Map<string, Tracked>>();
+    const seen = new Map<string, Map<string, { type: string; at: number }[]>>();
     for (;;) {
       const batch = sf.next(50_000, CUT - 1);
       if (batch.length === 0) break;
@@ -311,26 +311,15 @@ function signaturesBeforeCut(): Map<string, SessionSignature[]> {
           type: string;
         };
         let s = seen.get(c.user_id);
-        if (!s) seen.set(c.user_id, (s = new Map<string, Tracked>()));
-        const sig = s.get(c.session_id);
-        if (!sig)
-          s.set(c.session_id, {
-            searchFirst: c.type === 'search',
-            events: 1,
-            checkout: c.type === 'checkout_started',
-            carts: c.type === 'add_to_cart' ? 1 : 0,
-            spanMs: 0,
-            firstMs: m.timestampMs,
-          });
-        else {
-          sig.events++;
-          sig.checkout ||= c.type === 'checkout_started';
-          if (c.type === 'add_to_cart') sig.carts++;
-          sig.spanMs = m.timestampMs - sig.firstMs;
-        }
+        if (!s) seen.set(c.user_id, (s = new Map<string, { type: string; at: number }[]>()));
+        const events = s.get(c.session_id) ?? [];
+        events.push({ type: c.type, at: m.timestampMs });
+        s.set(c.session_id, events);
       }
     }
-    sessionCache = new Map([...seen].map(([u, s]) => [u, [...s.values()]]));
+    sessionCache = new Map(
+      [...seen].map(([u, s]) => [u, [...s.values()].map((e) => sessionSignature(e))]),
+    );
   }
   return sessionCache;
 }

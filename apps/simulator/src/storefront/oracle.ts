@@ -57,6 +57,26 @@ const SIGNATURE_KEYS =
 /** Planned sessions per (intent, category) for the signature likelihoods (× monteCarloSessions). */
 const SIGNATURE_MC_FACTOR = 4;
 
+/** The signature of one session from its clickstream events in time order (orders are ignored). */
+export function sessionSignature(
+  events: readonly { type: string; at: number }[],
+): SessionSignature {
+  const clicks = events.filter((e) => e.type !== 'order_placed');
+  let carts = 0;
+  let checkout = false;
+  for (const e of clicks) {
+    if (e.type === 'add_to_cart') carts++;
+    else if (e.type === 'checkout_started') checkout = true;
+  }
+  return {
+    searchFirst: clicks[0]?.type === 'search',
+    events: clicks.length,
+    checkout,
+    carts,
+    spanMs: (clicks.at(-1)?.at ?? 0) - (clicks[0]?.at ?? 0),
+  };
+}
+
 function signatureKey(s: SessionSignature): number {
   const events = Math.min(SIGNATURE_EVENTS_CAP, Math.max(0, Math.floor(s.events)));
   const carts = Math.min(SIGNATURE_CARTS_CAP, Math.max(0, Math.floor(s.carts)));
@@ -421,15 +441,7 @@ export class PropensityOracle {
           const user: UserProfile = { index: -1, id: 'u-oracle', intent, prefCategory: c };
           const rng = new Prng(hash32(this.mcSeed, i * NCAT + c, 0x5197));
           for (let k = 0; k < this.mc * SIGNATURE_MC_FACTOR; k++) {
-            const steps = planSession(ctx, rng, user, 0);
-            const clicks = steps.filter((st) => st.type !== 'order_placed');
-            const key = signatureKey({
-              searchFirst: clicks[0]?.type === 'search',
-              events: clicks.length,
-              checkout: clicks.some((st) => st.type === 'checkout_started'),
-              carts: clicks.filter((st) => st.type === 'add_to_cart').length,
-              spanMs: (clicks.at(-1)?.at ?? 0) - (clicks[0]?.at ?? 0),
-            });
+            const key = signatureKey(sessionSignature(planSession(ctx, rng, user, 0)));
             counts[key] = (counts[key] ?? 0) + 1;
           }
         }

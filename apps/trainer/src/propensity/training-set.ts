@@ -126,7 +126,7 @@ export class TrainingSetBuilder {
     // Held-out sets keep every negative: their metrics describe the population scored live.
     const train = await part(plan.train, o.negativeKeepRate < 1);
     const validation = await part(plan.validation, false);
-    const test = await part(plan.test, false, o.testUsersPerCutoff ?? o.usersPerCutoff);
+    const test = await part(plan.test, false, o.testUsersPerCutoff);
     return {
       plan,
       train,
