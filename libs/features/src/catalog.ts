@@ -68,7 +68,19 @@ export type Aggregation =
    */
   | { kind: 'days_since_first'; of: MeasureRef[] }
   /** (last − first event time) / (count − 1) in days over the window; null when count < 2. */
-  | { kind: 'mean_interval'; count: MeasureRef; first: MeasureRef; last: MeasureRef };
+  | { kind: 'mean_interval'; count: MeasureRef; first: MeasureRef; last: MeasureRef }
+  /**
+   * total(of) over the window / the user's sessions in the window (as `session` counts them); null
+   * without sessions. A per-session rate does not grow with the length of the history a window
+   * covers, unlike the counts it divides.
+   */
+  | { kind: 'per_session'; of: MeasureRef }
+  /**
+   * Mean seconds between consecutive clickstream events of a session: Σ over the window's sessions
+   * of (last − first event time) / (events − sessions), `events` the window's clickstream events;
+   * null when no session has two events.
+   */
+  | { kind: 'session_gap'; events: MeasureRef };
 
 /**
  * sessions: number of sessions; mean_seconds: mean (last − first event time) of those sessions (null
@@ -114,6 +126,10 @@ export function measureRefs(a: Aggregation): MeasureRef[] {
       return a.of;
     case 'mean_interval':
       return [a.count, a.first, a.last];
+    case 'per_session':
+      return [a.of];
+    case 'session_gap':
+      return [a.events];
     default:
       return [a.of];
   }
@@ -124,6 +140,9 @@ function sourcesOf(a: Aggregation): SourceKind[] {
     return a.stat === 'abandoned_carts' || a.stat === 'cart_abandonment'
       ? ['click', 'order']
       : ['click'];
+  // sessions are the user's clickstream runs, so a per-session feature reads clicks too
+  if (a.kind === 'per_session' || a.kind === 'session_gap')
+    return [...new Set<SourceKind>(['click', ...measureRefs(a).map((r) => r.source)])];
   return [...new Set(measureRefs(a).map((r) => r.source))];
 }
 
@@ -134,8 +153,12 @@ interface Template {
   description: string;
 }
 
-function windowed(entity: EntityKind, templates: Template[]): FeatureDef[] {
-  return WINDOWS.flatMap((window) =>
+function windowed(
+  entity: EntityKind,
+  templates: Template[],
+  windows: readonly SlidingWindow[] = WINDOWS,
+): FeatureDef[] {
+  return windows.flatMap((window) =>
     templates.map((t) => ({
       name: `${entity}_${t.base}_${window}`,
       entity,
@@ -186,6 +209,39 @@ const CLICK_TYPE_FEATURES: Template[] = [
   type: 'count' as const,
   description: `Number of ${what}`,
 }));
+
+/**
+ * Per-session rates of the user's behaviour: they tell how a user shops (a researcher's sessions are
+ * long and start with searches, a loyal customer's add to cart and check out) and, unlike the counts
+ * they divide, do not grow with the span of history a window covers. Windows of a day and more
+ * (15 minutes hold about one session).
+ */
+const PER_SESSION_WINDOWS = ['24h', '7d', '28d'] as const;
+const PER_SESSION_TEMPLATES: Template[] = [
+  ...(
+    [
+      ['events', click('n_events'), 'clickstream events'],
+      ['page_views', click('n_page_view'), 'page views'],
+      ['product_views', click('n_product_view'), 'product views'],
+      ['searches', click('n_search'), 'searches'],
+      ['add_to_carts', click('n_add_to_cart'), 'add-to-cart events'],
+      ['checkouts', click('n_checkout_started'), 'checkouts started'],
+      ['orders', order('n_orders'), 'orders placed'],
+    ] as const
+  ).map(([base, of, what]) => ({
+    base: `${base}_per_session`,
+    aggregation: { kind: 'per_session', of } as const,
+    type: 'ratio' as const,
+    description: `${what[0]?.toUpperCase() ?? ''}${what.slice(1)} per session (null without sessions)`,
+  })),
+  {
+    base: 'mean_event_gap_seconds',
+    aggregation: { kind: 'session_gap', events: click('n_events') },
+    type: 'seconds',
+    description:
+      'Mean seconds between consecutive clickstream events of a session (null when no session has two events)',
+  },
+];
 
 const LIFETIME_NOTE = 'over the lifetime: hour buckets before t’s hour within the rollup retention';
 
@@ -314,6 +370,7 @@ export const FEATURES: readonly FeatureDef[] = [
         'abandoned carts / closed sessions with an add-to-cart (null without such sessions)',
     },
   ]),
+  ...windowed('user', PER_SESSION_TEMPLATES, PER_SESSION_WINDOWS),
   single(
     'user',
     'seconds_since_last_event',
@@ -494,6 +551,11 @@ export const FEATURES: readonly FeatureDef[] = [
   ]),
 ];
 
+/** Whether a feature reads the user's sessions (and so the minute-bucket activity). */
+export function isSessionBased(a: Aggregation): boolean {
+  return a.kind === 'session' || a.kind === 'per_session' || a.kind === 'session_gap';
+}
+
 /** What a feature name may be (it is also an identifier in generated code, see matrix.ts). */
 export const FEATURE_NAME = /^[a-z][a-z0-9_]*$/;
 
@@ -514,8 +576,13 @@ export function validateCatalog(features: readonly FeatureDef[] = FEATURES): voi
     } else if (WINDOW_SECONDS[f.window] % GRANULARITY_SECONDS[f.granularity] !== 0)
       throw new Error(`${f.name}: window is not a whole number of buckets`);
     const a = f.aggregation;
-    if (a.kind === 'session' && f.entity !== 'user')
+    if (isSessionBased(a) && f.entity !== 'user')
       throw new Error(`${f.name}: session features are user features`);
+    if (
+      a.kind === 'session_gap' &&
+      (a.events.source !== 'click' || a.events.measure !== 'n_events')
+    )
+      throw new Error(`${f.name}: session_gap divides by the clickstream events (click.n_events)`);
     for (const r of measureRefs(a)) {
       const spec = findRollup(f.entity, r.source);
       const kind = findMeasure(spec, r.measure).kind;

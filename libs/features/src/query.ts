@@ -12,6 +12,7 @@ import {
 } from './rollups';
 import {
   DAY_MS,
+  isSessionBased,
   LIFETIME,
   measureRefs,
   WINDOW_SECONDS,
@@ -20,7 +21,14 @@ import {
   type SessionStat,
   type WindowName,
 } from './catalog';
-import { sessionStats, sessionValue, type Activity, type SessionStats } from './sessions';
+import {
+  perSession,
+  sessionGapSeconds,
+  sessionStats,
+  sessionValue,
+  type Activity,
+  type SessionStats,
+} from './sessions';
 
 /**
  * SQL generation. Both query shapes come from the same pieces ({@link windowBoundsMs} for the bounds,
@@ -255,6 +263,8 @@ const OP_SESSION = 5;
 const OP_DAYS_SINCE = 6;
 const OP_DAYS_SINCE_FIRST = 7;
 const OP_MEAN_INTERVAL = 8;
+const OP_PER_SESSION = 9;
+const OP_SESSION_GAP = 10;
 
 /** Epoch ms of the "no event" value of earliest-time measures (NO_EARLIEST, 2299-12-31). */
 export const NO_EARLIEST_MS = Date.UTC(2299, 11, 31);
@@ -328,10 +338,17 @@ export function compileFeatures(
         p.op[k] = OP_RECENCY;
         break;
       case 'session':
-        p.op[k] = OP_SESSION;
+      case 'per_session':
+      case 'session_gap':
+        p.op[k] =
+          a.kind === 'session'
+            ? OP_SESSION
+            : a.kind === 'per_session'
+              ? OP_PER_SESSION
+              : OP_SESSION_GAP;
         p.gm[k] = GRANULARITY_SECONDS[f.granularity] * 1000;
         p.span[k] = WINDOW_SECONDS[f.window] * 1000;
-        p.stat[k] = STATS.indexOf(a.stat);
+        if (a.kind === 'session') p.stat[k] = STATS.indexOf(a.stat);
         break;
       case 'days_since':
         p.op[k] = OP_DAYS_SINCE;
@@ -363,6 +380,15 @@ export function evaluateInto(
   const v = (i: number) => (i < 0 ? 0 : (vals[i] ?? 0));
   // the session statistics of each distinct window, computed once per evaluation
   let memo: { s: number; e: number; stats: SessionStats }[] | undefined;
+  const sessionsOf = (k: number): SessionStats => {
+    const e = Math.floor(tMs / p.gm[k]) * p.gm[k]; // = windowBoundsMs(t, g, window)
+    const s = e - p.span[k];
+    memo ??= [];
+    for (const m of memo) if (m.s === s && m.e === e) return m.stats;
+    const stats = sessionStats(activity, s, e);
+    memo.push({ s, e, stats });
+    return stats;
+  };
   for (let k = 0; k < p.names.length; k++) {
     let x: number;
     switch (p.op[k]) {
@@ -407,15 +433,14 @@ export function evaluateInto(
         x = n >= 2 ? (v(p.a2[k]) - earliest(v(p.a1[k]))) / (n - 1) / DAY_MS : NaN;
         break;
       }
-      default: {
-        const e = Math.floor(tMs / p.gm[k]) * p.gm[k]; // = windowBoundsMs(t, g, window)
-        const s = e - p.span[k];
-        memo ??= [];
-        let st: SessionStats | undefined;
-        for (const m of memo) if (m.s === s && m.e === e) st = m.stats;
-        if (!st) memo.push({ s, e, stats: (st = sessionStats(activity, s, e)) });
-        x = sessionValue(STATS[p.stat[k]], st) ?? NaN;
-      }
+      case OP_PER_SESSION:
+        x = perSession(v(p.a0[k]), sessionsOf(k)) ?? NaN;
+        break;
+      case OP_SESSION_GAP:
+        x = sessionGapSeconds(v(p.a0[k]), sessionsOf(k)) ?? NaN;
+        break;
+      default:
+        x = sessionValue(STATS[p.stat[k]], sessionsOf(k)) ?? NaN;
     }
     out[offset + k] = x;
   }
@@ -454,9 +479,10 @@ export const ACTIVITY_SRC = { click: 100, order: 101 } as const;
 export function activityNeeds(features: readonly FeatureDef[]): ('click' | 'order')[] {
   const needs = new Set<'click' | 'order'>();
   for (const f of features)
-    if (f.aggregation.kind === 'session') {
+    if (isSessionBased(f.aggregation)) {
       needs.add('click');
-      if (f.source.includes('order')) needs.add('order');
+      // only the cart statistics look at order times; a per-session rate reads its rollup total
+      if (f.aggregation.kind === 'session' && f.source.includes('order')) needs.add('order');
     }
   return [...needs];
 }

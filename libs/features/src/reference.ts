@@ -171,21 +171,28 @@ export class ReferenceFeatures {
    * of 30 min or more; a session with an add-to-cart is abandoned when it is closed (its last event
    * is at least 30 min before hi) and no order was placed in [first, last + 30 min).
    */
-  private session(id: string, stat: SessionStat, lo: number, hi: number): number | null {
+  private sessions(id: string, lo: number, hi: number) {
     const clicks = (this.clicks.get(id) ?? [])
       .filter((r) => r.tsMs >= lo && r.tsMs < hi)
       .sort((a, b) => a.tsMs - b.tsMs);
-    const orderTimes = (this.orders.get(id) ?? [])
-      .filter((r) => r.type === 'order_placed' && r.tsMs >= lo && r.tsMs < hi)
-      .map((r) => r.tsMs);
-    const sessions: { first: number; last: number; cart: boolean }[] = [];
+    const sessions: { first: number; last: number; cart: boolean; events: number }[] = [];
     for (const c of clicks) {
       const cur = sessions[sessions.length - 1];
       if (cur && c.tsMs - cur.last < SESSION_GAP_MS) {
         cur.last = c.tsMs;
+        cur.events++;
         cur.cart ||= c.type === 'add_to_cart';
-      } else sessions.push({ first: c.tsMs, last: c.tsMs, cart: c.type === 'add_to_cart' });
+      } else
+        sessions.push({ first: c.tsMs, last: c.tsMs, cart: c.type === 'add_to_cart', events: 1 });
     }
+    return sessions;
+  }
+
+  private session(id: string, stat: SessionStat, lo: number, hi: number): number | null {
+    const orderTimes = (this.orders.get(id) ?? [])
+      .filter((r) => r.type === 'order_placed' && r.tsMs >= lo && r.tsMs < hi)
+      .map((r) => r.tsMs);
+    const sessions = this.sessions(id, lo, hi);
     const closedCarts = sessions.filter((s) => s.cart && s.last + SESSION_GAP_MS <= hi);
     const abandoned = closedCarts.filter(
       (s) => !orderTimes.some((t) => t >= s.first && t < s.last + SESSION_GAP_MS),
@@ -245,6 +252,17 @@ export class ReferenceFeatures {
       }
       case 'session':
         return this.session(id, a.stat, lo, hi);
+      case 'per_session': {
+        const n = this.sessions(id, lo, hi).length;
+        return n > 0 ? m(a.of) / n : null;
+      }
+      case 'session_gap': {
+        // from the raw events of each session, not from the window's event count
+        const sessions = this.sessions(id, lo, hi);
+        const gaps = sessions.reduce((acc, x) => acc + x.events - 1, 0);
+        const span = sessions.reduce((acc, x) => acc + x.last - x.first, 0);
+        return gaps > 0 ? span / gaps / 1000 : null;
+      }
       case 'days_since': {
         if (a.of.source !== 'order' || a.of.measure !== 'last_order_ts')
           throw new Error(`reference: days_since of ${a.of.source}.${a.of.measure}`);

@@ -1,9 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { featuresOf, SESSION_GAP_MS } from './catalog';
-import { featureValue } from './query';
+import { featuresOf, isSessionBased, SESSION_GAP_MS, type FeatureDef } from './catalog';
+import { featureValue, windowBoundsMs } from './query';
 import { ReferenceFeatures, type RefClick, type RefOrderLine } from './reference';
-import { sessionStats, sessionValue, type Activity } from './sessions';
+import {
+  perSession,
+  sessionGapSeconds,
+  sessionStats,
+  sessionValue,
+  type Activity,
+} from './sessions';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 2, 8, 0, 0);
@@ -52,6 +58,34 @@ const placed = (tsMs: number): RefOrderLine => ({
   tsMs,
 });
 
+const CLICK_MEASURE_TYPE: Record<string, string> = {
+  n_search: 'search',
+  n_add_to_cart: 'add_to_cart',
+  n_product_view: 'product_view',
+  n_page_view: 'page_view',
+  n_checkout_started: 'checkout_started',
+};
+
+/** The rollup total of a per-session feature's numerator over its window (0 for other kinds). */
+function windowTotal(
+  f: FeatureDef,
+  clicks: RefClick[],
+  orders: RefOrderLine[],
+  at: number,
+): number {
+  const a = f.aggregation;
+  const of = a.kind === 'per_session' ? a.of : a.kind === 'session_gap' ? a.events : undefined;
+  if (!of) return 0;
+  const [lo, hi] = windowBoundsMs(at, f.granularity, f.window);
+  const inWin = (ts: number) => ts >= lo && ts < hi;
+  if (of.source === 'order')
+    return orders.filter((o) => o.type === 'order_placed' && o.lineNo === 0 && inWin(o.tsMs))
+      .length;
+  const type = CLICK_MEASURE_TYPE[of.measure];
+  return clicks.filter((c) => inWin(c.tsMs) && (of.measure === 'n_events' || c.type === type))
+    .length;
+}
+
 describe('sessions (30-minute inactivity gap) from minute buckets', () => {
   it('splits at a gap of exactly 30 minutes, not at 29:59.999', () => {
     const a = activityOf(
@@ -94,12 +128,42 @@ describe('sessions (30-minute inactivity gap) from minute buckets', () => {
     assert.equal(sessionValue('mean_seconds', sessionStats(a, T0 + 90 * MIN, T0 + 99 * MIN)), null);
   });
 
+  it('per-session rates and the mean gap between a session’s events, by hand', () => {
+    // session 1: 3 events over 40 s (2 gaps); session 2: 1 event; session 3: 2 events 10 s apart
+    const clicks = [
+      click(T0, 'search'),
+      click(T0 + 15_000, 'product_view'),
+      click(T0 + 40_000, 'add_to_cart'),
+      click(T0 + 90 * MIN, 'page_view'),
+      click(T0 + 200 * MIN, 'search'),
+      click(T0 + 200 * MIN + 10_000, 'search'),
+    ];
+    const s = sessionStats(activityOf(clicks, []), T0, T0 + 300 * MIN);
+    assert.equal(s.sessions, 3);
+    assert.equal(perSession(6, s), 2);
+    assert.equal(perSession(3, s), 1); // searches
+    // (40 s + 0 s + 10 s) over (6 events − 3 sessions) gaps
+    assert.equal(sessionGapSeconds(6, s), 50 / 3);
+    // one-event sessions only: no gap to measure; no session: no rate
+    const single = sessionStats(
+      activityOf([click(T0), click(T0 + 60 * MIN)], []),
+      T0,
+      T0 + 2 * 60 * MIN,
+    );
+    assert.equal(sessionGapSeconds(2, single), null);
+    const none = sessionStats(activityOf([], []), T0, T0 + MIN);
+    assert.equal(perSession(0, none), null);
+    assert.equal(sessionGapSeconds(0, none), null);
+  });
+
   it('equals the raw-event oracle for every session feature on random histories', () => {
-    const defs = featuresOf('user').filter((f) => f.aggregation.kind === 'session');
-    assert.equal(defs.length, 20);
+    const defs = featuresOf('user').filter((f) => isSessionBased(f.aggregation));
+    // 4 statistics × 5 windows; 7 per-session rates and the mean event gap × 3 windows
+    assert.equal(defs.length, 20 + 24);
     let seed = 7;
     const rnd = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     let nonTrivial = 0;
+    let gaps = 0;
     for (let trial = 0; trial < 300; trial++) {
       const clicks: RefClick[] = [];
       const orders: RefOrderLine[] = [];
@@ -116,7 +180,8 @@ describe('sessions (30-minute inactivity gap) from minute buckets', () => {
               : r < 0.9
                 ? Math.floor(rnd() * 20 * MIN)
                 : Math.floor(rnd() * 3 * 86_400_000);
-        clicks.push(click(t, rnd() < 0.3 ? 'add_to_cart' : 'product_view'));
+        const r2 = rnd();
+        clicks.push(click(t, r2 < 0.3 ? 'add_to_cart' : r2 < 0.45 ? 'search' : 'product_view'));
         if (rnd() < 0.15) orders.push(placed(t + Math.floor(rnd() * 40 * MIN)));
       }
       const oracle = new ReferenceFeatures('user', { clicks, orders, inventory: [] });
@@ -124,13 +189,23 @@ describe('sessions (30-minute inactivity gap) from minute buckets', () => {
       for (let k = 0; k < 4; k++) {
         const at = T0 + Math.floor(rnd() * 10 * 86_400_000);
         for (const f of defs) {
-          const got = featureValue(f, () => 0, at, activity);
+          // the rollup total a per-session feature divides (what the rollups hold in its window)
+          const got = featureValue(f, () => windowTotal(f, clicks, orders, at), at, activity);
           const want = oracle.value(f, 'u', at);
-          assert.equal(got, want, `${f.name} at ${new Date(at).toISOString()} (trial ${trial})`);
+          if (want === null || got === null || f.aggregation.kind === 'session')
+            assert.equal(got, want, `${f.name} at ${new Date(at).toISOString()} (trial ${trial})`);
+          else
+            // Σ span / Σ gaps in another order of summation
+            assert.ok(
+              Math.abs(got - want) <= 1e-9 * Math.abs(want),
+              `${f.name}: ${got} vs ${want}`,
+            );
           if (f.name.startsWith('user_abandoned_carts') && want !== 0) nonTrivial++;
+          if (f.name.startsWith('user_mean_event_gap') && want !== null) gaps++;
         }
       }
     }
     assert.ok(nonTrivial > 50, `abandoned carts seen ${nonTrivial} times`);
+    assert.ok(gaps > 200, `event gaps measured ${gaps} times`);
   });
 });

@@ -94,3 +94,18 @@ export function sessionValue(stat: SessionStat, s: SessionStats): number | null 
       return s.closedCartSessions > 0 ? s.abandoned / s.closedCartSessions : null;
   }
 }
+
+/** total / sessions (a per-session rate); null without sessions. */
+export function perSession(total: number, s: SessionStats): number | null {
+  return s.sessions > 0 ? total / s.sessions : null;
+}
+
+/**
+ * Mean seconds between consecutive events of a session: the sessions' summed span over the gaps
+ * inside them (`events` − sessions, `events` the clickstream events of the same window); null when
+ * no session has two events.
+ */
+export function sessionGapSeconds(events: number, s: SessionStats): number | null {
+  const gaps = events - s.sessions;
+  return s.sessions > 0 && gaps > 0 ? s.totalMs / gaps / 1000 : null;
+}
