@@ -106,6 +106,9 @@ async function main(): Promise<void> {
   const config = loadConfig({
     CLICKHOUSE_DATA_DIR: tempDir('bench-propensity'),
     LOG_LEVEL: 'error',
+    ...(process.env.TRAINER_SPLIT_PURGE
+      ? { TRAINER_SPLIT_PURGE: process.env.TRAINER_SPLIT_PURGE }
+      : {}),
     ...(process.env.TRAINER_MAX_FEATURE_PSI
       ? { TRAINER_MAX_FEATURE_PSI: process.env.TRAINER_MAX_FEATURE_PSI }
       : {}),
@@ -141,6 +144,7 @@ async function main(): Promise<void> {
       usersPerCutoff: PER_CUTOFF,
       testUsersPerCutoff: TEST_USERS,
       negativeKeepRate: 1,
+      purge: config.trainer.splitPurge,
       featureNames: names,
       watermarkMs,
       onProgress: (p) =>
@@ -260,7 +264,7 @@ async function main(): Promise<void> {
     ],
     [
       'horizon / split',
-      `7d; train ${newer.plan.train.length} cut-offs (${train.n} rows), validation ${validation.n}, test ${test.n} rows at ${new Date(tTest).toISOString()} (latest, held out)`,
+      `7d; train ${newer.plan.train.length} cut-offs (${train.n} rows), validation ${validation.n}, test ${test.n} rows at ${new Date(tTest).toISOString()} (latest, held out); purge ${config.trainer.splitPurge} (TRAINER_SPLIT_PURGE)`,
     ],
     [
       'features',

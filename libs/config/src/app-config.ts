@@ -130,6 +130,8 @@ export interface TrainerConfig {
    * (Infinity: every feature; TRAINER_MAX_FEATURE_PSI = 0).
    */
   maxFeaturePsi: number;
+  /** How training is kept apart from validation (TRAINER_SPLIT_PURGE; docs/models.md, "Split"). */
+  splitPurge: 'time' | 'users';
   maxEpochs: number;
   warmMaxEpochs: number;
   hidden: number[];
@@ -500,6 +502,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       usersPerCutoff: e.TRAINER_USERS_PER_CUTOFF,
       negativeKeepRate: e.TRAINER_NEGATIVE_KEEP_RATE,
       maxFeaturePsi: e.TRAINER_MAX_FEATURE_PSI > 0 ? e.TRAINER_MAX_FEATURE_PSI : Infinity,
+      splitPurge: e.TRAINER_SPLIT_PURGE,
       maxEpochs: e.TRAINER_MAX_EPOCHS,
       warmMaxEpochs: e.TRAINER_WARM_MAX_EPOCHS,
       hidden: e.TRAINER_HIDDEN.split(',').map(Number),

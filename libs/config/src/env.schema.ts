@@ -147,6 +147,15 @@ export const envSchema = z.object({
    * filling on a short history); 0 = keep every feature.
    */
   TRAINER_MAX_FEATURE_PSI: num(0, 100).default(0.25),
+  /**
+   * How training cut-offs are kept apart from the validation cut-off (the test cut-off is always
+   * purged by time): `users` (default) = training runs up to the validation cut-off, leaving the
+   * validation users out where labels overlap; `time` = training labels end by the validation
+   * cut-off (a horizon of history less to learn from; docs/models.md, "Quality benchmark").
+   */
+  TRAINER_SPLIT_PURGE: z
+    .enum(['time', 'users'], { error: 'must be time or users' })
+    .default('users'),
   TRAINER_MAX_EPOCHS: int(1, 1000).default(40),
   TRAINER_WARM_MAX_EPOCHS: int(1, 1000).default(10),
   /** How often the trainer compares live feature vectors with each champion's training profile (0 = never). */

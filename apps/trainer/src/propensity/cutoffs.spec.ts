@@ -54,6 +54,28 @@ describe('propensity cut-offs: time split with purging', () => {
     assert.equal(p.train.length, 23);
   });
 
+  it('purge by users: training runs up to the cut-off before validation; test stays purged by time', () => {
+    const H = 7 * DAY_MS;
+    const base = {
+      dataStartMs: T0 + 17 * 60_000,
+      watermarkMs: T0 + 28 * DAY_MS - 1,
+      horizonMs: H,
+      everyMs: 6 * HOUR_MS,
+      windowMs: 28 * DAY_MS,
+    };
+    const byTime = planCutoffs(base);
+    const p = planCutoffs({ ...base, purge: 'users' });
+    assert.equal(byTime.userPurgeAfterMs, Infinity);
+    assert.deepEqual([p.validation, p.test], [byTime.validation, byTime.test]);
+    assert.equal(p.train.at(-1), p.validation[0] - 6 * HOUR_MS);
+    // every training label still ends by the test cut-off
+    assert.ok(p.train.every((t) => t + H <= p.test[0]));
+    // the cut-offs after validation − H overlap the validation labels: those leave its users out
+    assert.equal(p.userPurgeAfterMs, p.validation[0] - H);
+    assert.equal(p.train.filter((t) => t > p.userPurgeAfterMs).length, 27);
+    assert.equal(p.train.length, 23 + 27);
+  });
+
   it('the sliding window drops the oldest training cut-offs', () => {
     const p = planCutoffs({
       dataStartMs: T0,
@@ -179,6 +201,49 @@ describe('TrainingSetBuilder (fake history and features)', () => {
     assert.equal(sets.train.y.at(-1), 1);
     assert.deepEqual([...sets.test.weight], [1, 1]);
   });
+  it('purge by users: training rows overlapping the validation labels are not of validation users', async () => {
+    // three users active from the start; one validation user (cap 1), training up to day 7
+    const three: PropensityHistory = {
+      ...history,
+      firstSeen: () =>
+        Promise.resolve(
+          new Map([
+            ['u-a', T0],
+            ['u-b', T0],
+            ['u-c', T0],
+          ]),
+        ),
+      orderTimes: () => Promise.resolve(new Map()),
+    };
+    const build = (purge: 'time' | 'users') =>
+      new TrainingSetBuilder(three, features).build({
+        horizonMs: 2 * DAY_MS,
+        everyMs: DAY_MS,
+        windowMs: 30 * DAY_MS,
+        usersPerCutoff: 1,
+        negativeKeepRate: 1,
+        featureNames: ['a'],
+        purge,
+      });
+    const byTime = await build('time');
+    const sets = await build('users');
+    assert.deepEqual(sets.plan.validation, [T0 + 6 * DAY_MS]);
+    assert.deepEqual(byTime.plan.train.at(-1), T0 + 4 * DAY_MS);
+    assert.deepEqual(sets.plan.train.at(-1), T0 + 5 * DAY_MS);
+    const [validationUser] = sets.validation.ids;
+    sets.train.ids.forEach((id, i) => {
+      const t = sets.train.cutoffs[i] ?? 0;
+      // t + H > validation: a label window that overlaps validation's
+      if (t > T0 + 4 * DAY_MS)
+        assert.notEqual(id, validationUser, `row at day ${(t - T0) / DAY_MS}`);
+    });
+    // rows before the overlap are sampled as with purge by time
+    const early = (s: typeof sets) =>
+      s.train.ids.filter((_, i) => (s.train.cutoffs[i] ?? 0) <= T0 + 4 * DAY_MS);
+    assert.deepEqual(early(sets), early(byTime));
+    assert.equal(sets.train.n, byTime.train.n + 1);
+  });
+
   it('testUsersPerCutoff samples the test cut-off alone; the smaller sample is a subset', async () => {
     const build = (usersPerCutoff: number, testUsersPerCutoff?: number) =>
       new TrainingSetBuilder(history, features).build({

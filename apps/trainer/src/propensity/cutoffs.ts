@@ -16,12 +16,28 @@ export interface CutoffPlanInput {
   windowMs: number;
   /** History a user needs before the first cut-off (features need a past). Default 24 h. */
   minHistoryMs?: number;
+  /**
+   * How training is kept apart from validation (test is always purged by time: every training and
+   * validation label ends by the test cut-off).
+   * - `time` (default): training cut-offs have t + H ≤ validation, so no training label overlaps the
+   *   validation period at all. On a short history this leaves training only the oldest cut-offs.
+   * - `users`: training cut-offs run up to the one before validation; a training row whose label
+   *   window overlaps the validation labels (t + H > validation) must not be of a validation user
+   *   (the builder leaves those users out there). Rows of one user never share a label period across
+   *   the split; other users share only the calendar (promotions, seasonality).
+   */
+  purge?: 'time' | 'users';
 }
 
 export interface CutoffPlan {
   train: number[];
   validation: number[];
   test: number[];
+  /**
+   * Training cut-offs t > this (t + H > validation) overlap the validation labels: with purge
+   * `users` they must leave the validation users out. Infinity with purge `time` (none overlap).
+   */
+  userPurgeAfterMs: number;
 }
 
 export class NotEnoughHistoryError extends Error {
@@ -34,8 +50,9 @@ export class NotEnoughHistoryError extends Error {
 /**
  * Hour-aligned cut-offs t with t + H ≤ watermark, split by time with purging: the test cut-off is the
  * latest; the validation cut-off is the latest t with t + H ≤ test (its labels end before the test
- * features start); training cut-offs have t + H ≤ validation, so no training label peeks into the
- * validation or test period.
+ * features start); training cut-offs have t + H ≤ validation (purge `time`), so no training label
+ * peeks into the validation or test period, or run up to validation (purge `users`; see
+ * {@link CutoffPlanInput.purge}), every training label still ending by the test cut-off.
  */
 export function planCutoffs(p: CutoffPlanInput): CutoffPlan {
   const every = Math.max(HOUR_MS, Math.round(p.everyMs / HOUR_MS) * HOUR_MS);
@@ -48,7 +65,10 @@ export function planCutoffs(p: CutoffPlanInput): CutoffPlan {
     );
   const test = last;
   const validation = Math.floor((test - p.horizonMs) / every) * every;
-  const trainLast = Math.floor((validation - p.horizonMs) / every) * every;
+  const byUsers = p.purge === 'users';
+  const trainLast = byUsers
+    ? validation - every
+    : Math.floor((validation - p.horizonMs) / every) * every;
   const trainFirst = Math.max(first, test - p.windowMs);
   if (validation < first || trainLast < trainFirst)
     throw new NotEnoughHistoryError(
@@ -56,7 +76,12 @@ export function planCutoffs(p: CutoffPlanInput): CutoffPlan {
     );
   const train: number[] = [];
   for (let t = trainFirst; t <= trainLast; t += every) train.push(t);
-  return { train, validation: [validation], test: [test] };
+  return {
+    train,
+    validation: [validation],
+    test: [test],
+    userPurgeAfterMs: byUsers ? validation - p.horizonMs : Infinity,
+  };
 }
 
 /** Label: at least one order time in [t, t + H). `orderTimes` ascending. */

@@ -40,6 +40,8 @@ export interface PropensityTrainingConfig {
   negativeKeepRate: number;
   /** Features whose PSI, validation against training, exceeds this are left out (Infinity: none). */
   maxFeaturePsi: number;
+  /** How training is kept apart from validation (CutoffPlanInput.purge); default `time`. */
+  splitPurge?: 'time' | 'users';
   maxEpochs: number;
   warmMaxEpochs: number;
   hidden: number[];
@@ -173,6 +175,7 @@ export class PropensityTrainer {
       windowMs: this.cfg.windowDays * DAY_MS,
       usersPerCutoff: this.cfg.usersPerCutoff,
       negativeKeepRate: this.cfg.negativeKeepRate,
+      ...(this.cfg.splitPurge ? { purge: this.cfg.splitPurge } : {}),
       featureNames: names,
       ...(opts.featureCache ? { featureCache: opts.featureCache } : {}),
       onProgress: (p) =>

@@ -41,6 +41,8 @@ export interface TrainingSetOptions {
    */
   testUsersPerCutoff?: number;
   negativeKeepRate: number;
+  /** How training is kept apart from validation (CutoffPlanInput.purge); default `time`. */
+  purge?: 'time' | 'users';
   featureNames: readonly string[];
   /** Train as if the data ended here (backtests, benches); default: the latest event stored. */
   watermarkMs?: number;
@@ -95,6 +97,7 @@ export class TrainingSetBuilder {
       horizonMs: o.horizonMs,
       everyMs: o.everyMs,
       windowMs: o.windowMs,
+      ...(o.purge ? { purge: o.purge } : {}),
     });
     const all = [...plan.train, ...plan.validation, ...plan.test];
     const fromMs = Math.min(...all);
@@ -102,15 +105,25 @@ export class TrainingSetBuilder {
     const firstSeen = await this.history.firstSeen(toMs);
     const orders = await this.history.orderTimes(fromMs, toMs + o.horizonMs);
     let done = 0;
+    const activeAt = (t: number): string[] => {
+      const active: string[] = [];
+      for (const [u, first] of firstSeen) if (first < t) active.push(u);
+      return active;
+    };
+    // purge `users`: training rows whose labels overlap the validation labels leave these users out
+    const validationUsers = new Set(
+      plan.validation.flatMap((t) => sampleUsers(activeAt(t), t, o.usersPerCutoff)),
+    );
     const part = async (
       cutoffs: number[],
       subsample: boolean,
       cap = o.usersPerCutoff,
+      purgeAfterMs = Infinity,
     ): Promise<LabelledSet> => {
       const rows: { id: string; t: number; y: number; w: number }[] = [];
       for (const t of cutoffs) {
-        const active: string[] = [];
-        for (const [u, first] of firstSeen) if (first < t) active.push(u);
+        let active = activeAt(t);
+        if (t > purgeAfterMs) active = active.filter((u) => !validationUsers.has(u));
         for (const u of sampleUsers(active, t, cap)) {
           const y = hasOrderIn(orders.get(u) ?? [], t, o.horizonMs) ? 1 : 0;
           if (y === 0 && subsample && !keepNegative(u, t, o.negativeKeepRate)) continue;
@@ -124,7 +137,12 @@ export class TrainingSetBuilder {
       return set;
     };
     // Held-out sets keep every negative: their metrics describe the population scored live.
-    const train = await part(plan.train, o.negativeKeepRate < 1);
+    const train = await part(
+      plan.train,
+      o.negativeKeepRate < 1,
+      o.usersPerCutoff,
+      plan.userPurgeAfterMs,
+    );
     const validation = await part(plan.validation, false);
     const test = await part(plan.test, false, o.testUsersPerCutoff);
     return {
