@@ -5,6 +5,7 @@ import {
   binaryMetrics,
   predictPropensity,
   trainPropensityMlp,
+  type EpochProgress,
   type LabelledSet,
   type Tf,
   type TrainedMlp,
@@ -56,21 +57,23 @@ export async function trainingRuns(
   backend: string,
   older: Sets,
   newer: Sets,
-  epochs: { scratch: number; warm: number },
+  /** ensemble: networks per from-scratch run (the trainer's TRAINER_ENSEMBLE). */
+  epochs: { scratch: number; warm: number; ensemble: number },
   log: (line: string) => void,
 ): Promise<{ runs: BackendRuns; scratch: TrainedMlp }> {
-  const onEpoch =
-    (what: string) => (p: { epoch: number; maxEpochs: number; valLoss: number; valAuc: number }) =>
-      log(
-        `${backend} ${what}: epoch ${p.epoch}/${p.maxEpochs} val loss ${p.valLoss.toFixed(4)} AUC ${p.valAuc.toFixed(4)}`,
-      );
+  const onEpoch = (what: string) => (p: EpochProgress) =>
+    log(
+      `${backend} ${what}${p.member ? ` (network ${p.member}/${p.members ?? 1})` : ''}: epoch ${p.epoch}/${p.maxEpochs} val loss ${p.valLoss.toFixed(4)} AUC ${p.valAuc.toFixed(4)}`,
+    );
   const champion = await trainPropensityMlp(tf, older.train, older.validation, {
     ...MLP_OPTIONS,
+    ensemble: epochs.ensemble,
     maxEpochs: epochs.scratch,
     onEpoch: onEpoch('champion (older window)'),
   });
   const scratch = await trainPropensityMlp(tf, newer.train, newer.validation, {
     ...MLP_OPTIONS,
+    ensemble: epochs.ensemble,
     maxEpochs: epochs.scratch,
     onEpoch: onEpoch('from scratch'),
   });

@@ -84,11 +84,18 @@ async function writeCsv(
 
 const f4 = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : String(x));
 
-function childRuns(path: string, backend: string): Promise<BackendRuns> {
+function childRuns(path: string, backend: string, ensemble: number): Promise<BackendRuns> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [join(__dirname, 'propensity.child.js'), path, backend, String(EPOCHS), String(WARM_EPOCHS)],
+      [
+        join(__dirname, 'propensity.child.js'),
+        path,
+        backend,
+        String(EPOCHS),
+        String(WARM_EPOCHS),
+        String(ensemble),
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -106,6 +113,7 @@ async function main(): Promise<void> {
   const config = loadConfig({
     CLICKHOUSE_DATA_DIR: tempDir('bench-propensity'),
     LOG_LEVEL: 'error',
+    ...(process.env.TRAINER_ENSEMBLE ? { TRAINER_ENSEMBLE: process.env.TRAINER_ENSEMBLE } : {}),
     ...(process.env.TRAINER_SPLIT_PURGE
       ? { TRAINER_SPLIT_PURGE: process.env.TRAINER_SPLIT_PURGE }
       : {}),
@@ -178,7 +186,7 @@ async function main(): Promise<void> {
     native,
     pick(older),
     pick(newer),
-    { scratch: EPOCHS, warm: WARM_EPOCHS },
+    { scratch: EPOCHS, warm: WARM_EPOCHS, ensemble: config.trainer.ensemble },
     progress,
   );
   const { test, train, validation } = pick(newer);
@@ -238,7 +246,7 @@ async function main(): Promise<void> {
         const path = join(tempDir('bench-propensity-sets'), 'sets.bin');
         writeSets(path, { older: pick(older), newer: pick(newer) });
         progress('training on wasm (child process)');
-        return childRuns(path, 'wasm');
+        return childRuns(path, 'wasm', config.trainer.ensemble);
       })()
     : null;
 
@@ -264,7 +272,7 @@ async function main(): Promise<void> {
     ],
     [
       'horizon / split',
-      `7d; train ${newer.plan.train.length} cut-offs (${train.n} rows), validation ${validation.n}, test ${test.n} rows at ${new Date(tTest).toISOString()} (latest, held out); purge ${config.trainer.splitPurge} (TRAINER_SPLIT_PURGE)`,
+      `7d; train ${newer.plan.train.length} cut-offs (${train.n} rows), validation ${validation.n}, test ${test.n} rows at ${new Date(tTest).toISOString()} (latest, held out); purge ${config.trainer.splitPurge} (TRAINER_SPLIT_PURGE); MLP: ${config.trainer.ensemble} network(s) per from-scratch run (TRAINER_ENSEMBLE)`,
     ],
     [
       'features',

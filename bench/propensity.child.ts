@@ -3,7 +3,7 @@ import { getTf, parseTfBackendChoice } from '@storepulse/ml';
 import { readSets, trainingRuns } from './propensity-runs';
 
 async function main(): Promise<void> {
-  const [path, backend, scratchEpochs, warmEpochs] = process.argv.slice(2);
+  const [path, backend, scratchEpochs, warmEpochs, ensemble] = process.argv.slice(2);
   const { tf, info } = await getTf({
     backend: parseTfBackendChoice(backend),
     log: () => undefined,
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     info.backend,
     sets.older,
     sets.newer,
-    { scratch: Number(scratchEpochs), warm: Number(warmEpochs) },
+    { scratch: Number(scratchEpochs), warm: Number(warmEpochs), ensemble: Number(ensemble ?? 1) },
     (line) => process.stderr.write(`[bench] ${line}\n`),
   );
   process.stdout.write(`RESULT ${JSON.stringify(runs)}\n`);

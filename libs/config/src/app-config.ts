@@ -134,6 +134,8 @@ export interface TrainerConfig {
   splitPurge: 'time' | 'users';
   maxEpochs: number;
   warmMaxEpochs: number;
+  /** Networks per from-scratch propensity run, merged into one (TRAINER_ENSEMBLE). */
+  ensemble: number;
   hidden: number[];
   gate: { maxAucDrop: number; maxLogLossIncrease: number };
   /**
@@ -505,6 +507,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       splitPurge: e.TRAINER_SPLIT_PURGE,
       maxEpochs: e.TRAINER_MAX_EPOCHS,
       warmMaxEpochs: e.TRAINER_WARM_MAX_EPOCHS,
+      ensemble: e.TRAINER_ENSEMBLE,
       hidden: e.TRAINER_HIDDEN.split(',').map(Number),
       gate: { maxAucDrop: e.GATE_MAX_AUC_DROP, maxLogLossIncrease: e.GATE_MAX_LOGLOSS_INCREASE },
       rejectedRetry: {

@@ -181,6 +181,11 @@ export const envSchema = z.object({
   TRAINER_DRIFT_LIVE_AUC_WINDOW_MS: int(60_000, 30 * 86_400_000).default(86_400_000),
   /** At most this many (the newest) samples of the window are pooled: bounds the read. */
   TRAINER_DRIFT_LIVE_AUC_MAX_SAMPLES: int(100, 10_000_000).default(200_000),
+  /**
+   * From-scratch propensity runs train this many networks (seeds 7, 8, …) and serve their mean logit
+   * as one network (warm starts continue it); 1 = a single network.
+   */
+  TRAINER_ENSEMBLE: int(1, 16).default(3),
   TRAINER_HIDDEN: z
     .string()
     .default('64,32')

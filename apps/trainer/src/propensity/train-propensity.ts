@@ -44,6 +44,8 @@ export interface PropensityTrainingConfig {
   splitPurge?: 'time' | 'users';
   maxEpochs: number;
   warmMaxEpochs: number;
+  /** Networks per from-scratch run, merged into one (MlpOptions.ensemble); default 1. */
+  ensemble?: number;
   hidden: number[];
   gate: { maxAucDrop: number; maxLogLossIncrease: number };
 }
@@ -248,13 +250,21 @@ export class PropensityTrainer {
       maxEpochs,
       classWeight: 'balanced',
       seed: 7,
+      ...(this.cfg.ensemble ? { ensemble: this.cfg.ensemble } : {}),
       ...(warm ? { warmStart: { model: warm.model, normalisation: warm.normalisation } } : {}),
       onEpoch: (p) => {
         this.log.info({ model: name, ...p }, 'epoch');
         progress({
           phase: 'training',
-          fraction: 0.4 + 0.45 * (p.epoch / p.maxEpochs),
-          detail: { epoch: p.epoch, maxEpochs: p.maxEpochs, valLoss: p.valLoss, valAuc: p.valAuc },
+          // an ensemble's members share the training phase's share of the progress
+          fraction: 0.4 + (0.45 * ((p.member ?? 1) - 1 + p.epoch / p.maxEpochs)) / (p.members ?? 1),
+          detail: {
+            epoch: p.epoch,
+            maxEpochs: p.maxEpochs,
+            valLoss: p.valLoss,
+            valAuc: p.valAuc,
+            ...(p.member ? { member: p.member, members: p.members } : {}),
+          },
         });
       },
     });

@@ -4,7 +4,7 @@
 // training is deterministic, nothing leaks tensors, and a feature mismatch fails precisely.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { getTf, type Tf } from '../tf-provider';
+import { getTf, type Tensor, type Tf } from '../tf-provider';
 import { seededRandom, randomNormals } from '../models';
 import { binaryMetrics, logLoss, rocAuc } from '../eval/binary-metrics';
 import type { LabelledSet } from './labelled-set';
@@ -13,6 +13,7 @@ import { applyStandardizer } from './standardize';
 import {
   FeatureMismatchError,
   loadPropensityModel,
+  mergeMeanLogit,
   predictPropensity,
   savePropensityModel,
   trainPropensityMlp,
@@ -245,6 +246,78 @@ void describe('propensity MLP', () => {
     assert.deepEqual(
       a.history.map((h) => h.valLoss),
       b.history.map((h) => h.valLoss),
+    );
+    a.model.dispose();
+    b.model.dispose();
+  });
+
+  void it('an ensemble is the mean logit of its members, trained as they would be alone', async () => {
+    const small = synthetic(2000, 900);
+    const opts: MlpOptions = { ...BASE, hidden: [8, 4], maxEpochs: 3, dropout: 0.1 };
+    const before = tf.memory().numTensors;
+    const ens = await trainPropensityMlp(tf, small, val, { ...opts, ensemble: 3, seed: 11 });
+    // its members alone: seeds 11, 12, 13, uncalibrated
+    const alone = await Promise.all(
+      [11, 12, 13].map((seed) =>
+        trainPropensityMlp(tf, small, val, { ...opts, seed, calibrate: false }),
+      ),
+    );
+    assert.deepEqual(
+      ens.members,
+      alone.map((m, i) => ({ seed: 11 + i, epochs: m.epochs, bestEpoch: m.bestEpoch })),
+    );
+    assert.equal(
+      ens.epochs,
+      alone.reduce((a, m) => a + m.epochs, 0),
+    );
+    // one plain MLP, three times as wide
+    assert.deepEqual(
+      ens.model.getWeights().map((w) => w.shape),
+      [[D, 24], [24], [24, 12], [12], [12, 1], [1]],
+    );
+    const rows = 300;
+    const xs = applyStandardizer(ens.normalisation, test.x.subarray(0, rows * D), rows, D);
+    const logitsOf = (m: TrainedMlp) =>
+      tf.tidy(() => Array.from((m.model.predict(tf.tensor2d(xs, [rows, D])) as Tensor).dataSync()));
+    const mean = alone
+      .map(logitsOf)
+      .reduce((acc, z) => acc.map((v, i) => v + (z[i] ?? 0) / 3), new Array<number>(rows).fill(0));
+    logitsOf(ens).forEach((z, i) =>
+      assert.ok(Math.abs(z - (mean[i] ?? 0)) < 1e-4, `row ${i}: ${z} vs ${mean[i]}`),
+    );
+    // calibrated on the merged logit; a warm start continues the merged network
+    assert.ok(ens.calibration);
+    const warm = await trainPropensityMlp(tf, small, val, {
+      ...opts,
+      maxEpochs: 1,
+      ensemble: 3,
+      warmStart: ens,
+    });
+    assert.equal(warm.members.length, 1);
+    assert.deepEqual(warm.model.getWeights()[0]?.shape, [D, 24]);
+    for (const m of [ens, warm, ...alone]) m.model.dispose();
+    assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
+  });
+
+  void it('merging networks of different shapes, or no ensemble at all, is a precise error', async () => {
+    const a = await trainPropensityMlp(tf, synthetic(500, 5), val, {
+      ...BASE,
+      hidden: [4],
+      maxEpochs: 1,
+    });
+    const b = await trainPropensityMlp(tf, synthetic(500, 6), val, {
+      ...BASE,
+      hidden: [5],
+      maxEpochs: 1,
+    });
+    assert.throws(
+      () => mergeMeanLogit(tf, [a.model, b.model]),
+      /mergeMeanLogit: architectures differ/,
+    );
+    assert.throws(() => mergeMeanLogit(tf, []), /mergeMeanLogit: no models/);
+    await assert.rejects(
+      trainPropensityMlp(tf, train, val, { ...BASE, ensemble: 0 }),
+      /ensemble = 0, expected an integer >= 1/,
     );
     a.model.dispose();
     b.model.dispose();

@@ -40,6 +40,9 @@ export interface EpochProgress {
   /** Sample-weighted ROC AUC on validation. */
   valAuc: number;
   ms: number;
+  /** In an ensemble: which member (1-based) of how many is training. */
+  member?: number;
+  members?: number;
 }
 
 export interface MlpWarmStart {
@@ -74,6 +77,14 @@ export interface MlpOptions {
   /** Applied before standardising (ignored with warmStart, which keeps the champion's). */
   transform?: FeatureTransform | null;
   onEpoch?: (p: EpochProgress) => void;
+  /**
+   * Train this many networks (seeds seed, seed + 1, …; each early-stopped on validation) and merge
+   * them into ONE network whose logit is their mean logit: block-diagonal hidden layers K times as
+   * wide (`mergeMeanLogit`), so scoring, model I/O and a later warm start see a plain MLP. Averaging
+   * independently seeded networks removes part of the seed-to-seed variance (docs/models.md,
+   * "Quality benchmark"). Default 1; ignored with warmStart (which continues the merged champion).
+   */
+  ensemble?: number;
   /** Fit a calibration on validation (default true): class weighting biases the raw probabilities. */
   calibrate?: boolean;
   /**
@@ -103,8 +114,10 @@ export interface TrainedMlp extends PropensityModel {
   transform: FeatureTransform | null;
   /** Epochs run. */
   epochs: number;
-  /** 1-based epoch whose weights were kept (lowest validation loss). */
+  /** 1-based epoch whose weights were kept (lowest validation loss; an ensemble's first member's). */
   bestEpoch: number;
+  /** An ensemble's members (seed, epochs run, best epoch); one entry for a single network. */
+  members: { seed: number; epochs: number; bestEpoch: number }[];
   stoppedEarly: boolean;
   warmStarted: boolean;
   /** Class weights applied (before normalising all weights to mean 1). */
@@ -239,6 +252,10 @@ export async function trainPropensityMlp(
   val: LabelledSet,
   opts: MlpOptions = {},
 ): Promise<TrainedMlp> {
+  const ensemble = opts.ensemble ?? 1;
+  if (!Number.isInteger(ensemble) || ensemble < 1)
+    throw new Error(`trainPropensityMlp: ensemble = ${ensemble}, expected an integer >= 1`);
+  if (ensemble > 1 && !opts.warmStart) return trainEnsemble(tf, train, val, opts, ensemble);
   const t0 = performance.now();
   validateLabelledSet(train, 'trainPropensityMlp: train');
   validateLabelledSet(val, 'trainPropensityMlp: val');
@@ -455,6 +472,7 @@ export async function trainPropensityMlp(
     calibration,
     epochs: history.length,
     bestEpoch,
+    members: [{ seed, epochs: history.length, bestEpoch }],
     stoppedEarly,
     warmStarted: opts.warmStart !== undefined,
     classWeights,
@@ -558,4 +576,137 @@ export async function loadPropensityModel(tf: Tf, buf: Uint8Array): Promise<Load
     metadata,
     createdAt: loaded.createdAt,
   };
+}
+
+/**
+ * K networks trained one after another with seeds seed + k, merged by {@link mergeMeanLogit}; the
+ * calibration is fitted on the merged logit exactly as for one network.
+ */
+async function trainEnsemble(
+  tf: Tf,
+  train: LabelledSet,
+  val: LabelledSet,
+  opts: MlpOptions,
+  k: number,
+): Promise<TrainedMlp> {
+  const t0 = performance.now();
+  const seed = opts.seed ?? 42;
+  const members: TrainedMlp[] = [];
+  try {
+    for (let m = 0; m < k; m++) {
+      members.push(
+        await trainPropensityMlp(tf, train, val, {
+          ...opts,
+          ensemble: 1,
+          seed: seed + m,
+          calibrate: false,
+          ...(opts.onEpoch
+            ? {
+                onEpoch: (p: EpochProgress) => opts.onEpoch?.({ ...p, member: m + 1, members: k }),
+              }
+            : {}),
+        }),
+      );
+    }
+    const first = members[0];
+    if (!first) throw new Error('trainPropensityMlp: an ensemble without members');
+    const model = mergeMeanLogit(
+      tf,
+      members.map((m) => m.model),
+    );
+    const { normalisation, transform } = first;
+    const d = train.d;
+    const xs = applyStandardizer(normalisation, train.x, train.n, d, { transform });
+    const xv = applyStandardizer(normalisation, val.x, val.n, d, { transform });
+    let calibration: PlattCalibration | null = null;
+    if (opts.calibrate ?? true) {
+      const method = opts.calibrationMethod ?? 'base-rate';
+      calibration = fitCalibration(
+        method,
+        { z: logits(tf, model, xv, val.n, d), y: val.y, w: val.weight },
+        method === 'base-rate'
+          ? { z: logits(tf, model, xs, train.n, d), y: train.y, w: train.weight }
+          : { z: [], y: [], w: [] },
+      );
+    }
+    const ms = performance.now() - t0;
+    const samples = members.reduce((a, m) => a + (m.samplesPerSec * m.ms) / 1000, 0);
+    return {
+      model,
+      normalisation,
+      transform,
+      calibration,
+      epochs: members.reduce((a, m) => a + m.epochs, 0),
+      bestEpoch: first.bestEpoch,
+      members: members.map((m, i) => ({
+        seed: seed + i,
+        epochs: m.epochs,
+        bestEpoch: m.bestEpoch,
+      })),
+      stoppedEarly: members.every((m) => m.stoppedEarly),
+      warmStarted: false,
+      classWeights: first.classWeights,
+      ms,
+      samplesPerSec: samples / (ms / 1000),
+      history: members.flatMap((m) => m.history),
+    };
+  } finally {
+    for (const m of members) m.model.dispose();
+  }
+}
+
+/**
+ * One dense ReLU network computing the mean logit of K networks of the same architecture
+ * (dense layers, ReLU hidden, 1-unit linear output): the first layer's kernels side by side, the
+ * hidden layers' kernels on the block diagonal (zeros between members), the output kernels stacked
+ * and divided by K, the output bias the members' mean. Exact: each block sees only its member's
+ * activations.
+ */
+export function mergeMeanLogit(tf: Tf, models: readonly LayersModel[]): LayersModel {
+  const k = models.length;
+  const first = models[0];
+  if (!first) throw new Error('mergeMeanLogit: no models');
+  const shapes = (m: LayersModel) => m.getWeights().map((w) => w.shape.join('x'));
+  const want = shapes(first).join(',');
+  for (const m of models)
+    if (shapes(m).join(',') !== want)
+      throw new Error(`mergeMeanLogit: architectures differ (${shapes(m).join(',')} vs ${want})`);
+  const ws = models.map((m) => m.getWeights().map((w) => w.dataSync()));
+  const shape = first.getWeights().map((w) => w.shape);
+  const layers = shape.length / 2;
+  const d = shape[0]?.[0] ?? 0;
+  const hidden = shape
+    .slice(0, -2)
+    .filter((_, i) => i % 2 === 0)
+    .map((s) => s[1] ?? 0);
+  const merged = buildNetwork(
+    tf,
+    d,
+    hidden.map((h) => h * k),
+    0,
+  );
+  const out: Tensor[] = [];
+  for (let l = 0; l < layers; l++) {
+    const [a = 0, b = 0] = shape[2 * l] ?? [];
+    const output = l === layers - 1;
+    const rowsIn = l === 0 ? a : a * k; // the first layer reads the shared input
+    const cols = output ? 1 : b * k;
+    const kernel = new Float32Array(rowsIn * cols);
+    const bias = new Float32Array(cols);
+    for (let m = 0; m < k; m++) {
+      const km = ws[m]?.[2 * l];
+      const bm = ws[m]?.[2 * l + 1];
+      if (!km || !bm) throw new Error('mergeMeanLogit: missing weights');
+      const r0 = l === 0 ? 0 : m * a;
+      const c0 = output ? 0 : m * b;
+      for (let r = 0; r < a; r++)
+        for (let c = 0; c < b; c++)
+          kernel[(r0 + r) * cols + c0 + c] += (km[r * b + c] ?? 0) / (output ? k : 1);
+      for (let c = 0; c < b; c++) bias[c0 + c] += (bm[c] ?? 0) / (output ? k : 1);
+    }
+    out.push(tf.tensor2d(kernel, [rowsIn, cols]), tf.tensor1d(bias));
+  }
+  merged.setWeights(out);
+  out.forEach((t) => t.dispose());
+  return merged;
 }
