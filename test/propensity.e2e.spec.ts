@@ -73,6 +73,9 @@ describe('propensity: simulator → trainer → champion → scorer → predicti
         GATE_MAX_LOGLOSS_INCREASE: '0.5',
         TRAINER_MAX_EPOCHS: '12',
         TRAINER_WARM_MAX_EPOCHS: '4',
+        // one network per run: the ensemble (default 3) is the trainer int test's; here it would
+        // only triple the training time
+        TRAINER_ENSEMBLE: '1',
         SCORER_MODEL_POLL_MS: '500',
       },
       output,

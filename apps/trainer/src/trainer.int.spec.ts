@@ -27,6 +27,7 @@ describe('propensity training on simulated history (embedded engine, real TF.js)
   let trainer: PropensityTrainer;
   let first: PropensityRunResult;
   let maxFeaturePsi = Infinity;
+  let ensemble = 1;
   const phases: string[] = [];
 
   before(async () => {
@@ -41,6 +42,7 @@ describe('propensity training on simulated history (embedded engine, real TF.js)
       TRAINER_WARM_MAX_EPOCHS: '5',
     });
     maxFeaturePsi = config.trainer.maxFeaturePsi;
+    ensemble = config.trainer.ensemble;
     ch = await createClickHouse(config.clickhouse);
     await runMigrations(ch.client);
     const logger = testLogger();
@@ -96,6 +98,15 @@ describe('propensity training on simulated history (embedded engine, real TF.js)
       `24h test AUC mlp ${t.mlp.rocAuc.toFixed(4)} logistic ${t.logistic.rocAuc.toFixed(4)} heuristic ${t.heuristic.rocAuc.toFixed(4)}; log loss mlp ${t.mlp.logLoss.toFixed(4)} logistic ${t.logistic.logLoss.toFixed(4)} heuristic ${t.heuristic.logLoss.toFixed(4)}; ECE mlp ${t.mlp.ece.toFixed(4)}`,
     );
     assert.equal(first.promoted, true, first.reason);
+    // from scratch: TRAINER_ENSEMBLE networks (seeds 7, 8, …) merged into the one served
+    assert.deepEqual(
+      first.networks.map((n) => n.seed),
+      Array.from({ length: ensemble }, (_, i) => 7 + i),
+    );
+    assert.equal(
+      first.epochs,
+      first.networks.reduce((a, n) => a + n.epochs, 0),
+    );
     const champ = await registry.champion('propensity_24h');
     assert.equal(champ?.version, 1);
     assert.equal(champ?.kind, 'propensity');
@@ -119,6 +130,7 @@ describe('propensity training on simulated history (embedded engine, real TF.js)
     assert.equal(second.parentVersion, 1);
     assert.equal(second.features, first.features, "a warm start keeps the champion's features");
     assert.ok(second.epochs <= 5);
+    assert.equal(second.networks.length, 1, 'a warm start continues the merged network');
     assert.ok(second.test.champion, 'the champion is evaluated on the same held-out cut-off');
     assert.equal(second.test.champion.n, second.test.mlp.n);
     const v2 = await registry.get('propensity_24h', 2);

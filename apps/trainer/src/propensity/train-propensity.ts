@@ -84,7 +84,10 @@ export interface PropensityRunResult {
   droppedFeatures: { feature: string; psi: number }[];
   /** Latest event time stored when the training set was built (the scheduler's "new data" check). */
   watermarkMs: number;
+  /** Epochs run (an ensemble's: summed over its networks). */
   epochs: number;
+  /** The networks trained and merged (seed, epochs, best epoch); one unless TRAINER_ENSEMBLE > 1. */
+  networks: { seed: number; epochs: number; bestEpoch: number }[];
   trainMs: number;
   samplesPerSec: number;
   /** Per model, on the test cut-off (the latest, held out). */
@@ -334,6 +337,7 @@ export class PropensityTrainer {
       droppedFeatures,
       watermarkMs: sets.watermarkMs,
       epochs: trained.epochs,
+      networks: trained.members,
       trainMs: trained.ms,
       samplesPerSec: trained.samplesPerSec,
       test: testMetrics,
