@@ -223,6 +223,25 @@ function buildNetwork(tf: Tf, d: number, hidden: number[], seed: number): Layers
   return model;
 }
 
+/** The calibration of a model's logit (standardised training and validation rows given). */
+function calibrateModel(
+  tf: Tf,
+  model: LayersModel,
+  method: CalibrationMethod = 'base-rate',
+  t: { xs: Float32Array; train: LabelledSet },
+  v: { xv: Float32Array; val: LabelledSet },
+): PlattCalibration {
+  const d = t.train.d;
+  return fitCalibration(
+    method,
+    { z: logits(tf, model, v.xv, v.val.n, d), y: v.val.y, w: v.val.weight },
+    // the training logits only for 'base-rate' (sample weights, not the class weights)
+    method === 'base-rate'
+      ? { z: logits(tf, model, t.xs, t.train.n, d), y: t.train.y, w: t.train.weight }
+      : { z: [], y: [], w: [] },
+  );
+}
+
 /** Logits of a standardised row-major matrix, batched, no tensor left behind. */
 function logits(tf: Tf, model: LayersModel, xs: Float32Array, n: number, d: number): Float32Array {
   const out = new Float32Array(n);
@@ -452,18 +471,9 @@ export async function trainPropensityMlp(
   }
   const bestEpoch = best?.epoch ?? history.length;
 
-  let calibration: PlattCalibration | null = null;
-  if (calibrate) {
-    const method = opts.calibrationMethod ?? 'base-rate';
-    calibration = fitCalibration(
-      method,
-      { z: logits(tf, model, xv, val.n, d), y: val.y, w: val.weight },
-      // the training logits only for 'base-rate' (sample weights, not the class weights)
-      method === 'base-rate'
-        ? { z: logits(tf, model, xs, train.n, d), y: train.y, w: train.weight }
-        : { z: [], y: [], w: [] },
-    );
-  }
+  const calibration = calibrate
+    ? calibrateModel(tf, model, opts.calibrationMethod, { xs, train }, { xv, val })
+    : null;
   const ms = performance.now() - t0;
   return {
     model,
@@ -619,15 +629,12 @@ async function trainEnsemble(
     const xs = applyStandardizer(normalisation, train.x, train.n, d, { transform });
     const xv = applyStandardizer(normalisation, val.x, val.n, d, { transform });
     let calibration: PlattCalibration | null = null;
-    if (opts.calibrate ?? true) {
-      const method = opts.calibrationMethod ?? 'base-rate';
-      calibration = fitCalibration(
-        method,
-        { z: logits(tf, model, xv, val.n, d), y: val.y, w: val.weight },
-        method === 'base-rate'
-          ? { z: logits(tf, model, xs, train.n, d), y: train.y, w: train.weight }
-          : { z: [], y: [], w: [] },
-      );
+    try {
+      if (opts.calibrate ?? true)
+        calibration = calibrateModel(tf, model, opts.calibrationMethod, { xs, train }, { xv, val });
+    } catch (e) {
+      model.dispose();
+      throw e;
     }
     const ms = performance.now() - t0;
     const samples = members.reduce((a, m) => a + (m.samplesPerSec * m.ms) / 1000, 0);
