@@ -265,6 +265,12 @@ const OP_DAYS_SINCE_FIRST = 7;
 const OP_MEAN_INTERVAL = 8;
 const OP_PER_SESSION = 9;
 const OP_SESSION_GAP = 10;
+/** The op of each session-based aggregation (they read the window's session statistics). */
+const SESSION_OPS = {
+  session: OP_SESSION,
+  per_session: OP_PER_SESSION,
+  session_gap: OP_SESSION_GAP,
+} as const;
 
 /** Epoch ms of the "no event" value of earliest-time measures (NO_EARLIEST, 2299-12-31). */
 export const NO_EARLIEST_MS = Date.UTC(2299, 11, 31);
@@ -340,12 +346,7 @@ export function compileFeatures(
       case 'session':
       case 'per_session':
       case 'session_gap':
-        p.op[k] =
-          a.kind === 'session'
-            ? OP_SESSION
-            : a.kind === 'per_session'
-              ? OP_PER_SESSION
-              : OP_SESSION_GAP;
+        p.op[k] = SESSION_OPS[a.kind];
         p.gm[k] = GRANULARITY_SECONDS[f.granularity] * 1000;
         p.span[k] = WINDOW_SECONDS[f.window] * 1000;
         if (a.kind === 'session') p.stat[k] = STATS.indexOf(a.stat);

@@ -111,8 +111,11 @@ export class TrainingSetBuilder {
       return active;
     };
     // purge `users`: training rows whose labels overlap the validation labels leave these users out
+    // (none to find with purge `time`: no training cut-off comes after userPurgeAfterMs)
     const validationUsers = new Set(
-      plan.validation.flatMap((t) => sampleUsers(activeAt(t), t, o.usersPerCutoff)),
+      Number.isFinite(plan.userPurgeAfterMs)
+        ? plan.validation.flatMap((t) => sampleUsers(activeAt(t), t, o.usersPerCutoff))
+        : [],
     );
     const part = async (
       cutoffs: number[],
