@@ -142,10 +142,10 @@ describe('collector over HTTP into Kafka (real broker)', () => {
       () =>
         Promise.resolve(
           mine(TOPICS.storefrontDlq, (x) => x.headers['x-dlq-request-id'] === requestId).length ===
-            2,
+            2 && mine(TOPICS.clickstream, (x) => x.key === user).length >= 1,
         ),
       20_000,
-      'two dead letters',
+      'two dead letters and the accepted event',
     );
     const dlq = mine(TOPICS.storefrontDlq, (x) => x.headers['x-dlq-request-id'] === requestId);
     const first = dlq.find((x) => x.headers['x-dlq-index'] === '1');
