@@ -79,7 +79,10 @@ import {
  *   tier and the scorer on the storefront clickstream at BENCH_RATE, event → committed prediction, with
  *   the batch's unstored events folded into the features and, side by side, waiting for the aggregator),
  *   BENCH_B (1: run (b) when BENCH_E2E is on; 0 leaves only (c)), BENCH_ECHO (1: (b) once more with
- *   an echo handler instead of the scorer, the transport and Kafka alone).
+ *   an echo handler instead of the scorer, the transport and Kafka alone, published with the first of
+ *   BENCH_PRODUCERS), BENCH_PRODUCERS (kafkajs,librdkafka: (b)'s transactional producers, a row each),
+ *   BENCH_CONSUMERS (kafkajs: (b)'s consumers, a row each crossed with the producers; (c) uses
+ *   TRANSPORT_CONSUMER_CLIENT).
  * The propensity scorer's real path (ScoreEvents → PropensityScorer → ChampionCache with a model the
  * real trainer trained and registered; features from the embedded ClickHouse): (a) in process, the
  * pure scoring throughput with the time per stage; (b) end to end through Kafka with the exactly-once
@@ -151,8 +154,10 @@ interface E2eVariant {
   offsetsDuringHandler: boolean;
   fetchMaxWaitMs: number;
   maxBytesPerPartition: number;
-  /** Whose transactional producers publish the predictions (the consumer is kafkajs' in both). */
+  /** Whose transactional producers publish the predictions. */
   producers: 'kafkajs' | 'librdkafka';
+  /** Whose consumer fetches the events (default kafkajs). */
+  consumer?: 'kafkajs' | 'librdkafka';
 }
 
 /** The scorer waits for the aggregator's commit of the batch; no aggregator runs here. */
@@ -610,13 +615,36 @@ async function main(): Promise<void> {
           throw new Error(`BENCH_PRODUCERS: ${c} is neither kafkajs nor librdkafka`);
         return c;
       });
-      const nows = clients.map((c): E2eVariant => ({
-        ...now,
-        label: `now, ${c} producers`,
-        producers: c,
-      }));
+      // BENCH_CONSUMERS: whose consumer fetches the events, each crossed with BENCH_PRODUCERS
+      const consumers = (process.env.BENCH_CONSUMERS ?? 'kafkajs').split(',').map((c) => {
+        if (c !== 'kafkajs' && c !== 'librdkafka')
+          throw new Error(`BENCH_CONSUMERS: ${c} is neither kafkajs nor librdkafka`);
+        return c;
+      });
+      const nows = consumers.flatMap((consumer) =>
+        clients.map((c): E2eVariant => ({
+          ...now,
+          label:
+            consumers.length > 1 || consumer !== 'kafkajs'
+              ? `now, ${c} producers, ${consumer} consumer`
+              : `now, ${c} producers`,
+          producers: c,
+          consumer,
+        })),
+      );
       const variants = !B ? [] : COMPARE ? [before, ...nows] : nows;
-      if (ECHO && B) variants.push({ ...now, label: 'transport alone (echo handler)', echo: true });
+      if (ECHO && B)
+        for (const consumer of consumers) {
+          // the echo rows publish with the first of BENCH_PRODUCERS (kafkajs before this row named it)
+          const producers = clients[0] ?? 'kafkajs';
+          variants.push({
+            ...now,
+            label: `transport alone (echo handler), ${producers} producers, ${consumer} consumer`,
+            producers,
+            consumer,
+            echo: true,
+          });
+        }
       // BENCH_MAX_BYTES_ALT: the current settings with another fetch size per partition, side by side
       const alt = Number(process.env.BENCH_MAX_BYTES_ALT ?? 0);
       if (alt > 0 && B)
@@ -772,6 +800,7 @@ async function closedLoop(
           drainTimeoutMs: 10_000,
           sessionTimeoutMs: 10_000,
           fromBeginning: false,
+          consumerClient: config.kafka.transportConsumerClient,
           logger,
           metrics: new PipelineMetrics(false),
         },
@@ -1175,6 +1204,7 @@ async function endToEnd(
         maxBytesPerPartition: v.maxBytesPerPartition,
         fetchMaxWaitMs: v.fetchMaxWaitMs,
         offsetsDuringHandler: v.offsetsDuringHandler,
+        consumerClient: v.consumer ?? 'kafkajs',
         retryMaxMs: 5_000,
         stallTimeoutMs: 60_000,
         drainTimeoutMs: 10_000,

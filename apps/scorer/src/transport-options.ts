@@ -18,6 +18,7 @@ export function transactionalTransport(
     topics: o.topics,
     mode: 'transactional',
     producerClient: config.kafka.transportClient,
+    consumerClient: config.kafka.transportConsumerClient,
     partitionsConcurrency: config.aggregator.partitionsConcurrency,
     // the transport chunks the (larger) outputs it sends
     maxBytesPerPartition: config.scorer.maxBytesPerPartition,

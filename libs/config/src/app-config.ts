@@ -21,6 +21,8 @@ export interface KafkaConfig {
   importClient: 'auto' | 'librdkafka' | 'kafkajs';
   /** The exactly-once transports' producers (TRANSPORT_KAFKA_CLIENT). */
   transportClient: 'auto' | 'librdkafka' | 'kafkajs';
+  /** The exactly-once transports' consumer (TRANSPORT_CONSUMER_CLIENT). */
+  transportConsumerClient: 'auto' | 'librdkafka' | 'kafkajs';
 }
 export interface ClickHouseConfig {
   mode: 'server' | 'embedded';
@@ -418,6 +420,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       localPort: e.KAFKA_LOCAL_PORT,
       importClient: e.IMPORT_KAFKA_CLIENT,
       transportClient: e.TRANSPORT_KAFKA_CLIENT,
+      transportConsumerClient: e.TRANSPORT_CONSUMER_CLIENT,
     },
     clickhouse: {
       mode: e.CLICKHOUSE_URL ? 'server' : 'embedded',

@@ -105,11 +105,18 @@ export const envSchema = z.object({
     .default('auto'),
   /**
    * The transactional producers of the exactly-once transports (the scorer's): librdkafka, kafkajs,
-   * or auto (librdkafka when its binding loads, else kafkajs). Their consumer is kafkajs' either way.
+   * or auto (librdkafka when its binding loads, else kafkajs). Their consumer: TRANSPORT_CONSUMER_CLIENT.
    */
   TRANSPORT_KAFKA_CLIENT: z
     .enum(['auto', 'librdkafka', 'kafkajs'], { error: 'must be auto, librdkafka or kafkajs' })
     .default('auto'),
+  /**
+   * The consumer of the exactly-once transports: kafkajs (default), librdkafka (fetches while
+   * batches are handled), or auto (librdkafka when its binding loads, else kafkajs).
+   */
+  TRANSPORT_CONSUMER_CLIENT: z
+    .enum(['auto', 'librdkafka', 'kafkajs'], { error: 'must be auto, librdkafka or kafkajs' })
+    .default('kafkajs'),
   FEATURES_ALLOWED_LATENESS_MS: int(0, 3650 * 86_400_000).default(7 * 86_400_000),
   FEATURES_MAX_FUTURE_MS: int(0, 86_400_000).default(5 * 60_000),
   FEATURES_ROLLUP_TTL_DAYS: int(1, 3650).default(400),

@@ -1,8 +1,16 @@
 // Process-wide correction of kafkajs' read_committed filtering (aborted records leaked otherwise).
 import './transport/read-committed';
-import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger, PipelineMetrics } from '@storepulse/observability';
-import { KAFKA_CLIENT_RETRY } from './client';
+import { brokersOf } from './client';
+import {
+  KafkajsConsumerEngine,
+  type ConsumerEngine,
+  type EngineHooks,
+  type EnginePayload,
+  type FetchTiming,
+} from './consumer-engine';
+import { RdKafkaConsumerEngine } from './rdkafka-consumer';
 
 export interface PartitionBatch {
   topic: string;
@@ -55,46 +63,18 @@ export interface BatchConsumerOptions {
    * never sees records of an aborted or still open transaction).
    */
   readUncommitted?: boolean;
+  /**
+   * Whose consumer fetches: `kafkajs` (default) or `librdkafka` (native, fetching on its own threads
+   * while batches are handled; needs a client of createKafka for its broker list).
+   */
+  client?: 'kafkajs' | 'librdkafka';
+  /** librdkafka: the most messages in one batch (default RDKAFKA_DEFAULT_MAX_BATCH_MESSAGES). */
+  maxBatchMessages?: number;
   logger: Logger;
   metrics: PipelineMetrics;
 }
 
-/** One fetch request of the consumer (kafkajs' fetch instrumentation event). */
-export interface FetchTiming {
-  /** When the fetch request was issued and how long until its answer, in ms (Date.now clock). */
-  startMs: number;
-  durationMs: number;
-}
-
-/** The kafkajs consumer settings of a BatchConsumer (fetch sizes, waits, group timeouts). */
-export function batchConsumerConfig(
-  opts: Pick<
-    BatchConsumerOptions,
-    | 'groupId'
-    | 'maxBytesPerPartition'
-    | 'fetchMaxWaitMs'
-    | 'partitionsConcurrency'
-    | 'sessionTimeoutMs'
-    | 'readUncommitted'
-  >,
-): ConsumerConfig {
-  const sessionTimeout = opts.sessionTimeoutMs ?? 30_000;
-  return {
-    groupId: opts.groupId,
-    maxBytesPerPartition: opts.maxBytesPerPartition,
-    maxBytes: opts.maxBytesPerPartition * Math.max(1, opts.partitionsConcurrency) * 2,
-    minBytes: 1,
-    maxWaitTimeInMs: opts.fetchMaxWaitMs ?? 250,
-    sessionTimeout,
-    heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
-    allowAutoTopicCreation: false,
-    readUncommitted: opts.readUncommitted ?? false,
-    // kafkajs defaults a consumer to 5 retries; the client's 30 (KAFKA_CLIENT_RETRY, at most
-    // BROKER_RETRY_MAX_MS apart, so it resumes within seconds of the broker's return) before kafkajs
-    // gives up and restarts the consumer, which then rejoins the group as a new member
-    retry: { retries: KAFKA_CLIENT_RETRY.retries },
-  };
-}
+export { batchConsumerConfig, type FetchTiming } from './consumer-engine';
 
 export interface ConsumerHealth {
   groupId: string;
@@ -141,7 +121,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * stall detection, drain on shutdown with a timeout.
  */
 export class BatchConsumer {
-  private readonly consumer: Consumer;
+  private readonly consumer: ConsumerEngine;
   private readonly inFlight = new Map<string, number>();
   private running = false;
   private lastBatchAt: number | null = null;
@@ -155,54 +135,52 @@ export class BatchConsumer {
     private readonly opts: BatchConsumerOptions,
     private readonly handler: BatchHandler,
   ) {
-    this.consumer = kafka.consumer(batchConsumerConfig(opts));
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
-      const assigned = e.payload.memberAssignment;
-      this.assignments = Object.entries(assigned).map(([topic, partitions]) => ({
-        topic,
-        partitions: [...partitions].sort((a, b) => a - b),
-      }));
-      this.opts.logger.info(
-        { groupId: opts.groupId, assignments: this.assignments },
-        'consumer group joined',
-      );
-      this.handler.onAssignmentChange?.(
-        this.assignments.flatMap((a) =>
-          a.partitions.map((partition) => ({ topic: a.topic, partition })),
-        ),
-      );
-    });
-    this.consumer.on(this.consumer.events.CRASH, (e) => {
-      this.lastError = String(e.payload.error);
-      this.opts.logger.error(
-        { groupId: opts.groupId, err: e.payload.error, restart: e.payload.restart },
-        'consumer crashed',
-      );
-    });
+    const hooks: EngineHooks = {
+      onAssigned: (assignments) => {
+        this.assignments = assignments;
+        this.opts.logger.info(
+          { groupId: opts.groupId, assignments, client: this.consumer.client },
+          'consumer group joined',
+        );
+        this.handler.onAssignmentChange?.(
+          assignments.flatMap((a) =>
+            a.partitions.map((partition) => ({ topic: a.topic, partition })),
+          ),
+        );
+      },
+      onCrash: (error, restart) => {
+        this.lastError = String(error);
+        this.opts.logger.error({ groupId: opts.groupId, err: error, restart }, 'consumer crashed');
+      },
+    };
+    if (opts.client === 'librdkafka') {
+      const brokers = brokersOf(kafka);
+      if (!brokers || brokers.length === 0)
+        throw new Error(
+          `BatchConsumer(group ${opts.groupId}): the librdkafka consumer needs a client of createKafka (its broker list)`,
+        );
+      this.consumer = new RdKafkaConsumerEngine(brokers, opts, hooks, opts.logger);
+    } else this.consumer = new KafkajsConsumerEngine(kafka, opts, hooks);
   }
 
-  /** Calls `listener` after every fetch request (for benchmarks and diagnostics); returns the unsubscribe. */
+  /** Whose consumer this is. */
+  get client(): 'kafkajs' | 'librdkafka' {
+    return this.consumer.client;
+  }
+
+  /** Calls `listener` after every fetch request (kafkajs only; for benchmarks and diagnostics); returns the unsubscribe. */
   onFetch(listener: (t: FetchTiming) => void): () => void {
-    return this.consumer.on(this.consumer.events.FETCH, (e) => {
-      const durationMs = e.payload.duration;
-      listener({ startMs: e.timestamp - durationMs, durationMs });
-    });
+    return this.consumer.onFetch(listener);
   }
 
   async start(): Promise<void> {
     await this.consumer.connect();
-    for (const topic of this.opts.topics)
-      await this.consumer.subscribe({ topic, fromBeginning: this.opts.fromBeginning ?? true });
+    await this.consumer.subscribe(this.opts.topics);
     this.running = true;
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.opts.partitionsConcurrency,
-      eachBatch: (payload) => this.eachBatch(payload),
-    });
+    await this.consumer.run((payload) => this.eachBatch(payload));
   }
 
-  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+  private async eachBatch(payload: EnginePayload): Promise<void> {
     const { batch } = payload;
     const heartbeat = () => payload.heartbeat();
     const isRunning = () => payload.isRunning();

@@ -67,6 +67,7 @@ async function startApp(
   io?: (kafka: Kafka) => TransportIo,
   mode: BatchTransportOptions['mode'] = 'transactional',
   producerClient: Client = 'kafkajs',
+  consumerClient: Client = 'kafkajs',
 ): Promise<{ app: INestMicroservice; transport: BatchTransport; metrics: PipelineMetrics }> {
   const attempts = new Set<string>();
   @Controller()
@@ -111,6 +112,7 @@ async function startApp(
     drainTimeoutMs: 10_000,
     sessionTimeoutMs: 10_000,
     producerClient,
+    consumerClient,
     logger,
     metrics,
   };
@@ -132,8 +134,15 @@ function baseIo(client: Client, k: Kafka): TransportIo {
 
 const parseOut = (r: ReadRecord) => JSON.parse(r.value?.toString('utf8') ?? '') as { id: number };
 
-for (const client of ['kafkajs', 'librdkafka'] as const)
-  describe(`BatchTransport on the real broker (transactional, ${client} producers)`, () => {
+for (const [client, consumer] of [
+  ['kafkajs', 'kafkajs'],
+  ['librdkafka', 'kafkajs'],
+  ['librdkafka', 'librdkafka'],
+] as const)
+  describe(`BatchTransport on the real broker (transactional, ${client} producers, ${consumer} consumer)`, () => {
+    // the cases that exercise the producers only run once per producer client
+    const producerOnly =
+      consumer !== 'kafkajs' && 'the producer side: run with the kafkajs consumer';
     let kafka: Kafka;
     let admin: Admin;
 
@@ -166,6 +175,7 @@ for (const client of ['kafkajs', 'librdkafka'] as const)
         undefined,
         'transactional',
         client,
+        consumer,
       );
       try {
         await waitGroupAtEnd(admin, n.group, n.input);
@@ -194,6 +204,7 @@ for (const client of ['kafkajs', 'librdkafka'] as const)
         }
         const h = transport.health();
         assert.equal(h.producers, client);
+        assert.equal(h.consumer, consumer);
         assert.equal(h.running, true);
         assert.equal(h.transactions.aborted, 0);
         assert.equal(h.transactions.committed, probe.seen.length);
@@ -248,7 +259,14 @@ for (const client of ['kafkajs', 'librdkafka'] as const)
         };
       };
       const probe: AppProbe = { seen: [], failFirstAttempt: true };
-      const { app, transport } = await startApp(n, probe, flaky);
+      const { app, transport } = await startApp(
+        n,
+        probe,
+        flaky,
+        'transactional',
+        'kafkajs',
+        consumer,
+      );
       try {
         await waitGroupAtEnd(admin, n.group, n.input);
         const out = await readExpected(kafka, n.output, 270);
@@ -278,7 +296,7 @@ for (const client of ['kafkajs', 'librdkafka'] as const)
     // same partition (see read-committed.ts). Fixed process-wide by installReadCommittedFix().
     it(
       'a read_committed consumer sees none of the records of interleaved aborted transactions',
-      { skip: client !== 'kafkajs' && 'the consumer side: kafkajs only' },
+      { skip: (client !== 'kafkajs' || consumer !== 'kafkajs') && 'the reader side: kafkajs only' },
       async () => {
         const n = names('interleave');
         await createTopicsReady(admin, [{ topic: n.output, numPartitions: 1 }]);
@@ -325,13 +343,13 @@ for (const client of ['kafkajs', 'librdkafka'] as const)
       await topics(n);
       await produce(kafka, n.input, inputs(0, 200));
       const first: AppProbe = { seen: [], failFirstAttempt: false };
-      const a = await startApp(n, first, undefined, 'transactional', client);
+      const a = await startApp(n, first, undefined, 'transactional', client, consumer);
       await waitGroupAtEnd(admin, n.group, n.input);
       const { drained } = await a.transport.close();
       assert.equal(drained, true);
       await a.app.close();
       const second: AppProbe = { seen: [], failFirstAttempt: false };
-      const b = await startApp(n, second, undefined, 'transactional', client);
+      const b = await startApp(n, second, undefined, 'transactional', client, consumer);
       try {
         await produce(kafka, n.input, inputs(200, 300));
         await waitGroupAtEnd(admin, n.group, n.input);
@@ -345,9 +363,59 @@ for (const client of ['kafkajs', 'librdkafka'] as const)
       }
     });
 
+    it('hands partitions over exactly once when a second member joins and the first leaves under load', async () => {
+      const n = names('rebalance');
+      await topics(n);
+      const probeA: AppProbe = { seen: [], failFirstAttempt: false };
+      const probeB: AppProbe = { seen: [], failFirstAttempt: false };
+      await produce(kafka, n.input, inputs(0, 300));
+      const a = await startApp(n, probeA, undefined, 'transactional', client, consumer);
+      let b: Awaited<ReturnType<typeof startApp>> | undefined;
+      // inputs keep arriving while the group rebalances twice
+      let sent = 300;
+      let feeding = true;
+      const feeder = (async () => {
+        while (feeding) {
+          await produce(kafka, n.input, inputs(sent, sent + 50));
+          sent += 50;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
+      const owned = (t: BatchTransport) =>
+        t.health().assignments.reduce((k, x) => k + x.partitions.length, 0);
+      try {
+        await waitFor(() => Promise.resolve(probeA.seen.length > 0), 30_000, 'A consuming');
+        b = await startApp(n, probeB, undefined, 'transactional', client, consumer);
+        const bt = b.transport;
+        await waitFor(() => Promise.resolve(owned(bt) > 0), 60_000, 'B given partitions');
+        await waitFor(() => Promise.resolve(probeB.seen.length > 0), 30_000, 'B consuming');
+        await a.app.close();
+        await waitFor(() => Promise.resolve(owned(bt) === 3), 60_000, 'B owning every partition');
+        await new Promise((r) => setTimeout(r, 1_000));
+        feeding = false;
+        await feeder;
+        await waitGroupAtEnd(admin, n.group, n.input);
+        const valid = sent - sent / 10;
+        const out = await readExpected(kafka, n.output, valid);
+        const ids = out.map((r) => parseOut(r).id);
+        assert.equal(out.length, valid, 'one committed output per valid input, none twice');
+        assert.equal(new Set(ids).size, valid);
+        assert.ok(probeA.seen.length > 0 && probeB.seen.length > 0, 'both members handled batches');
+      } finally {
+        feeding = false;
+        await feeder;
+        await b?.app.close();
+        await a.app.close().catch(() => undefined);
+      }
+    });
+
     it(
       'after-handler mode: publishes with the idempotent producer and commits the offsets afterwards',
-      { skip: client !== 'kafkajs' && 'the idempotent producer is kafkajs in both' },
+      {
+        skip:
+          (client !== 'kafkajs' || consumer !== 'kafkajs') &&
+          'the idempotent producer is kafkajs in both',
+      },
       async () => {
         const n = names('after');
         await topics(n);
@@ -370,76 +438,80 @@ for (const client of ['kafkajs', 'librdkafka'] as const)
       },
     );
 
-    it('fences a zombie: a second producer with the same transactional id wins, the first cannot commit, nothing is published twice', async () => {
-      const n = names('zombie');
-      await topics(n);
-      const metrics = new PipelineMetrics(false);
-      const batch: PartitionBatch = {
-        topic: n.input,
-        partition: 0,
-        messages: [0, 1, 2].map((i): KafkaMessage => ({
-          offset: String(i),
-          key: Buffer.from(`k-${i}`),
-          value: Buffer.from(JSON.stringify({ id: i })),
-          timestamp: String(Date.now()),
-          attributes: 0,
-          headers: {},
-        })),
-        lastOffset: '2',
-        highWatermark: '3',
-        heartbeat: () => Promise.resolve(),
-      };
-      let release: () => void = () => undefined;
-      const gate = new Promise<void>((r) => (release = r));
-      const map = (b: InboundBatch) => ({
-        records: b.messages.map((m) => ({ topic: n.output, key: m.offset, value: m.value })),
-      });
-      let zombieCalls = 0;
-      const mk = (fn: (b: InboundBatch) => Promise<unknown>) =>
-        new TransportBatchHandler(
-          baseIo(client, createKafka({ brokers: testBrokers(), clientId: 'z', logger })),
-          new Map([[n.input, fn]]),
-          {
-            groupId: n.group,
-            mode: 'transactional',
-            transactionalIdPrefix: n.group,
-            logger,
-            metrics,
-          },
-        );
-      const zombie = mk(async (b) => {
-        zombieCalls++;
-        if (zombieCalls === 1) await gate; // stuck (GC pause, network partition) mid-batch
-        return map(b);
-      });
-      const successor = mk((b) => Promise.resolve(map(b)));
-      try {
-        const stuck = zombie.handleBatch(batch);
-        await waitFor(
-          () => Promise.resolve(zombieCalls === 1),
-          30_000,
-          'zombie inside its handler',
-        );
-        assert.deepEqual(await successor.handleBatch(batch), {
-          commitOffset: null,
-          committedOffset: '3',
+    it(
+      'fences a zombie: a second producer with the same transactional id wins, the first cannot commit, nothing is published twice',
+      { skip: producerOnly },
+      async () => {
+        const n = names('zombie');
+        await topics(n);
+        const metrics = new PipelineMetrics(false);
+        const batch: PartitionBatch = {
+          topic: n.input,
+          partition: 0,
+          messages: [0, 1, 2].map((i): KafkaMessage => ({
+            offset: String(i),
+            key: Buffer.from(`k-${i}`),
+            value: Buffer.from(JSON.stringify({ id: i })),
+            timestamp: String(Date.now()),
+            attributes: 0,
+            headers: {},
+          })),
+          lastOffset: '2',
+          highWatermark: '3',
+          heartbeat: () => Promise.resolve(),
+        };
+        let release: () => void = () => undefined;
+        const gate = new Promise<void>((r) => (release = r));
+        const map = (b: InboundBatch) => ({
+          records: b.messages.map((m) => ({ topic: n.output, key: m.offset, value: m.value })),
         });
-        release();
-        await assert.rejects(stuck, (e: Error) => /epoch|fenced/i.test(e.message));
-        // its retry replaces the fenced producer, re-reads the committed offset and skips the batch
-        assert.deepEqual(await zombie.handleBatch(batch), {
-          commitOffset: null,
-          committedOffset: '3',
+        let zombieCalls = 0;
+        const mk = (fn: (b: InboundBatch) => Promise<unknown>) =>
+          new TransportBatchHandler(
+            baseIo(client, createKafka({ brokers: testBrokers(), clientId: 'z', logger })),
+            new Map([[n.input, fn]]),
+            {
+              groupId: n.group,
+              mode: 'transactional',
+              transactionalIdPrefix: n.group,
+              logger,
+              metrics,
+            },
+          );
+        const zombie = mk(async (b) => {
+          zombieCalls++;
+          if (zombieCalls === 1) await gate; // stuck (GC pause, network partition) mid-batch
+          return map(b);
         });
-        assert.equal(zombieCalls, 1, 'the zombie never handles the committed batch again');
-        assert.equal(zombie.counts.skippedCommitted, 3);
-        const out = await readExpected(kafka, n.output, 3);
-        assert.deepEqual(out.map((r) => r.key).sort(), ['0', '1', '2']);
-        const [committed] = await admin.fetchOffsets({ groupId: n.group, topics: [n.input] });
-        assert.equal(committed?.partitions.find((p) => p.partition === 0)?.offset, '3');
-      } finally {
-        await zombie.close();
-        await successor.close();
-      }
-    });
+        const successor = mk((b) => Promise.resolve(map(b)));
+        try {
+          const stuck = zombie.handleBatch(batch);
+          await waitFor(
+            () => Promise.resolve(zombieCalls === 1),
+            30_000,
+            'zombie inside its handler',
+          );
+          assert.deepEqual(await successor.handleBatch(batch), {
+            commitOffset: null,
+            committedOffset: '3',
+          });
+          release();
+          await assert.rejects(stuck, (e: Error) => /epoch|fenced/i.test(e.message));
+          // its retry replaces the fenced producer, re-reads the committed offset and skips the batch
+          assert.deepEqual(await zombie.handleBatch(batch), {
+            commitOffset: null,
+            committedOffset: '3',
+          });
+          assert.equal(zombieCalls, 1, 'the zombie never handles the committed batch again');
+          assert.equal(zombie.counts.skippedCommitted, 3);
+          const out = await readExpected(kafka, n.output, 3);
+          assert.deepEqual(out.map((r) => r.key).sort(), ['0', '1', '2']);
+          const [committed] = await admin.fetchOffsets({ groupId: n.group, topics: [n.input] });
+          assert.equal(committed?.partitions.find((p) => p.partition === 0)?.offset, '3');
+        } finally {
+          await zombie.close();
+          await successor.close();
+        }
+      },
+    );
   });

@@ -15,6 +15,7 @@ import { TransportBatchHandler, type BatchFn, type TransactionCounts } from './b
 import type { TransportIo } from './io';
 import { createTransportIo, type TransportClient } from './rdkafka-io';
 import { brokersOf } from '../client';
+import { loadNativeKafka, NativeKafkaUnavailableError } from '../native';
 import type { DeliveryMode, InboundBatch } from './types';
 
 export interface BatchTransportOptions {
@@ -54,11 +55,19 @@ export interface BatchTransportOptions {
   /** Broker-side timeout of an open transaction (default kafkajs' 60 s). */
   transactionTimeoutMs?: number;
   /**
-   * Whose producers publish the records (the consumer is kafkajs' either way): `librdkafka` (native,
+   * Whose producers publish the records (the consumer: consumerClient): `librdkafka` (native,
    * scripts/kafka-native/provision.mjs; needs a client of createKafka for its broker list), `kafkajs`,
    * or `auto` (librdkafka when its binding loads, else kafkajs, logged). Default kafkajs.
    */
   producerClient?: TransportClient;
+  /**
+   * Whose consumer fetches the input (BatchConsumerOptions.client): `kafkajs` (default), `librdkafka`
+   * (fetches while batches are handled; needs a client of createKafka), or `auto` (librdkafka when its
+   * binding loads, else kafkajs, logged).
+   */
+  consumerClient?: TransportClient;
+  /** librdkafka consumer: the most messages in one batch (BatchConsumerOptions.maxBatchMessages). */
+  maxBatchMessages?: number;
   logger: Logger;
   metrics: PipelineMetrics;
 }
@@ -66,6 +75,7 @@ export interface BatchTransportOptions {
 export interface TransportHealth extends ConsumerHealth {
   mode: DeliveryMode;
   producers: 'librdkafka' | 'kafkajs' | 'injected';
+  consumer: 'librdkafka' | 'kafkajs';
   transactions: TransactionCounts;
 }
 
@@ -90,6 +100,23 @@ function handlerError(e: unknown, topic: string): Error {
   );
 }
 
+/** The consumer client of `consumerClient`: `auto` is librdkafka when its binding loads (logged if not). */
+function resolveConsumerClient(o: BatchTransportOptions): 'librdkafka' | 'kafkajs' {
+  const want = o.consumerClient ?? 'kafkajs';
+  if (want === 'kafkajs') return 'kafkajs';
+  try {
+    loadNativeKafka();
+    return 'librdkafka';
+  } catch (e) {
+    if (want === 'librdkafka' || !(e instanceof NativeKafkaUnavailableError)) throw e;
+    o.logger.warn(
+      { groupId: o.groupId, reason: e.message },
+      'batch transport consumer: kafkajs (librdkafka not usable)',
+    );
+    return 'kafkajs';
+  }
+}
+
 /**
  * Canonical wiring (hybrid app):
  *   app.connectMicroservice({ strategy: new BatchTransport(opts) }, { inheritAppConfig: true });
@@ -103,6 +130,8 @@ export class BatchTransport extends Server implements CustomTransportStrategy {
   private readonly io: TransportIo;
   /** Whose producers publish the records (BatchTransportOptions.producerClient as resolved). */
   readonly producerClient: 'librdkafka' | 'kafkajs' | 'injected';
+  /** Whose consumer fetches the input (BatchTransportOptions.consumerClient as resolved). */
+  readonly consumers: 'librdkafka' | 'kafkajs';
 
   /** `io` replaces the Kafka producers/offset reads (tests); default: createTransportIo's. */
   constructor(
@@ -133,6 +162,7 @@ export class BatchTransport extends Server implements CustomTransportStrategy {
           'batch transport producers: kafkajs (librdkafka not usable)',
         );
     }
+    this.consumers = resolveConsumerClient(options);
     if (options.topics.length === 0)
       throw new Error(`BatchTransport(group ${options.groupId}): topics must not be empty`);
     if (new Set(options.topics).size !== options.topics.length)
@@ -207,6 +237,8 @@ export class BatchTransport extends Server implements CustomTransportStrategy {
         ...(o.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: o.sessionTimeoutMs } : {}),
         ...(o.fromBeginning !== undefined ? { fromBeginning: o.fromBeginning } : {}),
         readUncommitted: false,
+        client: this.consumers,
+        ...(o.maxBatchMessages !== undefined ? { maxBatchMessages: o.maxBatchMessages } : {}),
         logger: o.logger,
         metrics: o.metrics,
       },
@@ -225,7 +257,13 @@ export class BatchTransport extends Server implements CustomTransportStrategy {
     }
     this._status$.next('connected');
     o.logger.info(
-      { groupId: o.groupId, topics: o.topics, mode: o.mode, producers: this.producerClient },
+      {
+        groupId: o.groupId,
+        topics: o.topics,
+        mode: o.mode,
+        producers: this.producerClient,
+        consumer: this.consumers,
+      },
       'batch transport listening',
     );
   }
@@ -261,6 +299,7 @@ export class BatchTransport extends Server implements CustomTransportStrategy {
       ...h,
       mode: this.options.mode,
       producers: this.producerClient,
+      consumer: this.consumers,
       transactions: {
         ...(this.processor?.counts ?? { committed: 0, aborted: 0, skippedCommitted: 0 }),
       },
