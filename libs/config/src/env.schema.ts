@@ -111,12 +111,12 @@ export const envSchema = z.object({
     .enum(['auto', 'librdkafka', 'kafkajs'], { error: 'must be auto, librdkafka or kafkajs' })
     .default('auto'),
   /**
-   * The consumer of the exactly-once transports: kafkajs (default), librdkafka (fetches while
-   * batches are handled), or auto (librdkafka when its binding loads, else kafkajs).
+   * The consumer of the exactly-once transports (the scorer's): auto (default: librdkafka when its
+   * binding loads, else kafkajs), librdkafka (fetches while batches are handled), or kafkajs.
    */
   TRANSPORT_CONSUMER_CLIENT: z
     .enum(['auto', 'librdkafka', 'kafkajs'], { error: 'must be auto, librdkafka or kafkajs' })
-    .default('kafkajs'),
+    .default('auto'),
   FEATURES_ALLOWED_LATENESS_MS: int(0, 3650 * 86_400_000).default(7 * 86_400_000),
   FEATURES_MAX_FUTURE_MS: int(0, 86_400_000).default(5 * 60_000),
   FEATURES_ROLLUP_TTL_DAYS: int(1, 3650).default(400),

@@ -142,6 +142,16 @@ describe('BatchConsumer', () => {
     assert.deepEqual(batchConsumerConfig(opts).retry, { retries: KAFKA_CLIENT_RETRY.retries });
   });
 
+  it('names the group and the missing broker list when librdkafka is asked without a createKafka client', () => {
+    const f = fakeKafka();
+    const handler: BatchHandler = { handleBatch: () => Promise.resolve({ commitOffset: null }) };
+    assert.throws(
+      () => new BatchConsumer(f.kafka, { ...opts, client: 'librdkafka' }, handler),
+      /BatchConsumer\(group .+\): the librdkafka consumer needs a client of createKafka/,
+    );
+    assert.equal(new BatchConsumer(f.kafka, opts, handler).client, 'kafkajs');
+  });
+
   it('reads committed records only unless asked otherwise', () => {
     assert.equal(batchConsumerConfig(opts).readUncommitted, false);
     assert.equal(batchConsumerConfig({ ...opts, readUncommitted: true }).readUncommitted, true);
