@@ -415,6 +415,11 @@ async function main(): Promise<void> {
     TRAINER_USERS_PER_CUTOFF: '1500',
     TRAINER_MAX_EPOCHS: '8',
     SCORER_DEBOUNCE_MS: '0',
+    // passed through: the served network's width (1 or the default 3) and (c)'s consumer
+    ...(process.env.TRAINER_ENSEMBLE ? { TRAINER_ENSEMBLE: process.env.TRAINER_ENSEMBLE } : {}),
+    ...(process.env.TRANSPORT_CONSUMER_CLIENT
+      ? { TRANSPORT_CONSUMER_CLIENT: process.env.TRANSPORT_CONSUMER_CLIENT }
+      : {}),
   });
   const ch = await createClickHouse(config.clickhouse);
   await runMigrations(ch.client);
@@ -470,7 +475,7 @@ async function main(): Promise<void> {
     ['history', `${USERS} users, ${DAYS} days, ${events} events`],
     [
       'model',
-      `${model} v${trained.version} (trained by PropensityTrainer in ${(trainMs / 1000).toFixed(0)} s, ${trained.rows.train} rows, test AUC ${trained.test.mlp.rocAuc.toFixed(3)})`,
+      `${model} v${trained.version} (trained by PropensityTrainer in ${(trainMs / 1000).toFixed(0)} s, ${trained.rows.train} rows, ${trained.networks.length} network(s) merged (TRAINER_ENSEMBLE), test AUC ${trained.test.mlp.rocAuc.toFixed(3)})`,
     ],
     [
       'TF backend',
