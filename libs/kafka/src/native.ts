@@ -30,3 +30,22 @@ export function loadNativeKafka(): NativeModule {
   if ('error' in native) throw native.error;
   return native.mod;
 }
+
+/**
+ * The `auto | librdkafka | kafkajs` choice every client switch makes: `kafkajs` builds the kafkajs
+ * side; otherwise the native side, and under `auto` a NativeKafkaUnavailableError falls back to
+ * kafkajs with its message as the reason (`librdkafka` and any other error throw).
+ */
+export function chooseKafkaClient<T>(
+  want: 'auto' | 'librdkafka' | 'kafkajs',
+  native: () => T,
+  kafkajs: () => T,
+): { value: T; client: 'librdkafka' | 'kafkajs'; fallbackReason?: string } {
+  if (want === 'kafkajs') return { value: kafkajs(), client: 'kafkajs' };
+  try {
+    return { value: native(), client: 'librdkafka' };
+  } catch (e) {
+    if (want === 'librdkafka' || !(e instanceof NativeKafkaUnavailableError)) throw e;
+    return { value: kafkajs(), client: 'kafkajs', fallbackReason: e.message };
+  }
+}

@@ -15,7 +15,7 @@ import { TransportBatchHandler, type BatchFn, type TransactionCounts } from './b
 import type { TransportIo } from './io';
 import { createTransportIo, type TransportClient } from './rdkafka-io';
 import { brokersOf } from '../client';
-import { loadNativeKafka, NativeKafkaUnavailableError } from '../native';
+import { chooseKafkaClient, loadNativeKafka } from '../native';
 import type { DeliveryMode, InboundBatch } from './types';
 
 export interface BatchTransportOptions {
@@ -102,19 +102,13 @@ function handlerError(e: unknown, topic: string): Error {
 
 /** The consumer client of `consumerClient`: `auto` is librdkafka when its binding loads (logged if not). */
 function resolveConsumerClient(o: BatchTransportOptions): 'librdkafka' | 'kafkajs' {
-  const want = o.consumerClient ?? 'kafkajs';
-  if (want === 'kafkajs') return 'kafkajs';
-  try {
-    loadNativeKafka();
-    return 'librdkafka';
-  } catch (e) {
-    if (want === 'librdkafka' || !(e instanceof NativeKafkaUnavailableError)) throw e;
+  const chosen = chooseKafkaClient(o.consumerClient ?? 'kafkajs', loadNativeKafka, () => null);
+  if (chosen.fallbackReason)
     o.logger.warn(
-      { groupId: o.groupId, reason: e.message },
+      { groupId: o.groupId, reason: chosen.fallbackReason },
       'batch transport consumer: kafkajs (librdkafka not usable)',
     );
-    return 'kafkajs';
-  }
+  return chosen.client;
 }
 
 /**

@@ -4,7 +4,12 @@
 // librdkafka batches, encodes and sends on its own threads. The consumer stays kafkajs' (BatchConsumer).
 import type * as RdKafka from '@confluentinc/kafka-javascript';
 import type { IHeaders, Kafka, TopicMessages } from 'kafkajs';
-import { loadNativeKafka, NativeKafkaUnavailableError, type NativeModule } from '../native';
+import {
+  chooseKafkaClient,
+  loadNativeKafka,
+  NativeKafkaUnavailableError,
+  type NativeModule,
+} from '../native';
 import {
   KafkaTransportIo,
   type IdempotentProducer,
@@ -293,16 +298,16 @@ export function createTransportIo(
   client: TransportClient,
   opts: RdKafkaTransportIoOptions = {},
 ): { io: TransportIo; client: 'librdkafka' | 'kafkajs'; fallbackReason?: string } {
-  const kafkajs = () => new KafkaTransportIo(kafka, opts.transactionTimeoutMs);
-  if (client === 'kafkajs') return { io: kafkajs(), client };
-  try {
-    if (!brokers || brokers.length === 0)
-      throw new NativeKafkaUnavailableError(
-        'librdkafka transport: no broker list (create the client with createKafka)',
-      );
-    return { io: new RdKafkaTransportIo(kafka, brokers, opts), client: 'librdkafka' };
-  } catch (e) {
-    if (client === 'librdkafka' || !(e instanceof NativeKafkaUnavailableError)) throw e;
-    return { io: kafkajs(), client: 'kafkajs', fallbackReason: e.message };
-  }
+  const { value, ...chosen } = chooseKafkaClient<TransportIo>(
+    client,
+    () => {
+      if (!brokers || brokers.length === 0)
+        throw new NativeKafkaUnavailableError(
+          'librdkafka transport: no broker list (create the client with createKafka)',
+        );
+      return new RdKafkaTransportIo(kafka, brokers, opts);
+    },
+    () => new KafkaTransportIo(kafka, opts.transactionTimeoutMs),
+  );
+  return { io: value, ...chosen };
 }
