@@ -113,6 +113,31 @@ describe('BatchConsumer', () => {
     assert.equal(f.commits.length, 0, 'nothing committed for a batch never stored');
   });
 
+  it('stop() ends a retry backoff at once even when the engine still reports running (librdkafka)', async () => {
+    const f = fakeKafka();
+    const handler: BatchHandler = {
+      handleBatch: () => Promise.reject(new Error('no champion yet')),
+    };
+    // librdkafka's KafkaJS layer keeps isRunning() true during disconnect, and its disconnect
+    // waits for the batch in flight: only the consumer's own flag can end the backoff.
+    const c = new BatchConsumer(f.kafka, { ...opts, retryMaxMs: 60_000 }, handler);
+    await c.start();
+    const inFlight = f.run(f.payload(() => true));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(c.health().inFlight, 1);
+    const t0 = Date.now();
+    const stopped = c.stop();
+    const ended = await Promise.race([
+      inFlight.then(() => 'ended' as const),
+      new Promise<'still retrying'>((r) => setTimeout(() => r('still retrying'), 2000).unref()),
+    ]);
+    assert.equal(ended, 'ended');
+    assert.deepEqual(await stopped, { drained: true });
+    assert.ok(Date.now() - t0 < 800, `backoff ended ${Date.now() - t0} ms after stop()`);
+    assert.equal(c.health().inFlight, 0);
+    assert.equal(f.commits.length, 0, 'a batch never handled is not committed');
+  });
+
   it('resolves, but does not commit, an offset the handler committed itself', async () => {
     const f = fakeKafka();
     const handler: BatchHandler = {

@@ -194,7 +194,10 @@ export class BatchConsumer {
     this.opts.metrics.consumed.inc({ topic: batch.topic }, batch.messages.length);
     try {
       for (let attempt = 1; ; attempt++) {
-        if (!isRunning() || isStale()) return; // nothing committed: redelivered to whoever owns it next
+        // stop() ends a backoff at once on every engine: librdkafka's isRunning() stays true while
+        // it disconnects (and its disconnect waits for this batch), so our own flag is checked too.
+        // Nothing committed: redelivered to whoever owns it next.
+        if (!this.running || !isRunning() || isStale()) return;
         try {
           const result = await this.handler.handleBatch({
             topic: batch.topic,
@@ -253,8 +256,8 @@ export class BatchConsumer {
             'batch failed; retrying with backoff (offsets not committed)',
           );
           const until = Date.now() + delay;
-          while (Date.now() < until && isRunning()) {
-            await sleep(Math.min(1000, until - Date.now()));
+          while (Date.now() < until && this.running && isRunning()) {
+            await sleep(Math.min(250, until - Date.now()));
             await heartbeat().catch(() => undefined);
           }
         }
