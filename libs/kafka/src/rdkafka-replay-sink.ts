@@ -4,7 +4,7 @@
 // scripts/kafka-native/provision.mjs builds the binding (no prebuilt binary can be downloaded here).
 import type * as RdKafka from '@confluentinc/kafka-javascript';
 import type { Kafka, PartitionMetadata } from 'kafkajs';
-import { loadNativeKafka, NativeKafkaUnavailableError, type NativeModule } from './native';
+import { chooseKafkaClient, loadNativeKafka, type NativeModule } from './native';
 import { KafkaReplaySink, SendGate, type ReplayMessage, type ReplaySink } from './replay-producer';
 
 export interface RdKafkaReplaySinkOptions {
@@ -191,16 +191,10 @@ export function createReplaySink(
   client: ReplayClient,
   kafkajsProducers: number,
 ): { sink: ReplaySink; client: 'librdkafka' | 'kafkajs'; fallbackReason?: string } {
-  if (client === 'kafkajs')
-    return { sink: new KafkaReplaySink(kafka, { producers: kafkajsProducers }), client };
-  try {
-    return { sink: new RdKafkaReplaySink(kafka, brokers), client: 'librdkafka' };
-  } catch (e) {
-    if (client === 'librdkafka' || !(e instanceof NativeKafkaUnavailableError)) throw e;
-    return {
-      sink: new KafkaReplaySink(kafka, { producers: kafkajsProducers }),
-      client: 'kafkajs',
-      fallbackReason: e.message,
-    };
-  }
+  const { value, ...chosen } = chooseKafkaClient<ReplaySink>(
+    client,
+    () => new RdKafkaReplaySink(kafka, brokers),
+    () => new KafkaReplaySink(kafka, { producers: kafkajsProducers }),
+  );
+  return { sink: value, ...chosen };
 }

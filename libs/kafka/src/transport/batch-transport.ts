@@ -125,7 +125,7 @@ export class BatchTransport extends Server implements CustomTransportStrategy {
   /** Whose producers publish the records (BatchTransportOptions.producerClient as resolved). */
   readonly producerClient: 'librdkafka' | 'kafkajs' | 'injected';
   /** Whose consumer fetches the input (BatchTransportOptions.consumerClient as resolved). */
-  readonly consumers: 'librdkafka' | 'kafkajs';
+  readonly consumerClient: 'librdkafka' | 'kafkajs';
 
   /** `io` replaces the Kafka producers/offset reads (tests); default: createTransportIo's. */
   constructor(
@@ -156,7 +156,7 @@ export class BatchTransport extends Server implements CustomTransportStrategy {
           'batch transport producers: kafkajs (librdkafka not usable)',
         );
     }
-    this.consumers = resolveConsumerClient(options);
+    this.consumerClient = resolveConsumerClient(options);
     if (options.topics.length === 0)
       throw new Error(`BatchTransport(group ${options.groupId}): topics must not be empty`);
     if (new Set(options.topics).size !== options.topics.length)
@@ -231,7 +231,7 @@ export class BatchTransport extends Server implements CustomTransportStrategy {
         ...(o.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: o.sessionTimeoutMs } : {}),
         ...(o.fromBeginning !== undefined ? { fromBeginning: o.fromBeginning } : {}),
         readUncommitted: false,
-        client: this.consumers,
+        client: this.consumerClient,
         ...(o.maxBatchMessages !== undefined ? { maxBatchMessages: o.maxBatchMessages } : {}),
         logger: o.logger,
         metrics: o.metrics,
@@ -256,7 +256,7 @@ export class BatchTransport extends Server implements CustomTransportStrategy {
         topics: o.topics,
         mode: o.mode,
         producers: this.producerClient,
-        consumer: this.consumers,
+        consumer: this.consumerClient,
       },
       'batch transport listening',
     );
@@ -293,7 +293,7 @@ export class BatchTransport extends Server implements CustomTransportStrategy {
       ...h,
       mode: this.options.mode,
       producers: this.producerClient,
-      consumer: this.consumers,
+      consumer: this.consumerClient,
       transactions: {
         ...(this.processor?.counts ?? { committed: 0, aborted: 0, skippedCommitted: 0 }),
       },
